@@ -1,0 +1,1 @@
+"""Corpora, tag schemes, vocabularies and batches: the bottom layer, importing nothing of zhtag's."""

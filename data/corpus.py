@@ -1,0 +1,55 @@
+"""One representation for every corpus: a text and labelled spans over it.
+
+Segmentation, POS and NER corpora differ only in how spans cover the text: words tile it
+(label None for plain segmentation, the POS tag for joint segmentation + POS), entities cover
+parts of it. Readers of every format produce `Sentence`s; tag schemes are derived from spans.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Task = Literal["cws", "pos", "ner"]
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    start: int
+    end: int  # exclusive, a Python str index
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    spans: tuple[Span, ...]
+
+    def words(self) -> list[str]:
+        return [self.text[s.start : s.end] for s in self.spans]
+
+
+def sentence_from_words(words: list[str], tags: list[str | None] | None = None) -> Sentence:
+    """Join words into a sentence whose spans tile the text (whitespace already removed)."""
+    tags = tags if tags is not None else [None] * len(words)
+    spans, start = [], 0
+    for word, tag in zip(words, tags, strict=True):
+        spans.append(Span(start, start + len(word), tag))
+        start += len(word)
+    return Sentence("".join(words), tuple(spans))
+
+
+def model_pieces(sentence: Sentence, max_len: int) -> list[Sentence]:
+    """The sentence cut as the tagger cuts input (`data.text.split_text`), spans clipped to
+    each piece, so training sees exactly the kind of pieces tagging does."""
+    from data.text import split_text
+
+    pieces = []
+    for offset, piece in split_text(sentence.text, max_len):
+        end = offset + len(piece)
+        spans = tuple(
+            Span(max(s.start, offset) - offset, min(s.end, end) - offset, s.label)
+            for s in sentence.spans
+            if s.start < end and s.end > offset
+        )
+        pieces.append(Sentence(piece, spans))
+    return pieces

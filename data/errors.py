@@ -1,0 +1,39 @@
+"""The exception tree of zhtag, rooted here because `data` is the bottom layer.
+
+    ZhtagError                  anything zhtag refuses, with a message meant for the user
+    ├── CorpusError             a corpus line that cannot be read (file, line, what is wrong)
+    ├── CheckpointError         a stored model that is missing, corrupt or unreadable
+    │   └── ModelNotFound       a model reference that names nothing in the store
+    └── InputError              text or options a caller passed that cannot be tagged
+
+`service` maps these to HTTP statuses and CLI exit codes in one place each.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ZhtagError(Exception):
+    """Base of every error zhtag raises on purpose."""
+
+
+class CorpusError(ZhtagError):
+    """A corpus line is malformed; names the file and the 1-based line number."""
+
+    def __init__(self, path: str | Path, line: int, problem: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.problem = problem
+        super().__init__(f"{self.path}:{line}: {problem}")
+
+
+class CheckpointError(ZhtagError):
+    """A checkpoint cannot be loaded or written."""
+
+
+class ModelNotFound(CheckpointError):
+    """A model reference names no model or version in the store."""
+
+
+class InputError(ZhtagError):
+    """Caller-supplied input or options are invalid."""

@@ -1,0 +1,60 @@
+"""Text handling shared by training and tagging: feature folding and splitting long input.
+
+Folding (full-width to half-width, digits to `0`, Latin letters to `a`) only feeds the model's
+features, so `１９９８年` and `2024年` look alike to it; output always keeps the original
+characters because every piece carries its offset into the exact input string.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+SENTENCE_END = frozenset("。！？!?；;…")
+CLAUSE_END = frozenset("，,、：:")
+_NON_SPACE = re.compile(r"\S+")
+
+
+def fold_char(ch: str) -> str:
+    """Feature form of one character."""
+    code = ord(ch)
+    if 0xFF01 <= code <= 0xFF5E:
+        ch = chr(code - 0xFEE0)
+    if ch.isascii() and ch.isdigit():
+        return "0"
+    if ch.isascii() and ch.isalpha():
+        return "a"
+    return ch
+
+
+def fold(text: str) -> str:
+    return "".join(map(fold_char, text))
+
+
+def _cut_points(text: str, max_len: int) -> list[int]:
+    """Ends of chunks of at most `max_len` characters, cut after sentence punctuation when
+    possible, else after clause punctuation, else hard at `max_len`."""
+    cuts, start = [], 0
+    while len(text) - start > max_len:
+        window = text[start : start + max_len]
+        end = _last_end(window, SENTENCE_END) or _last_end(window, CLAUSE_END) or max_len
+        start += end
+        cuts.append(start)
+    cuts.append(len(text))
+    return cuts
+
+
+def _last_end(window: str, marks: frozenset[str]) -> int:
+    for i in range(len(window) - 1, 0, -1):
+        if window[i] in marks:
+            return i + 1
+    return 0
+
+
+def split_text(text: str, max_len: int) -> Iterator[tuple[int, str]]:
+    """(offset, piece) for the model: whitespace separates pieces and is never inside one;
+    a run longer than `max_len` is cut at punctuation. Offsets index the exact input."""
+    for match in _NON_SPACE.finditer(text):
+        run, base, start = match.group(), match.start(), 0
+        for end in _cut_points(run, max_len):
+            yield base + start, run[start:end]
+            start = end

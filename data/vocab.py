@@ -1,0 +1,39 @@
+"""Vocabularies mapping characters, bigrams and tags to embedding rows.
+
+Stored as plain JSON lists beside a checkpoint, so growing one for fine-tuning only appends.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+PAD, UNK = "<pad>", "<unk>"
+
+
+class Vocab:
+    def __init__(self, tokens: Iterable[str], specials: tuple[str, ...] = (PAD, UNK)) -> None:
+        self.tokens: list[str] = list(specials)
+        self.index: dict[str, int] = {tok: i for i, tok in enumerate(self.tokens)}
+        self.extend(tokens)
+
+    @classmethod
+    def from_counts(cls, counts: Counter[str], min_count: int = 1, max_size: int | None = None) -> "Vocab":
+        frequent = [tok for tok, n in counts.most_common(max_size) if n >= min_count]
+        return cls(sorted(frequent))
+
+    @classmethod
+    def from_list(cls, tokens: list[str]) -> "Vocab":
+        """Rebuild exactly the vocabulary that `tokens` lists (specials included)."""
+        return cls(tokens, specials=())
+
+    def extend(self, tokens: Iterable[str]) -> None:
+        for tok in tokens:
+            if tok not in self.index:
+                self.index[tok] = len(self.tokens)
+                self.tokens.append(tok)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __getitem__(self, token: str) -> int:
+        return self.index.get(token, 1)

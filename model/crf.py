@@ -1,0 +1,72 @@
+"""Linear-chain CRF over BMESO tags with the scheme's forbidden transitions masked.
+
+Masked scores are a large negative constant rather than -inf so that log-sum-exp stays finite
+on padded steps; they are added in both training and Viterbi, so no invalid path is ever
+decoded (its score is at least 1e4 below any valid one).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from data.schemes import allowed, allowed_end, allowed_start
+
+FORBIDDEN = -1e4
+
+
+class CRF(nn.Module):
+    def __init__(self, tags: list[str]) -> None:
+        super().__init__()
+        n = len(tags)
+        self.transitions = nn.Parameter(torch.zeros(n, n))  # (from, to)
+        self.start = nn.Parameter(torch.zeros(n))
+        self.end = nn.Parameter(torch.zeros(n))
+        mask = torch.tensor([[0.0 if allowed(a, b) else FORBIDDEN for b in tags] for a in tags])
+        self.register_buffer("trans_mask", mask, persistent=False)  # (n, n)
+        self.register_buffer("start_mask", torch.tensor([0.0 if allowed_start(t) else FORBIDDEN for t in tags]), persistent=False)
+        self.register_buffer("end_mask", torch.tensor([0.0 if allowed_end(t) else FORBIDDEN for t in tags]), persistent=False)
+
+    def _scores(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.transitions + self.trans_mask, self.start + self.start_mask, self.end + self.end_mask
+
+    def log_likelihood(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Per-sentence log p(tags | emissions); emissions (batch, seq, n), tags/mask (batch, seq),
+        every sentence at least one step long and left-aligned."""
+        return self._path_score(emissions, tags, mask) - self.log_partition(emissions, mask)
+
+    def _path_score(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        trans, start, end = self._scores()
+        maskf = mask.float()  # (batch, seq)
+        emit = emissions.gather(2, tags.unsqueeze(2)).squeeze(2)  # (batch, seq)
+        step = trans[tags[:, :-1], tags[:, 1:]]  # (batch, seq-1)
+        last = tags.gather(1, (mask.sum(1) - 1).unsqueeze(1)).squeeze(1)  # (batch,)
+        return start[tags[:, 0]] + (emit * maskf).sum(1) + (step * maskf[:, 1:]).sum(1) + end[last]
+
+    def log_partition(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """log Z per sentence by the forward algorithm; (batch,)."""
+        trans, start, end = self._scores()
+        steps = emissions.unbind(1)  # seq x (batch, n); one unbind keeps backward linear in seq
+        alpha = start + steps[0]  # (batch, n)
+        for t in range(1, len(steps)):
+            nxt = torch.logsumexp(alpha.unsqueeze(2) + trans, dim=1) + steps[t]  # (batch, n)
+            alpha = torch.where(mask[:, t : t + 1], nxt, alpha)
+        return torch.logsumexp(alpha + end, dim=1)
+
+    def viterbi(self, emissions: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
+        """Best tag path of each sentence, cut to its length."""
+        trans, start, end = self._scores()
+        score = start + emissions[:, 0]  # (batch, n)
+        history = []
+        for t in range(1, emissions.shape[1]):
+            best, idx = (score.unsqueeze(2) + trans).max(dim=1)  # (batch, n) each
+            history.append(idx)
+            score = torch.where(mask[:, t : t + 1], best + emissions[:, t], score)
+        lengths = mask.sum(1)  # (batch,)
+        current = (score + end).argmax(1)  # (batch,) tag of each sentence's last step
+        path = [current]
+        for t in range(emissions.shape[1] - 2, -1, -1):
+            previous = history[t].gather(1, current.unsqueeze(1)).squeeze(1)  # (batch,)
+            current = torch.where(lengths > t + 1, previous, current)
+            path.append(current)
+        rows = torch.stack(path[::-1], 1).tolist()  # (batch, seq)
+        return [row[:n] for row, n in zip(rows, lengths.tolist())]

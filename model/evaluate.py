@@ -1,0 +1,78 @@
+"""Scores by the field's conventions: SIGHAN bakeoff word P/R/F1 with OOV recall for
+segmentation, conlleval exact-span micro P/R/F1 with per-type F1 for entities, and the F1 of
+(word, tag) pairs for POS."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from data.corpus import Sentence, Span
+
+
+def prf(correct: int, predicted: int, gold: int) -> dict[str, float]:
+    p = correct / predicted if predicted else 0.0
+    r = correct / gold if gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(100 * p, 2), "recall": round(100 * r, 2), "f1": round(100 * f, 2)}
+
+
+def _count(gold: Iterable[set], pred: Iterable[set]) -> tuple[int, int, int]:
+    correct = predicted = total = 0
+    for g, p in zip(gold, pred, strict=True):
+        correct, predicted, total = correct + len(g & p), predicted + len(p), total + len(g)
+    return correct, predicted, total
+
+
+def _unlabelled(spans: Iterable[Span]) -> set[tuple[int, int]]:
+    return {(s.start, s.end) for s in spans}
+
+
+def _labelled(spans: Iterable[Span]) -> set[tuple[int, int, str | None]]:
+    return {(s.start, s.end, s.label) for s in spans}
+
+
+def segmentation_scores(gold: Sequence[Sentence], pred: Sequence[Sequence[Span]], train_words: set[str]) -> dict:
+    scores = prf(*_count((_unlabelled(s.spans) for s in gold), (_unlabelled(p) for p in pred)))
+    oov_hit = oov_total = 0
+    for sentence, spans in zip(gold, pred):
+        predicted = _unlabelled(spans)
+        for span in sentence.spans:
+            if sentence.text[span.start : span.end] not in train_words:
+                oov_total += 1
+                oov_hit += (span.start, span.end) in predicted
+    scores["oov_recall"] = round(100 * oov_hit / oov_total, 2) if oov_total else None
+    scores["oov_rate"] = round(100 * oov_total / max(1, sum(len(s.spans) for s in gold)), 2)
+    return scores
+
+
+def entity_scores(gold: Sequence[Sentence], pred: Sequence[Sequence[Span]]) -> dict:
+    scores = prf(*_count((_labelled(s.spans) for s in gold), (_labelled(p) for p in pred)))
+    per_type = {}
+    for label in sorted({s.label for g in gold for s in g.spans} | {s.label for p in pred for s in p}):
+        only = lambda spans: {x for x in _labelled(spans) if x[2] == label}  # noqa: E731
+        per_type[label] = prf(*_count((only(g.spans) for g in gold), (only(p) for p in pred)))["f1"]
+    scores["per_type_f1"] = per_type
+    return scores
+
+
+def pos_scores(gold: Sequence[Sentence], pred: Sequence[Sequence[Span]], train_words: set[str]) -> dict:
+    scores = prf(*_count((_labelled(s.spans) for s in gold), (_labelled(p) for p in pred)))
+    scores["segmentation"] = segmentation_scores(gold, pred, train_words)
+    return scores
+
+
+def evaluate(task: str, gold: Sequence[Sentence], pred: Sequence[Sequence[Span]], train_words: set[str]) -> dict:
+    """Scores of `pred` against `gold` for `task`, plus the sentence and character counts."""
+    if task == "cws":
+        scores = segmentation_scores(gold, pred, train_words)
+    elif task == "pos":
+        scores = pos_scores(gold, pred, train_words)
+    else:
+        scores = entity_scores(gold, pred)
+    scores["sentences"] = len(gold)
+    scores["chars"] = sum(len(s.text) for s in gold)
+    return scores
+
+
+def word_counts(sentences: Iterable[Sentence]) -> Counter[str]:
+    return Counter(w for s in sentences for w in s.words())

@@ -1,0 +1,56 @@
+"""The Bi-LSTM-CRF: character, bigram and lexicon features -> dropout -> bidirectional LSTM
+over packed sequences -> linear emissions -> CRF. `ModelConfig` alone rebuilds it."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from data.batches import Batch
+from data.lexicon import FEATURES
+from model.config import ModelConfig
+from model.crf import CRF
+
+
+class BiLSTMCRF(nn.Module):
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.char_embed = nn.Embedding(config.char_vocab_size, config.char_dim, padding_idx=0)
+        self.bigram_embed = nn.Embedding(config.bigram_vocab_size, config.bigram_dim, padding_idx=0)
+        width = config.char_dim + 2 * config.bigram_dim + (FEATURES if config.lexicon else 0)
+        self.dropout = nn.Dropout(config.dropout)
+        self.lstm = nn.LSTM(width, config.hidden, num_layers=config.layers, bidirectional=True, batch_first=True)
+        self.emit = nn.Linear(2 * config.hidden, len(config.tags))
+        self.crf = CRF(config.tags)
+
+    def emissions(self, batch: Batch) -> torch.Tensor:
+        """(batch, seq, tags) emission scores."""
+        parts = [
+            self.char_embed(batch.chars),  # (batch, seq, char_dim)
+            self.bigram_embed(batch.bigrams).flatten(2),  # (batch, seq, 2*bigram_dim)
+        ]
+        if self.config.lexicon:
+            parts.append(batch.lexicon)  # (batch, seq, FEATURES)
+        x = self.dropout(torch.cat(parts, dim=2))  # (batch, seq, width)
+        return self.emit(self.dropout(self._encode(x, batch.lengths)))  # (batch, seq, tags)
+
+    def _encode(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """(batch, seq, 2*hidden) LSTM states; sequences of unequal length are packed so the
+        backward direction starts at each one's real end. A batch of one length needs no
+        packing, which matters on CPU where backward through packed input is quadratic."""
+        if bool((lengths == x.shape[1]).all()):
+            return self.lstm(x)[0]
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.lstm(packed)
+        return pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0]
+
+    def loss(self, batch: Batch) -> torch.Tensor:
+        """Mean negative log-likelihood per character."""
+        mask = batch.mask.to(batch.chars.device)  # (batch, seq)
+        nll = -self.crf.log_likelihood(self.emissions(batch), batch.tags, mask)  # (batch,)
+        return nll.sum() / mask.sum()
+
+    @torch.no_grad()
+    def predict(self, batch: Batch) -> list[list[int]]:
+        return self.crf.viterbi(self.emissions(batch), batch.mask.to(batch.chars.device))

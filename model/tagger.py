@@ -1,0 +1,118 @@
+"""The one tagger behind the CLI, the HTTP API and the Python API.
+
+It owns the network with its vocabularies and lexicon, turns any text into model-sized pieces
+(`data.text.split_text`), tags them in length-sorted batches, and maps spans back to offsets
+in the exact input string.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+
+import torch
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as save_tensors
+
+from data.batches import Encoder, collate, length_batches
+from data.corpus import Span
+from data.errors import CheckpointError
+from data.lexicon import Lexicon, jieba_lexicon
+from data.schemes import tags_to_spans
+from data.text import split_text
+from data.vocab import Vocab
+from model.config import ModelConfig
+from model.network import BiLSTMCRF
+from model.store import Checkpoint, Store
+
+WEIGHTS, CONFIG, VOCAB = "weights.safetensors", "config.json", "vocab.json"
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+class Tagger:
+    def __init__(
+        self,
+        network: BiLSTMCRF,
+        chars: Vocab,
+        bigrams: Vocab,
+        train_words: set[str],
+        ref: str | None = None,
+        user_lexicon: Lexicon | None = None,
+    ) -> None:
+        self.network = network.eval()
+        self.config: ModelConfig = network.config
+        self.chars, self.bigrams, self.train_words, self.ref = chars, bigrams, train_words, ref
+        self.user_lexicon = user_lexicon
+        self.encoder = Encoder(chars, bigrams, self._lexicon())
+
+    def _lexicon(self) -> Lexicon | None:
+        if not self.config.lexicon:
+            return None
+        base = jieba_lexicon()
+        return base.merged(self.user_lexicon) if self.user_lexicon else base
+
+    @classmethod
+    def load(cls, ref: str, store: Store | None = None, device: str = "cpu") -> "Tagger":
+        return cls.from_checkpoint((store or Store()).resolve(ref), device)
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: Checkpoint, device: str = "cpu") -> "Tagger":
+        files = {name: checkpoint.read_bytes(name) for name in (WEIGHTS, CONFIG, VOCAB)}
+        return cls.from_files(files, checkpoint.ref, device)
+
+    @classmethod
+    def from_files(cls, files: Mapping[str, bytes], ref: str | None = None, device: str = "cpu") -> "Tagger":
+        """Rebuild from the files that `files()` wrote; nothing in them is executed."""
+        try:
+            config = ModelConfig.from_dict(json.loads(files[CONFIG]))
+            vocab = json.loads(files[VOCAB])
+            network = BiLSTMCRF(config)
+            network.load_state_dict(load_tensors(files[WEIGHTS]))
+        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            raise CheckpointError(f"{ref or 'checkpoint'} cannot be rebuilt: {err}") from None
+        network.to(pick_device(device))
+        return cls(network, Vocab.from_list(vocab["chars"]), Vocab.from_list(vocab["bigrams"]), set(vocab["words"]), ref)
+
+    def files(self, metrics: dict | None = None) -> dict[str, bytes]:
+        """The checkpoint files that rebuild this tagger (see `from_checkpoint`)."""
+        state = {k: v.detach().cpu().contiguous() for k, v in self.network.state_dict().items()}
+        vocab = {"chars": self.chars.tokens, "bigrams": self.bigrams.tokens, "words": sorted(self.train_words)}
+        as_json = lambda obj: json.dumps(obj, ensure_ascii=False, indent=1).encode()  # noqa: E731
+        return {
+            WEIGHTS: save_tensors(state),
+            CONFIG: as_json(self.config.to_dict()),
+            VOCAB: as_json(vocab),
+            "metrics.json": as_json(metrics or {}),
+        }
+
+    def with_user_words(self, words: Iterable[str]) -> "Tagger":
+        """A tagger sharing this network whose lexicon features also know `words`."""
+        extra = Lexicon(words)
+        if self.user_lexicon:
+            extra = self.user_lexicon.merged(extra)
+        return Tagger(self.network, self.chars, self.bigrams, self.train_words, self.ref, extra)
+
+    def tag(self, texts: Sequence[str], batch_chars: int = 6000) -> list[list[Span]]:
+        """Spans of each text, offsets into that exact text: words for cws/pos (labelled with
+        their POS tag for pos), entities for ner. Whitespace is never inside a span."""
+        pieces = [(i, offset, piece) for i, text in enumerate(texts) for offset, piece in split_text(text, self.config.max_len)]
+        tags = self.tag_pieces([piece for _, _, piece in pieces], batch_chars)
+        results: list[list[Span]] = [[] for _ in texts]
+        for (i, offset, _), piece_tags in zip(pieces, tags):
+            results[i].extend(Span(s.start + offset, s.end + offset, s.label) for s in tags_to_spans(piece_tags))
+        return results
+
+    def tag_pieces(self, pieces: Sequence[str], batch_chars: int = 6000) -> list[list[str]]:
+        """BMESO tags of pieces that each fit the model (no whitespace, at most max_len)."""
+        device = next(self.network.parameters()).device
+        encoded = [self.encoder.encode(p) for p in pieces]
+        out: list[list[str]] = [[] for _ in pieces]
+        for index in length_batches([len(p) for p in pieces], batch_chars):
+            paths = self.network.predict(collate([encoded[i] for i in index]).to(device))
+            for i, path in zip(index, paths):
+                out[i] = [self.config.tags[t] for t in path]
+        return out

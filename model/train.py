@@ -1,0 +1,203 @@
+"""The training loop: corpus in, best-on-dev model out as a new store version.
+
+Every epoch ends by writing a resumable state (weights, optimizer, counters) into
+`<store>/.training/<name>/`, atomically; `resume=True` picks it up after a kill. Each epoch's
+randomness (shuffle, dropout) is seeded from (seed, epoch) alone, so a resumed run and an
+uninterrupted one with the same seed produce the same model on the same CPU.
+"""
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from data.batches import bigram_strings, collate, length_batches
+from data.corpus import Sentence, model_pieces
+from data.errors import InputError
+from data.formats import read_corpus
+from data.schemes import spans_to_tags
+from data.text import fold
+from data.vocab import Vocab
+from model.config import ModelConfig, TrainConfig
+from model.evaluate import evaluate
+from model.grow import transfer
+from model.network import BiLSTMCRF
+from model.store import Store
+from model.tagger import Tagger, pick_device
+from model.trainstate import TrainState, sha256_file
+
+TASKS = ("cws", "pos", "ner")
+
+
+@dataclass
+class TrainOptions:
+    task: str
+    train: Path
+    dev: Path | None = None
+    dev_ratio: float = 0.05
+    parent: str | None = None
+    name: str | None = None
+    format: str | None = None
+    skip_bad: bool = False
+    device: str = "auto"
+    resume: bool = False
+    dry_run: bool = False
+    train_config: TrainConfig = field(default_factory=TrainConfig)
+    model_overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrainResult:
+    ref: str | None  # None for a dry run, which stores nothing
+    metrics: dict[str, Any]
+
+
+def load_sentences(path: Path, task: str, fmt: str | None, skip_bad: bool, max_len: int) -> list[Sentence]:
+    """Sentences of `path` shaped for `task`, cut into model-sized pieces."""
+    if task not in TASKS:
+        raise InputError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    corpus = read_corpus(path, fmt, skip_bad=skip_bad, entities_from_pos=task == "ner")
+    if corpus.skipped:
+        print(f"{path}: skipped {corpus.skipped} malformed line(s)")
+    sentences = [piece for s in corpus.sentences for piece in model_pieces(s, max_len)]
+    if task in ("cws", "pos") and not all(_tiles(s) for s in sentences):
+        raise InputError(f"{path}: task {task} needs a segmented corpus (seg, pos or BMES conll), got {corpus.format} entities")
+    if task == "pos" and not corpus.labelled:
+        raise InputError(f"{path}: task pos needs word/TAG tokens, the corpus has no tags")
+    if task == "cws":
+        sentences = [Sentence(s.text, tuple(sp.__class__(sp.start, sp.end) for sp in s.spans)) for s in sentences]
+    if not sentences:
+        raise InputError(f"{path}: no sentences to train on")
+    return sentences
+
+
+def _tiles(sentence: Sentence) -> bool:
+    return sum(s.end - s.start for s in sentence.spans) == len(sentence.text)
+
+
+def split_dev(sentences: list[Sentence], ratio: float, seed: int) -> tuple[list[Sentence], list[Sentence]]:
+    if not 0 < ratio < 1:
+        raise InputError(f"--dev-ratio must be between 0 and 1, got {ratio}")
+    order = list(range(len(sentences)))
+    random.Random(seed).shuffle(order)
+    n_dev = max(1, int(len(sentences) * ratio))
+    dev = set(order[:n_dev])
+    return [s for i, s in enumerate(sentences) if i not in dev], [sentences[i] for i in sorted(dev)]
+
+
+def build_tagger(task: str, sentences: list[Sentence], cfg: TrainConfig, overrides: dict, parent: Tagger | None) -> Tagger:
+    """A fresh tagger sized for `sentences`, or `parent` grown to cover them."""
+    char_counts = Counter(ch for s in sentences for ch in fold(s.text))
+    bigram_counts = Counter(b for s in sentences for pair in bigram_strings(s.text) for b in pair)
+    chars = Vocab.from_counts(char_counts)
+    bigrams = Vocab.from_counts(bigram_counts, cfg.min_bigram_count, cfg.max_bigrams)
+    tags = sorted({t for s in sentences for t in spans_to_tags(len(s.text), s.spans)})
+    words = {w for s in sentences for w in s.words()} if task != "ner" else set()
+    if parent is not None:
+        if parent.config.task != task:
+            raise InputError(f"cannot fine-tune {parent.ref} (task {parent.config.task}) for task {task}")
+        chars, bigrams = _grown(parent.chars, chars), _grown(parent.bigrams, bigrams)
+        tags = parent.config.tags + [t for t in tags if t not in parent.config.tags]
+        words |= parent.train_words
+        base = parent.config.to_dict()
+    else:
+        base = {"task": task, **overrides}
+    base.update(tags=tags, char_vocab_size=len(chars), bigram_vocab_size=len(bigrams))
+    network = BiLSTMCRF(ModelConfig.from_dict(base))
+    if parent is not None:
+        transfer(parent.network, parent.chars, parent.bigrams, network, chars, bigrams)
+    return Tagger(network, chars, bigrams, words)
+
+
+def _grown(old: Vocab, new: Vocab) -> Vocab:
+    grown = Vocab.from_list(old.tokens)
+    grown.extend(new.tokens)
+    return grown
+
+
+def dev_scores(tagger: Tagger, dev: list[Sentence]) -> dict[str, Any]:
+    tagger.network.eval()
+    return evaluate(tagger.config.task, dev, tagger.tag([s.text for s in dev]), tagger.train_words)
+
+
+class Trainer:
+    def __init__(self, tagger: Tagger, train: list[Sentence], cfg: TrainConfig, device: torch.device) -> None:
+        self.tagger, self.cfg, self.device = tagger, cfg, device
+        self.network = tagger.network.to(device)
+        tag_index = {t: i for i, t in enumerate(tagger.config.tags)}
+        self.features = [tagger.encoder.encode(s.text) for s in train]
+        self.tags = [[tag_index[t] for t in spans_to_tags(len(s.text), s.spans)] for s in train]
+        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=cfg.lr)
+
+    def run_epoch(self, epoch: int, max_batches: int | None = None) -> float:
+        """One pass over the data; returns the mean loss per character."""
+        rng = random.Random(self.cfg.seed * 1000 + epoch)
+        torch.manual_seed(self.cfg.seed * 1000 + epoch)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.cfg.lr * 0.9**epoch
+        self.network.train()
+        batches = list(length_batches([len(f.chars) for f in self.features], self.cfg.batch_chars, rng))[:max_batches]
+        total_chars = sum(len(self.features[i].chars) for b in batches for i in b)
+        loss_sum = 0.0
+        with tqdm(total=total_chars, unit="char", unit_scale=True, desc=f"epoch {epoch + 1}", leave=False) as bar:
+            for index in batches:
+                batch = collate([self.features[i] for i in index], [self.tags[i] for i in index]).to(self.device)
+                loss = self.network.loss(batch)
+                self.optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(self.network.parameters(), self.cfg.clip)
+                self.optimizer.step()
+                n = int(batch.lengths.sum())
+                loss_sum += loss.item() * n
+                bar.update(n)
+                bar.set_postfix(loss=f"{loss.item():.3f}")
+        self.network.eval()
+        return loss_sum / max(1, total_chars)
+
+
+def train(options: TrainOptions, store: Store | None = None, log: Callable[[str], None] = print) -> TrainResult:
+    store = store or Store()
+    cfg = options.train_config
+    torch.manual_seed(cfg.seed)
+    parent = Tagger.load(options.parent, store) if options.parent else None
+    max_len = parent.config.max_len if parent else options.model_overrides.get("max_len", ModelConfig.max_len)
+    sentences = load_sentences(options.train, options.task, options.format, options.skip_bad, max_len)
+    if options.dev:
+        train_set, dev = sentences, load_sentences(options.dev, options.task, options.format, options.skip_bad, max_len)
+    else:
+        train_set, dev = split_dev(sentences, options.dev_ratio, cfg.seed)
+    name = options.name or (parent.config.task if parent else options.task)
+    state = TrainState(store.root / ".training" / name)
+    if options.resume:
+        tagger = state.restore_tagger()
+    else:
+        tagger = build_tagger(options.task, train_set, cfg, options.model_overrides, parent)
+    trainer = Trainer(tagger, train_set, cfg, pick_device(options.device))
+    if options.dry_run:
+        loss = trainer.run_epoch(0, max_batches=1)
+        return TrainResult(None, {"loss": round(loss, 4), **dev_scores(tagger, dev[:50])})
+    progress = state.load(trainer) if options.resume else state.fresh()
+    log(f"training {name}: {len(train_set)} sentences, {sum(len(s.text) for s in train_set)} chars; dev {len(dev)}")
+    while progress.epoch < cfg.epochs and progress.stale < cfg.patience:
+        started = time.time()
+        loss = trainer.run_epoch(progress.epoch)
+        seconds = time.time() - started
+        scores = dev_scores(tagger, dev)
+        improved = scores["f1"] > progress.best_f1
+        progress.advance(scores, improved)
+        chars = sum(len(f.chars) for f in trainer.features)
+        log(f"epoch {progress.epoch}: loss {loss:.4f}, dev f1 {scores['f1']:.2f}, {chars / seconds:,.0f} chars/s" + (" (best)" if improved else ""))
+        state.save(trainer, progress, best=improved)
+    best = state.best_tagger(tagger)
+    metrics = {"dev": progress.best_scores, "best_epoch": progress.best_epoch, "epochs_run": progress.epoch, "train": cfg.to_dict()}
+    corpus = {"sha256": sha256_file(options.train), "size": options.train.stat().st_size}
+    ref = store.save(name, best.files(metrics), parent=parent.ref if parent else None, corpus=corpus)
+    state.clear()
+    return TrainResult(ref, metrics)

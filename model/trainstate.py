@@ -1,0 +1,119 @@
+"""Resumable training state, one directory per epoch so a kill never leaves a mixed state.
+
+`<dir>/epoch-N/` holds the tagger files after epoch N, the best weights so far, the optimizer
+tensors (safetensors; its scalar settings as JSON) and the progress counters. It is written as
+`epoch-N.tmp` and renamed, so the highest `epoch-N` is always complete.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as save_tensors
+
+from data.errors import CheckpointError
+from model.tagger import WEIGHTS, Tagger
+
+if TYPE_CHECKING:
+    from model.train import Trainer
+
+BEST, OPTIMIZER, OPTIMIZER_META, PROGRESS = "best.safetensors", "optimizer.safetensors", "optimizer.json", "progress.json"
+
+
+@dataclass
+class Progress:
+    epoch: int = 0  # epochs completed
+    best_f1: float = -1.0
+    best_epoch: int = 0
+    stale: int = 0  # epochs since the best
+    best_scores: dict[str, Any] = field(default_factory=dict)
+
+    def advance(self, scores: dict[str, Any], improved: bool) -> None:
+        self.epoch += 1
+        if improved:
+            self.best_f1, self.best_epoch, self.best_scores, self.stale = scores["f1"], self.epoch, scores, 0
+        else:
+            self.stale += 1
+
+
+def optimizer_files(optimizer: torch.optim.Optimizer) -> dict[str, bytes]:
+    state = optimizer.state_dict()
+    tensors = {f"{i}.{k}": v for i, s in state["state"].items() for k, v in s.items()}
+    meta = {"param_groups": state["param_groups"], "keys": {str(i): list(s) for i, s in state["state"].items()}}
+    return {OPTIMIZER: save_tensors(tensors), OPTIMIZER_META: json.dumps(meta).encode()}
+
+
+def load_optimizer(optimizer: torch.optim.Optimizer, tensors: bytes, meta: bytes) -> None:
+    flat, info = load_tensors(tensors), json.loads(meta)
+    state = {int(i): {k: flat[f"{i}.{k}"] for k in keys} for i, keys in info["keys"].items()}
+    optimizer.load_state_dict({"state": state, "param_groups": info["param_groups"]})
+
+
+class TrainState:
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
+
+    def _latest(self) -> Path | None:
+        epochs = sorted(
+            (int(p.name.split("-")[1]), p) for p in self.dir.glob("epoch-*") if p.name.split("-")[1].isdigit()
+        )
+        return epochs[-1][1] if epochs else None
+
+    def _read(self, name: str) -> bytes:
+        latest = self._latest()
+        if latest is None:
+            raise CheckpointError(f"nothing to resume: no training state in {self.dir}")
+        return (latest / name).read_bytes()
+
+    def restore_tagger(self) -> Tagger:
+        """The tagger as it was after the last completed epoch."""
+        latest = self._latest()
+        if latest is None:
+            raise CheckpointError(f"nothing to resume: no training state in {self.dir}")
+        return Tagger.from_files({p.name: p.read_bytes() for p in latest.iterdir()})
+
+    def load(self, trainer: "Trainer") -> Progress:
+        load_optimizer(trainer.optimizer, self._read(OPTIMIZER), self._read(OPTIMIZER_META))
+        return Progress(**json.loads(self._read(PROGRESS)))
+
+    def fresh(self) -> Progress:
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return Progress()
+
+    def save(self, trainer: "Trainer", progress: Progress, best: bool) -> None:
+        files = trainer.tagger.files()
+        files[BEST] = files[WEIGHTS] if best else self._read(BEST)
+        files.update(optimizer_files(trainer.optimizer))
+        files[PROGRESS] = json.dumps(asdict(progress)).encode()
+        previous = self._latest()
+        tmp = self.dir / f"epoch-{progress.epoch}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        for name, content in files.items():
+            (tmp / name).write_bytes(content)
+        os.replace(tmp, self.dir / f"epoch-{progress.epoch}")
+        if previous is not None and previous.name != f"epoch-{progress.epoch}":
+            shutil.rmtree(previous)
+
+    def best_tagger(self, tagger: Tagger) -> Tagger:
+        """`tagger` with the best epoch's weights loaded."""
+        tagger.network.load_state_dict(load_tensors(self._read(BEST)))
+        return tagger
+
+    def clear(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

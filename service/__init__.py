@@ -1,0 +1,1 @@
+"""The outward faces of the tagger: command line, HTTP API, jobs."""

@@ -1,0 +1,151 @@
+"""`zhtag`: train, evaluate and tag from the command line.
+
+Every error zhtag raises on purpose is printed as one line with a non-zero exit; a traceback
+would only mean a bug.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import IO
+
+from data.corpus import Span
+from data.errors import InputError, ZhtagError
+from data.formats import read_corpus
+from data.lexicon import read_dictionary
+from model.config import TrainConfig
+from model.evaluate import evaluate
+from model.store import Store
+from model.tagger import Tagger
+from model.train import TrainOptions, train
+
+CHUNK_LINES = 2000
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zhtag", description="Chinese word segmentation, POS tagging and NER.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a model (or fine-tune one with --from)")
+    t.add_argument("--task", required=True, choices=["cws", "ner", "pos"])
+    t.add_argument("--train", required=True, type=Path)
+    t.add_argument("--dev", type=Path)
+    t.add_argument("--dev-ratio", type=float, default=0.05)
+    t.add_argument("--from", dest="parent", metavar="REF")
+    t.add_argument("--name")
+    t.add_argument("--format", choices=["seg", "pos", "conll", "jsonl"])
+    t.add_argument("--skip-bad", action="store_true", help="skip malformed lines and report how many")
+    t.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+    t.add_argument("--patience", type=int, default=TrainConfig.patience)
+    t.add_argument("--seed", type=int, default=TrainConfig.seed)
+    t.add_argument("--hidden", type=int, help="LSTM units per direction (new models only)")
+    t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    t.add_argument("--resume", action="store_true", help="continue a killed run of the same --name")
+    t.add_argument("--dry-run", action="store_true", help="train one batch end to end, store nothing")
+
+    e = sub.add_parser("eval", help="score a model on a test corpus, as JSON")
+    e.add_argument("--model", required=True, metavar="REF")
+    e.add_argument("--test", required=True, type=Path)
+    e.add_argument("--format", choices=["seg", "pos", "conll", "jsonl"])
+
+    for name, default, text in (("segment", "cws", "words separated by spaces"), ("ner", "ner", "entities as JSON lines"), ("pos", "pos", "word/TAG tokens")):
+        p = sub.add_parser(name, help=f"tag each input line: {text}")
+        p.add_argument("file", nargs="?", default="-", help="UTF-8 text, one line per input; - for stdin")
+        p.add_argument("--model", default=default, metavar="REF")
+        p.add_argument("--user-dict", type=Path, action="append", default=[], help="jieba-format dictionary")
+
+    sub.add_parser("models", help="list stored models, versions and metrics")
+    return parser
+
+
+def _train(args: argparse.Namespace, out: IO[str]) -> None:
+    cfg = TrainConfig(epochs=args.epochs, patience=args.patience, seed=args.seed)
+    overrides = {"hidden": args.hidden} if args.hidden else {}
+    options = TrainOptions(
+        task=args.task, train=args.train, dev=args.dev, dev_ratio=args.dev_ratio, parent=args.parent,
+        name=args.name, format=args.format, skip_bad=args.skip_bad, device=args.device, resume=args.resume,
+        dry_run=args.dry_run, train_config=cfg, model_overrides=overrides,
+    )
+    result = train(options, log=lambda line: print(line, file=sys.stderr))
+    print(json.dumps({"model": result.ref, **result.metrics}, ensure_ascii=False), file=out)
+
+
+def _eval(args: argparse.Namespace, out: IO[str]) -> None:
+    tagger = Tagger.load(args.model)
+    corpus = read_corpus(args.test, args.format, entities_from_pos=tagger.config.task == "ner")
+    gold = corpus.sentences
+    scores = evaluate(tagger.config.task, gold, tagger.tag([s.text for s in gold]), tagger.train_words)
+    print(json.dumps({"model": tagger.ref, "test": str(args.test), **scores}, ensure_ascii=False), file=out)
+
+
+def _lines(source: str) -> Iterator[str]:
+    """Input lines without their line ending; invalid UTF-8 is reported with its line number."""
+    handle = sys.stdin.buffer if source == "-" else open(source, "rb")
+    with handle:
+        for lineno, raw in enumerate(handle, 1):
+            try:
+                yield raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError:
+                raise InputError(f"{source}:{lineno}: not valid UTF-8") from None
+
+
+def _format_segment(text: str, spans: list[Span]) -> str:
+    return " ".join(text[s.start : s.end] for s in spans)
+
+
+def _format_pos(text: str, spans: list[Span]) -> str:
+    return " ".join(f"{text[s.start : s.end]}/{s.label}" for s in spans)
+
+
+def _format_ner(text: str, spans: list[Span]) -> str:
+    entities = [{"text": text[s.start : s.end], "type": s.label, "start": s.start, "end": s.end} for s in spans]
+    return json.dumps({"text": text, "entities": entities}, ensure_ascii=False)
+
+
+FORMATTERS: dict[str, Callable[[str, list[Span]], str]] = {"segment": _format_segment, "pos": _format_pos, "ner": _format_ner}
+
+
+def _tag(args: argparse.Namespace, out: IO[str]) -> None:
+    tagger = Tagger.load(args.model)
+    words = [w for path in args.user_dict for w in read_dictionary(path)]
+    if words:
+        tagger = tagger.with_user_words(words)
+    format_line = FORMATTERS[args.command]
+    lines = _lines(args.file)
+    while chunk := list(islice(lines, CHUNK_LINES)):
+        for text, spans in zip(chunk, tagger.tag(chunk)):
+            out.write(format_line(text, spans) + "\n")
+
+
+def _models(args: argparse.Namespace, out: IO[str]) -> None:
+    for info in Store().list():
+        for version in info.versions:
+            active = "*" if version == info.active else " "
+            dev = info.metrics.get(version, {}).get("dev", {})
+            print(f"{active} {info.name}@{version}  dev f1 {dev.get('f1', '-')}", file=out)
+
+
+COMMANDS = {"train": _train, "eval": _eval, "segment": _tag, "ner": _tag, "pos": _tag, "models": _models}
+
+
+def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args, out or sys.stdout)
+    except ZhtagError as err:
+        print(f"zhtag: error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(f"zhtag: error: {err.filename or ''}: {err.strerror}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

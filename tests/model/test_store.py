@@ -1,0 +1,331 @@
+"""Specification of the versioned checkpoint store (model/store.py)."""
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from data.errors import CheckpointError, ModelNotFound
+from model.store import MANIFEST, Checkpoint, Store
+
+FILES = {
+    "weights.safetensors": b"\x00\x01weights\xff",
+    "config.json": b'{"layers": 2}',
+    "metrics.json": b'{"f1": 0.91}',
+}
+CORPUS = {"sha256": "ab" * 32, "size": 1234}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(root=tmp_path / "user", shipped=tmp_path / "shipped")
+
+
+@pytest.fixture
+def shipped(tmp_path: Path):
+    """A shipped root holding cws@1 and cws@2 (active 1), then made read-only."""
+    root = tmp_path / "shipped"
+    maker = Store(root=root, shipped=tmp_path / "nothing")
+    maker.save("cws", FILES)
+    maker.save("cws", {**FILES, "metrics.json": b'{"f1": 0.95}'})
+    maker.activate("cws@1")
+    paths = [root, *root.rglob("*")]
+    for path in paths:
+        path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    yield root
+    for path in paths:
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+
+
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    """Every path under root with its content (None for directories)."""
+    return {
+        str(p.relative_to(root)): None if p.is_dir() else p.read_bytes() for p in root.rglob("*")
+    }
+
+
+def version_file(store: Store, ref: str, filename: str) -> Path:
+    name, version = ref.split("@")
+    return store.root / name / version / filename
+
+
+def test_save_then_resolve_round_trips_files_and_records_manifest(store: Store) -> None:
+    ref = store.save("cws", FILES, parent="base@3", corpus=CORPUS)
+    checkpoint = store.resolve(ref)
+
+    assert ref == "cws@1"
+    assert isinstance(checkpoint, Checkpoint)
+    assert (checkpoint.name, checkpoint.version, checkpoint.ref) == ("cws", 1, "cws@1")
+    for filename, content in FILES.items():
+        assert checkpoint.read_bytes(filename) == content
+    assert checkpoint.read_json("config.json") == {"layers": 2}
+    manifest = checkpoint.manifest
+    assert manifest["files"] == {f: hashlib.sha256(c).hexdigest() for f, c in FILES.items()}
+    assert (manifest["name"], manifest["version"]) == ("cws", 1)
+    assert manifest["parent"] == "base@3"
+    assert manifest["corpus"] == CORPUS
+    assert manifest["created"].endswith("+00:00")
+    assert isinstance(manifest["code_version"], str) and manifest["code_version"]
+    assert json.loads((checkpoint.path / MANIFEST).read_text()) == manifest
+
+
+def test_parent_and_corpus_default_to_null(store: Store) -> None:
+    manifest = store.resolve(store.save("cws", FILES)).manifest
+    assert manifest["parent"] is None and manifest["corpus"] is None
+
+
+def test_versions_increment_and_the_newest_save_is_active(store: Store) -> None:
+    assert [store.save("cws", FILES) for _ in range(3)] == ["cws@1", "cws@2", "cws@3"]
+    assert store.resolve("cws").ref == "cws@3"
+    assert (store.root / "cws" / "ACTIVE").read_text().strip() == "3"
+
+
+def test_name_at_n_resolves_that_version(store: Store) -> None:
+    store.save("cws", {"w": b"one"})
+    store.save("cws", {"w": b"two"})
+    assert store.resolve("cws@1").read_bytes("w") == b"one"
+    assert store.resolve("cws@2").read_bytes("w") == b"two"
+
+
+def test_activate_switches_what_the_bare_name_resolves_to(store: Store) -> None:
+    store.save("cws", {"w": b"one"})
+    store.save("cws", {"w": b"two"})
+
+    assert store.activate("cws@1") == "cws@1"
+    assert store.resolve("cws").read_bytes("w") == b"one"
+    assert store.list()[0].active == 1
+    with pytest.raises(ModelNotFound):
+        store.activate("cws@9")
+
+
+def test_activate_refuses_a_corrupt_version_and_keeps_the_old_one(store: Store) -> None:
+    store.save("cws", {"w": b"one"})
+    store.save("cws", {"w": b"two"})
+    version_file(store, "cws@1", "w").write_bytes(b"oNe")
+
+    with pytest.raises(CheckpointError, match="checksum"):
+        store.activate("cws@1")
+    assert store.resolve("cws").ref == "cws@2"
+
+
+def test_numbering_continues_after_shipped_versions_and_shipped_is_never_written(
+    tmp_path: Path, shipped: Path
+) -> None:
+    before = snapshot(shipped)
+    store = Store(root=tmp_path / "user", shipped=shipped)
+
+    assert store.resolve("cws").ref == "cws@1"  # the shipped ACTIVE
+    assert store.save("cws", FILES) == "cws@3"
+    assert store.activate("cws@2") == "cws@2"
+    assert store.resolve("cws").ref == "cws@2"
+    assert store.resolve("cws@1").path.parent.parent == shipped
+    assert store.resolve("cws@3").path.parent.parent == store.root
+    assert snapshot(shipped) == before
+
+
+def test_without_any_active_file_the_highest_version_is_active(store: Store) -> None:
+    store.save("cws", {"w": b"one"})
+    store.save("cws", {"w": b"two"})
+    (store.root / "cws" / "ACTIVE").unlink()
+    assert store.resolve("cws").ref == "cws@2"
+
+
+def test_user_root_wins_over_shipped_for_the_same_version(tmp_path: Path, shipped: Path) -> None:
+    Store(root=tmp_path / "user", shipped=tmp_path / "nothing").save("cws", {"w": b"mine"})
+    store = Store(root=tmp_path / "user", shipped=shipped)
+    assert store.resolve("cws@1").read_bytes("w") == b"mine"
+
+
+def test_corrupting_one_byte_fails_the_checksum_of_that_version_only(store: Store) -> None:
+    store.save("cws", FILES)
+    store.save("cws", FILES)
+    path = version_file(store, "cws@1", "weights.safetensors")
+    data = bytearray(path.read_bytes())
+    data[3] ^= 0x01
+    path.write_bytes(bytes(data))
+
+    with pytest.raises(CheckpointError, match="checksum") as excinfo:
+        store.resolve("cws@1")
+    assert "weights.safetensors" in str(excinfo.value) and "cws@1" in str(excinfo.value)
+    assert store.resolve("cws@2").read_bytes("weights.safetensors") == FILES["weights.safetensors"]
+
+
+def test_a_deleted_file_fails_the_checksum_of_that_version_only(store: Store) -> None:
+    store.save("cws", FILES)
+    store.save("cws", FILES)
+    version_file(store, "cws@2", "config.json").unlink()
+
+    with pytest.raises(CheckpointError, match="checksum") as excinfo:
+        store.resolve("cws")
+    assert "config.json" in str(excinfo.value) and "cws@2" in str(excinfo.value)
+    assert store.resolve("cws@1").read_json("config.json") == {"layers": 2}
+
+
+@pytest.mark.parametrize("manifest", [None, b"{not json", b"[]", b'{"files": 3}'])
+def test_a_missing_or_garbled_manifest_is_a_checkpoint_error(
+    store: Store, manifest: bytes | None
+) -> None:
+    store.save("cws", FILES)
+    path = version_file(store, "cws@1", MANIFEST)
+    if manifest is None:
+        path.unlink()
+    else:
+        path.write_bytes(manifest)
+    with pytest.raises(CheckpointError, match="cws@1"):
+        store.resolve("cws@1")
+
+
+def test_a_leftover_temp_directory_is_not_a_version(store: Store) -> None:
+    store.save("cws", FILES)
+    for leftover in (".tmp-crashed", "2.partial"):
+        (store.root / "cws" / leftover).mkdir()
+        (store.root / "cws" / leftover / "weights.safetensors").write_bytes(b"half")
+    (store.root / ".tmp-orphan").mkdir()
+
+    assert [(m.name, m.versions) for m in store.list()] == [("cws", [1])]
+    with pytest.raises(ModelNotFound):
+        store.resolve("cws@2")
+    assert store.save("cws", FILES) == "cws@2"
+
+
+def test_an_unknown_name_is_model_not_found_listing_available_names(store: Store) -> None:
+    store.save("cws", FILES)
+    store.save("ner", FILES)
+    with pytest.raises(ModelNotFound, match="pos") as excinfo:
+        store.resolve("pos")
+    assert "cws" in str(excinfo.value) and "ner" in str(excinfo.value)
+
+
+def test_an_unknown_version_is_model_not_found_naming_the_ref(store: Store) -> None:
+    store.save("cws", FILES)
+    with pytest.raises(ModelNotFound, match="cws@5"):
+        store.resolve("cws@5")
+
+
+def test_an_empty_store_resolves_nothing(store: Store) -> None:
+    assert store.list() == []
+    with pytest.raises(ModelNotFound):
+        store.resolve("cws")
+
+
+@pytest.mark.parametrize(
+    "ref", ["", "a@b", "a@0", "a@-1", "a@01", "a@", "@1", "a@1@2", "../x", "a b"]
+)
+def test_a_malformed_ref_is_a_checkpoint_error_not_a_missing_model(store: Store, ref: str) -> None:
+    with pytest.raises(CheckpointError, match="malformed") as excinfo:
+        store.resolve(ref)
+    assert excinfo.type is CheckpointError
+
+
+@pytest.mark.parametrize("name", ["", ".hidden", "-x", "a/b", "a@1", "ä", "a" * 65, "a b"])
+def test_save_rejects_an_invalid_name(store: Store, name: str) -> None:
+    with pytest.raises(CheckpointError, match="invalid model name"):
+        store.save(name, FILES)
+    assert not store.root.exists()
+
+
+@pytest.mark.parametrize("filename", [MANIFEST, "../escape", "sub/file", ".hidden", ""])
+def test_save_rejects_manifest_and_non_plain_file_names(store: Store, filename: str) -> None:
+    with pytest.raises(CheckpointError):
+        store.save("cws", {**FILES, filename: b"x"})
+    assert store.list() == []
+
+
+@pytest.mark.parametrize("parent", ["base", "base@0", "a@b"])
+def test_save_requires_a_parent_naming_a_version(store: Store, parent: str) -> None:
+    with pytest.raises(CheckpointError):
+        store.save("cws", FILES, parent=parent)
+
+
+def test_save_rejects_a_malformed_corpus_record(store: Store) -> None:
+    with pytest.raises(CheckpointError, match="corpus"):
+        store.save("cws", FILES, corpus={"sha256": "ab"})
+
+
+def test_reading_a_file_the_manifest_does_not_list_is_a_checkpoint_error(store: Store) -> None:
+    checkpoint = store.resolve(store.save("cws", {"w": b"[1]"}))
+    with pytest.raises(CheckpointError, match="no file"):
+        checkpoint.read_bytes(MANIFEST)
+    with pytest.raises(CheckpointError, match="JSON object"):
+        checkpoint.read_json("w")
+
+
+def test_list_shows_versions_active_and_metrics_merged_and_sorted(
+    tmp_path: Path, shipped: Path
+) -> None:
+    store = Store(root=tmp_path / "user", shipped=shipped)
+    store.save("pos", {"weights.safetensors": b"w"})
+    store.save("cws", {**FILES, "metrics.json": b'{"f1": 0.97}'})
+
+    cws, pos = store.list()
+    assert (cws.name, cws.versions, cws.active) == ("cws", [1, 2, 3], 3)
+    assert cws.metrics == {1: {"f1": 0.91}, 2: {"f1": 0.95}, 3: {"f1": 0.97}}
+    assert (pos.name, pos.versions, pos.active, pos.metrics) == ("pos", [1], 1, {1: {}})
+
+
+def test_list_shows_a_corrupt_version_without_checking_it(store: Store) -> None:
+    store.save("cws", FILES)
+    store.save("cws", FILES)
+    version_file(store, "cws@1", "metrics.json").write_bytes(b"{garbage")
+    version_file(store, "cws@2", MANIFEST).unlink()
+
+    (info,) = store.list()
+    assert (info.versions, info.active, info.metrics) == ([1, 2], 2, {1: {}, 2: {"f1": 0.91}})
+
+
+def test_a_crash_during_save_publishes_nothing_and_keeps_existing_versions(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.save("cws", {"w": b"one"})
+
+    def crash(src: object, dst: object) -> None:
+        raise OSError(errno.EIO, "simulated crash")
+
+    monkeypatch.setattr(os, "rename", crash)
+    with pytest.raises(CheckpointError, match="simulated crash"):
+        store.save("cws", {"w": b"two"})
+    monkeypatch.undo()
+
+    assert [m.versions for m in store.list()] == [[1]]
+    assert sorted(p.name for p in (store.root / "cws").iterdir()) == ["1", "ACTIVE"]
+    assert store.resolve("cws").read_bytes("w") == b"one"
+    assert store.save("cws", {"w": b"two"}) == "cws@2"
+
+
+def test_two_saves_racing_for_one_number_get_distinct_versions(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rival publishes the same number first; the loser takes the next one."""
+    real_rename = os.rename
+    rival = Store(root=store.root, shipped=store.shipped)
+    raced: list[str] = []
+
+    def rename_after_rival(src: str, dst: str) -> None:
+        if not raced:
+            raced.append(str(dst))
+            assert rival.save("cws", {"w": b"rival"}) == "cws@1"
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename_after_rival)
+    ref = store.save("cws", {"w": b"mine"})
+
+    assert raced == [str(store.root / "cws" / "1")]
+    assert ref == "cws@2"
+    assert store.resolve("cws@1").read_bytes("w") == b"rival"
+    assert store.resolve("cws@2").read_bytes("w") == b"mine"
+    assert store.resolve("cws@2").manifest["version"] == 2
+    assert [m.versions for m in store.list()] == [[1, 2]]
+
+
+def test_the_user_root_defaults_to_the_zhtag_store_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZHTAG_STORE", str(tmp_path / "env-root"))
+    store = Store(shipped=tmp_path / "shipped")
+    store.save("cws", FILES)
+    assert (tmp_path / "env-root" / "cws" / "1" / MANIFEST).is_file()
