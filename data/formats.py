@@ -396,13 +396,13 @@ def read_corpus(
     """Read a corpus, detecting its format when `format` is None.
 
     Raises CorpusError naming the file and line of the first malformed line, unless `skip_bad`.
+    `entities_from_pos` turns a pos corpus into nr/ns/nt entities (for NER training); the
+    other formats already say what their spans are and ignore it.
     """
     source = _Source(str(path), skip_bad)
     format = format if format is not None else _detect(source)
     if format not in _READERS:
         raise InputError(f"unknown corpus format {format!r}; expected one of {', '.join(FORMATS)}")
-    if entities_from_pos and format != "pos":
-        raise InputError(f"entities_from_pos needs a pos corpus, but {path} is {format}")
     sentences, labelled = _READERS[format](source, entities_from_pos)
     return Corpus(sentences, format, source.skipped, labelled)
 

@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--user-dict", type=Path, action="append", default=[], help="jieba-format dictionary")
 
     sub.add_parser("models", help="list stored models, versions and metrics")
+    sub.add_parser("serve", help="run the HTTP API (settings from ZHTAG_* variables)")
     return parser
 
 
@@ -129,7 +130,17 @@ def _models(args: argparse.Namespace, out: IO[str]) -> None:
             print(f"{active} {info.name}@{version}  dev f1 {dev.get('f1', '-')}", file=out)
 
 
-COMMANDS = {"train": _train, "eval": _eval, "segment": _tag, "ner": _tag, "pos": _tag, "models": _models}
+def _serve(args: argparse.Namespace, out: IO[str]) -> None:
+    import uvicorn
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    settings = Settings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+
+
+COMMANDS = {"train": _train, "eval": _eval, "segment": _tag, "ner": _tag, "pos": _tag, "models": _models, "serve": _serve}
 
 
 def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:

@@ -117,9 +117,8 @@ def test_entities_from_pos_merge_surname_and_given_name() -> None:
     assert corpus.sentences[1].text == "市气象台预报明天有小雨。"
 
 
-def test_entities_from_pos_needs_a_pos_corpus() -> None:
-    with pytest.raises(InputError):
-        read_corpus(FIXTURES / "tiny.bio", entities_from_pos=True)
+def test_entities_from_pos_leaves_other_formats_as_they_are() -> None:
+    assert read_corpus(FIXTURES / "tiny.bio", entities_from_pos=True) == read_corpus(FIXTURES / "tiny.bio")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,187 @@
+"""Specification of the linear-chain CRF (model/crf.py), checked against brute force over every
+tag path: the forward algorithm, Viterbi and the likelihood must agree with enumeration, padded
+steps must change nothing, and no decoded path may break the BMESO order."""
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+import torch
+
+from data.schemes import first_invalid
+from model.crf import CRF, FORBIDDEN
+
+SEG_TAGS = ["B", "M", "E", "S"]
+ENTITY_TAGS = ["O", "B-PER", "M-PER", "E-PER", "S-PER", "S-LOC"]
+TAG_SETS = pytest.mark.parametrize("tags", [SEG_TAGS, ENTITY_TAGS], ids=["seg", "entity"])
+
+
+def random_crf(tags: list[str], seed: int) -> CRF:
+    """A CRF with random (unmasked) parameters, in float64 so comparisons can be tight."""
+    torch.manual_seed(seed)
+    crf = CRF(tags).double()
+    with torch.no_grad():
+        for parameter in (crf.transitions, crf.start, crf.end):
+            parameter.normal_(0.0, 1.0)
+    return crf
+
+
+def path_score(crf: CRF, emissions: torch.Tensor, path: tuple[int, ...]) -> float:
+    """Score of one path of one sentence, with the same masked matrices the CRF uses."""
+    trans, start, end = (t.detach() for t in crf._scores())
+    score = start[path[0]] + end[path[-1]]
+    score = score + sum(emissions[t, tag] for t, tag in enumerate(path))
+    score = score + sum(trans[a, b] for a, b in itertools.pairwise(path))
+    return float(score)
+
+
+def all_paths(n_tags: int, length: int) -> list[tuple[int, ...]]:
+    return list(itertools.product(range(n_tags), repeat=length))
+
+
+def brute_log_z(crf: CRF, emissions: torch.Tensor) -> float:
+    paths = all_paths(emissions.shape[1], emissions.shape[0])
+    scores = torch.tensor([path_score(crf, emissions, p) for p in paths], dtype=torch.float64)
+    return float(torch.logsumexp(scores, 0))
+
+
+def brute_best(crf: CRF, emissions: torch.Tensor) -> list[int]:
+    paths = all_paths(emissions.shape[1], emissions.shape[0])
+    return list(max(paths, key=lambda p: path_score(crf, emissions, p)))
+
+
+def padded_batch(lengths: list[int], n_tags: int, seed: int, scale: float = 2.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random emissions (padding included, so that it must be ignored) and the mask."""
+    generator = torch.Generator().manual_seed(seed)
+    emissions = scale * torch.randn(len(lengths), max(lengths), n_tags, generator=generator, dtype=torch.float64)
+    mask = torch.arange(max(lengths))[None, :] < torch.tensor(lengths)[:, None]
+    return emissions, mask
+
+
+@TAG_SETS
+@pytest.mark.parametrize("length", [1, 2, 3, 4])
+def test_log_partition_equals_log_sum_exp_over_every_path(tags: list[str], length: int) -> None:
+    crf = random_crf(tags, seed=length)
+    emissions, mask = padded_batch([length], len(tags), seed=10 + length)
+    expected = brute_log_z(crf, emissions[0])
+    assert crf.log_partition(emissions, mask).item() == pytest.approx(expected, abs=1e-9)
+
+
+@TAG_SETS
+def test_log_partition_of_a_padded_batch_ignores_the_padding(tags: list[str]) -> None:
+    lengths = [4, 1, 3, 2]
+    crf = random_crf(tags, seed=1)
+    emissions, mask = padded_batch(lengths, len(tags), seed=2)
+    log_z = crf.log_partition(emissions, mask)
+    for row, n in enumerate(lengths):
+        assert log_z[row].item() == pytest.approx(brute_log_z(crf, emissions[row, :n]), abs=1e-9), f"row {row}"
+
+
+@TAG_SETS
+def test_forbidden_paths_add_nothing_to_the_partition(tags: list[str]) -> None:
+    """Z over every path equals Z over the paths the scheme allows, to float precision."""
+    crf = random_crf(tags, seed=3)
+    emissions, mask = padded_batch([3], len(tags), seed=4)
+    names = lambda p: [tags[i] for i in p]  # noqa: E731
+    valid = [p for p in all_paths(len(tags), 3) if first_invalid(names(p)) is None]
+    assert 0 < len(valid) < len(tags) ** 3
+    valid_z = float(torch.logsumexp(torch.tensor([path_score(crf, emissions[0], p) for p in valid], dtype=torch.float64), 0))
+    assert crf.log_partition(emissions, mask).item() == pytest.approx(valid_z, abs=1e-6)
+
+
+@TAG_SETS
+@pytest.mark.parametrize("length", [1, 2, 3, 4])
+def test_viterbi_finds_the_highest_scoring_path(tags: list[str], length: int) -> None:
+    crf = random_crf(tags, seed=20 + length)
+    emissions, mask = padded_batch([length], len(tags), seed=30 + length)
+    assert crf.viterbi(emissions, mask) == [brute_best(crf, emissions[0])]
+
+
+@TAG_SETS
+def test_viterbi_on_a_padded_batch_decodes_each_sentence_as_if_alone(tags: list[str]) -> None:
+    lengths = [2, 4, 1, 3]
+    crf = random_crf(tags, seed=5)
+    emissions, mask = padded_batch(lengths, len(tags), seed=6)
+    paths = crf.viterbi(emissions, mask)
+    assert [len(p) for p in paths] == lengths
+    for row, n in enumerate(lengths):
+        assert paths[row] == brute_best(crf, emissions[row, :n]), f"row {row}"
+        assert paths[row] == crf.viterbi(emissions[row : row + 1, :n], mask[row : row + 1, :n])[0]
+
+
+@TAG_SETS
+def test_log_likelihood_is_path_score_minus_log_partition(tags: list[str]) -> None:
+    lengths = [3, 1, 4, 2]
+    crf = random_crf(tags, seed=7)
+    emissions, mask = padded_batch(lengths, len(tags), seed=8)
+    generator = torch.Generator().manual_seed(9)
+    gold = torch.randint(len(tags), (len(lengths), max(lengths)), generator=generator)  # padding tags too
+    log_likelihood = crf.log_likelihood(emissions, gold, mask)
+    for row, n in enumerate(lengths):
+        path = tuple(gold[row, :n].tolist())
+        expected = path_score(crf, emissions[row, :n], path) - brute_log_z(crf, emissions[row, :n])
+        assert log_likelihood[row].item() == pytest.approx(expected, abs=1e-9), f"row {row}"
+
+
+def test_likelihoods_of_every_path_sum_to_one() -> None:
+    crf = random_crf(ENTITY_TAGS, seed=11)
+    emissions, mask = padded_batch([3], len(ENTITY_TAGS), seed=12)
+    paths = torch.tensor(all_paths(len(ENTITY_TAGS), 3))
+    batch = emissions.expand(len(paths), -1, -1)
+    total = torch.logsumexp(crf.log_likelihood(batch, paths, mask.expand(len(paths), -1)), 0)
+    assert total.item() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_log_likelihood_has_gradients_for_every_parameter() -> None:
+    crf = CRF(SEG_TAGS)
+    emissions = torch.randn(2, 3, 4, requires_grad=True)
+    mask = torch.tensor([[True, True, True], [True, True, False]])
+    gold = torch.tensor([[0, 2, 3], [3, 3, 0]])
+    crf.log_likelihood(emissions, gold, mask).sum().backward()
+    for parameter in (emissions, crf.transitions, crf.start, crf.end):
+        assert parameter.grad is not None and torch.isfinite(parameter.grad).all()
+
+
+def test_masks_are_not_parameters_nor_saved_state() -> None:
+    """Checkpoints hold the learnt scores only; masks are rebuilt from the tag list."""
+    crf = CRF(SEG_TAGS)
+    assert set(crf.state_dict()) == {"transitions", "start", "end"}
+    assert crf.trans_mask[SEG_TAGS.index("B"), SEG_TAGS.index("S")] == FORBIDDEN
+    assert crf.trans_mask[SEG_TAGS.index("B"), SEG_TAGS.index("E")] == 0
+
+
+@pytest.mark.parametrize(
+    ("tags", "step", "favoured"),
+    [
+        (SEG_TAGS, 0, "M"),  # cannot start a sentence
+        (SEG_TAGS, 0, "E"),
+        (SEG_TAGS, 3, "B"),  # cannot end one
+        (ENTITY_TAGS, 0, "M-PER"),
+        (ENTITY_TAGS, 2, "M-PER"),  # only valid between B-PER and E-PER
+        (ENTITY_TAGS, 3, "B-PER"),
+    ],
+)
+def test_viterbi_never_decodes_a_forbidden_transition_however_strong_the_emission(
+    tags: list[str], step: int, favoured: str
+) -> None:
+    emissions = torch.zeros(1, 4, len(tags))
+    emissions[0, :, tags.index("S-LOC" if "S-LOC" in tags else "S")] = 5.0
+    emissions[0, step, tags.index(favoured)] = 1000.0
+    crf = CRF(tags)
+    path = [tags[i] for i in crf.viterbi(emissions, torch.ones(1, 4, dtype=torch.bool))[0]]
+    assert first_invalid(path) is None, path
+
+
+@TAG_SETS
+def test_viterbi_output_is_always_a_valid_bmeso_sequence(tags: list[str]) -> None:
+    """Large random emissions and transitions, mixed lengths: every decoded path is valid."""
+    crf = random_crf(tags, seed=13)
+    with torch.no_grad():
+        crf.transitions.mul_(20)
+    lengths = [1, 2, 3, 5, 8, 13]
+    for seed in range(20):
+        emissions, mask = padded_batch(lengths, len(tags), seed=100 + seed, scale=200.0)
+        for path in crf.viterbi(emissions, mask):
+            names = [tags[i] for i in path]
+            assert first_invalid(names) is None, names

@@ -1,0 +1,140 @@
+"""The `zhtag` command line, end to end on tiny models trained inside the test."""
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from service.cli import main
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "cli"
+TINY = ["--hidden", "8", "--epochs", "2", "--dev-ratio", "0.25"]
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("store")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ZHTAG_STORE", str(root))
+        for task, corpus in (("cws", "train.pos.txt"), ("pos", "train.pos.txt"), ("ner", "train.bio")):
+            code, out = run("train", "--task", task, "--train", str(FIXTURES / corpus), "--name", f"t{task}", *TINY)
+            assert code == 0, out
+    return root
+
+
+@pytest.fixture(autouse=True)
+def use_store(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHTAG_STORE", str(store))
+
+
+def test_train_prints_the_new_reference_and_dev_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
+    code, out = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--name", "mine", *TINY)
+    result = json.loads(out)
+    assert code == 0
+    assert result["model"] == "mine@1"
+    assert {"precision", "recall", "f1", "oov_recall"} <= set(result["dev"])
+
+
+def test_dry_run_stores_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
+    code, out = run("train", "--task", "ner", "--train", str(FIXTURES / "train.bio"), "--dry-run", *TINY)
+    assert code == 0 and json.loads(out)["model"] is None
+    assert not (tmp_path / "ner").exists()
+
+
+def test_segment_writes_one_line_per_input_line_and_keeps_every_character() -> None:
+    code, out = run("segment", str(FIXTURES / "input.txt"), "--model", "tcws")
+    lines = (FIXTURES / "input.txt").read_text(encoding="utf-8").splitlines()
+    got = out.splitlines()
+    assert code == 0 and len(got) == len(lines)
+    assert got[1] == ""
+    for line, words in zip(lines, got):
+        assert words.replace(" ", "") == "".join(line.split())
+
+
+def test_segment_accepts_a_user_dictionary() -> None:
+    code, out = run("segment", str(FIXTURES / "input.txt"), "--model", "tcws", "--user-dict", str(FIXTURES / "user_dict.txt"))
+    assert code == 0 and len(out.splitlines()) == 3
+
+
+def test_pos_writes_word_slash_tag() -> None:
+    code, out = run("pos", str(FIXTURES / "input.txt"), "--model", "tpos")
+    first = out.splitlines()[0].split(" ")
+    assert code == 0
+    assert all("/" in token and token.rsplit("/", 1)[1] for token in first)
+    assert "".join(token.rsplit("/", 1)[0] for token in first) == "王小明在北京工作。"
+
+
+def test_ner_writes_json_lines_whose_offsets_index_the_line() -> None:
+    code, out = run("ner", str(FIXTURES / "input.txt"), "--model", "tner")
+    records = [json.loads(line) for line in out.splitlines()]
+    lines = (FIXTURES / "input.txt").read_text(encoding="utf-8").splitlines()
+    assert code == 0 and [r["text"] for r in records] == lines
+    for record in records:
+        for entity in record["entities"]:
+            assert record["text"][entity["start"] : entity["end"]] == entity["text"]
+            assert entity["type"] in {"PER", "LOC", "ORG"}
+
+
+def test_eval_prints_scores_as_json() -> None:
+    code, out = run("eval", "--model", "tcws", "--test", str(FIXTURES / "train.pos.txt"))
+    scores = json.loads(out)
+    assert code == 0 and scores["model"] == "tcws@1"
+    assert 0 <= scores["f1"] <= 100 and "oov_recall" in scores
+    code, out = run("eval", "--model", "tner", "--test", str(FIXTURES / "train.bio"))
+    assert code == 0 and "per_type_f1" in json.loads(out)
+
+
+def test_models_lists_versions_with_the_active_one_starred() -> None:
+    code, out = run("models")
+    assert code == 0
+    assert any(line.startswith("* tcws@1") for line in out.splitlines())
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["segment", "--model", "nosuchmodel"], "nosuchmodel"),
+        (["segment", "missing-file.txt", "--model", "tcws"], "missing-file.txt"),
+        (["train", "--task", "cws", "--train", "missing.txt"], "missing.txt"),
+    ],
+)
+def test_errors_print_one_line_and_exit_non_zero(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run(*argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code != 0
+    assert len(err) == 1 and err[0].startswith("zhtag: error:") and message in err[0]
+
+
+def test_a_malformed_corpus_is_reported_with_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.bio"
+    bad.write_text("王\tB-PER\n小明\tI-PER\n", encoding="utf-8")
+    code, _ = run("train", "--task", "ner", "--train", str(bad))
+    assert code != 0
+    assert f"{bad}:2:" in capsys.readouterr().err
+
+
+def test_invalid_utf8_input_names_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes("好的\n".encode() + b"\xff\xfe\n")
+    code, _ = run("segment", str(bad), "--model", "tcws")
+    assert code != 0 and f"{bad}:2:" in capsys.readouterr().err
+
+
+def test_the_console_command_reads_stdin_and_never_prints_a_traceback(store: Path) -> None:
+    env = {"ZHTAG_STORE": str(store), "PATH": "/usr/bin:/bin"}
+    ok = subprocess.run([sys.executable, "-m", "service.cli", "segment", "--model", "tcws"], input="今天天气很好\n\n", capture_output=True, text=True, env=env)
+    assert ok.returncode == 0 and ok.stdout.split("\n")[1] == ""
+    bad = subprocess.run([sys.executable, "-m", "service.cli", "ner", "--model", "ner@999"], input="", capture_output=True, text=True, env=env)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr and bad.stderr.count("\n") == 1
