@@ -56,7 +56,7 @@ def read_dictionary(path: str | Path) -> list[str]:
     """Words of a jieba-format dictionary: `word [freq] [tag]` a line."""
     words = []
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:
             for lineno, line in enumerate(handle, 1):
                 fields = line.split()
                 if len(fields) > 3 or (len(fields) == 3 and not fields[1].isdigit()):

@@ -27,6 +27,13 @@ def join_tag(prefix: str, label: str | None) -> str:
     return prefix if label is None else f"{prefix}-{label}"
 
 
+def tag_set(labels: Iterable[str | None], outside: bool) -> list[str]:
+    """Every BMESO tag for `labels`, so a model can output any span length for any label
+    even when its corpus lacked, say, a three-character word."""
+    tags = [join_tag(prefix, label) for label in sorted(labels, key=str) for prefix in "BMES"]
+    return [OUTSIDE, *tags] if outside else tags
+
+
 def spans_to_tags(length: int, spans: Iterable[Span]) -> list[str]:
     """Internal BMESO tags for a text of `length` characters."""
     tags = [OUTSIDE] * length

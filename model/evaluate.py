@@ -3,7 +3,6 @@ segmentation, conlleval exact-span micro P/R/F1 with per-type F1 for entities, a
 (word, tag) pairs for POS."""
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from data.corpus import Sentence, Span
@@ -47,12 +46,16 @@ def segmentation_scores(gold: Sequence[Sentence], pred: Sequence[Sequence[Span]]
 
 def entity_scores(gold: Sequence[Sentence], pred: Sequence[Sequence[Span]]) -> dict:
     scores = prf(*_count((_labelled(s.spans) for s in gold), (_labelled(p) for p in pred)))
-    per_type = {}
-    for label in sorted({s.label for g in gold for s in g.spans} | {s.label for p in pred for s in p}):
-        only = lambda spans: {x for x in _labelled(spans) if x[2] == label}  # noqa: E731
-        per_type[label] = prf(*_count((only(g.spans) for g in gold), (only(p) for p in pred)))["f1"]
-    scores["per_type_f1"] = per_type
+    labels = sorted({s.label for g in gold for s in g.spans} | {s.label for p in pred for s in p}, key=str)
+    scores["per_type_f1"] = {label: _type_f1(gold, pred, label) for label in labels}
     return scores
+
+
+def _type_f1(gold: Sequence[Sentence], pred: Sequence[Sequence[Span]], label: str | None) -> float:
+    def only(spans: Iterable[Span]) -> set:
+        return {x for x in _labelled(spans) if x[2] == label}
+
+    return prf(*_count((only(g.spans) for g in gold), (only(p) for p in pred)))["f1"]
 
 
 def pos_scores(gold: Sequence[Sentence], pred: Sequence[Sequence[Span]], train_words: set[str]) -> dict:
@@ -72,7 +75,3 @@ def evaluate(task: str, gold: Sequence[Sentence], pred: Sequence[Sequence[Span]]
     scores["sentences"] = len(gold)
     scores["chars"] = sum(len(s.text) for s in gold)
     return scores
-
-
-def word_counts(sentences: Iterable[Sentence]) -> Counter[str]:
-    return Counter(w for s in sentences for w in s.words())

@@ -19,17 +19,17 @@ import torch
 from tqdm import tqdm
 
 from data.batches import bigram_strings, collate, length_batches
-from data.corpus import Sentence, model_pieces
+from data.corpus import Sentence, Span, model_pieces
 from data.errors import InputError
 from data.formats import read_corpus
-from data.schemes import spans_to_tags
+from data.schemes import spans_to_tags, tag_set
 from data.text import fold
 from data.vocab import Vocab
 from model.config import ModelConfig, TrainConfig
 from model.evaluate import evaluate
 from model.grow import transfer
 from model.network import BiLSTMCRF
-from model.store import Store
+from model.store import Store, parse_ref
 from model.tagger import Tagger, pick_device
 from model.trainstate import TrainState, sha256_file
 
@@ -59,20 +59,22 @@ class TrainResult:
     metrics: dict[str, Any]
 
 
-def load_sentences(path: Path, task: str, fmt: str | None, skip_bad: bool, max_len: int) -> list[Sentence]:
+def load_sentences(
+    path: Path, task: str, fmt: str | None, skip_bad: bool, max_len: int, log: Callable[[str], None] = print
+) -> list[Sentence]:
     """Sentences of `path` shaped for `task`, cut into model-sized pieces."""
     if task not in TASKS:
         raise InputError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     corpus = read_corpus(path, fmt, skip_bad=skip_bad, entities_from_pos=task == "ner")
     if corpus.skipped:
-        print(f"{path}: skipped {corpus.skipped} malformed line(s)")
+        log(f"{path}: skipped {corpus.skipped} malformed line(s)")
     sentences = [piece for s in corpus.sentences for piece in model_pieces(s, max_len)]
     if task in ("cws", "pos") and not all(_tiles(s) for s in sentences):
         raise InputError(f"{path}: task {task} needs a segmented corpus (seg, pos or BMES conll), got {corpus.format} entities")
-    if task == "pos" and not corpus.labelled:
-        raise InputError(f"{path}: task pos needs word/TAG tokens, the corpus has no tags")
+    if task in ("pos", "ner") and not corpus.labelled:
+        raise InputError(f"{path}: task {task} needs labelled spans (word/TAG tokens or typed entities), the corpus has none")
     if task == "cws":
-        sentences = [Sentence(s.text, tuple(sp.__class__(sp.start, sp.end) for sp in s.spans)) for s in sentences]
+        sentences = [Sentence(s.text, tuple(Span(sp.start, sp.end) for sp in s.spans)) for s in sentences]
     if not sentences:
         raise InputError(f"{path}: no sentences to train on")
     return sentences
@@ -85,6 +87,8 @@ def _tiles(sentence: Sentence) -> bool:
 def split_dev(sentences: list[Sentence], ratio: float, seed: int) -> tuple[list[Sentence], list[Sentence]]:
     if not 0 < ratio < 1:
         raise InputError(f"--dev-ratio must be between 0 and 1, got {ratio}")
+    if len(sentences) < 2:
+        raise InputError(f"need at least 2 sentences to split off a dev set, got {len(sentences)}; pass --dev")
     order = list(range(len(sentences)))
     random.Random(seed).shuffle(order)
     n_dev = max(1, int(len(sentences) * ratio))
@@ -98,7 +102,7 @@ def build_tagger(task: str, sentences: list[Sentence], cfg: TrainConfig, overrid
     bigram_counts = Counter(b for s in sentences for pair in bigram_strings(s.text) for b in pair)
     chars = Vocab.from_counts(char_counts)
     bigrams = Vocab.from_counts(bigram_counts, cfg.min_bigram_count, cfg.max_bigrams)
-    tags = sorted({t for s in sentences for t in spans_to_tags(len(s.text), s.spans)})
+    tags = tag_set({span.label for s in sentences for span in s.spans}, outside=task == "ner")
     words = {w for s in sentences for w in s.words()} if task != "ner" else set()
     if parent is not None:
         if parent.config.task != task:
@@ -168,12 +172,12 @@ def train(options: TrainOptions, store: Store | None = None, log: Callable[[str]
     torch.manual_seed(cfg.seed)
     parent = Tagger.load(options.parent, store) if options.parent else None
     max_len = parent.config.max_len if parent else options.model_overrides.get("max_len", ModelConfig.max_len)
-    sentences = load_sentences(options.train, options.task, options.format, options.skip_bad, max_len)
+    sentences = load_sentences(options.train, options.task, options.format, options.skip_bad, max_len, log)
     if options.dev:
-        train_set, dev = sentences, load_sentences(options.dev, options.task, options.format, options.skip_bad, max_len)
+        train_set, dev = sentences, load_sentences(options.dev, options.task, options.format, options.skip_bad, max_len, log)
     else:
         train_set, dev = split_dev(sentences, options.dev_ratio, cfg.seed)
-    name = options.name or (parent.config.task if parent else options.task)
+    name = options.name or (parse_ref(parent.ref)[0] if parent and parent.ref else options.task)
     state = TrainState(store.root / ".training" / name)
     if options.resume:
         tagger = state.restore_tagger()

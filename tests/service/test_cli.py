@@ -1,7 +1,6 @@
 """The `zhtag` command line, end to end on tiny models trained inside the test."""
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -9,27 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from service.cli import main
-
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "cli"
-TINY = ["--hidden", "8", "--epochs", "2", "--dev-ratio", "0.25"]
-
-
-def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main(list(argv), out=out)
-    return code, out.getvalue()
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("store")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ZHTAG_STORE", str(root))
-        for task, corpus in (("cws", "train.pos.txt"), ("pos", "train.pos.txt"), ("ner", "train.bio")):
-            code, out = run("train", "--task", task, "--train", str(FIXTURES / corpus), "--name", f"t{task}", *TINY)
-            assert code == 0, out
-    return root
+from tests.service.conftest import FIXTURES, TINY, run
 
 
 @pytest.fixture(autouse=True)

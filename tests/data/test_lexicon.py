@@ -1,0 +1,90 @@
+"""Specification of data/lexicon.py: per-character begins/inside/ends flags of lexicon words
+found in a text, and reading jieba-format dictionaries."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from data.errors import CorpusError
+from data.lexicon import MAX_WORD_LEN, Lexicon, read_dictionary
+
+
+def test_features_flag_where_words_begin_continue_and_end() -> None:
+    lexicon = Lexicon(["北京", "北京大学", "大学", "学生"])
+    assert lexicon.features("北京大学生") == [
+        (1, 0, 0),  # 北 begins 北京 and 北京大学
+        (0, 1, 1),  # 京 ends 北京, is inside 北京大学
+        (1, 1, 0),  # 大 begins 大学, is inside 北京大学
+        (1, 0, 1),  # 学 begins 学生, ends 北京大学 and 大学
+        (0, 0, 1),  # 生 ends 学生
+    ]
+
+
+def test_features_of_text_without_words_are_all_zero() -> None:
+    assert Lexicon(["北京"]).features("南京的天") == [(0, 0, 0)] * 4
+    assert Lexicon().features("") == []
+
+
+def test_words_are_found_even_when_a_shorter_prefix_is_not_a_word() -> None:
+    assert Lexicon(["中华人民共和国"]).features("中华人民共和国") == [(1, 0, 0)] + [(0, 1, 0)] * 5 + [(0, 0, 1)]
+
+
+def test_single_characters_long_words_and_words_with_spaces_are_not_words() -> None:
+    too_long = "一" * (MAX_WORD_LEN + 1)
+    lexicon = Lexicon(["好", too_long, "北 京", "一" * MAX_WORD_LEN])
+    assert lexicon.words == {"一" * MAX_WORD_LEN}
+    flags = lexicon.features("好" + "一" * MAX_WORD_LEN)
+    assert flags[0] == (0, 0, 0)
+    assert flags[1][0] == 1 and flags[-1][2] == 1
+
+
+def test_merged_lexicon_knows_the_words_of_both() -> None:
+    merged = Lexicon(["北京"]).merged(Lexicon(["上海市"]))
+    assert merged.features("北京上海市") == [(1, 0, 0), (0, 0, 1), (1, 0, 0), (0, 1, 0), (0, 0, 1)]
+
+
+def write(tmp_path: Path, content: str | bytes) -> Path:
+    path = tmp_path / "dict.txt"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def test_read_dictionary_takes_the_word_of_every_jieba_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "北京大学 2053 nt\n云计算 5\n区块链\n\n  \n创新办 3 i\n台中 n\n")
+    assert read_dictionary(path) == ["北京大学", "云计算", "区块链", "创新办", "台中"]
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        ("北京 1 ns\n上海 多 ns\n", 2),  # three fields with a non-numeric frequency
+        ("北京\n上海\n广州 1 ns extra\n", 3),  # four fields
+    ],
+)
+def test_a_bad_dictionary_line_is_reported_with_its_number(tmp_path: Path, content: str, line: int) -> None:
+    path = write(tmp_path, content)
+    with pytest.raises(CorpusError) as caught:
+        read_dictionary(path)
+    assert caught.value.line == line
+    assert caught.value.path == str(path)
+    assert f":{line}:" in str(caught.value)
+
+
+def test_a_dictionary_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "北京 1\n".encode("gbk"))
+    with pytest.raises(CorpusError, match="UTF-8"):
+        read_dictionary(path)
+
+
+def test_a_missing_dictionary_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="cannot read"):
+        read_dictionary(tmp_path / "absent.txt")
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_word(tmp_path: Path) -> None:
+    path = write(tmp_path, "\ufeff北京大学 3 nt\n云计算\n".encode("utf-8"))
+    assert read_dictionary(path) == ["北京大学", "云计算"]

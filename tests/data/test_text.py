@@ -1,0 +1,77 @@
+"""Specification of data/text.py: `split_text` cuts any input into model-sized pieces whose
+offsets index the exact input and which never hold whitespace; `fold` maps characters to the
+feature form without changing the length."""
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from data.text import fold, fold_char, split_text
+
+CHARS = st.sampled_from(list("我们去公园今天很好。！？；，、：,.!?;…abcXYZ019１２ＡＢ ") + [" ", "\t", "\n", "\u3000", "\xa0", "\r"])
+TEXTS = st.one_of(st.text(CHARS, max_size=80), st.text(max_size=40))
+
+
+def check_pieces(text: str, max_len: int) -> list[tuple[int, str]]:
+    pieces = list(split_text(text, max_len))
+    for offset, piece in pieces:
+        assert text[offset : offset + len(piece)] == piece
+        assert 0 < len(piece) <= max_len
+        assert not any(ch.isspace() for ch in piece), piece
+    assert "".join(piece for _, piece in pieces) == "".join(ch for ch in text if not ch.isspace())
+    ends = [offset + len(piece) for offset, piece in pieces]
+    assert all(end <= nxt for end, (nxt, _) in zip(ends, pieces[1:])), "pieces are in order and disjoint"
+    return pieces
+
+
+@given(TEXTS, st.integers(1, 12))
+def test_split_text_pieces_map_back_to_the_exact_input(text: str, max_len: int) -> None:
+    check_pieces(text, max_len)
+
+
+def test_split_text_cuts_after_sentence_punctuation_first() -> None:
+    assert list(split_text("你好。世界你好", 5)) == [(0, "你好。"), (3, "世界你好")]
+
+
+def test_split_text_cuts_after_clause_punctuation_when_no_sentence_ends() -> None:
+    assert list(split_text("你好，世界你好", 5)) == [(0, "你好，"), (3, "世界你好")]
+    assert list(split_text("你，好。世界你好", 6)) == [(0, "你，好。"), (4, "世界你好")]
+    assert list(split_text("你。好世界你好", 5)) == [(0, "你。"), (2, "好世界你好")]
+
+
+def test_split_text_cuts_hard_at_max_len_without_punctuation() -> None:
+    assert list(split_text("一二三四五六七", 3)) == [(0, "一二三"), (3, "四五六"), (6, "七")]
+
+
+def test_split_text_separates_at_any_whitespace() -> None:
+    text = " 今天\u3000天气\t很好\n。 "
+    assert list(split_text(text, 150)) == [(1, "今天"), (4, "天气"), (7, "很好"), (10, "。")]
+
+
+def test_split_text_of_empty_or_blank_input_has_no_pieces() -> None:
+    assert list(split_text("", 5)) == []
+    assert list(split_text(" \u3000\n\t", 5)) == []
+
+
+def test_a_one_million_character_line_splits_into_pieces_that_map_back() -> None:
+    line = (("我们今天去公园散步，天气很好。" * 20 + "长" * 500 + "！") * 1300)[:1_000_000]
+    pieces = check_pieces(line, 150)
+    assert sum(len(p) for _, p in pieces) == 1_000_000
+    assert max(len(p) for _, p in pieces) == 150  # the runs of 长 are cut hard
+
+
+@given(st.text())
+def test_fold_keeps_the_length(text: str) -> None:
+    assert len(fold(text)) == len(text)
+
+
+def test_fold_maps_digits_and_letters_of_both_widths() -> None:
+    assert fold("１９９８年2024年") == "0000年0000年"
+    assert fold("ＡＢｃ公司abcXYZ") == "aaa公司aaaaaa"
+
+
+def test_fold_turns_full_width_punctuation_half_width_and_keeps_the_rest() -> None:
+    assert fold("！，？（）") == "!,?()"
+    assert fold("中文\u3000。、…") == "中文\u3000。、…"
+    assert fold_char("é") == "é"  # not ASCII: left alone
+    assert fold_char("٣") == "٣"

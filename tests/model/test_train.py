@@ -1,0 +1,283 @@
+"""Specification of the training loop (model/train.py): reproducible from the seed, resumable
+after a kill with the same result, a dry run that stores nothing, long sentences split rather
+than dropped, corpora refused when they cannot teach the task, and fine-tuning from a parent."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load as load_tensors
+
+from data.errors import CheckpointError, InputError
+from model.config import TrainConfig
+from model.store import Store
+from model.tagger import Tagger
+from model.train import Trainer, train
+from model.trainstate import TrainState
+
+CORPORA = Path(__file__).resolve().parent.parent / "fixtures" / "corpora"
+SEG = CORPORA / "tiny.seg.txt"
+QUIET = {"log": lambda line: None}
+
+
+def weights(store: Store, ref: str) -> bytes:
+    return store.resolve(ref).read_bytes("weights.safetensors")
+
+
+def test_same_seed_trains_identical_weights(tiny_options, make_store) -> None:
+    store = make_store()
+    first = train(tiny_options("cws", SEG, name="first"), store, **QUIET)
+    second = train(tiny_options("cws", SEG, name="second"), store, **QUIET)
+    assert weights(store, first.ref) == weights(store, second.ref)
+    assert first.metrics == second.metrics
+
+
+def test_another_seed_trains_other_weights(tiny_options, make_store) -> None:
+    store = make_store()
+    first = train(tiny_options("cws", SEG, name="first"), store, **QUIET)
+    other = TrainConfig(epochs=2, batch_chars=500, seed=2)
+    second = train(tiny_options("cws", SEG, name="second", train_config=other), store, **QUIET)
+    assert weights(store, first.ref) != weights(store, second.ref)
+
+
+class Killed(Exception):
+    """Stands in for a kill during an epoch."""
+
+
+def last_epoch_spy(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, torch.Tensor]]:
+    """Records the network's weights after the last epoch, before the best epoch is restored,
+    so that resuming is checked on the final epoch even when an earlier one scored best."""
+    seen: list[dict[str, torch.Tensor]] = []
+    original = TrainState.best_tagger
+
+    def spy(self: TrainState, tagger: Tagger) -> Tagger:
+        seen.append({k: v.clone() for k, v in tagger.network.state_dict().items()})
+        return original(self, tagger)
+
+    monkeypatch.setattr(TrainState, "best_tagger", spy)
+    return seen
+
+
+def test_resuming_a_killed_run_gives_the_model_of_an_uninterrupted_run(tiny_options, make_store, monkeypatch) -> None:
+    last_epoch = last_epoch_spy(monkeypatch)
+    options = tiny_options("cws", SEG, name="seg")
+    reference_store = make_store("reference")
+    reference = train(options, reference_store, **QUIET)
+
+    store = make_store("killed")
+    run_epoch = Trainer.run_epoch
+
+    def killed_in_second_epoch(self: Trainer, epoch: int, max_batches: int | None = None) -> float:
+        if epoch == 1:
+            raise Killed
+        return run_epoch(self, epoch, max_batches)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Trainer, "run_epoch", killed_in_second_epoch)
+        with pytest.raises(Killed):
+            train(options, store, **QUIET)
+    assert store.list() == [], "a killed run publishes nothing"
+    saved = store.root / ".training" / "seg" / "epoch-1"
+    assert saved.is_dir()
+    after_first_epoch = load_tensors((saved / "weights.safetensors").read_bytes())
+
+    resumed = train(dataclasses.replace(options, resume=True), store, **QUIET)
+    assert resumed.ref == "seg@1"
+    assert resumed.metrics == reference.metrics
+    assert weights(store, resumed.ref) == weights(reference_store, reference.ref)
+    reference_last, resumed_last = last_epoch[0], last_epoch[-1]
+    assert len(last_epoch) == 2
+    for key, tensor in reference_last.items():
+        assert torch.equal(resumed_last[key], tensor), key
+    assert not all(torch.equal(after_first_epoch[k], t) for k, t in resumed_last.items()), "epoch 2 never ran"
+    assert not (store.root / ".training" / "seg").exists(), "state is cleared once published"
+
+
+def test_resuming_a_run_killed_while_publishing_publishes_the_same_model(tiny_options, make_store, monkeypatch) -> None:
+    options = tiny_options("cws", SEG, name="seg")
+    reference_store = make_store("reference")
+    reference = train(options, reference_store, **QUIET)
+
+    def killed_while_publishing(*args: object, **kwargs: object) -> str:
+        raise Killed
+
+    store = make_store("killed")
+    with monkeypatch.context() as patch:
+        patch.setattr(Store, "save", killed_while_publishing)
+        with pytest.raises(Killed):
+            train(options, store, **QUIET)
+    assert (store.root / ".training" / "seg" / "epoch-2").is_dir()
+
+    resumed = train(dataclasses.replace(options, resume=True), store, **QUIET)
+    assert resumed.metrics == reference.metrics
+    assert weights(store, resumed.ref) == weights(reference_store, reference.ref)
+
+
+def test_resume_without_saved_state_is_refused(tiny_options, make_store) -> None:
+    with pytest.raises(CheckpointError, match="nothing to resume"):
+        train(tiny_options("cws", SEG, name="never", resume=True), make_store(), **QUIET)
+
+
+def test_dry_run_returns_no_ref_and_stores_nothing(tiny_options, make_store) -> None:
+    store = make_store()
+    result = train(tiny_options("cws", SEG, dry_run=True), store, **QUIET)
+    assert result.ref is None
+    assert "loss" in result.metrics and "f1" in result.metrics
+    assert store.list() == []
+    assert not store.root.exists() or not any(store.root.rglob("*"))
+
+
+def test_sentences_longer_than_max_len_are_split_not_dropped(tiny_options, make_store, monkeypatch) -> None:
+    trained_lengths: list[list[int]] = []
+    run_epoch = Trainer.run_epoch
+
+    def spy(self: Trainer, epoch: int, max_batches: int | None = None) -> float:
+        trained_lengths.append([len(f.chars) for f in self.features])
+        return run_epoch(self, epoch, max_batches)
+
+    monkeypatch.setattr(Trainer, "run_epoch", spy)
+    store = make_store()
+    lines: list[str] = []
+    options = tiny_options(
+        "cws", SEG, dev=SEG, model_overrides={"max_len": 4}, train_config=TrainConfig(epochs=1, batch_chars=500)
+    )
+    result = train(options, store, log=lines.append)
+
+    corpus_chars = sum(not ch.isspace() for ch in SEG.read_text(encoding="utf-8"))
+    lengths = trained_lengths[0]
+    assert sum(lengths) == corpus_chars
+    assert max(lengths) <= 4
+    assert f"{corpus_chars} chars" in lines[0]
+    assert Tagger.load(result.ref, store).config.max_len == 4
+
+
+@pytest.mark.parametrize(
+    ("task", "corpus"),
+    [
+        ("cws", "tiny.jsonl"),  # entities do not tile the text
+        ("cws", "tiny_cluener.json"),
+        ("pos", "tiny.seg.txt"),  # words without tags
+        ("pos", "tiny.cws.bmes"),
+        ("pos", "tiny.bio"),
+        ("ner", "tiny.seg.txt"),  # untyped words, no entities
+        ("ner", "tiny.cws.bmes"),
+        ("tagging", "tiny.seg.txt"),  # no such task
+    ],
+)
+def test_a_corpus_that_cannot_teach_the_task_is_refused(task, corpus, tiny_options, make_store) -> None:
+    store = make_store()
+    with pytest.raises(InputError):
+        train(tiny_options(task, CORPORA / corpus), store, **QUIET)
+    assert store.list() == []
+
+
+@pytest.mark.parametrize(
+    ("task", "corpus"),
+    [
+        ("cws", "tiny.seg.txt"),
+        ("cws", "tiny.cws.bmes"),
+        ("cws", "tiny.pos.txt"),  # tags dropped
+        ("pos", "tiny.pos.txt"),
+        ("ner", "tiny.pos.txt"),  # nr/ns/nt tokens as entities
+    ],
+)
+def test_a_corpus_that_fits_the_task_trains(task, corpus, tiny_options, make_store) -> None:
+    store = make_store()
+    options = tiny_options(task, CORPORA / corpus, train_config=TrainConfig(epochs=1, batch_chars=500))
+    result = train(options, store, **QUIET)
+    assert result.ref == f"{task}@1"
+    assert Tagger.load(result.ref, store).config.task == task
+
+
+@pytest.mark.parametrize("corpus", ["tiny.jsonl", "tiny_cluener.json", "tiny.bio", "tiny.bmes"])
+def test_ner_trains_on_entity_corpora(corpus, tiny_options, make_store) -> None:
+    store = make_store()
+    options = tiny_options("ner", CORPORA / corpus, train_config=TrainConfig(epochs=1, batch_chars=500))
+    result = train(options, store, **QUIET)
+    assert Tagger.load(result.ref, store).config.task == "ner"
+
+
+def test_the_dev_ratio_must_be_a_fraction(tiny_options, make_store) -> None:
+    with pytest.raises(InputError, match="dev-ratio"):
+        train(tiny_options("cws", SEG, dev_ratio=1.0), make_store(), **QUIET)
+
+
+def test_a_corpus_too_small_to_split_off_a_dev_set_is_refused(tmp_path, tiny_options, make_store) -> None:
+    corpus = tmp_path / "one.seg.txt"
+    corpus.write_text("今天  天气  很  好  。\n", encoding="utf-8")
+    store = make_store()
+    with pytest.raises(InputError):
+        train(tiny_options("cws", corpus), store, **QUIET)
+    assert store.list() == []
+
+
+def test_a_one_sentence_corpus_trains_with_an_explicit_dev_set(tmp_path, tiny_options, make_store) -> None:
+    corpus = tmp_path / "one.seg.txt"
+    corpus.write_text("今天  天气  很  好  。\n", encoding="utf-8")
+    options = tiny_options("cws", corpus, dev=corpus, train_config=TrainConfig(epochs=1, batch_chars=500))
+    assert train(options, make_store(), **QUIET).ref == "cws@1"
+
+
+NEW_CHARS_CORPUS = "熊猫  吃  竹子  。\n企鹅  会  游泳  ，  今天  很  冷  。\n"
+
+
+def fine_tune(trained_cws, tmp_path: Path, tiny_options, lr: float) -> tuple[Store, str]:
+    shutil.copytree(trained_cws.store.root, tmp_path / "store")
+    store = Store(root=tmp_path / "store", shipped=tmp_path / "none")
+    corpus = tmp_path / "new.seg.txt"
+    corpus.write_text(NEW_CHARS_CORPUS, encoding="utf-8")
+    config = TrainConfig(epochs=1, batch_chars=500, lr=lr)
+    options = tiny_options("cws", corpus, dev=corpus, parent=trained_cws.ref, train_config=config)
+    result = train(options, store, **QUIET)
+    return store, result.ref
+
+
+def test_fine_tuning_publishes_a_child_version_that_names_its_parent(trained_cws, tmp_path, tiny_options) -> None:
+    store, ref = fine_tune(trained_cws, tmp_path, tiny_options, lr=2e-3)
+    assert ref == "cws@2"
+    assert store.resolve(ref).manifest["parent"] == "cws@1"
+    assert store.resolve("cws").ref == "cws@2"
+
+
+def test_fine_tuning_grows_the_vocabularies_and_keeps_the_parents_rows(trained_cws, tmp_path, tiny_options) -> None:
+    """With a zero learning rate nothing moves, so every parent row must be found unchanged at
+    its token's place in the child, and the new characters must have rows of their own."""
+    store, ref = fine_tune(trained_cws, tmp_path, tiny_options, lr=0.0)
+    parent, child = trained_cws.tagger, Tagger.load(ref, store)
+
+    assert child.chars.tokens[: len(parent.chars)] == parent.chars.tokens
+    assert {"熊", "猫", "企", "鹅"} <= set(child.chars.tokens) - set(parent.chars.tokens)
+    assert child.bigrams.tokens[: len(parent.bigrams)] == parent.bigrams.tokens
+    assert child.train_words >= parent.train_words | {"熊猫", "企鹅"}
+    assert child.config.tags[: len(parent.config.tags)] == parent.config.tags
+    assert child.config.hidden == parent.config.hidden
+
+    old, new = parent.network, child.network
+    n_chars, n_bigrams = len(parent.chars), len(parent.bigrams)
+    assert new.char_embed.weight.shape[0] == len(child.chars) > n_chars
+    assert torch.equal(new.char_embed.weight[:n_chars], old.char_embed.weight)
+    assert torch.equal(new.bigram_embed.weight[:n_bigrams], old.bigram_embed.weight)
+    for key, tensor in old.lstm.state_dict().items():
+        assert torch.equal(new.lstm.state_dict()[key], tensor), key
+    n_tags = len(parent.config.tags)
+    assert torch.equal(new.emit.weight[:n_tags], old.emit.weight)
+    assert torch.equal(new.crf.transitions[:n_tags, :n_tags], old.crf.transitions)
+
+
+def test_fine_tuning_for_another_task_is_refused(trained_cws, tmp_path, tiny_options) -> None:
+    shutil.copytree(trained_cws.store.root, tmp_path / "store")
+    store = Store(root=tmp_path / "store", shipped=tmp_path / "none")
+    with pytest.raises(InputError, match="fine-tune"):
+        train(tiny_options("pos", CORPORA / "tiny.pos.txt", parent=trained_cws.ref), store, **QUIET)
+    assert [info.versions for info in store.list()] == [[1]]
+
+
+def test_stored_metrics_record_the_training_configuration(trained_cws) -> None:
+    metrics = json.loads((trained_cws.store.root / "cws" / "1" / "metrics.json").read_text())
+    assert metrics["train"]["epochs"] == 2 and metrics["train"]["seed"] == 1
+    assert 1 <= metrics["best_epoch"] <= metrics["epochs_run"] == 2
+    assert set(metrics["dev"]) >= {"precision", "recall", "f1", "oov_recall", "sentences", "chars"}
