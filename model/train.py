@@ -31,7 +31,7 @@ from model.grow import transfer
 from model.network import BiLSTMCRF
 from model.store import Store, parse_ref
 from model.tagger import Tagger, pick_device
-from model.trainstate import TrainState, sha256_file
+from model.trainstate import Progress, TrainState, sha256_file
 
 TASKS = ("cws", "pos", "ner")
 
@@ -137,6 +137,7 @@ class Trainer:
         self.network = tagger.network.to(device)
         tag_index = {t: i for i, t in enumerate(tagger.config.tags)}
         self.features = [tagger.encoder.encode(s.text) for s in train]
+        self.chars = sum(len(f.chars) for f in self.features)
         self.tags = [[tag_index[t] for t in spans_to_tags(len(s.text), s.spans)] for s in train]
         self.optimizer = torch.optim.Adam(self.network.parameters(), lr=cfg.lr)
 
@@ -167,41 +168,57 @@ class Trainer:
 
 
 def train(options: TrainOptions, store: Store | None = None, log: Callable[[str], None] = print) -> TrainResult:
+    """Train (or fine-tune from `options.parent`) and publish the best-on-dev epoch."""
     store = store or Store()
-    cfg = options.train_config
-    torch.manual_seed(cfg.seed)
+    torch.manual_seed(options.train_config.seed)
     parent = Tagger.load(options.parent, store) if options.parent else None
-    max_len = parent.config.max_len if parent else options.model_overrides.get("max_len", ModelConfig.max_len)
-    sentences = load_sentences(options.train, options.task, options.format, options.skip_bad, max_len, log)
-    if options.dev:
-        train_set, dev = sentences, load_sentences(options.dev, options.task, options.format, options.skip_bad, max_len, log)
-    else:
-        train_set, dev = split_dev(sentences, options.dev_ratio, cfg.seed)
+    train_set, dev = _datasets(options, parent, log)
     name = options.name or (parse_ref(parent.ref)[0] if parent and parent.ref else options.task)
     state = TrainState(store.root / ".training" / name)
     if options.resume:
         tagger = state.restore_tagger()
     else:
-        tagger = build_tagger(options.task, train_set, cfg, options.model_overrides, parent)
-    trainer = Trainer(tagger, train_set, cfg, pick_device(options.device))
+        tagger = build_tagger(options.task, train_set, options.train_config, options.model_overrides, parent)
+    trainer = Trainer(tagger, train_set, options.train_config, pick_device(options.device))
     if options.dry_run:
         loss = trainer.run_epoch(0, max_batches=1)
         return TrainResult(None, {"loss": round(loss, 4), **dev_scores(tagger, dev[:50])})
-    progress = state.load(trainer) if options.resume else state.fresh()
     log(f"training {name}: {len(train_set)} sentences, {sum(len(s.text) for s in train_set)} chars; dev {len(dev)}")
+    progress = _fit(trainer, state, dev, options.resume, log)
+    metrics = {
+        "dev": progress.best_scores,
+        "best_epoch": progress.best_epoch,
+        "epochs_run": progress.epoch,
+        "train_seconds": round(progress.seconds),
+        "train_chars_per_second": round(progress.epoch * trainer.chars / max(progress.seconds, 1e-9)),
+        "train": options.train_config.to_dict(),
+    }
+    corpus = {"sha256": sha256_file(options.train), "size": options.train.stat().st_size}
+    ref = store.save(name, state.best_tagger(tagger).files(metrics), parent=parent.ref if parent else None, corpus=corpus)
+    state.clear()
+    return TrainResult(ref, metrics)
+
+
+def _datasets(options: TrainOptions, parent: Tagger | None, log: Callable[[str], None]) -> tuple[list[Sentence], list[Sentence]]:
+    max_len = parent.config.max_len if parent else options.model_overrides.get("max_len", ModelConfig.max_len)
+    load = lambda path: load_sentences(path, options.task, options.format, options.skip_bad, max_len, log)  # noqa: E731
+    if options.dev:
+        return load(options.train), load(options.dev)
+    return split_dev(load(options.train), options.dev_ratio, options.train_config.seed)
+
+
+def _fit(trainer: Trainer, state: TrainState, dev: list[Sentence], resume: bool, log: Callable[[str], None]) -> Progress:
+    """Epochs until the limit or patience runs out, saving a resumable state after each."""
+    cfg = trainer.cfg
+    progress = state.load(trainer) if resume else state.fresh()
     while progress.epoch < cfg.epochs and progress.stale < cfg.patience:
         started = time.time()
         loss = trainer.run_epoch(progress.epoch)
         seconds = time.time() - started
-        scores = dev_scores(tagger, dev)
+        scores = dev_scores(trainer.tagger, dev)
         improved = scores["f1"] > progress.best_f1
-        progress.advance(scores, improved)
-        chars = sum(len(f.chars) for f in trainer.features)
-        log(f"epoch {progress.epoch}: loss {loss:.4f}, dev f1 {scores['f1']:.2f}, {chars / seconds:,.0f} chars/s" + (" (best)" if improved else ""))
+        progress.advance(scores, improved, seconds)
+        best = " (best)" if improved else ""
+        log(f"epoch {progress.epoch}: loss {loss:.4f}, dev f1 {scores['f1']:.2f}, {trainer.chars / seconds:,.0f} chars/s{best}")
         state.save(trainer, progress, best=improved)
-    best = state.best_tagger(tagger)
-    metrics = {"dev": progress.best_scores, "best_epoch": progress.best_epoch, "epochs_run": progress.epoch, "train": cfg.to_dict()}
-    corpus = {"sha256": sha256_file(options.train), "size": options.train.stat().st_size}
-    ref = store.save(name, best.files(metrics), parent=parent.ref if parent else None, corpus=corpus)
-    state.clear()
-    return TrainResult(ref, metrics)
+    return progress

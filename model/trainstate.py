@@ -34,9 +34,11 @@ class Progress:
     best_epoch: int = 0
     stale: int = 0  # epochs since the best
     best_scores: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0  # training time of the completed epochs, dev evaluation excluded
 
-    def advance(self, scores: dict[str, Any], improved: bool) -> None:
+    def advance(self, scores: dict[str, Any], improved: bool, seconds: float) -> None:
         self.epoch += 1
+        self.seconds += seconds
         if improved:
             self.best_f1, self.best_epoch, self.best_scores, self.stale = scores["f1"], self.epoch, scores, 0
         else:
