@@ -43,12 +43,21 @@ class CRF(nn.Module):
         return start[tags[:, 0]] + (emit * maskf).sum(1) + (step * maskf[:, 1:]).sum(1) + end[last]
 
     def log_partition(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """log Z per sentence by the forward algorithm; (batch,)."""
+        """log Z per sentence by the forward algorithm; (batch,).
+
+        Each step's log-sum-exp over previous tags is a matrix product in probability space,
+        shifted by the row maximum: with a hundred-odd POS tags a (batch, n, n) broadcast per
+        step would dominate training. Sums are floored at 1e-30 (mass below e^-69 of the best
+        path), which keeps forbidden-only states finite and their gradients zero, not NaN.
+        """
         trans, start, end = self._scores()
+        exp_trans = trans.exp()  # (n, n); forbidden transitions are exactly 0
         steps = emissions.unbind(1)  # seq x (batch, n); one unbind keeps backward linear in seq
         alpha = start + steps[0]  # (batch, n)
         for t in range(1, len(steps)):
-            nxt = torch.logsumexp(alpha.unsqueeze(2) + trans, dim=1) + steps[t]  # (batch, n)
+            top = alpha.max(dim=1, keepdim=True).values.detach()  # (batch, 1)
+            total = ((alpha - top).exp() @ exp_trans).clamp_min(1e-30)  # (batch, n)
+            nxt = total.log() + top + steps[t]  # (batch, n)
             alpha = torch.where(mask[:, t : t + 1], nxt, alpha)
         return torch.logsumexp(alpha + end, dim=1)
 
