@@ -1,0 +1,44 @@
+"""The default models shipped in the package: present, intact, small, and working offline."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from model.store import Store
+from model.tagger import Tagger
+
+SHIPPED = Path(__file__).parents[2] / "model" / "shipped"
+MAX_BYTES = 25 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    return Store(root=tmp_path_factory.mktemp("empty-user-store"))
+
+
+@pytest.mark.parametrize("name, task", [("cws", "cws"), ("ner", "ner"), ("pos", "pos")])
+def test_each_default_model_ships_verified_and_under_25_mb(store: Store, name: str, task: str) -> None:
+    checkpoint = store.resolve(name)
+    assert checkpoint.path.is_relative_to(SHIPPED)
+    assert sum(f.stat().st_size for f in checkpoint.path.iterdir()) <= MAX_BYTES
+    assert checkpoint.read_json("config.json")["task"] == task
+
+
+def test_the_cws_model_segments_a_plain_sentence(store: Store) -> None:
+    text = "我爱北京天安门"
+    spans = Tagger.load("cws", store).tag([text])[0]
+    assert [text[s.start : s.end] for s in spans] == ["我", "爱", "北京", "天安门"]
+
+
+def test_the_ner_model_finds_people_places_and_organisations(store: Store) -> None:
+    text = "江泽民在北京会见了联合国秘书长。"
+    spans = Tagger.load("ner", store).tag([text])[0]
+    assert {(text[s.start : s.end], s.label) for s in spans} == {("江泽民", "PER"), ("北京", "LOC"), ("联合国", "ORG")}
+
+
+def test_the_pos_model_tags_every_word(store: Store) -> None:
+    text = "我爱北京天安门"
+    spans = Tagger.load("pos", store).tag([text])[0]
+    assert "".join(text[s.start : s.end] for s in spans) == text
+    assert all(s.label for s in spans)
