@@ -7,9 +7,8 @@ parts of it. Readers of every format produce `Sentence`s; tag schemes are derive
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-Task = Literal["cws", "pos", "ner"]
+from data.text import split_text
 
 
 @dataclass(frozen=True, order=True)
@@ -41,8 +40,6 @@ def sentence_from_words(words: list[str], tags: list[str | None] | None = None) 
 def model_pieces(sentence: Sentence, max_len: int) -> list[Sentence]:
     """The sentence cut as the tagger cuts input (`data.text.split_text`), spans clipped to
     each piece, so training sees exactly the kind of pieces tagging does."""
-    from data.text import split_text
-
     pieces = []
     for offset, piece in split_text(sentence.text, max_len):
         end = offset + len(piece)

@@ -4,7 +4,6 @@ steps must change nothing, and no decoded path may break the BMESO order."""
 from __future__ import annotations
 
 import itertools
-import math
 
 import pytest
 import torch
