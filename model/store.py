@@ -129,6 +129,18 @@ class Store:
 
     def resolve(self, ref: str) -> Checkpoint:
         """Find the version `ref` names and verify every file against its manifest."""
+        name, version, path = self._find(ref)
+        manifest = _load_manifest(path, f"{name}@{version}")
+        _verify(path, manifest, f"{name}@{version}")
+        return Checkpoint(name, version, path, manifest)
+
+    def locate(self, ref: str) -> str:
+        """The exact `name@N` that `ref` names now, reading no version files: cheap enough
+        for every request, so a server picks up a newly activated version."""
+        name, version, _ = self._find(ref)
+        return f"{name}@{version}"
+
+    def _find(self, ref: str) -> tuple[str, int, Path]:
         name, version = parse_ref(ref)
         versions = self._versions(name)
         if not versions:
@@ -139,10 +151,7 @@ class Store:
         if version not in versions:
             available = ", ".join(f"{name}@{v}" for v in sorted(versions))
             raise ModelNotFound(f"no version {name}@{version} (available: {available})")
-        path = versions[version]
-        manifest = _load_manifest(path, f"{name}@{version}")
-        _verify(path, manifest, f"{name}@{version}")
-        return Checkpoint(name, version, path, manifest)
+        return name, version, versions[version]
 
     def list(self) -> list[ModelInfo]:
         """Every name in both roots with its versions, active version and metrics."""

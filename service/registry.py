@@ -1,5 +1,6 @@
-"""Loaded taggers by reference, shared by every request; a reference is resolved against the
-store on each call, so activating another version is picked up without a restart."""
+"""Loaded taggers by exact version, shared by every request. A bare name is looked up in the
+store on each call (cheaply, without checksums), so activating another version is picked up
+without a restart; a version is verified and loaded once."""
 from __future__ import annotations
 
 import threading
@@ -15,8 +16,8 @@ class Registry:
         self._lock = threading.Lock()
 
     def get(self, ref: str) -> Tagger:
-        checkpoint = self.store.resolve(ref)
+        exact = self.store.locate(ref)
         with self._lock:
-            if checkpoint.ref not in self._taggers:
-                self._taggers[checkpoint.ref] = Tagger.from_checkpoint(checkpoint, self.device)
-            return self._taggers[checkpoint.ref]
+            if exact not in self._taggers:
+                self._taggers[exact] = Tagger.from_checkpoint(self.store.resolve(exact), self.device)
+            return self._taggers[exact]

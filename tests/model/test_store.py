@@ -329,3 +329,16 @@ def test_the_user_root_defaults_to_the_zhtag_store_variable(
     store = Store(shipped=tmp_path / "shipped")
     store.save("cws", FILES)
     assert (tmp_path / "env-root" / "cws" / "1" / MANIFEST).is_file()
+
+
+def test_locate_names_the_active_version_without_reading_its_files(tmp_path: Path) -> None:
+    store = Store(root=tmp_path / "user", shipped=tmp_path / "shipped")
+    store.save("m", {"a.bin": b"one"})
+    store.save("m", {"a.bin": b"two"})
+    (tmp_path / "user" / "m" / "2" / "a.bin").write_bytes(b"corrupt")
+    assert store.locate("m") == "m@2"
+    assert store.locate("m@1") == "m@1"
+    store.activate("m@1")
+    assert store.locate("m") == "m@1"
+    with pytest.raises(ModelNotFound):
+        store.locate("m@3")
