@@ -10,11 +10,18 @@ from fastapi.responses import JSONResponse
 from data.errors import CheckpointError, InputError, ModelNotFound, ZhtagError
 from model.store import Store
 from model.tagger import pick_device
+from service.batcher import QueueFull
 from service.registry import Registry
 from service.routes import models, tagging
 from service.settings import Settings
 
-STATUS: list[tuple[type[ZhtagError], int]] = [(ModelNotFound, 404), (InputError, 422), (CheckpointError, 400), (ZhtagError, 400)]
+STATUS: list[tuple[type[ZhtagError], int]] = [
+    (ModelNotFound, 404),
+    (QueueFull, 429),
+    (InputError, 422),
+    (CheckpointError, 400),
+    (ZhtagError, 400),
+]
 
 
 def _status(err: ZhtagError) -> int:
@@ -26,11 +33,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        registry = Registry(store or Store(), str(pick_device(settings.device)))
+        registry = Registry(store or Store(), settings, str(pick_device(settings.device)))
         for ref in settings.models:
             registry.get(ref)
         app.state.registry = registry
         yield
+        await registry.close()
 
     app = FastAPI(title="zhtag", version="0.1.0", lifespan=lifespan)
     app.include_router(tagging.router)
@@ -38,6 +46,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @app.exception_handler(ZhtagError)
     async def zhtag_error(request: Request, err: ZhtagError) -> JSONResponse:
-        return JSONResponse(status_code=_status(err), content={"error": type(err).__name__, "detail": str(err)})
+        headers = {"Retry-After": "1"} if isinstance(err, QueueFull) else None
+        content = {"error": type(err).__name__, "detail": str(err)}
+        return JSONResponse(status_code=_status(err), content=content, headers=headers)
 
     return app

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from model.store import Store
 from service.app import create_app
+from service.batcher import Batcher, QueueFull
 from service.schemas import MAX_TEXTS
 from service.settings import Settings
 
@@ -58,3 +60,27 @@ def test_models_lists_the_store(client: TestClient) -> None:
     names = {m["name"] for m in client.get("/v1/models").json()}
     assert {"tcws", "tner", "tpos"} <= names
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_responses_report_queue_and_inference_time(client: TestClient) -> None:
+    response = client.post("/v1/segment", json={"texts": ["今天天气很好"], "model": "tcws"})
+    assert float(response.headers["X-Queue-Time"]) >= 0
+    assert float(response.headers["X-Inference-Time"]) >= 0
+
+
+def test_concurrent_clients_get_the_answers_they_would_get_alone(client: TestClient) -> None:
+    texts = [f"王小明{i}在北京工作。今天天气很好" * (1 + i % 3) for i in range(24)]
+    alone = [client.post("/v1/ner", json={"texts": [t], "model": "tner"}).json() for t in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(lambda t: client.post("/v1/ner", json={"texts": [t], "model": "tner"}).json(), texts))
+    assert together == alone
+
+
+def test_a_full_queue_is_a_429_with_retry_after(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def refuse(self: Batcher, texts: list[str]) -> None:
+        raise QueueFull("512 requests already queued")
+
+    monkeypatch.setattr(Batcher, "submit", refuse)
+    response = client.post("/v1/segment", json={"texts": ["你好"], "model": "tcws"})
+    assert response.status_code == 429 and response.headers["Retry-After"] == "1"
+    assert response.json()["error"] == "QueueFull"

@@ -1,0 +1,129 @@
+"""Dynamic batching: texts from concurrent requests are merged into one tagger call.
+
+A batch closes when its queued texts reach `max_batch_chars`, or `max_wait_ms` after its first
+request was queued, whichever comes first. The tagger runs in one worker thread, so the event
+loop keeps accepting requests while a batch computes, and the model never runs two batches at
+once (on 2 cores, two concurrent torch calls are much slower than one after the other). One
+batcher serves one loaded model version, so a batch never mixes versions. A request whose
+caller has gone (its future cancelled) is dropped before it is computed.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from data.corpus import Span
+from data.errors import ZhtagError
+
+TagFn = Callable[[Sequence[str]], list[list[Span]]]
+
+
+class QueueFull(ZhtagError):
+    """More requests are waiting than `max_queue`; the caller should retry later."""
+
+
+@dataclass(frozen=True)
+class Timing:
+    queue_ms: float  # from queueing to the start of its batch
+    inference_ms: float  # the batch's tagger call
+
+
+@dataclass
+class _Request:
+    texts: Sequence[str]
+    future: asyncio.Future
+    queued: float = field(default_factory=time.perf_counter)
+
+    @property
+    def chars(self) -> int:
+        return sum(map(len, self.texts))
+
+
+class Batcher:
+    def __init__(self, tag: TagFn, max_batch_chars: int, max_wait_ms: float, max_queue: int) -> None:
+        self.tag, self.max_batch_chars, self.max_wait = tag, max_batch_chars, max_wait_ms / 1000
+        self.max_queue = max_queue
+        self._queue: deque[_Request] = deque()
+        self._queued_chars = 0
+        self._wakeup = asyncio.Event()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zhtag-batch")
+        self._task: asyncio.Task | None = None
+
+    @property
+    def depth(self) -> int:
+        return len(self._queue)
+
+    async def submit(self, texts: Sequence[str]) -> tuple[list[list[Span]], Timing]:
+        """Spans of each text, computed in some batch; raises QueueFull when the queue is full."""
+        if len(self._queue) >= self.max_queue:
+            raise QueueFull(f"{len(self._queue)} requests already queued (max_queue {self.max_queue})")
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._serve())
+        request = _Request(texts, asyncio.get_running_loop().create_future())
+        self._queue.append(request)
+        self._queued_chars += request.chars
+        self._wakeup.set()
+        return await request.future
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _serve(self) -> None:
+        while True:
+            if not self._queue:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            await self._fill(deadline=self._queue[0].queued + self.max_wait)
+            batch = self._take()
+            if batch:
+                await self._run(batch)
+
+    async def _fill(self, deadline: float) -> None:
+        """Wait until the budget is reached or the first request's deadline passes."""
+        while self._queued_chars < self.max_batch_chars:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), remaining)
+            except TimeoutError:
+                return
+
+    def _take(self) -> list[_Request]:
+        """Requests from the head of the queue within the budget (at least one), live ones only."""
+        batch: list[_Request] = []
+        chars = 0
+        while self._queue and (not batch or chars + self._queue[0].chars <= self.max_batch_chars):
+            request = self._queue.popleft()
+            self._queued_chars -= request.chars
+            if not request.future.done():
+                batch.append(request)
+                chars += request.chars
+        return batch
+
+    async def _run(self, batch: list[_Request]) -> None:
+        texts = [text for request in batch for text in request.texts]
+        started = time.perf_counter()
+        try:
+            results = await asyncio.get_running_loop().run_in_executor(self._executor, self.tag, texts)
+        except Exception as err:  # the batch's callers get the error; the batcher keeps serving
+            for request in batch:
+                if not request.future.done():
+                    request.future.set_exception(err)
+            return
+        inference_ms = (time.perf_counter() - started) * 1000
+        offset = 0
+        for request in batch:
+            part = results[offset : offset + len(request.texts)]
+            offset += len(request.texts)
+            if not request.future.done():
+                request.future.set_result((part, Timing((started - request.queued) * 1000, inference_ms)))

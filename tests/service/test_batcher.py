@@ -1,0 +1,127 @@
+"""The batcher merges concurrent requests without changing any answer."""
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from data.corpus import Span
+from model.store import Store
+from model.tagger import Tagger
+from service.batcher import Batcher, QueueFull
+
+
+class Recorder:
+    """A stand-in tagger: one span per character, labelled with its text; records each call."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def __call__(self, texts: Sequence[str]) -> list[list[Span]]:
+        self.calls.append(list(texts))
+        return [[Span(i, i + 1, text) for i in range(len(text))] for text in texts]
+
+
+def test_answers_under_concurrency_equal_answers_alone(store: Path) -> None:
+    tagger = Tagger.load("tcws", Store(root=store, shipped=store / "none"))
+    rng = random.Random(0)
+    pool = "今天天气很好我们一起去公园散步王小明在北京工作。，"
+    texts = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 60))) for _ in range(40)]
+
+    async def concurrently() -> list[list[list[Span]]]:
+        batcher = Batcher(tagger.tag, max_batch_chars=300, max_wait_ms=20, max_queue=100)
+        answers = await asyncio.gather(*(batcher.submit([text]) for text in texts))
+        await batcher.close()
+        return [spans for spans, _ in answers]
+
+    assert asyncio.run(concurrently()) == [tagger.tag([text]) for text in texts]
+
+
+def test_concurrent_requests_share_batches_within_the_character_budget() -> None:
+    tag = Recorder()
+
+    async def scenario() -> None:
+        batcher = Batcher(tag, max_batch_chars=10, max_wait_ms=50, max_queue=100)
+        results = await asyncio.gather(*(batcher.submit(["ab", "c"]) for _ in range(8)))
+        await batcher.close()
+        assert all(spans == [[Span(0, 1, "ab"), Span(1, 2, "ab")], [Span(0, 1, "c")]] for spans, _ in results)
+
+    asyncio.run(scenario())
+    assert sum(len(call) for call in tag.calls) == 16
+    assert len(tag.calls) < 8, "requests were merged"
+    assert all(sum(map(len, call)) <= 10 for call in tag.calls)
+
+
+def test_a_lone_request_is_answered_at_its_deadline_and_reports_its_timing() -> None:
+    async def scenario() -> None:
+        batcher = Batcher(Recorder(), max_batch_chars=1_000_000, max_wait_ms=1, max_queue=1)
+        spans, timing = await batcher.submit(["好"])
+        await batcher.close()
+        assert spans == [[Span(0, 1, "好")]]
+        assert timing.queue_ms >= 0 and timing.inference_ms >= 0
+
+    asyncio.run(scenario())
+
+
+def test_a_request_larger_than_the_budget_runs_alone() -> None:
+    tag = Recorder()
+
+    async def scenario() -> None:
+        batcher = Batcher(tag, max_batch_chars=3, max_wait_ms=10, max_queue=10)
+        await asyncio.gather(batcher.submit(["abcdef"]), batcher.submit(["g"]))
+        await batcher.close()
+
+    asyncio.run(scenario())
+    assert sorted(tag.calls) == [["abcdef"], ["g"]]
+
+
+def test_a_full_queue_refuses_new_requests() -> None:
+    async def scenario() -> None:
+        batcher = Batcher(Recorder(), max_batch_chars=1_000, max_wait_ms=10_000, max_queue=2)
+        waiting = [asyncio.ensure_future(batcher.submit(["a"])) for _ in range(2)]
+        await asyncio.sleep(0)
+        with pytest.raises(QueueFull):
+            await batcher.submit(["b"])
+        await batcher.close()
+        for task in waiting:
+            task.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_a_request_whose_caller_has_gone_is_not_computed() -> None:
+    tag = Recorder()
+
+    async def scenario() -> None:
+        batcher = Batcher(tag, max_batch_chars=100, max_wait_ms=30, max_queue=10)
+        gone = asyncio.ensure_future(batcher.submit(["gone"]))
+        stays = asyncio.ensure_future(batcher.submit(["stays"]))
+        await asyncio.sleep(0)
+        gone.cancel()
+        await stays
+        await batcher.close()
+
+    asyncio.run(scenario())
+    assert tag.calls == [["stays"]]
+
+
+def test_a_failing_batch_fails_its_requests_and_the_batcher_keeps_serving() -> None:
+    calls = []
+
+    def flaky(texts: Sequence[str]) -> list[list[Span]]:
+        calls.append(texts)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        return [[] for _ in texts]
+
+    async def scenario() -> None:
+        batcher = Batcher(flaky, max_batch_chars=100, max_wait_ms=0, max_queue=10)
+        with pytest.raises(RuntimeError, match="boom"):
+            await batcher.submit(["x"])
+        assert (await batcher.submit(["y"]))[0] == [[]]
+        await batcher.close()
+
+    asyncio.run(scenario())
