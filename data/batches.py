@@ -54,10 +54,11 @@ class Encoder:
     def __init__(self, chars: Vocab, bigrams: Vocab, lexicon: Lexicon | None) -> None:
         self.chars, self.bigrams, self.lexicon = chars, bigrams, lexicon
 
-    def encode(self, text: str) -> Features:
+    def encode(self, text: str, extra: Lexicon | None = None) -> Features:
+        """Features of `text`; `extra` words (a user dictionary) add to the lexicon flags."""
         char_ids = [self.chars[ch] for ch in fold(text)]
         bigram_ids = [(self.bigrams[left], self.bigrams[right]) for left, right in bigram_strings(text)]
-        flags = self.lexicon.features(text) if self.lexicon else [(0, 0, 0)] * len(text)
+        flags = self.lexicon.features(text, extra) if self.lexicon else [(0, 0, 0)] * len(text)
         return Features(char_ids, bigram_ids, flags)
 
 

@@ -77,6 +77,7 @@ class ModelInfo:
     versions: list[int]
     active: int
     metrics: dict[int, dict[str, Any]]
+    parents: dict[int, str | None]  # lineage: the version each was fine-tuned from
 
 
 class Store:
@@ -163,7 +164,8 @@ class Store:
                     name=name,
                     versions=sorted(versions),
                     active=self._active(name, versions),
-                    metrics={v: _read_metrics(path) for v, path in sorted(versions.items())},
+                    metrics={v: _read_json(path / "metrics.json") for v, path in sorted(versions.items())},
+                    parents={v: _read_json(path / MANIFEST).get("parent") for v, path in sorted(versions.items())},
                 )
             )
         return infos
@@ -324,13 +326,13 @@ def _verify(path: Path, manifest: dict[str, Any], ref: str) -> None:
             )
 
 
-def _read_metrics(version_dir: Path) -> dict[str, Any]:
-    """metrics.json for listing; absent or unreadable gives {} so one bad version hides nothing."""
+def _read_json(path: Path) -> dict[str, Any]:
+    """A JSON object for listing; absent or unreadable gives {} so one bad version hides nothing."""
     try:
-        metrics = json.loads((version_dir / "metrics.json").read_bytes())
+        data = json.loads(path.read_bytes())
     except (OSError, ValueError):
         return {}
-    return metrics if isinstance(metrics, dict) else {}
+    return data if isinstance(data, dict) else {}
 
 
 def _write_synced(path: Path, content: bytes) -> None:

@@ -7,13 +7,13 @@ in the exact input string.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from data.batches import Encoder, collate, length_batches
+from data.batches import Encoder, Features, collate, length_batches
 from data.corpus import Span
 from data.errors import CheckpointError
 from data.lexicon import Lexicon, jieba_lexicon
@@ -41,19 +41,11 @@ class Tagger:
         bigrams: Vocab,
         train_words: set[str],
         ref: str | None = None,
-        user_lexicon: Lexicon | None = None,
     ) -> None:
         self.network = network.eval()
         self.config: ModelConfig = network.config
         self.chars, self.bigrams, self.train_words, self.ref = chars, bigrams, train_words, ref
-        self.user_lexicon = user_lexicon
-        self.encoder = Encoder(chars, bigrams, self._lexicon())
-
-    def _lexicon(self) -> Lexicon | None:
-        if not self.config.lexicon:
-            return None
-        base = jieba_lexicon()
-        return base.merged(self.user_lexicon) if self.user_lexicon else base
+        self.encoder = Encoder(chars, bigrams, jieba_lexicon() if self.config.lexicon else None)
 
     @classmethod
     def load(cls, ref: str, store: Store | None = None, device: str = "cpu") -> "Tagger":
@@ -89,29 +81,32 @@ class Tagger:
             "metrics.json": as_json(metrics or {}),
         }
 
-    def with_user_words(self, words: Iterable[str]) -> "Tagger":
-        """A tagger sharing this network whose lexicon features also know `words`."""
-        extra = Lexicon(words)
-        if self.user_lexicon:
-            extra = self.user_lexicon.merged(extra)
-        return Tagger(self.network, self.chars, self.bigrams, self.train_words, self.ref, extra)
-
-    def tag(self, texts: Sequence[str], batch_chars: int = 6000) -> list[list[Span]]:
+    def tag(self, texts: Sequence[str], user_words: Lexicon | None = None, batch_chars: int = 6000) -> list[list[Span]]:
         """Spans of each text, offsets into that exact text: words for cws/pos (labelled with
-        their POS tag for pos), entities for ner. Whitespace is never inside a span."""
-        pieces = [(i, offset, piece) for i, text in enumerate(texts) for offset, piece in split_text(text, self.config.max_len)]
-        tags = self.tag_pieces([piece for _, _, piece in pieces], batch_chars)
+        their POS tag for pos), entities for ner. Whitespace is never inside a span.
+        `user_words` (a user dictionary) add to the lexicon features."""
+        return self.tag_each(texts, [user_words] * len(texts), batch_chars)
+
+    def tag_each(self, texts: Sequence[str], user_words: Sequence[Lexicon | None], batch_chars: int = 6000) -> list[list[Span]]:
+        """`tag` with a user dictionary per text, so requests that bring different
+        dictionaries can still share one batch."""
+        pieces = [
+            (i, offset, piece)
+            for i, text in enumerate(texts)
+            for offset, piece in split_text(text, self.config.max_len)
+        ]
+        encoded = [self.encoder.encode(piece, user_words[i]) for i, _, piece in pieces]
+        tags = self._predict(encoded, batch_chars)
         results: list[list[Span]] = [[] for _ in texts]
         for (i, offset, _), piece_tags in zip(pieces, tags):
             results[i].extend(Span(s.start + offset, s.end + offset, s.label) for s in tags_to_spans(piece_tags))
         return results
 
-    def tag_pieces(self, pieces: Sequence[str], batch_chars: int = 6000) -> list[list[str]]:
-        """BMESO tags of pieces that each fit the model (no whitespace, at most max_len)."""
+    def _predict(self, encoded: Sequence[Features], batch_chars: int) -> list[list[str]]:
+        """BMESO tags of encoded pieces, in length-sorted batches."""
         device = next(self.network.parameters()).device
-        encoded = [self.encoder.encode(p) for p in pieces]
-        out: list[list[str]] = [[] for _ in pieces]
-        for index in length_batches([len(p) for p in pieces], batch_chars):
+        out: list[list[str]] = [[] for _ in encoded]
+        for index in length_batches([len(f.chars) for f in encoded], batch_chars):
             paths = self.network.predict(collate([encoded[i] for i in index]).to(device))
             for i, path in zip(index, paths):
                 out[i] = [self.config.tags[t] for t in path]

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 from data.corpus import Span
 from data.errors import ZhtagError
+from data.lexicon import Lexicon
 
-TagFn = Callable[[Sequence[str]], list[list[Span]]]
+TagFn = Callable[[Sequence[str], Sequence[Lexicon | None]], list[list[Span]]]  # Tagger.tag_each
 
 
 class QueueFull(ZhtagError):
@@ -35,6 +36,7 @@ class Timing:
 @dataclass
 class _Request:
     texts: Sequence[str]
+    user_words: Lexicon | None
     future: asyncio.Future
     queued: float = field(default_factory=time.perf_counter)
 
@@ -44,9 +46,16 @@ class _Request:
 
 
 class Batcher:
-    def __init__(self, tag: TagFn, max_batch_chars: int, max_wait_ms: float, max_queue: int) -> None:
+    def __init__(
+        self,
+        tag: TagFn,
+        max_batch_chars: int,
+        max_wait_ms: float,
+        max_queue: int,
+        on_batch: Callable[[int, int], None] | None = None,
+    ) -> None:
         self.tag, self.max_batch_chars, self.max_wait = tag, max_batch_chars, max_wait_ms / 1000
-        self.max_queue = max_queue
+        self.max_queue, self.on_batch = max_queue, on_batch
         self._queue: deque[_Request] = deque()
         self._queued_chars = 0
         self._wakeup = asyncio.Event()
@@ -57,13 +66,13 @@ class Batcher:
     def depth(self) -> int:
         return len(self._queue)
 
-    async def submit(self, texts: Sequence[str]) -> tuple[list[list[Span]], Timing]:
+    async def submit(self, texts: Sequence[str], user_words: Lexicon | None = None) -> tuple[list[list[Span]], Timing]:
         """Spans of each text, computed in some batch; raises QueueFull when the queue is full."""
         if len(self._queue) >= self.max_queue:
             raise QueueFull(f"{len(self._queue)} requests already queued (max_queue {self.max_queue})")
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._serve())
-        request = _Request(texts, asyncio.get_running_loop().create_future())
+        request = _Request(texts, user_words, asyncio.get_running_loop().create_future())
         self._queue.append(request)
         self._queued_chars += request.chars
         self._wakeup.set()
@@ -112,9 +121,12 @@ class Batcher:
 
     async def _run(self, batch: list[_Request]) -> None:
         texts = [text for request in batch for text in request.texts]
+        user_words = [request.user_words for request in batch for _ in request.texts]
+        if self.on_batch:
+            self.on_batch(len(texts), sum(map(len, texts)))
         started = time.perf_counter()
         try:
-            results = await asyncio.get_running_loop().run_in_executor(self._executor, self.tag, texts)
+            results = await asyncio.get_running_loop().run_in_executor(self._executor, self.tag, texts, user_words)
         except Exception as err:  # the batch's callers get the error; the batcher keeps serving
             for request in batch:
                 if not request.future.done():

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import IO
 
+from pydantic import ValidationError
+
 from data.corpus import Span
 from data.errors import InputError, ZhtagError
 from data.formats import read_corpus
-from data.lexicon import read_dictionary
+from data.lexicon import Lexicon, read_dictionary
 from model.config import TrainConfig
 from model.evaluate import evaluate
 from model.store import Store
@@ -59,7 +62,10 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--user-dict", type=Path, action="append", default=[], help="jieba-format dictionary")
 
     sub.add_parser("models", help="list stored models, versions and metrics")
-    sub.add_parser("serve", help="run the HTTP API (settings from ZHTAG_* variables)")
+    s = sub.add_parser("serve", help="run the HTTP API (other settings from ZHTAG_* variables)")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.add_argument("--workers", type=int)
     return parser
 
 
@@ -113,12 +119,11 @@ FORMATTERS: dict[str, Callable[[str, list[Span]], str]] = {"segment": _format_se
 def _tag(args: argparse.Namespace, out: IO[str]) -> None:
     tagger = Tagger.load(args.model)
     words = [w for path in args.user_dict for w in read_dictionary(path)]
-    if words:
-        tagger = tagger.with_user_words(words)
+    user_words = Lexicon(words) if words else None
     format_line = FORMATTERS[args.command]
     lines = _lines(args.file)
     while chunk := list(islice(lines, CHUNK_LINES)):
-        for text, spans in zip(chunk, tagger.tag(chunk)):
+        for text, spans in zip(chunk, tagger.tag(chunk, user_words)):
             out.write(format_line(text, spans) + "\n")
 
 
@@ -131,13 +136,20 @@ def _models(args: argparse.Namespace, out: IO[str]) -> None:
 
 
 def _serve(args: argparse.Namespace, out: IO[str]) -> None:
+    """Flags become ZHTAG_* variables so every worker process builds the same Settings."""
     import uvicorn
 
-    from service.app import create_app
     from service.settings import Settings
 
-    settings = Settings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    for flag in ("host", "port", "workers"):
+        if getattr(args, flag) is not None:
+            os.environ[f"ZHTAG_{flag.upper()}"] = str(getattr(args, flag))
+    try:
+        settings = Settings()
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in err.errors())
+        raise InputError(f"invalid settings: {problems}") from None
+    uvicorn.run("service.app:create_app", factory=True, host=settings.host, port=settings.port, workers=settings.workers)
 
 
 COMMANDS = {"train": _train, "eval": _eval, "segment": _tag, "ner": _tag, "pos": _tag, "models": _models, "serve": _serve}

@@ -1,15 +1,48 @@
 """Dependency aliases for route signatures."""
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, HTTPException, Request
 
-from service.registry import Registry
+from service.metrics import Metrics
+from service.registry import NotReady, Registry
+from service.settings import Settings
 
 
 def _registry(request: Request) -> Registry:
     return request.app.state.registry
 
 
+def _ready_registry(request: Request) -> Registry:
+    registry: Registry = request.app.state.registry
+    if not registry.ready.is_set():
+        raise NotReady("models are still loading; retry shortly")
+    return registry
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _metrics(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
+def _admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    """Mutating endpoints need `Authorization: Bearer $ZHTAG_ADMIN_TOKEN`; with no token
+    configured they are closed (403) rather than open."""
+    token = request.app.state.settings.admin_token
+    if token is None:
+        raise HTTPException(403, "admin endpoints are disabled: set ZHTAG_ADMIN_TOKEN to enable them")
+    expected = f"Bearer {token.get_secret_value()}".encode()
+    if not hmac.compare_digest((authorization or "").encode(), expected):
+        raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+
+
 RegistryDep = Annotated[Registry, Depends(_registry)]
+ReadyRegistryDep = Annotated[Registry, Depends(_ready_registry)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+MetricsDep = Annotated[Metrics, Depends(_metrics)]
+AdminDep = Depends(_admin)

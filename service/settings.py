@@ -1,7 +1,10 @@
-"""The service's one configuration class, read from `ZHTAG_*` environment variables."""
+"""The service's one configuration class, from `ZHTAG_*` environment variables (and the flags
+of `zhtag serve`), checked when the service starts."""
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -10,8 +13,21 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    models: list[str] = ["cws", "ner", "pos"]  # loaded at start, so a bad one fails at once
+    workers: int = Field(1, ge=1, le=64)
+    models: list[str] = ["cws", "ner", "pos"]  # loaded and warmed at start; /readyz waits for them
     device: str = "auto"
     max_batch_chars: int = Field(16_000, ge=1, description="characters merged into one tagger call")
-    max_wait_ms: float = Field(5.0, ge=0, description="longest a batch waits for more requests")
+    max_wait_ms: float = Field(5.0, ge=0, le=10_000, description="longest a batch waits for more requests")
     max_queue: int = Field(512, ge=1, description="queued requests beyond which callers get 429")
+    max_text_chars: int = Field(10_000, ge=1, description="longest text one request may send")
+    max_body_bytes: int = Field(4_000_000, ge=1, description="largest request body; larger is 413")
+    admin_token: SecretStr | None = Field(None, description="bearer token for mutating endpoints; unset = they answer 403")
+
+    @model_validator(mode="after")
+    def _text_fits_a_batch(self) -> Self:
+        if self.max_text_chars > self.max_batch_chars:
+            raise ValueError(
+                f"max_text_chars ({self.max_text_chars}) must not exceed max_batch_chars ({self.max_batch_chars}): "
+                "a text must fit in one batch"
+            )
+        return self

@@ -1,20 +1,28 @@
-"""Model listing and health."""
+"""Model listing and activation."""
 from __future__ import annotations
 
 from dataclasses import asdict
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 
-from service.deps import RegistryDep
+from service.deps import AdminDep, RegistryDep
+from service.schemas import ActivateRequest, ModelRef
 
-router = APIRouter(tags=["models"])
+router = APIRouter(prefix="/v1/models", tags=["models"])
 
 
-@router.get("/v1/models")
+@router.get("")
 def list_models(registry: RegistryDep) -> list[dict]:
+    """Names, versions, active version, metrics and lineage (parent of each version)."""
     return [asdict(info) for info in registry.store.list()]
 
 
-@router.get("/healthz")
-def health() -> dict[str, str]:
-    return {"status": "ok"}
+@router.post("/{name}/activate", dependencies=[AdminDep])
+async def activate(name: str, body: ActivateRequest, registry: RegistryDep) -> ModelRef:
+    """Load, verify and warm the version off the request path, then make it active: requests
+    already in flight finish on the old one. A version that fails to load changes nothing."""
+    ref = f"{name}@{body.version}"
+    await run_in_threadpool(registry.load, ref)
+    await run_in_threadpool(registry.store.activate, ref)
+    return ModelRef(name=name, version=body.version)

@@ -7,47 +7,84 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 
 from data.corpus import Span
-from model.tagger import Tagger
-from service.deps import RegistryDep
-from service.schemas import Entity, EntityResponse, SegmentResponse, TagRequest, Token
+from data.lexicon import Lexicon
+from model.store import parse_ref
+from service.deps import MetricsDep, ReadyRegistryDep, SettingsDep
+from service.schemas import (
+    Entities,
+    Entity,
+    ModelRef,
+    NerResponse,
+    PosResponse,
+    SegmentResponse,
+    TaggedToken,
+    TaggedTokens,
+    TagRequest,
+    Token,
+    Tokens,
+)
 
 router = APIRouter(prefix="/v1", tags=["tagging"])
 
 
-async def _tag(registry: RegistryDep, request: TagRequest, default: str, response: Response) -> tuple[Tagger, list[list[Span]]]:
-    tagger = await run_in_threadpool(registry.get, request.model or default)
-    spans, timing = await registry.batcher(tagger).submit(request.texts)
+def _check_lengths(request: TagRequest, limit: int) -> None:
+    errors = [
+        {"type": "string_too_long", "loc": ["body", "texts", i], "msg": f"text longer than max_text_chars ({limit})", "input": None}
+        for i, text in enumerate(request.texts)
+        if len(text) > limit
+    ]
+    if errors:
+        raise RequestValidationError(errors)
+
+
+async def _tag(
+    request: TagRequest, default: str, registry: ReadyRegistryDep, settings: SettingsDep, metrics: MetricsDep, response: Response
+) -> tuple[ModelRef, list[list[Span]]]:
+    _check_lengths(request, settings.max_text_chars)
+    tagger = await run_in_threadpool(registry.load, request.model or default)
+    user_words = Lexicon(request.user_dict) if request.user_dict else None
+    spans, timing = await registry.batcher(tagger).submit(request.texts, user_words)
+    metrics.batch_wait.observe(timing.queue_ms / 1000)
     response.headers["X-Queue-Time"] = f"{timing.queue_ms:.2f}"
     response.headers["X-Inference-Time"] = f"{timing.inference_ms:.2f}"
-    return tagger, spans
+    name, version = parse_ref(tagger.ref or "")
+    return ModelRef(name=name, version=version or 0), spans
 
 
-async def _tokens(registry: RegistryDep, request: TagRequest, default: str, response: Response) -> SegmentResponse:
-    tagger, results = await _tag(registry, request, default, response)
-    tokens = [
-        [Token(text=text[s.start : s.end], start=s.start, end=s.end, tag=s.label) for s in spans]
-        for text, spans in zip(request.texts, results, strict=True)
-    ]
-    return SegmentResponse(model=tagger.ref or "", tokens=tokens)
+def _tokens(text: str, spans: list[Span]) -> Tokens:
+    return Tokens(tokens=[Token(text=text[s.start : s.end], start=s.start, end=s.end) for s in spans])
+
+
+def _tagged(text: str, spans: list[Span]) -> TaggedTokens:
+    return TaggedTokens(tokens=[TaggedToken(text=text[s.start : s.end], start=s.start, end=s.end, tag=s.label or "") for s in spans])
+
+
+def _entities(text: str, spans: list[Span]) -> Entities:
+    return Entities(entities=[Entity(text=text[s.start : s.end], type=s.label or "", start=s.start, end=s.end) for s in spans])
 
 
 @router.post("/segment")
-async def segment(request: TagRequest, registry: RegistryDep, response: Response) -> SegmentResponse:
-    return await _tokens(registry, request, "cws", response)
+async def segment(
+    request: TagRequest, registry: ReadyRegistryDep, settings: SettingsDep, metrics: MetricsDep, response: Response
+) -> SegmentResponse:
+    model, results = await _tag(request, "cws", registry, settings, metrics, response)
+    return SegmentResponse(model=model, results=[_tokens(t, s) for t, s in zip(request.texts, results, strict=True)])
 
 
 @router.post("/pos")
-async def pos(request: TagRequest, registry: RegistryDep, response: Response) -> SegmentResponse:
-    return await _tokens(registry, request, "pos", response)
+async def pos(
+    request: TagRequest, registry: ReadyRegistryDep, settings: SettingsDep, metrics: MetricsDep, response: Response
+) -> PosResponse:
+    model, results = await _tag(request, "pos", registry, settings, metrics, response)
+    return PosResponse(model=model, results=[_tagged(t, s) for t, s in zip(request.texts, results, strict=True)])
 
 
 @router.post("/ner")
-async def ner(request: TagRequest, registry: RegistryDep, response: Response) -> EntityResponse:
-    tagger, results = await _tag(registry, request, "ner", response)
-    entities = [
-        [Entity(text=text[s.start : s.end], type=s.label or "", start=s.start, end=s.end) for s in spans]
-        for text, spans in zip(request.texts, results, strict=True)
-    ]
-    return EntityResponse(model=tagger.ref or "", entities=entities)
+async def ner(
+    request: TagRequest, registry: ReadyRegistryDep, settings: SettingsDep, metrics: MetricsDep, response: Response
+) -> NerResponse:
+    model, results = await _tag(request, "ner", registry, settings, metrics, response)
+    return NerResponse(model=model, results=[_entities(t, s) for t, s in zip(request.texts, results, strict=True)])

@@ -39,9 +39,9 @@ def test_single_characters_long_words_and_words_with_spaces_are_not_words() -> N
     assert flags[1][0] == 1 and flags[-1][2] == 1
 
 
-def test_merged_lexicon_knows_the_words_of_both() -> None:
-    merged = Lexicon(["北京"]).merged(Lexicon(["上海市"]))
-    assert merged.features("北京上海市") == [(1, 0, 0), (0, 0, 1), (1, 0, 0), (0, 1, 0), (0, 0, 1)]
+def test_extra_words_add_to_the_flags_of_the_lexicon() -> None:
+    flags = Lexicon(["北京"]).features("北京上海市", extra=Lexicon(["上海市"]))
+    assert flags == [(1, 0, 0), (0, 0, 1), (1, 0, 0), (0, 1, 0), (0, 0, 1)]
 
 
 def write(tmp_path: Path, content: str | bytes) -> Path:

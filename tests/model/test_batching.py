@@ -85,3 +85,11 @@ def test_tagger_batches_pieces_of_long_and_spaced_texts_like_single_texts() -> N
         covered = [i for s in spans for i in range(s.start, s.end)]
         assert covered == sorted(set(covered)), "spans overlap"
         assert covered == [i for i, ch in enumerate(text) if not ch.isspace()], "words must tile the non-space text"
+
+
+def test_texts_with_different_user_dictionaries_in_one_call_get_what_each_gets_alone(trained_cws) -> None:
+    tagger = trained_cws.tagger
+    words = Lexicon(["天气很好", "公园散步"])
+    texts = ["今天天气很好", "我们去公园散步", "今天天气很好"]
+    together = tagger.tag_each(texts, [words, None, None])
+    assert together == [tagger.tag([texts[0]], words)[0], tagger.tag([texts[1]])[0], tagger.tag([texts[2]])[0]]

@@ -74,7 +74,7 @@ def test_loaded_tagger_has_exactly_the_trained_weights_and_vocabularies(trained_
 def test_loaded_tagger_predicts_what_the_trained_tagger_predicts(trained_cws) -> None:
     loaded = Tagger.load(trained_cws.ref, trained_cws.store)
     assert loaded.tag(TEXTS) == trained_cws.tagger.tag(TEXTS)
-    assert loaded.tag_pieces(["今天天气很好。", "好"]) == trained_cws.tagger.tag_pieces(["今天天气很好。", "好"])
+    assert loaded.tag(["今天天气很好。", "好"]) == trained_cws.tagger.tag(["今天天气很好。", "好"])
 
 
 def test_bare_name_loads_the_active_version(trained_cws) -> None:

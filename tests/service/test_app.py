@@ -1,6 +1,10 @@
-"""The HTTP API on tiny models: tagging, errors as JSON with 4xx statuses, input limits."""
+"""The HTTP API on tiny models: tagging through the batcher, errors as JSON with 4xx statuses,
+input limits, readiness, metrics, and admin-only activation."""
 from __future__ import annotations
 
+import shutil
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,15 +15,30 @@ from fastapi.testclient import TestClient
 from model.store import Store
 from service.app import create_app
 from service.batcher import Batcher, QueueFull
+from service.registry import Registry
 from service.schemas import MAX_TEXTS
 from service.settings import Settings
+
+TOKEN = "s3cret-admin"
+
+
+def ready_client(store_root: Path, shipped: Path, models: tuple[str, ...] = ("tcws", "tner")) -> TestClient:
+    config = Settings(models=list(models), device="cpu", admin_token=TOKEN, max_text_chars=50, max_body_bytes=20_000)
+    return TestClient(create_app(config, Store(root=store_root, shipped=shipped)))
+
+
+def wait_ready(client: TestClient) -> None:
+    for _ in range(600):
+        if client.get("/readyz").status_code == 200:
+            return
+        time.sleep(0.05)
+    raise AssertionError("service never became ready")
 
 
 @pytest.fixture(scope="module")
 def client(store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = Settings(models=["tcws", "tner"], device="cpu")
-    app = create_app(settings, Store(root=store, shipped=tmp_path_factory.mktemp("no-shipped")))
-    with TestClient(app) as test_client:
+    with ready_client(store, tmp_path_factory.mktemp("no-shipped")) as test_client:
+        wait_ready(test_client)
         yield test_client
 
 
@@ -27,18 +46,30 @@ def test_segment_returns_tokens_whose_offsets_index_each_text(client: TestClient
     texts = ["今天天气很好。", "", "王小明 在北京"]
     response = client.post("/v1/segment", json={"texts": texts, "model": "tcws"})
     body = response.json()
-    assert response.status_code == 200 and body["model"] == "tcws@1"
-    assert body["tokens"][1] == []
-    for text, tokens in zip(texts, body["tokens"], strict=True):
-        assert "".join(t["text"] for t in tokens) == "".join(text.split())
-        assert all(text[t["start"] : t["end"]] == t["text"] for t in tokens)
+    assert response.status_code == 200 and body["model"] == {"name": "tcws", "version": 1}
+    assert body["results"][1] == {"tokens": []}
+    for text, result in zip(texts, body["results"], strict=True):
+        assert "".join(t["text"] for t in result["tokens"]) == "".join(text.split())
+        assert all(text[t["start"] : t["end"]] == t["text"] for t in result["tokens"])
 
 
 def test_ner_returns_typed_entities(client: TestClient) -> None:
     response = client.post("/v1/ner", json={"texts": ["王小明在北京工作。"], "model": "tner"})
     assert response.status_code == 200
-    for entity in response.json()["entities"][0]:
+    for entity in response.json()["results"][0]["entities"]:
         assert entity["type"] in {"PER", "LOC", "ORG"}
+
+
+def test_pos_tokens_carry_a_tag(client: TestClient) -> None:
+    response = client.post("/v1/pos", json={"texts": ["今天天气很好"], "model": "tpos"})
+    assert response.status_code == 200
+    assert all(token["tag"] for token in response.json()["results"][0]["tokens"])
+
+
+def test_a_user_dictionary_is_accepted_per_request(client: TestClient) -> None:
+    response = client.post("/v1/segment", json={"texts": ["今天天气很好"], "model": "tcws", "user_dict": ["天气很好"]})
+    assert response.status_code == 200
+    assert "".join(t["text"] for t in response.json()["results"][0]["tokens"]) == "今天天气很好"
 
 
 def test_an_unknown_model_is_a_404_with_a_json_body(client: TestClient) -> None:
@@ -49,17 +80,34 @@ def test_an_unknown_model_is_a_404_with_a_json_body(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{"texts": []}, {"texts": ["好"] * (MAX_TEXTS + 1)}, {"texts": "not a list"}, {"model": "tcws"}, {"texts": ["好"], "model": "a@b"}],
+    [
+        {"texts": []},
+        {"texts": ["好"] * (MAX_TEXTS + 1)},
+        {"texts": "not a list"},
+        {"model": "tcws"},
+        {"texts": ["好"], "model": "a@b"},
+        {"texts": ["好"], "user_dict": [""]},
+    ],
 )
-def test_bad_requests_are_refused_with_4xx(client: TestClient, body: dict) -> None:
+def test_bad_requests_are_refused_with_4xx_and_a_json_body(client: TestClient, body: dict) -> None:
     response = client.post("/v1/segment", json=body)
     assert 400 <= response.status_code < 500 and response.json()
 
 
-def test_models_lists_the_store(client: TestClient) -> None:
-    names = {m["name"] for m in client.get("/v1/models").json()}
-    assert {"tcws", "tner", "tpos"} <= names
-    assert client.get("/healthz").json() == {"status": "ok"}
+def test_a_text_over_max_text_chars_is_a_422_naming_it(client: TestClient) -> None:
+    response = client.post("/v1/segment", json={"texts": ["好", "长" * 51], "model": "tcws"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "texts", 1]
+
+
+def test_a_body_over_max_body_bytes_is_a_413(client: TestClient) -> None:
+    response = client.post("/v1/segment", json={"texts": ["好" * 40] * 200, "model": "tcws"})
+    assert response.status_code == 413 and response.json()["error"] == "PayloadTooLarge"
+
+
+def test_malformed_json_is_a_422(client: TestClient) -> None:
+    response = client.post("/v1/segment", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
 
 
 def test_responses_report_queue_and_inference_time(client: TestClient) -> None:
@@ -69,7 +117,7 @@ def test_responses_report_queue_and_inference_time(client: TestClient) -> None:
 
 
 def test_concurrent_clients_get_the_answers_they_would_get_alone(client: TestClient) -> None:
-    texts = [f"王小明{i}在北京工作。今天天气很好" * (1 + i % 3) for i in range(24)]
+    texts = [f"王小明{i}在北京工作。今天天气很好" for i in range(24)]
     alone = [client.post("/v1/ner", json={"texts": [t], "model": "tner"}).json() for t in texts]
     with ThreadPoolExecutor(max_workers=8) as pool:
         together = list(pool.map(lambda t: client.post("/v1/ner", json={"texts": [t], "model": "tner"}).json(), texts))
@@ -77,10 +125,77 @@ def test_concurrent_clients_get_the_answers_they_would_get_alone(client: TestCli
 
 
 def test_a_full_queue_is_a_429_with_retry_after(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def refuse(self: Batcher, texts: list[str]) -> None:
+    async def refuse(self: Batcher, texts: list[str], user_words: object = None) -> None:
         raise QueueFull("512 requests already queued")
 
     monkeypatch.setattr(Batcher, "submit", refuse)
     response = client.post("/v1/segment", json={"texts": ["你好"], "model": "tcws"})
     assert response.status_code == 429 and response.headers["Retry-After"] == "1"
     assert response.json()["error"] == "QueueFull"
+
+
+def test_health_and_metrics(client: TestClient) -> None:
+    assert client.get("/livez").status_code == 200
+    assert client.get("/readyz").json() == {"status": "ready"}
+    client.post("/v1/segment", json={"texts": ["你好"], "model": "tcws"})
+    exposition = client.get("/metrics").text
+    for name in ("zhtag_requests_total", "zhtag_request_seconds", "zhtag_batch_texts", "zhtag_batch_wait_seconds", "zhtag_queue_depth"):
+        assert name in exposition
+    assert 'zhtag_model_active_version{name="tcws"} 1.0' in exposition
+
+
+def test_models_lists_the_store_with_lineage(client: TestClient) -> None:
+    models = {m["name"]: m for m in client.get("/v1/models").json()}
+    assert {"tcws", "tner", "tpos"} <= set(models)
+    assert models["tcws"]["active"] == 1 and models["tcws"]["parents"] == {"1": None}
+
+
+def test_activation_needs_the_admin_token(client: TestClient) -> None:
+    url = "/v1/models/tcws/activate"
+    assert client.post(url, json={"version": 1}).status_code == 401
+    assert client.post(url, json={"version": 1}, headers={"Authorization": "Bearer wrong"}).status_code == 401
+
+
+def test_with_no_admin_token_configured_activation_is_closed(store: Path, tmp_path: Path) -> None:
+    config = Settings(models=["tcws"], device="cpu")
+    with TestClient(create_app(config, Store(root=store, shipped=tmp_path))) as plain:
+        response = plain.post("/v1/models/tcws/activate", json={"version": 1}, headers={"Authorization": "Bearer "})
+        assert response.status_code == 403
+
+
+def test_activation_switches_versions_and_a_corrupt_one_changes_nothing(store: Path, tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    shutil.copytree(store / "tcws", root / "tcws")
+    shutil.copytree(store / "tcws" / "1", root / "tcws" / "2")
+    (root / "tcws" / "2" / "manifest.json").write_text((root / "tcws" / "2" / "manifest.json").read_text().replace('"version": 1', '"version": 2'))
+    shutil.copytree(store / "tcws" / "1", root / "tcws" / "3")
+    with (root / "tcws" / "3" / "weights.safetensors").open("r+b") as weights:
+        weights.seek(-1, 2)
+        weights.write(b"\x00" if weights.read(1) != b"\x00" else b"\x01")
+    admin = {"Authorization": f"Bearer {TOKEN}"}
+    with ready_client(root, tmp_path / "none", models=("tcws",)) as client:
+        wait_ready(client)
+        assert client.post("/v1/models/tcws/activate", json={"version": 2}, headers=admin).json() == {"name": "tcws", "version": 2}
+        assert client.post("/v1/segment", json={"texts": ["你好"], "model": "tcws"}).json()["model"]["version"] == 2
+        refused = client.post("/v1/models/tcws/activate", json={"version": 3}, headers=admin)
+        assert refused.status_code == 409 and "checksum" in refused.json()["detail"]
+        assert client.post("/v1/segment", json={"texts": ["你好"], "model": "tcws"}).json()["model"]["version"] == 2
+
+
+def test_until_the_models_are_warm_readyz_and_tagging_answer_503(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    warm = Registry.warm
+
+    def slow_warm(self: Registry, refs: list[str]) -> None:
+        release.wait(timeout=30)
+        warm(self, refs)
+
+    monkeypatch.setattr(Registry, "warm", slow_warm)
+    with ready_client(store, tmp_path, models=("tcws",)) as client:
+        assert client.get("/readyz").status_code == 503
+        response = client.post("/v1/segment", json={"texts": ["你好"], "model": "tcws"})
+        assert response.status_code == 503 and response.json()["error"] == "NotReady"
+        assert client.get("/livez").status_code == 200
+        release.set()
+        wait_ready(client)
+        assert client.post("/v1/segment", json={"texts": ["你好"], "model": "tcws"}).status_code == 200

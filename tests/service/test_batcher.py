@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from data.corpus import Span
+from data.lexicon import Lexicon
 from model.store import Store
 from model.tagger import Tagger
 from service.batcher import Batcher, QueueFull
@@ -20,7 +21,7 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
 
-    def __call__(self, texts: Sequence[str]) -> list[list[Span]]:
+    def __call__(self, texts: Sequence[str], user_words: Sequence[Lexicon | None]) -> list[list[Span]]:
         self.calls.append(list(texts))
         return [[Span(i, i + 1, text) for i in range(len(text))] for text in texts]
 
@@ -32,12 +33,13 @@ def test_answers_under_concurrency_equal_answers_alone(store: Path) -> None:
     texts = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 60))) for _ in range(40)]
 
     async def concurrently() -> list[list[list[Span]]]:
-        batcher = Batcher(tagger.tag, max_batch_chars=300, max_wait_ms=20, max_queue=100)
-        answers = await asyncio.gather(*(batcher.submit([text]) for text in texts))
+        batcher = Batcher(tagger.tag_each, max_batch_chars=300, max_wait_ms=20, max_queue=100)
+        answers = await asyncio.gather(*(batcher.submit([text], words[i % 2]) for i, text in enumerate(texts)))
         await batcher.close()
         return [spans for spans, _ in answers]
 
-    assert asyncio.run(concurrently()) == [tagger.tag([text]) for text in texts]
+    words = [None, Lexicon(["天气很好", "王小明"])]
+    assert asyncio.run(concurrently()) == [tagger.tag([text], words[i % 2]) for i, text in enumerate(texts)]
 
 
 def test_concurrent_requests_share_batches_within_the_character_budget() -> None:
@@ -111,7 +113,7 @@ def test_a_request_whose_caller_has_gone_is_not_computed() -> None:
 def test_a_failing_batch_fails_its_requests_and_the_batcher_keeps_serving() -> None:
     calls = []
 
-    def flaky(texts: Sequence[str]) -> list[list[Span]]:
+    def flaky(texts: Sequence[str], user_words: Sequence[Lexicon | None]) -> list[list[Span]]:
         calls.append(texts)
         if len(calls) == 1:
             raise RuntimeError("boom")

@@ -1,0 +1,239 @@
+"""HTTP load on a running zhtag service: throughput, latency and batching under concurrent clients.
+
+    python bench/http_load.py --corpus CORPUS [--url http://127.0.0.1:8000] [--clients 1,8,64]
+        [--seconds 10] [--route segment|pos|ner] [--lines N] [--texts-per-request 1]
+        [--in-process] [--model REF]
+
+No server is started here: start one in another shell first, e.g. `zhtag serve` (serves the
+shipped models on 127.0.0.1:8000; wait until `curl -s localhost:8000/healthz` answers). Only a
+loopback URL (127.0.0.0/8, localhost, ::1) is accepted.
+
+The first `--lines` sentences of the corpus (any zhtag format) are the texts. For each client
+count, that many concurrent clients share one httpx connection pool and POST `/v1/<route>` with
+`{"texts": [...]}` (texts taken round-robin, each client starting at its own offset) until
+`--seconds` have passed (and never more than 1,000,000 requests in all). One line per client
+count: requests/s and chars/s (2xx answers only; chars are the characters of the texts sent),
+p50/p95/p99 latency of 2xx answers in ms, errors (non-2xx or exceptions, by status), and the
+server's mean batch size, Δ zhtag_batch_texts_sum / Δ zhtag_batch_texts_count from `/metrics`
+scraped before and after the run (`n/a` when the server does not expose it).
+
+`--in-process` also times `Tagger.load(--model).tag(texts)` in this process (the model defaults to
+the route's: segment→cws, pos→pos, ner→ner) and prints each run's chars/s as a share of it; the
+target is that the service keeps at least 60% of the in-process chars/s at 64 clients.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import math
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from data.formats import read_corpus
+
+DEFAULT_MODEL = {"segment": "cws", "pos": "pos", "ner": "ner"}
+MAX_REQUESTS = 1_000_000
+TIMEOUT_S = 30.0
+BATCH_METRIC = "zhtag_batch_texts"
+
+
+@dataclass
+class RunResult:
+    clients: int
+    seconds: float = 0.0
+    ok_latencies: list[float] = field(default_factory=list)
+    ok_chars: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    requests: int = 0
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname
+    if host is None:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address in ipaddress.ip_network("127.0.0.0/8") or address == ipaddress.ip_address("::1")
+
+
+def parse_clients(value: str) -> list[int]:
+    try:
+        counts = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of integers: {value!r}") from None
+    if not counts or any(c < 1 for c in counts):
+        raise argparse.ArgumentTypeError(f"client counts must be positive integers: {value!r}")
+    return counts
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an already sorted, non-empty list."""
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def batch_totals(exposition: str) -> tuple[float, float] | None:
+    """(sum, count) of the zhtag_batch_texts histogram over all its label sets, or None if absent."""
+    totals = {"sum": 0.0, "count": 0.0}
+    seen: set[str] = set()
+    try:
+        from prometheus_client.parser import text_string_to_metric_families
+    except ImportError:
+        for line in exposition.splitlines():
+            if not line.startswith(BATCH_METRIC) or line.startswith("#"):
+                continue
+            name = line.split("{", 1)[0].split(None, 1)[0]
+            suffix = name.removeprefix(BATCH_METRIC + "_")
+            if suffix in totals:
+                value = line.rsplit("}", 1)[-1].split()[0] if "}" in line else line.split()[1]
+                totals[suffix] += float(value)
+                seen.add(suffix)
+    else:
+        for family in text_string_to_metric_families(exposition):
+            for sample in family.samples:
+                suffix = sample.name.removeprefix(BATCH_METRIC + "_")
+                if sample.name.startswith(BATCH_METRIC + "_") and suffix in totals:
+                    totals[suffix] += sample.value
+                    seen.add(suffix)
+    return (totals["sum"], totals["count"]) if seen == {"sum", "count"} else None
+
+
+async def scrape_batches(client: httpx.AsyncClient, base: str) -> tuple[float, float] | None:
+    try:
+        response = await client.get(f"{base}/metrics")
+    except httpx.HTTPError:
+        return None
+    return batch_totals(response.text) if response.status_code == 200 else None
+
+
+async def one_client(
+    client: httpx.AsyncClient, endpoint: str, texts: list[str], start: int, per_request: int,
+    deadline: float, result: RunResult,
+) -> None:
+    cursor = start
+    while time.perf_counter() < deadline and result.requests < MAX_REQUESTS:
+        result.requests += 1
+        batch = [texts[(cursor + j) % len(texts)] for j in range(per_request)]
+        cursor += per_request
+        sent = time.perf_counter()
+        try:
+            response = await client.post(endpoint, json={"texts": batch})
+        except Exception as err:  # noqa: BLE001 - every failure is counted, none stops the run
+            result.errors[type(err).__name__] += 1
+            continue
+        if 200 <= response.status_code < 300:
+            result.ok_latencies.append(time.perf_counter() - sent)
+            result.ok_chars += sum(map(len, batch))
+        else:
+            result.errors[str(response.status_code)] += 1
+
+
+async def run_load(base: str, route: str, texts: list[str], clients: int, seconds: float, per_request: int) -> tuple[RunResult, float | None]:
+    """One timed run; returns its result and the server's mean batch size over it (None if unknown)."""
+    result = RunResult(clients)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(limits=limits, timeout=TIMEOUT_S) as client:
+        before = await scrape_batches(client, base)
+        endpoint = f"{base}/v1/{route}"
+        start = time.perf_counter()
+        deadline = start + seconds
+        await asyncio.gather(*(
+            one_client(client, endpoint, texts, i * len(texts) // clients, per_request, deadline, result)
+            for i in range(clients)
+        ))
+        result.seconds = time.perf_counter() - start
+        after = await scrape_batches(client, base)
+    mean_batch = None
+    if before is not None and after is not None and after[1] > before[1]:
+        mean_batch = (after[0] - before[0]) / (after[1] - before[1])
+    return result, mean_batch
+
+
+def report(result: RunResult, mean_batch: float | None, in_process: float | None) -> str:
+    ok = len(result.ok_latencies)
+    chars_per_s = result.ok_chars / result.seconds
+    line = f"clients {result.clients:>4}: {ok / result.seconds:,.1f} req/s, {chars_per_s:,.0f} chars/s"
+    if in_process:
+        line += f" ({chars_per_s / in_process:.0%} of in-process)"
+    if ok:
+        latencies = sorted(ms * 1000 for ms in result.ok_latencies)
+        line += ", latency ms p50 {:.1f} / p95 {:.1f} / p99 {:.1f}".format(*(percentile(latencies, q) for q in (50, 95, 99)))
+    else:
+        line += ", latency ms n/a"
+    errors = sum(result.errors.values())
+    line += f", errors {errors}"
+    if errors:
+        line += " (" + ", ".join(f"{key}: {n}" for key, n in result.errors.most_common()) + ")"
+    line += f", mean batch {mean_batch:.2f} texts" if mean_batch is not None else ", mean batch n/a"
+    return line
+
+
+def in_process_chars_per_s(model: str, texts: list[str]) -> tuple[str, float]:
+    from model.tagger import Tagger  # torch is only imported when asked for
+
+    tagger = Tagger.load(model)
+    tagger.tag(texts[:10])
+    start = time.perf_counter()
+    tagger.tag(texts)
+    return tagger.ref or model, sum(map(len, texts)) / (time.perf_counter() - start)
+
+
+async def check_server(base: str, route: str, text: str) -> None:
+    """One request before timing: fails fast without a server, and loads the model if lazy."""
+    async with httpx.AsyncClient(timeout=TIMEOUT_S) as client:
+        try:
+            response = await client.post(f"{base}/v1/{route}", json={"texts": [text]})
+        except httpx.HTTPError as err:
+            sys.exit(f"error: cannot reach {base} ({type(err).__name__}); start a server first, e.g. `zhtag serve`")
+    if response.status_code >= 300:
+        sys.exit(f"error: POST /v1/{route} answered {response.status_code}: {response.text[:200]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="HTTP load on a running zhtag service.")
+    parser.add_argument("--url", default="http://127.0.0.1:8000", help="loopback base URL of the service")
+    parser.add_argument("--clients", type=parse_clients, default=[1, 8, 64], help="comma-separated client counts")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each run")
+    parser.add_argument("--route", choices=sorted(DEFAULT_MODEL), default="segment")
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--lines", type=int, default=2000)
+    parser.add_argument("--texts-per-request", type=int, default=1)
+    parser.add_argument("--in-process", action="store_true", help="also time the Tagger in this process")
+    parser.add_argument("--model", help="model for --in-process (default: the route's)")
+    args = parser.parse_args()
+    base = args.url.rstrip("/")
+    if not is_loopback(base):
+        sys.exit(f"error: refusing non-loopback URL {args.url!r} (only 127.0.0.0/8, localhost, ::1)")
+    if args.seconds <= 0 or args.lines < 1 or args.texts_per_request < 1:
+        sys.exit("error: --seconds, --lines and --texts-per-request must be positive")
+
+    texts = [s.text for s in read_corpus(args.corpus).sentences[: args.lines] if s.text.strip()]
+    if not texts:
+        sys.exit(f"error: no texts in {args.corpus}")
+    chars = sum(map(len, texts))
+    print(f"texts {len(texts)}, chars {chars:,}, {args.texts_per_request} per request, POST {base}/v1/{args.route}")
+
+    asyncio.run(check_server(base, args.route, texts[0]))
+    in_process = None
+    if args.in_process:
+        ref, in_process = in_process_chars_per_s(args.model or DEFAULT_MODEL[args.route], texts)
+        print(f"in-process Tagger.tag ({ref}, all {len(texts)} texts at once): {in_process:,.0f} chars/s")
+
+    for clients in args.clients:
+        result, mean_batch = asyncio.run(run_load(base, args.route, texts, clients, args.seconds, args.texts_per_request))
+        print(report(result, mean_batch, in_process), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""Prometheus metrics of one app, in a registry of its own so that several apps (tests,
+workers) never share or clash over global collectors."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter("zhtag_requests", "HTTP requests by route and status", ["route", "status"], registry=r)
+        self.latency = Histogram("zhtag_request_seconds", "HTTP request latency", ["route"], buckets=LATENCY_BUCKETS, registry=r)
+        self.batch_texts = Histogram(
+            "zhtag_batch_texts", "texts per tagger call", buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512), registry=r
+        )
+        self.batch_chars = Histogram(
+            "zhtag_batch_chars", "characters per tagger call", buckets=(100, 500, 1000, 2000, 4000, 8000, 16000, 32000), registry=r
+        )
+        self.batch_wait = Histogram("zhtag_batch_wait_seconds", "time a request waited for its batch", buckets=LATENCY_BUCKETS, registry=r)
+        self.queue_depth = Gauge("zhtag_queue_depth", "requests waiting for a batch", registry=r)
+        self.active_version = Gauge("zhtag_model_active_version", "active version of each served model", ["name"], registry=r)
+
+    def watch_queue(self, depth: Callable[[], int]) -> None:
+        self.queue_depth.set_function(depth)
+
+    def observe_batch(self, texts: int, chars: int) -> None:
+        self.batch_texts.observe(texts)
+        self.batch_chars.observe(chars)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,30 @@
+"""Liveness, readiness and Prometheus metrics."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from service.deps import MetricsDep, RegistryDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/livez")
+def livez() -> dict[str, str]:
+    return {"status": "alive"}
+
+
+@router.get("/readyz")
+def readyz(registry: RegistryDep) -> JSONResponse:
+    """200 once the startup models are loaded and warmed, 503 before."""
+    if registry.ready.is_set():
+        return JSONResponse({"status": "ready"})
+    return JSONResponse({"status": "loading"}, status_code=503)
+
+
+@router.get("/metrics")
+def metrics(metrics: MetricsDep, registry: RegistryDep) -> Response:
+    for info in registry.store.list():
+        metrics.active_version.labels(info.name).set(info.active)
+    return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
