@@ -5,7 +5,7 @@
         [--in-process] [--model REF]
 
 No server is started here: start one in another shell first, e.g. `zhtag serve` (serves the
-shipped models on 127.0.0.1:8000; wait until `curl -s localhost:8000/healthz` answers). Only a
+shipped models on 127.0.0.1:8000; wait until `curl -s localhost:8000/readyz` answers). Only a
 loopback URL (127.0.0.0/8, localhost, ::1) is accepted.
 
 The first `--lines` sentences of the corpus (any zhtag format) are the texts. For each client

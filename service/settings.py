@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +22,13 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(10_000, ge=1, description="longest text one request may send")
     max_body_bytes: int = Field(4_000_000, ge=1, description="largest request body; larger is 413")
     admin_token: SecretStr | None = Field(None, description="bearer token for mutating endpoints; unset = they answer 403")
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _blank_token_is_none(cls, value: object) -> object:
+        """An empty ZHTAG_ADMIN_TOKEN (compose's default) must close admin endpoints, not
+        open them to an empty bearer."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _text_fits_a_batch(self) -> Self:

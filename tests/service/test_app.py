@@ -199,3 +199,7 @@ def test_until_the_models_are_warm_readyz_and_tagging_answer_503(store: Path, tm
         release.set()
         wait_ready(client)
         assert client.post("/v1/segment", json={"texts": ["你好"], "model": "tcws"}).status_code == 200
+
+
+def test_an_empty_admin_token_closes_admin_endpoints() -> None:
+    assert Settings(admin_token="  ").admin_token is None
