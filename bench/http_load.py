@@ -9,7 +9,7 @@ shipped models on 127.0.0.1:8000; wait until `curl -s localhost:8000/readyz` ans
 loopback URL (127.0.0.0/8, localhost, ::1) is accepted.
 
 The first `--lines` sentences of the corpus (any zhtag format) are the texts. For each client
-count, that many concurrent clients share one httpx connection pool and POST `/v1/<route>` with
+count, that many concurrent clients (threads, each on its own keep-alive connection) POST `/v1/<route>` with
 `{"texts": [...]}` (texts taken round-robin, each client starting at its own offset) until
 `--seconds` have passed (and never more than 1,000,000 requests in all). One line per client
 count: requests/s and chars/s (2xx answers only; chars are the characters of the texts sent),
@@ -24,17 +24,17 @@ target is that the service keeps at least 60% of the in-process chars/s at 64 cl
 from __future__ import annotations
 
 import argparse
-import asyncio
+import http.client
 import ipaddress
+import json
 import math
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
-
-import httpx
 
 from data.formats import read_corpus
 
@@ -109,51 +109,72 @@ def batch_totals(exposition: str) -> tuple[float, float] | None:
     return (totals["sum"], totals["count"]) if seen == {"sum", "count"} else None
 
 
-async def scrape_batches(client: httpx.AsyncClient, base: str) -> tuple[float, float] | None:
+def request(connection: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    connection.request(method, path, body=body, headers=headers)
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def scrape_batches(host: str, port: int) -> tuple[float, float] | None:
+    connection = http.client.HTTPConnection(host, port, timeout=TIMEOUT_S)
     try:
-        response = await client.get(f"{base}/metrics")
-    except httpx.HTTPError:
+        status, body = request(connection, "GET", "/metrics")
+    except OSError:
         return None
-    return batch_totals(response.text) if response.status_code == 200 else None
+    finally:
+        connection.close()
+    return batch_totals(body.decode()) if status == 200 else None
 
 
-async def one_client(
-    client: httpx.AsyncClient, endpoint: str, texts: list[str], start: int, per_request: int,
-    deadline: float, result: RunResult,
-) -> None:
+def one_client(host: str, port: int, path: str, texts: list[str], start: int, per_request: int, deadline: float) -> RunResult:
+    """One client on its own keep-alive connection, in its own thread: the stdlib client
+    costs far less per request than an async pool, so the load generator does not become
+    the bottleneck on the same 2 cores as the server."""
+    result = RunResult(clients=1)
+    connection = http.client.HTTPConnection(host, port, timeout=TIMEOUT_S)
     cursor = start
     while time.perf_counter() < deadline and result.requests < MAX_REQUESTS:
         result.requests += 1
         batch = [texts[(cursor + j) % len(texts)] for j in range(per_request)]
         cursor += per_request
+        body = json.dumps({"texts": batch}, ensure_ascii=False).encode()
         sent = time.perf_counter()
         try:
-            response = await client.post(endpoint, json={"texts": batch})
-        except Exception as err:  # noqa: BLE001 - every failure is counted, none stops the run
+            status, _ = request(connection, "POST", path, body)
+        except (OSError, http.client.HTTPException) as err:
             result.errors[type(err).__name__] += 1
+            connection.close()
+            connection = http.client.HTTPConnection(host, port, timeout=TIMEOUT_S)
             continue
-        if 200 <= response.status_code < 300:
+        if 200 <= status < 300:
             result.ok_latencies.append(time.perf_counter() - sent)
             result.ok_chars += sum(map(len, batch))
         else:
-            result.errors[str(response.status_code)] += 1
+            result.errors[str(status)] += 1
+    connection.close()
+    return result
 
 
-async def run_load(base: str, route: str, texts: list[str], clients: int, seconds: float, per_request: int) -> tuple[RunResult, float | None]:
+def run_load(base: str, route: str, texts: list[str], clients: int, seconds: float, per_request: int) -> tuple[RunResult, float | None]:
     """One timed run; returns its result and the server's mean batch size over it (None if unknown)."""
-    result = RunResult(clients)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(limits=limits, timeout=TIMEOUT_S) as client:
-        before = await scrape_batches(client, base)
-        endpoint = f"{base}/v1/{route}"
-        start = time.perf_counter()
-        deadline = start + seconds
-        await asyncio.gather(*(
-            one_client(client, endpoint, texts, i * len(texts) // clients, per_request, deadline, result)
-            for i in range(clients)
+    parts = urlsplit(base)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    before = scrape_batches(host, port)
+    start = time.perf_counter()
+    deadline = start + seconds
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        runs = list(pool.map(
+            lambda i: one_client(host, port, f"/v1/{route}", texts, i * len(texts) // clients, per_request, deadline),
+            range(clients),
         ))
-        result.seconds = time.perf_counter() - start
-        after = await scrape_batches(client, base)
+    result = RunResult(clients, seconds=time.perf_counter() - start)
+    for run in runs:
+        result.ok_latencies += run.ok_latencies
+        result.ok_chars += run.ok_chars
+        result.errors += run.errors
+        result.requests += run.requests
+    after = scrape_batches(host, port)
     mean_batch = None
     if before is not None and after is not None and after[1] > before[1]:
         mean_batch = (after[0] - before[0]) / (after[1] - before[1])
@@ -189,15 +210,18 @@ def in_process_chars_per_s(model: str, texts: list[str]) -> tuple[str, float]:
     return tagger.ref or model, sum(map(len, texts)) / (time.perf_counter() - start)
 
 
-async def check_server(base: str, route: str, text: str) -> None:
+def check_server(base: str, route: str, text: str) -> None:
     """One request before timing: fails fast without a server, and loads the model if lazy."""
-    async with httpx.AsyncClient(timeout=TIMEOUT_S) as client:
-        try:
-            response = await client.post(f"{base}/v1/{route}", json={"texts": [text]})
-        except httpx.HTTPError as err:
-            sys.exit(f"error: cannot reach {base} ({type(err).__name__}); start a server first, e.g. `zhtag serve`")
-    if response.status_code >= 300:
-        sys.exit(f"error: POST /v1/{route} answered {response.status_code}: {response.text[:200]}")
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=TIMEOUT_S)
+    try:
+        status, body = request(connection, "POST", f"/v1/{route}", json.dumps({"texts": [text]}).encode())
+    except OSError as err:
+        sys.exit(f"error: cannot reach {base} ({type(err).__name__}); start a server first, e.g. `zhtag serve`")
+    finally:
+        connection.close()
+    if status >= 300:
+        sys.exit(f"error: POST /v1/{route} answered {status}: {body[:200]!r}")
 
 
 def main() -> None:
@@ -224,14 +248,14 @@ def main() -> None:
     chars = sum(map(len, texts))
     print(f"texts {len(texts)}, chars {chars:,}, {args.texts_per_request} per request, POST {base}/v1/{args.route}")
 
-    asyncio.run(check_server(base, args.route, texts[0]))
+    check_server(base, args.route, texts[0])
     in_process = None
     if args.in_process:
         ref, in_process = in_process_chars_per_s(args.model or DEFAULT_MODEL[args.route], texts)
         print(f"in-process Tagger.tag ({ref}, all {len(texts)} texts at once): {in_process:,.0f} chars/s")
 
     for clients in args.clients:
-        result, mean_batch = asyncio.run(run_load(base, args.route, texts, clients, args.seconds, args.texts_per_request))
+        result, mean_batch = run_load(base, args.route, texts, clients, args.seconds, args.texts_per_request)
         print(report(result, mean_batch, in_process), flush=True)
 
 

@@ -35,6 +35,10 @@ class Registry:
             self.load(ref)
         self.ready.set()
 
+    def loaded(self, ref: str) -> Tagger | None:
+        """The tagger `ref` names now if it is already loaded: cheap enough for the event loop."""
+        return self._taggers.get(self.store.locate(ref))
+
     def load(self, ref: str) -> Tagger:
         """The tagger `ref` names now, loaded and warmed on first use (blocking: call it off
         the event loop)."""
