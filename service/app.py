@@ -3,11 +3,14 @@ place where zhtag's errors become HTTP statuses."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from data.errors import CheckpointError, InputError, ModelNotFound, ZhtagError
@@ -65,6 +68,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         metrics.requests.labels(route, str(response.status_code)).inc()
         metrics.latency.labels(route).observe(time.perf_counter() - started)
         return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, err: RequestValidationError) -> Response:
+        """422 naming each bad field; ASCII-escaped because the offending input may hold lone
+        surrogates, which UTF-8 cannot encode (FastAPI's own handler answers 500 then)."""
+        body = json.dumps({"detail": jsonable_encoder(err.errors())}, ensure_ascii=True)
+        return Response(body, status_code=422, media_type="application/json")
 
     @app.exception_handler(ZhtagError)
     async def zhtag_error(request: Request, err: ZhtagError) -> JSONResponse:
