@@ -6,7 +6,7 @@ parts of it. Readers of every format produce `Sentence`s; tag schemes are derive
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from data.text import split_text
 
@@ -16,6 +16,7 @@ class Span:
     start: int
     end: int  # exclusive, a Python str index
     label: str | None = None
+    score: float | None = field(default=None, compare=False)  # the model's probability of it, where known
 
 
 @dataclass(frozen=True)

@@ -79,3 +79,36 @@ class CRF(nn.Module):
             path.append(current)
         rows = torch.stack(path[::-1], 1).tolist()  # (batch, seq)
         return [row[:n] for row, n in zip(rows, lengths.tolist())]
+
+    def span_log_probs(self, emissions: torch.Tensor, mask: torch.Tensor, spans: list[list[tuple[int, list[int]]]]) -> list[list[float]]:
+        """log P(tags[s : s+len(path)] == path) for each (s, path) of each sentence: the
+        marginal probability of a decoded span under the CRF, by forward-backward.
+        `spans[b]` lists the spans of sentence b; inference only (no gradient needed)."""
+        trans, start, end = self._scores()
+        alpha, beta = self._forward_backward(emissions, mask, trans, start, end)  # (batch, seq, n) each
+        log_z = torch.logsumexp(alpha[torch.arange(len(mask)), mask.sum(1) - 1] + end, dim=1)  # (batch,)
+        out = []
+        for b, sentence in enumerate(spans):
+            scores = []
+            for s, path in sentence:
+                inner = sum(float(trans[path[i - 1], path[i]] + emissions[b, s + i, path[i]]) for i in range(1, len(path)))
+                last = s + len(path) - 1
+                scores.append(float(alpha[b, s, path[0]]) + inner + float(beta[b, last, path[-1]]) - float(log_z[b]))
+            out.append(scores)
+        return out
+
+    def _forward_backward(
+        self, emissions: torch.Tensor, mask: torch.Tensor, trans: torch.Tensor, start: torch.Tensor, end: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """alpha[t, j]: log-sum of prefixes ending in j at t (emission at t included);
+        beta[t, j]: log-sum of suffixes after j at t (end score included, emission at t not)."""
+        steps = emissions.shape[1]
+        alphas = [start + emissions[:, 0]]  # seq x (batch, n)
+        for t in range(1, steps):
+            nxt = torch.logsumexp(alphas[-1].unsqueeze(2) + trans, dim=1) + emissions[:, t]  # (batch, n)
+            alphas.append(torch.where(mask[:, t : t + 1], nxt, alphas[-1]))
+        betas = [end.expand_as(alphas[0])]  # built backwards
+        for t in range(steps - 2, -1, -1):
+            after = torch.logsumexp(trans + (emissions[:, t + 1] + betas[-1]).unsqueeze(1), dim=2)  # (batch, n)
+            betas.append(torch.where(mask[:, t + 1 : t + 2], after, end.expand_as(after)))
+        return torch.stack(alphas, 1), torch.stack(betas[::-1], 1)

@@ -7,6 +7,7 @@ in the exact input string.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -96,18 +97,33 @@ class Tagger:
             for offset, piece in split_text(text, self.config.max_len)
         ]
         encoded = [self.encoder.encode(piece, user_words[i]) for i, _, piece in pieces]
-        tags = self._predict(encoded, batch_chars)
+        found = self._predict(encoded, batch_chars)
         results: list[list[Span]] = [[] for _ in texts]
-        for (i, offset, _), piece_tags in zip(pieces, tags):
-            results[i].extend(Span(s.start + offset, s.end + offset, s.label) for s in tags_to_spans(piece_tags))
+        for (i, offset, _), spans in zip(pieces, found):
+            results[i].extend(Span(s.start + offset, s.end + offset, s.label, s.score) for s in spans)
         return results
 
-    def _predict(self, encoded: Sequence[Features], batch_chars: int) -> list[list[str]]:
-        """BMESO tags of encoded pieces, in length-sorted batches."""
+    @torch.no_grad()
+    def _predict(self, encoded: Sequence[Features], batch_chars: int) -> list[list[Span]]:
+        """Spans of encoded pieces, in length-sorted batches; entities carry their marginal
+        probability under the CRF as `score`."""
         device = next(self.network.parameters()).device
-        out: list[list[str]] = [[] for _ in encoded]
+        out: list[list[Span]] = [[] for _ in encoded]
         for index in length_batches([len(f.chars) for f in encoded], batch_chars):
-            paths = self.network.predict(collate([encoded[i] for i in index]).to(device))
-            for i, path in zip(index, paths):
-                out[i] = [self.config.tags[t] for t in path]
+            batch = collate([encoded[i] for i in index]).to(device)
+            emissions, mask = self.network.emissions(batch), batch.mask.to(device)  # (batch, seq, tags), (batch, seq)
+            paths = self.network.crf.viterbi(emissions, mask)
+            spans = [tags_to_spans([self.config.tags[t] for t in path]) for path in paths]
+            if self.config.task == "ner":
+                spans = self._with_scores(emissions, mask, paths, spans)
+            for i, piece_spans in zip(index, spans):
+                out[i] = piece_spans
         return out
+
+    def _with_scores(self, emissions: torch.Tensor, mask: torch.Tensor, paths: list[list[int]], spans: list[list[Span]]) -> list[list[Span]]:
+        wanted = [[(s.start, path[s.start : s.end]) for s in row] for row, path in zip(spans, paths)]
+        log_probs = self.network.crf.span_log_probs(emissions, mask, wanted)
+        return [
+            [Span(s.start, s.end, s.label, round(math.exp(lp), 4)) for s, lp in zip(row, scores)]
+            for row, scores in zip(spans, log_probs)
+        ]

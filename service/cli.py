@@ -109,7 +109,7 @@ def _format_pos(text: str, spans: list[Span]) -> str:
 
 
 def _format_ner(text: str, spans: list[Span]) -> str:
-    entities = [{"text": text[s.start : s.end], "type": s.label, "start": s.start, "end": s.end} for s in spans]
+    entities = [{"text": text[s.start : s.end], "type": s.label, "start": s.start, "end": s.end, "score": s.score} for s in spans]
     return json.dumps({"text": text, "entities": entities}, ensure_ascii=False)
 
 

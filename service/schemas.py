@@ -39,6 +39,7 @@ class Entity(BaseModel):
     type: str
     start: int
     end: int
+    score: float = Field(..., ge=0, le=1, description="the entity's marginal probability under the CRF")
 
 
 class Tokens(BaseModel):

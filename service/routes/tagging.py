@@ -33,7 +33,7 @@ def _tagged(text: str, span: Span) -> dict:
 
 
 def _entity(text: str, span: Span) -> dict:
-    return {"text": text[span.start : span.end], "type": span.label or "", "start": span.start, "end": span.end}
+    return {**_token(text, span), "type": span.label or "", "score": span.score}
 
 
 def _check_lengths(request: TagRequest, limit: int) -> None:

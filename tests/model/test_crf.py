@@ -184,3 +184,28 @@ def test_viterbi_output_is_always_a_valid_bmeso_sequence(tags: list[str]) -> Non
         for path in crf.viterbi(emissions, mask):
             names = [tags[i] for i in path]
             assert first_invalid(names) is None, names
+
+
+def test_span_marginals_equal_brute_force_path_sums() -> None:
+    torch.manual_seed(3)
+    tags = ["O", "B-PER", "M-PER", "E-PER", "S-PER", "S-LOC"]
+    crf = CRF(tags)
+    for p in crf.parameters():
+        torch.nn.init.normal_(p)
+    emissions = torch.randn(2, 4, len(tags))
+    mask = torch.tensor([[True, True, True, True], [True, True, True, False]])
+    trans, start, end = crf._scores()
+    spans = [[(1, [1, 3]), (0, [0])], [(0, [1, 2, 3]), (2, [5])]]
+    got = crf.span_log_probs(emissions, mask, spans)
+    for b, sentence in enumerate(spans):
+        n = int(mask[b].sum())
+        paths = list(itertools.product(range(len(tags)), repeat=n))
+        scores = torch.stack([
+            start[p[0]] + sum(emissions[b, t, p[t]] for t in range(n)) + sum(trans[p[t - 1], p[t]] for t in range(1, n)) + end[p[-1]]
+            for p in paths
+        ])
+        log_z = torch.logsumexp(scores, 0)
+        for (s, path), value in zip(sentence, got[b]):
+            hits = [i for i, p in enumerate(paths) if list(p[s : s + len(path)]) == path]
+            expected = torch.logsumexp(scores[hits], 0) - log_z
+            assert value == pytest.approx(float(expected), abs=1e-4)

@@ -203,3 +203,9 @@ def test_until_the_models_are_warm_readyz_and_tagging_answer_503(store: Path, tm
 
 def test_an_empty_admin_token_closes_admin_endpoints() -> None:
     assert Settings(admin_token="  ").admin_token is None
+
+
+def test_entities_carry_their_probability(client: TestClient) -> None:
+    response = client.post("/v1/ner", json={"texts": ["王小明在北京工作。李华去上海。"] * 3, "model": "tner"})
+    for result in response.json()["results"]:
+        assert all(0 <= entity["score"] <= 1 for entity in result["entities"])
