@@ -80,6 +80,7 @@ class CRF(nn.Module):
         rows = torch.stack(path[::-1], 1).tolist()  # (batch, seq)
         return [row[:n] for row, n in zip(rows, lengths.tolist())]
 
+    @torch.no_grad()
     def span_log_probs(self, emissions: torch.Tensor, mask: torch.Tensor, spans: list[list[tuple[int, list[int]]]]) -> list[list[float]]:
         """log P(tags[s : s+len(path)] == path) for each (s, path) of each sentence: the
         marginal probability of a decoded span under the CRF, by forward-backward.

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from data.errors import CheckpointError, InputError, ModelNotFound, ZhtagError
 from model.store import Store
 from model.tagger import pick_device
-from service.batcher import QueueFull
+from service.batcher import DeadlineExceeded, QueueFull
 from service.metrics import Metrics
 from service.registry import NotReady, Registry
 from service.routes import health, models, tagging
@@ -26,6 +26,7 @@ STATUS: list[tuple[type[ZhtagError], int]] = [
     (ModelNotFound, 404),
     (QueueFull, 429),
     (NotReady, 503),
+    (DeadlineExceeded, 504),
     (InputError, 422),
     (CheckpointError, 409),
     (ZhtagError, 400),

@@ -27,6 +27,10 @@ class QueueFull(ZhtagError):
     """More requests are waiting than `max_queue`; the caller should retry later."""
 
 
+class DeadlineExceeded(ZhtagError):
+    """A request was not answered within its deadline; it is dropped if not yet computed."""
+
+
 @dataclass(frozen=True)
 class Timing:
     queue_ms: float  # from queueing to the start of its batch
@@ -77,6 +81,15 @@ class Batcher:
         self._queued_chars += request.chars
         self._wakeup.set()
         return await request.future
+
+    async def submit_within(
+        self, texts: Sequence[str], user_words: Lexicon | None, timeout_s: float
+    ) -> tuple[list[list[Span]], Timing]:
+        """`submit`, given up after `timeout_s`: the cancelled request is skipped by its batch."""
+        try:
+            return await asyncio.wait_for(self.submit(texts, user_words), timeout_s)
+        except TimeoutError:
+            raise DeadlineExceeded(f"not answered within {timeout_s * 1000:.0f} ms (request_timeout_ms)") from None
 
     async def close(self) -> None:
         if self._task is not None:

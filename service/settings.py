@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     max_queue: int = Field(512, ge=1, description="queued requests beyond which callers get 429")
     max_text_chars: int = Field(10_000, ge=1, description="longest text one request may send")
     max_body_bytes: int = Field(4_000_000, ge=1, description="largest request body; larger is 413")
+    request_timeout_ms: float = Field(30_000, gt=0, description="a request not answered by then gets 504 and is dropped")
     admin_token: SecretStr | None = Field(None, description="bearer token for mutating endpoints; unset = they answer 403")
 
     @field_validator("admin_token", mode="before")

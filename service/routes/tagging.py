@@ -53,7 +53,7 @@ async def _answer(
     ref = request.model or default
     tagger = registry.loaded(ref) or await run_in_threadpool(registry.load, ref)
     user_words = Lexicon(request.user_dict) if request.user_dict else None
-    spans, timing = await registry.batcher(tagger).submit(request.texts, user_words)
+    spans, timing = await registry.batcher(tagger).submit_within(request.texts, user_words, settings.request_timeout_ms / 1000)
     metrics.batch_wait.observe(timing.queue_ms / 1000)
     name, version = parse_ref(tagger.ref or "")
     results = [{key: [render(text, s) for s in found]} for text, found in zip(request.texts, spans, strict=True)]

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from model.store import Store
 from service.app import create_app
-from service.batcher import Batcher, QueueFull
+from service.batcher import Batcher, DeadlineExceeded, QueueFull
 from service.registry import Registry
 from service.schemas import MAX_TEXTS
 from service.settings import Settings
@@ -209,3 +209,35 @@ def test_entities_carry_their_probability(client: TestClient) -> None:
     response = client.post("/v1/ner", json={"texts": ["王小明在北京工作。李华去上海。"] * 3, "model": "tner"})
     for result in response.json()["results"]:
         assert all(0 <= entity["score"] <= 1 for entity in result["entities"])
+
+
+def test_a_request_past_its_deadline_is_a_504(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def too_slow(self: Batcher, texts: list[str], user_words: object, timeout_s: float) -> None:
+        raise DeadlineExceeded("not answered within 10 ms")
+
+    monkeypatch.setattr(Batcher, "submit_within", too_slow)
+    response = client.post("/v1/segment", json={"texts": ["你好"], "model": "tcws"})
+    assert response.status_code == 504 and response.json()["error"] == "DeadlineExceeded"
+
+
+def test_versions_swap_back_and_forth_under_concurrent_load_without_a_failed_request(store: Path, tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    shutil.copytree(store / "tcws", root / "tcws")
+    shutil.copytree(store / "tcws" / "1", root / "tcws" / "2")
+    manifest = root / "tcws" / "2" / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"version": 1', '"version": 2'))
+    admin = {"Authorization": f"Bearer {TOKEN}"}
+    with ready_client(root, tmp_path / "none", models=("tcws",)) as client:
+        wait_ready(client)
+
+        def send(i: int) -> tuple[int, int]:
+            response = client.post("/v1/segment", json={"texts": [f"今天天气很好{i}"], "model": "tcws"})
+            return response.status_code, response.json()["model"]["version"]
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = pool.map(send, range(80))
+            for version in (2, 1, 2, 1, 2, 1):
+                assert client.post("/v1/models/tcws/activate", json={"version": version}, headers=admin).status_code == 200
+            answers = list(answers)
+    assert all(status == 200 for status, _ in answers)
+    assert {version for _, version in answers} <= {1, 2}

@@ -12,7 +12,7 @@ from data.corpus import Span
 from data.lexicon import Lexicon
 from model.store import Store
 from model.tagger import Tagger
-from service.batcher import Batcher, QueueFull
+from service.batcher import Batcher, DeadlineExceeded, QueueFull
 
 
 class Recorder:
@@ -127,3 +127,17 @@ def test_a_failing_batch_fails_its_requests_and_the_batcher_keeps_serving() -> N
         await batcher.close()
 
     asyncio.run(scenario())
+
+
+def test_a_request_past_its_deadline_is_refused_and_never_computed() -> None:
+    tag = Recorder()
+
+    async def scenario() -> None:
+        batcher = Batcher(tag, max_batch_chars=1_000, max_wait_ms=200, max_queue=10)
+        with pytest.raises(DeadlineExceeded):
+            await batcher.submit_within(["late"], None, timeout_s=0.01)
+        assert (await batcher.submit(["next"]))[0] == [[Span(i, i + 1, "next") for i in range(4)]]
+        await batcher.close()
+
+    asyncio.run(scenario())
+    assert tag.calls == [["next"]]
