@@ -19,7 +19,7 @@ from model.tagger import pick_device
 from service.batcher import DeadlineExceeded, QueueFull
 from service.metrics import Metrics
 from service.registry import NotReady, Registry
-from service.routes import health, models, tagging
+from service.routes import demo, health, models, tagging
 from service.settings import Settings
 
 STATUS: list[tuple[type[ZhtagError], int]] = [
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         await registry.close()
 
     app = FastAPI(title="zhtag", version="0.1.0", lifespan=lifespan)
-    for router in (tagging.router, models.router, health.router):
+    for router in (tagging.router, models.router, health.router, demo.router):
         app.include_router(router)
 
     @app.middleware("http")

@@ -241,3 +241,9 @@ def test_versions_swap_back_and_forth_under_concurrent_load_without_a_failed_req
             answers = list(answers)
     assert all(status == 200 for status, _ in answers)
     assert {version for _, version in answers} <= {1, 2}
+
+
+def test_the_demo_page_is_served_and_uses_the_public_api(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert '"/v1/segment"' in response.text and '"/v1/ner"' in response.text
