@@ -20,6 +20,7 @@ from service.batcher import DeadlineExceeded, QueueFull
 from service.metrics import Metrics
 from service.registry import NotReady, Registry
 from service.routes import demo, health, models, tagging
+from service.routes.tagging import ClientGone
 from service.settings import Settings
 
 STATUS: list[tuple[type[ZhtagError], int]] = [
@@ -27,6 +28,7 @@ STATUS: list[tuple[type[ZhtagError], int]] = [
     (QueueFull, 429),
     (NotReady, 503),
     (DeadlineExceeded, 504),
+    (ClientGone, 499),
     (InputError, 422),
     (CheckpointError, 409),
     (ZhtagError, 400),

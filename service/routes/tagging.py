@@ -7,14 +7,17 @@ event loop's work per request under load.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from data.corpus import Span
+from data.errors import ZhtagError
 from data.lexicon import Lexicon
 from model.store import parse_ref
 from service.deps import MetricsDep, ReadyRegistryDep, SettingsDep
@@ -22,6 +25,12 @@ from service.schemas import NerResponse, PosResponse, SegmentResponse, TagReques
 
 router = APIRouter(prefix="/v1", tags=["tagging"])
 Render = Callable[[str, Span], dict]
+T = TypeVar("T")
+CLIENT_CHECK_S = 0.1  # how often a waiting request checks that its client is still there
+
+
+class ClientGone(ZhtagError):
+    """The client disconnected; its request was dropped (answered 499, which nobody reads)."""
 
 
 def _token(text: str, span: Span) -> dict:
@@ -46,14 +55,35 @@ def _check_lengths(request: TagRequest, limit: int) -> None:
         raise RequestValidationError(errors)
 
 
+async def unless_client_gone(http_request: Request, work: Awaitable[T]) -> T:
+    """Await `work`, cancelling it if the client disconnects first: a cancelled request is
+    skipped by its batch, so a client that gave up costs no tagging."""
+    task = asyncio.ensure_future(work)
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=CLIENT_CHECK_S)
+        if done:
+            return task.result()
+        if await http_request.is_disconnected():
+            task.cancel()
+            raise ClientGone("the client disconnected before its answer was ready")
+
+
 async def _answer(
-    request: TagRequest, default: str, key: str, render: Render, registry: ReadyRegistryDep, settings: SettingsDep, metrics: MetricsDep
+    http_request: Request,
+    request: TagRequest,
+    default: str,
+    key: str,
+    render: Render,
+    registry: ReadyRegistryDep,
+    settings: SettingsDep,
+    metrics: MetricsDep,
 ) -> JSONResponse:
     _check_lengths(request, settings.max_text_chars)
     ref = request.model or default
     tagger = registry.loaded(ref) or await run_in_threadpool(registry.load, ref)
     user_words = Lexicon(request.user_dict) if request.user_dict else None
-    spans, timing = await registry.batcher(tagger).submit_within(request.texts, user_words, settings.request_timeout_ms / 1000)
+    work = registry.batcher(tagger).submit_within(request.texts, user_words, settings.request_timeout_ms / 1000)
+    spans, timing = await unless_client_gone(http_request, work)
     metrics.batch_wait.observe(timing.queue_ms / 1000)
     name, version = parse_ref(tagger.ref or "")
     results = [{key: [render(text, s) for s in found]} for text, found in zip(request.texts, spans, strict=True)]
@@ -62,15 +92,21 @@ async def _answer(
 
 
 @router.post("/segment", response_model=SegmentResponse)
-async def segment(request: TagRequest, registry: ReadyRegistryDep, settings: SettingsDep, metrics: MetricsDep) -> JSONResponse:
-    return await _answer(request, "cws", "tokens", _token, registry, settings, metrics)
+async def segment(
+    http_request: Request, request: TagRequest, registry: ReadyRegistryDep, settings: SettingsDep, metrics: MetricsDep
+) -> JSONResponse:
+    return await _answer(http_request, request, "cws", "tokens", _token, registry, settings, metrics)
 
 
 @router.post("/pos", response_model=PosResponse)
-async def pos(request: TagRequest, registry: ReadyRegistryDep, settings: SettingsDep, metrics: MetricsDep) -> JSONResponse:
-    return await _answer(request, "pos", "tokens", _tagged, registry, settings, metrics)
+async def pos(
+    http_request: Request, request: TagRequest, registry: ReadyRegistryDep, settings: SettingsDep, metrics: MetricsDep
+) -> JSONResponse:
+    return await _answer(http_request, request, "pos", "tokens", _tagged, registry, settings, metrics)
 
 
 @router.post("/ner", response_model=NerResponse)
-async def ner(request: TagRequest, registry: ReadyRegistryDep, settings: SettingsDep, metrics: MetricsDep) -> JSONResponse:
-    return await _answer(request, "ner", "entities", _entity, registry, settings, metrics)
+async def ner(
+    http_request: Request, request: TagRequest, registry: ReadyRegistryDep, settings: SettingsDep, metrics: MetricsDep
+) -> JSONResponse:
+    return await _answer(http_request, request, "ner", "entities", _entity, registry, settings, metrics)
