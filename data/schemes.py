@@ -9,6 +9,7 @@ that `allowed` refuses, so a decoded sequence always converts back to spans.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Literal
 
 from data.corpus import Span
@@ -17,6 +18,7 @@ Scheme = Literal["BIO", "BIOES", "BMES"]
 OUTSIDE = "O"
 
 
+@lru_cache(maxsize=4096)
 def split_tag(tag: str) -> tuple[str, str | None]:
     """`B-PER` -> (`B`, `PER`); `B` -> (`B`, None); `O` -> (`O`, None)."""
     prefix, _, label = tag.partition("-")

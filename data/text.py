@@ -26,8 +26,12 @@ def fold_char(ch: str) -> str:
     return ch
 
 
+_FOLD_TABLE = {code: fold_char(chr(code)) for code in [*range(0x21, 0x7F), *range(0xFF01, 0xFF5F)]}
+
+
 def fold(text: str) -> str:
-    return "".join(map(fold_char, text))
+    """`fold_char` of every character, as one C-level `str.translate` (tagging's hot path)."""
+    return text.translate(_FOLD_TABLE)
 
 
 def _cut_points(text: str, max_len: int) -> list[int]:

@@ -1,0 +1,31 @@
+"""Read and write the corpus formats zhtag trains on; every format becomes `Sentence`s.
+
+    seg    one sentence a line, words separated by whitespace (U+3000 included)
+    pos    People's Daily: `word/TAG` tokens separated by whitespace
+    conll  `char TAG` a line (tab or spaces), a blank line between sentences
+    jsonl  one JSON object a line: CLUENER `{"text", "label": {TYPE: {mention: [[start, end]]}}}`
+           with END INCLUSIVE, or `{"text", "entities": [{"start", "end", "type"}]}` with end
+           exclusive
+
+Choices a user of these files should know about:
+
+- A conll file is either segmentation (every tag one of plain `B M E S`: the spans are words,
+  unlabelled) or entities (`O` and `PREFIX-TYPE` tags). The entity scheme (BIO, BIOES or BMES)
+  is detected once for the whole file from every prefix in it, not per sentence, because a BIO
+  sentence and a BMES sentence without `M`/`E`/`S` tags look alike.
+- BIO is repaired the way conlleval does it: an `I-X` that does not continue an `X` entity (after
+  `O`, or after an entity of another type) starts a new entity. BIOES and BMES have no such
+  convention, so an order they forbid is an error on the line of the offending tag.
+- In `pos` with `entities_from_pos`, consecutive `nr` tokens form one person, since People's
+  Daily splits surname and given name (`王/nr  小明/nr`); two names written side by side with
+  nothing between them therefore merge.
+- Files are decoded line by line so that invalid UTF-8 is reported on its line. With
+  `skip_bad`, a bad line is dropped and counted; in conll the whole sentence around it is dropped
+  and counted once, since a sentence with a hole in it would teach the wrong tags.
+"""
+from data.formats.pos import POS_ENTITIES
+from data.formats.read import Corpus, read_corpus
+from data.formats.source import FORMATS
+from data.formats.write import write_corpus
+
+__all__ = ["FORMATS", "POS_ENTITIES", "Corpus", "read_corpus", "write_corpus"]

@@ -1,0 +1,51 @@
+"""`read_corpus`: a file, in a format given or detected, read into a `Corpus`."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from data.corpus import Sentence
+from data.errors import InputError
+from data.formats.conll import _read_conll
+from data.formats.jsonl import _read_jsonl
+from data.formats.pos import _read_pos
+from data.formats.seg import _read_seg
+from data.formats.source import FORMATS, _detect, _Source
+
+
+@dataclass
+class Corpus:
+    sentences: list[Sentence]
+    format: str
+    skipped: int  # bad lines (conll: bad sentences) dropped under skip_bad
+    labelled: bool
+
+
+_READERS: dict[str, Callable[[_Source, bool], tuple[list[Sentence], bool]]] = {
+    "seg": _read_seg,
+    "pos": _read_pos,
+    "conll": _read_conll,
+    "jsonl": _read_jsonl,
+}
+
+
+def read_corpus(
+    path: str | Path,
+    format: str | None = None,
+    *,
+    skip_bad: bool = False,
+    entities_from_pos: bool = False,
+) -> Corpus:
+    """Read a corpus, detecting its format when `format` is None.
+
+    Raises CorpusError naming the file and line of the first malformed line, unless `skip_bad`.
+    `entities_from_pos` turns a pos corpus into nr/ns/nt entities (for NER training); the
+    other formats already say what their spans are and ignore it.
+    """
+    source = _Source(str(path), skip_bad)
+    format = format if format is not None else _detect(source)
+    if format not in _READERS:
+        raise InputError(f"unknown corpus format {format!r}; expected one of {', '.join(FORMATS)}")
+    sentences, labelled = _READERS[format](source, entities_from_pos)
+    return Corpus(sentences, format, source.skipped, labelled)
