@@ -14,7 +14,7 @@ import torch
 
 from data.lexicon import FEATURES, Lexicon
 from data.text import fold
-from data.vocab import Vocab
+from data.vocab import UNK_ID, Vocab
 
 BOS, EOS = "\x02", "\x03"
 
@@ -56,8 +56,9 @@ class Encoder:
 
     def encode(self, text: str, extra: Lexicon | None = None) -> Features:
         """Features of `text`; `extra` words (a user dictionary) add to the lexicon flags."""
-        char_ids = [self.chars[ch] for ch in fold(text)]
-        bigram_ids = [(self.bigrams[left], self.bigrams[right]) for left, right in bigram_strings(text)]
+        char_id, bigram_id = self.chars.index.get, self.bigrams.index.get  # dict lookups: the hot path
+        char_ids = [char_id(ch, UNK_ID) for ch in fold(text)]
+        bigram_ids = [(bigram_id(left, UNK_ID), bigram_id(right, UNK_ID)) for left, right in bigram_strings(text)]
         flags = self.lexicon.features(text, extra) if self.lexicon else [(0, 0, 0)] * len(text)
         return Features(char_ids, bigram_ids, flags)
 

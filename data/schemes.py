@@ -50,15 +50,16 @@ def spans_to_tags(length: int, spans: Iterable[Span]) -> list[str]:
     return tags
 
 
-def tags_to_spans(tags: Sequence[str]) -> list[Span]:
-    """Spans of a BMESO sequence; lenient, so any sequence (even an invalid one) decodes.
+def tags_to_spans(tags: Sequence[str], offset: int = 0) -> list[Span]:
+    """Spans of a BMESO sequence, shifted by `offset`; lenient, so any sequence (even an
+    invalid one) decodes.
 
     A span is closed at `E`/`S`, or cut short where the next tag cannot continue it.
     """
     spans: list[Span] = []
     start: int | None = None
     label: str | None = None
-    for i, tag in enumerate(tags):
+    for i, tag in enumerate(tags, offset):
         prefix, lab = split_tag(tag)
         if start is not None and not (prefix in ("M", "E") and lab == label):
             spans.append(Span(start, i, label))
@@ -71,7 +72,7 @@ def tags_to_spans(tags: Sequence[str]) -> list[Span]:
             spans.append(Span(start, i + 1, label))
             start = None
     if start is not None:
-        spans.append(Span(start, len(tags), label))
+        spans.append(Span(start, offset + len(tags), label))
     return spans
 
 

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 PAD, UNK = "<pad>", "<unk>"
+UNK_ID = 1  # the index of UNK in every vocabulary built with the default specials
 
 
 class Vocab:
@@ -36,4 +37,4 @@ class Vocab:
         return len(self.tokens)
 
     def __getitem__(self, token: str) -> int:
-        return self.index.get(token, 1)
+        return self.index.get(token, UNK_ID)

@@ -97,31 +97,37 @@ class Tagger:
             for offset, piece in split_text(text, self.config.max_len)
         ]
         encoded = [self.encoder.encode(piece, user_words[i]) for i, _, piece in pieces]
-        found = self._predict(encoded, batch_chars)
+        found = self._predict(encoded, [offset for _, offset, _ in pieces], batch_chars)
         results: list[list[Span]] = [[] for _ in texts]
-        for (i, offset, _), spans in zip(pieces, found):
-            results[i].extend(Span(s.start + offset, s.end + offset, s.label, s.score) for s in spans)
+        for (i, _, _), spans in zip(pieces, found):
+            results[i].extend(spans)
         return results
 
     @torch.no_grad()
-    def _predict(self, encoded: Sequence[Features], batch_chars: int) -> list[list[Span]]:
-        """Spans of encoded pieces, in length-sorted batches; entities carry their marginal
-        probability under the CRF as `score`."""
+    def _predict(self, encoded: Sequence[Features], offsets: Sequence[int], batch_chars: int) -> list[list[Span]]:
+        """Spans of encoded pieces, shifted by each piece's offset in its text, computed in
+        length-sorted batches; entities carry their marginal probability under the CRF."""
         device = next(self.network.parameters()).device
+        tag_names = self.config.tags
         out: list[list[Span]] = [[] for _ in encoded]
         for index in length_batches([len(f.chars) for f in encoded], batch_chars):
             batch = collate([encoded[i] for i in index]).to(device)
             emissions, mask = self.network.emissions(batch), batch.mask.to(device)  # (batch, seq, tags), (batch, seq)
             paths = self.network.crf.viterbi(emissions, mask)
-            spans = [tags_to_spans([self.config.tags[t] for t in path]) for path in paths]
+            spans = [tags_to_spans([tag_names[t] for t in path], offsets[i]) for i, path in zip(index, paths)]
             if self.config.task == "ner":
-                spans = self._with_scores(emissions, mask, paths, spans)
+                spans = self._with_scores(emissions, mask, paths, spans, [offsets[i] for i in index])
             for i, piece_spans in zip(index, spans):
                 out[i] = piece_spans
         return out
 
-    def _with_scores(self, emissions: torch.Tensor, mask: torch.Tensor, paths: list[list[int]], spans: list[list[Span]]) -> list[list[Span]]:
-        wanted = [[(s.start, path[s.start : s.end]) for s in row] for row, path in zip(spans, paths)]
+    def _with_scores(
+        self, emissions: torch.Tensor, mask: torch.Tensor, paths: list[list[int]], spans: list[list[Span]], offsets: list[int]
+    ) -> list[list[Span]]:
+        wanted = [
+            [(s.start - offset, path[s.start - offset : s.end - offset]) for s in row]
+            for row, path, offset in zip(spans, paths, offsets)
+        ]
         log_probs = self.network.crf.span_log_probs(emissions, mask, wanted)
         return [
             [Span(s.start, s.end, s.label, round(math.exp(lp), 4)) for s, lp in zip(row, scores)]
