@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import jieba
@@ -22,7 +23,7 @@ from data.formats import read_corpus
 from model.tagger import Tagger
 
 
-def timed(fn) -> float:  # noqa: ANN001
+def timed(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start

@@ -46,8 +46,12 @@ class Batch:
 
 def bigram_strings(text: str) -> list[tuple[str, str]]:
     """(left, right) folded bigrams of every character, with sentence-boundary marks."""
-    padded = BOS + fold(text) + EOS
-    return [(padded[i : i + 2], padded[i + 1 : i + 3]) for i in range(len(text))]
+    return _bigrams_of_folded(fold(text))
+
+
+def _bigrams_of_folded(folded: str) -> list[tuple[str, str]]:
+    padded = BOS + folded + EOS
+    return [(padded[i : i + 2], padded[i + 1 : i + 3]) for i in range(len(folded))]
 
 
 class Encoder:
@@ -57,8 +61,9 @@ class Encoder:
     def encode(self, text: str, extra: Lexicon | None = None) -> Features:
         """Features of `text`; `extra` words (a user dictionary) add to the lexicon flags."""
         char_id, bigram_id = self.chars.index.get, self.bigrams.index.get  # dict lookups: the hot path
-        char_ids = [char_id(ch, UNK_ID) for ch in fold(text)]
-        bigram_ids = [(bigram_id(left, UNK_ID), bigram_id(right, UNK_ID)) for left, right in bigram_strings(text)]
+        folded = fold(text)
+        char_ids = [char_id(ch, UNK_ID) for ch in folded]
+        bigram_ids = [(bigram_id(left, UNK_ID), bigram_id(right, UNK_ID)) for left, right in _bigrams_of_folded(folded)]
         flags = self.lexicon.features(text, extra) if self.lexicon else [(0, 0, 0)] * len(text)
         return Features(char_ids, bigram_ids, flags)
 

@@ -22,9 +22,6 @@ class Lexicon:
     def __init__(self, words: Iterable[str] = ()) -> None:
         self.words: set[str] = set()
         self._prefixes: set[str] = set()
-        self.add(words)
-
-    def add(self, words: Iterable[str]) -> None:
         for word in words:
             if 2 <= len(word) <= MAX_WORD_LEN and not any(ch.isspace() for ch in word):
                 self.words.add(word)

@@ -110,6 +110,9 @@ VALID_PREFIXES: dict[str, frozenset[str]] = {
 }
 
 
+_BIO_POSITION = {(True, True): "B", (True, False): "S", (False, True): "M", (False, False): "E"}  # (opens, continues)
+
+
 def to_internal(tags: Sequence[str], scheme: Scheme) -> list[str]:
     """Rewrite external tags as BMESO.
 
@@ -120,16 +123,20 @@ def to_internal(tags: Sequence[str], scheme: Scheme) -> list[str]:
     if scheme != "BIO":
         return [join_tag("M" if p == "I" else p, lab) for p, lab in map(split_tag, tags)]
     out: list[str] = []
+    continued = False  # whether the previous tag's span goes on into this one
     for i, tag in enumerate(tags):
         prefix, label = split_tag(tag)
         if prefix == OUTSIDE:
             out.append(OUTSIDE)
+            continued = False
             continue
         nxt_prefix, nxt_label = split_tag(tags[i + 1]) if i + 1 < len(tags) else (OUTSIDE, None)
         continues = nxt_prefix == "I" and nxt_label == label
-        opens = prefix == "B" or not (out and split_tag(out[-1])[0] in ("B", "M") and split_tag(out[-1])[1] == label)
-        out.append(join_tag({(True, True): "B", (True, False): "S", (False, True): "M", (False, False): "E"}[(opens, continues)], label))
+        opens = prefix == "B" or not continued
+        out.append(join_tag(_BIO_POSITION[opens, continues], label))
+        continued = continues
     return out
+
 
 
 def first_invalid(tags: Sequence[str]) -> int | None:

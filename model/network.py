@@ -2,6 +2,8 @@
 over packed sequences -> linear emissions -> CRF. `ModelConfig` alone rebuilds it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -10,6 +12,13 @@ from data.batches import Batch
 from data.lexicon import FEATURES
 from model.config import ModelConfig
 from model.crf import CRF
+
+
+@dataclass(frozen=True)
+class Decoded:
+    emissions: torch.Tensor  # (batch, seq, tags)
+    mask: torch.Tensor  # (batch, seq) bool
+    paths: list[list[int]]  # best tag ids of each sentence, cut to its length
 
 
 class BiLSTMCRF(nn.Module):
@@ -52,5 +61,8 @@ class BiLSTMCRF(nn.Module):
         return nll.sum() / mask.sum()
 
     @torch.no_grad()
-    def predict(self, batch: Batch) -> list[list[int]]:
-        return self.crf.viterbi(self.emissions(batch), batch.mask.to(batch.chars.device))
+    def decode(self, batch: Batch) -> Decoded:
+        """Best tag paths, with the emissions and mask they came from (for span scores)."""
+        mask = batch.mask.to(batch.chars.device)  # (batch, seq)
+        emissions = self.emissions(batch)  # (batch, seq, tags)
+        return Decoded(emissions, mask, self.crf.viterbi(emissions, mask))

@@ -22,7 +22,7 @@ from data.schemes import tags_to_spans
 from data.text import split_text
 from data.vocab import Vocab
 from model.config import ModelConfig
-from model.network import BiLSTMCRF
+from model.network import BiLSTMCRF, Decoded
 from model.store import Checkpoint, Store
 
 WEIGHTS, CONFIG, VOCAB = "weights.safetensors", "config.json", "vocab.json"
@@ -103,7 +103,6 @@ class Tagger:
             results[i].extend(spans)
         return results
 
-    @torch.no_grad()
     def _predict(self, encoded: Sequence[Features], offsets: Sequence[int], batch_chars: int) -> list[list[Span]]:
         """Spans of encoded pieces, shifted by each piece's offset in its text, computed in
         length-sorted batches; entities carry their marginal probability under the CRF."""
@@ -111,24 +110,20 @@ class Tagger:
         tag_names = self.config.tags
         out: list[list[Span]] = [[] for _ in encoded]
         for index in length_batches([len(f.chars) for f in encoded], batch_chars):
-            batch = collate([encoded[i] for i in index]).to(device)
-            emissions, mask = self.network.emissions(batch), batch.mask.to(device)  # (batch, seq, tags), (batch, seq)
-            paths = self.network.crf.viterbi(emissions, mask)
-            spans = [tags_to_spans([tag_names[t] for t in path], offsets[i]) for i, path in zip(index, paths)]
+            decoded = self.network.decode(collate([encoded[i] for i in index]).to(device))
+            spans = [tags_to_spans([tag_names[t] for t in path], offsets[i]) for i, path in zip(index, decoded.paths)]
             if self.config.task == "ner":
-                spans = self._with_scores(emissions, mask, paths, spans, [offsets[i] for i in index])
+                spans = self._with_scores(decoded, spans, [offsets[i] for i in index])
             for i, piece_spans in zip(index, spans):
                 out[i] = piece_spans
         return out
 
-    def _with_scores(
-        self, emissions: torch.Tensor, mask: torch.Tensor, paths: list[list[int]], spans: list[list[Span]], offsets: list[int]
-    ) -> list[list[Span]]:
+    def _with_scores(self, decoded: Decoded, spans: list[list[Span]], offsets: list[int]) -> list[list[Span]]:
         wanted = [
             [(s.start - offset, path[s.start - offset : s.end - offset]) for s in row]
-            for row, path, offset in zip(spans, paths, offsets)
+            for row, path, offset in zip(spans, decoded.paths, offsets)
         ]
-        log_probs = self.network.crf.span_log_probs(emissions, mask, wanted)
+        log_probs = self.network.crf.span_log_probs(decoded.emissions, decoded.mask, wanted)
         return [
             [Span(s.start, s.end, s.label, round(math.exp(lp), 4)) for s, lp in zip(row, scores)]
             for row, scores in zip(spans, log_probs)

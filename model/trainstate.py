@@ -68,18 +68,18 @@ class TrainState:
         )
         return epochs[-1][1] if epochs else None
 
-    def _read(self, name: str) -> bytes:
+    def _latest_or_fail(self) -> Path:
         latest = self._latest()
         if latest is None:
             raise CheckpointError(f"nothing to resume: no training state in {self.dir}")
-        return (latest / name).read_bytes()
+        return latest
+
+    def _read(self, name: str) -> bytes:
+        return (self._latest_or_fail() / name).read_bytes()
 
     def restore_tagger(self) -> Tagger:
         """The tagger as it was after the last completed epoch."""
-        latest = self._latest()
-        if latest is None:
-            raise CheckpointError(f"nothing to resume: no training state in {self.dir}")
-        return Tagger.from_files({p.name: p.read_bytes() for p in latest.iterdir()})
+        return Tagger.from_files({p.name: p.read_bytes() for p in self._latest_or_fail().iterdir()})
 
     def load(self, trainer: "Trainer") -> Progress:
         load_optimizer(trainer.optimizer, self._read(OPTIMIZER), self._read(OPTIMIZER_META))

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
-MAX_TEXTS = 256
-MAX_TEXT_CHARS = 10_000
+MAX_TEXTS = 256  # per-text length is `Settings.max_text_chars`, checked in the route
 MAX_USER_WORDS = 10_000
 
 
 class TagRequest(BaseModel):
-    texts: list[Annotated[str, Field(max_length=MAX_TEXT_CHARS)]] = Field(..., min_length=1, max_length=MAX_TEXTS)
+    texts: list[str] = Field(..., min_length=1, max_length=MAX_TEXTS)
     model: str | None = Field(None, max_length=80, description="model reference, e.g. 'cws' or 'cws@2'")
     user_dict: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
         default_factory=list, max_length=MAX_USER_WORDS, description="extra words for the lexicon features"
     )
+
+    @field_validator("texts")
+    @classmethod
+    def _encodable(cls, texts: list[str]) -> list[str]:
+        """JSON escapes can carry lone surrogates, which no answer could encode as UTF-8."""
+        for i, text in enumerate(texts):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as err:
+                raise ValueError(f"texts[{i}] holds a lone surrogate at offset {err.start}") from None
+        return texts
 
 
 class ModelRef(BaseModel):

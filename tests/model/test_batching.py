@@ -46,11 +46,11 @@ def test_network_tags_a_sentence_in_a_padded_batch_as_it_tags_it_alone() -> None
     encoder = Encoder(tagger.chars, tagger.bigrams, Lexicon(["北京", "公园", "散步"]))
     features = [encoder.encode(text) for text in TEXTS]
     batch = collate(features)
-    together = network.predict(batch)
+    together = network.decode(batch).paths
     emissions = network.emissions(batch)
     for row, feats in enumerate(features):
         alone_batch = collate([feats])
-        assert together[row] == network.predict(alone_batch)[0], TEXTS[row]
+        assert together[row] == network.decode(alone_batch).paths[0], TEXTS[row]
         n = len(feats.chars)
         torch.testing.assert_close(emissions[row, :n], network.emissions(alone_batch)[0], atol=1e-5, rtol=1e-5)
     assert len({t for path in together for t in path}) > 1, "degenerate network: every tag the same"
@@ -60,8 +60,8 @@ def test_batch_order_does_not_change_any_sentence_tags() -> None:
     tagger = random_tagger()
     encoder = tagger.encoder
     features = [encoder.encode(text) for text in TEXTS]
-    forward = tagger.network.predict(collate(features))
-    backward = tagger.network.predict(collate(features[::-1]))
+    forward = tagger.network.decode(collate(features)).paths
+    backward = tagger.network.decode(collate(features[::-1])).paths
     assert forward == backward[::-1]
 
 
