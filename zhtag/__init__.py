@@ -1,21 +1,40 @@
-"""zhtag for Python users: load a stored or shipped model and tag text.
+"""zhtag for Python users: jieba's functions, answered by a neural tagger, and `Tagger` for
+what jieba cannot do (entities, POS, batches, offsets, scores).
 
     >>> import zhtag
-    >>> tagger = zhtag.load("cws")
-    >>> [text[s.start:s.end] for s in tagger.tag([text])[0]]
+    >>> zhtag.lcut("我爱北京天安门")
+    ['我', '爱', '北京', '天安门']
+    >>> zhtag.Tagger.load("ner").ner("江泽民在北京会见了联合国秘书长")[0].type
+    'PER'
 
-The same `Tagger` serves the CLI and the HTTP API.
+A thin face over the `model.tagger.Tagger` that serves the CLI and the HTTP API. Importing it
+loads no model and not torch: the first call does (see docs/API.md).
 """
 from __future__ import annotations
 
-from data.corpus import Span
 from data.errors import CheckpointError, CorpusError, InputError, ModelNotFound, ZhtagError
-from model.store import Store
-from model.tagger import Tagger
+from zhtag import posseg
+from zhtag.compat import add_word, cut, del_word, lcut, load_userdict, tokenize
+from zhtag.options import IgnoredArgumentWarning
+from zhtag.results import Entity, PosToken, Token
+from zhtag.tagger import Tagger
 
-__all__ = ["CheckpointError", "CorpusError", "InputError", "ModelNotFound", "Span", "Store", "Tagger", "ZhtagError", "load"]
-
-
-def load(ref: str = "cws", device: str = "cpu") -> Tagger:
-    """The tagger a model reference (`name` or `name@N`) names, from `ZHTAG_STORE` or the shipped models."""
-    return Tagger.load(ref, device=device)
+__all__ = [
+    "CheckpointError",
+    "CorpusError",
+    "Entity",
+    "IgnoredArgumentWarning",
+    "InputError",
+    "ModelNotFound",
+    "PosToken",
+    "Tagger",
+    "Token",
+    "ZhtagError",
+    "add_word",
+    "cut",
+    "del_word",
+    "lcut",
+    "load_userdict",
+    "posseg",
+    "tokenize",
+]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from data.errors import CorpusError
-from data.lexicon import MAX_WORD_LEN, Lexicon, read_dictionary
+from data.lexicon import MAX_WORD_LEN, Lexicon, parse_dictionary, read_dictionary
 
 
 def test_features_flag_where_words_begin_continue_and_end() -> None:
@@ -44,6 +44,16 @@ def test_extra_words_add_to_the_flags_of_the_lexicon() -> None:
     assert flags == [(1, 0, 0), (0, 0, 1), (1, 0, 0), (0, 1, 0), (0, 0, 1)]
 
 
+def test_words_a_user_dictionary_excludes_are_not_matched_in_the_lexicon_it_extends() -> None:
+    base = Lexicon(["北京", "天安门"])
+    assert base.features("北京天安门", extra=Lexicon(excluded=["天安门"])) == [(1, 0, 0), (0, 0, 1)] + [(0, 0, 0)] * 3
+    assert base.features("北京天安门", extra=Lexicon(["安门"], excluded=["天安门"]))[3:] == [(1, 0, 0), (0, 0, 1)]
+
+
+def test_exclusions_of_the_base_lexicon_itself_change_nothing() -> None:
+    assert Lexicon(["北京"], excluded=["北京"]).features("北京") == [(1, 0, 0), (0, 0, 1)]
+
+
 def write(tmp_path: Path, content: str | bytes) -> Path:
     path = tmp_path / "dict.txt"
     if isinstance(content, bytes):
@@ -74,10 +84,21 @@ def test_a_bad_dictionary_line_is_reported_with_its_number(tmp_path: Path, conte
     assert f":{line}:" in str(caught.value)
 
 
-def test_a_dictionary_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, "北京 1\n".encode("gbk"))
-    with pytest.raises(CorpusError, match="UTF-8"):
+def test_a_dictionary_that_is_not_utf8_is_refused_at_its_first_bad_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "上海 1\n".encode() + "北京 1\n".encode("gbk"))
+    with pytest.raises(CorpusError, match="UTF-8") as caught:
         read_dictionary(path)
+    assert caught.value.line == 2
+
+
+def test_dictionary_lines_parse_alike_as_text_or_as_utf8_bytes() -> None:
+    lines = ["\ufeff北京大学 3 nt\n", "云计算\n", "\n"]
+    assert parse_dictionary(lines, "<text>") == parse_dictionary([line.encode() for line in lines], "<bytes>") == ["北京大学", "云计算"]
+
+
+def test_a_bad_dictionary_line_names_the_source_it_came_from() -> None:
+    with pytest.raises(CorpusError, match=r"^my words:2: "):
+        parse_dictionary(["北京\n", "北京 1 ns extra\n"], "my words")
 
 
 def test_a_missing_dictionary_is_refused(tmp_path: Path) -> None:

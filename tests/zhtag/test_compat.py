@@ -1,0 +1,97 @@
+"""Specification of zhtag/compat.py: jieba's module-level functions, same names, arguments
+and shapes, answered by the default tagger."""
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import zhtag
+
+pytestmark = pytest.mark.usefixtures("default_tagger")
+
+TEXT = "  我爱北京天安门。\r\n\t他说：“Python 3.11 真好” "
+
+
+def test_cut_yields_words_and_lcut_lists_them() -> None:
+    assert isinstance(zhtag.cut("我爱北京天安门"), Iterator)
+    assert list(zhtag.cut("我爱北京天安门")) == zhtag.lcut("我爱北京天安门") == ["我", "爱", "北京", "天安门"]
+
+
+def test_whitespace_comes_back_as_in_jieba_so_words_concatenate_to_the_input() -> None:
+    words = zhtag.lcut(TEXT)
+    assert "".join(words) == TEXT
+    assert words[:2] == [" ", " "] and "\r\n" in words and "\t" in words
+
+
+def test_tokenize_gives_each_word_with_its_offsets(default_tagger: zhtag.Tagger) -> None:
+    tokens = list(zhtag.tokenize(TEXT))
+    assert [word for word, _, _ in tokens] == zhtag.lcut(TEXT)
+    assert all(TEXT[start:end] == word for word, start, end in tokens)
+    assert [start for _, start, _ in tokens] == [0] + [end for _, _, end in tokens[:-1]]
+    assert [(t.text, t.start, t.end) for t in default_tagger.segment(TEXT)] == [t for t in tokens if not t[0].isspace()]
+
+
+def test_an_empty_text_has_no_words() -> None:
+    assert zhtag.lcut("") == [] and list(zhtag.tokenize("")) == []
+
+
+def test_jiebas_default_arguments_are_accepted_silently() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert zhtag.lcut("我爱北京", cut_all=False, HMM=True, use_paddle=False) == ["我", "爱", "北京"]
+        assert list(zhtag.tokenize("我爱北京", mode="default", HMM=True))
+
+
+def test_arguments_of_jiebas_algorithm_are_ignored_with_a_warning_at_the_callers_line() -> None:
+    with pytest.warns(zhtag.IgnoredArgumentWarning, match="HMM=False") as caught:
+        assert zhtag.lcut("我爱北京", HMM=False) == ["我", "爱", "北京"]
+    assert caught[0].filename == __file__
+    with pytest.warns(zhtag.IgnoredArgumentWarning, match="use_paddle=True"):
+        list(zhtag.cut("我爱北京", use_paddle=True))
+    with pytest.warns(zhtag.IgnoredArgumentWarning, match="HMM=False"):
+        list(zhtag.tokenize("我爱北京", HMM=False))
+
+
+def test_overlapping_modes_are_refused_at_the_call() -> None:
+    with pytest.raises(zhtag.InputError, match="cut_all=True"):
+        zhtag.cut("我爱北京", cut_all=True)
+    with pytest.raises(zhtag.InputError, match="cut_all=True"):
+        zhtag.lcut("我爱北京", cut_all=True)
+    with pytest.raises(zhtag.InputError, match="mode='search'"):
+        zhtag.tokenize("我爱北京", mode="search")
+
+
+def test_bytes_are_refused_as_in_jiebas_tokenize() -> None:
+    with pytest.raises(zhtag.InputError, match="got bytes"):
+        zhtag.lcut("我爱北京".encode())  # type: ignore[arg-type]
+
+
+def test_add_word_and_del_word_change_the_default_dictionary() -> None:
+    text = "我们用飞桨框架训练"
+    before = zhtag.lcut(text)
+    with pytest.warns(zhtag.IgnoredArgumentWarning) as caught:
+        zhtag.add_word("飞桨框架", freq=100, tag="nz")
+    assert [str(w.message).split()[0] for w in caught] == ["freq=100", "tag='nz'"]
+    assert zhtag.lcut(text) == ["我们", "用", "飞桨框架", "训练"]
+    zhtag.del_word("飞桨框架")
+    assert zhtag.lcut(text) == before
+
+
+def test_del_word_takes_a_word_out_of_jiebas_dictionary() -> None:
+    assert "鸟巢" in zhtag.lcut("我们去了鸟巢看比赛")
+    zhtag.del_word("鸟巢")
+    assert "鸟巢" not in zhtag.lcut("我们去了鸟巢看比赛")
+
+
+def test_load_userdict_takes_a_path_or_a_binary_file_as_jieba_does(tmp_path: Path) -> None:
+    path = tmp_path / "words.txt"
+    path.write_text("飞桨框架 3 nz\n", encoding="utf-8")
+    zhtag.load_userdict(str(path))
+    assert "飞桨框架" in zhtag.lcut("我们用飞桨框架训练")
+    zhtag.del_word("飞桨框架")
+    zhtag.load_userdict(io.BytesIO("飞桨框架\n".encode()))
+    assert "飞桨框架" in zhtag.lcut("我们用飞桨框架训练")

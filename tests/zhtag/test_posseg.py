@@ -1,0 +1,45 @@
+"""Specification of zhtag/posseg.py: jieba.posseg's cut and lcut, (word, flag) pairs from the
+default tagger's pos model."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+import zhtag
+import zhtag.posseg as pseg
+
+pytestmark = pytest.mark.usefixtures("default_tagger")
+
+
+def test_lcut_pairs_each_word_with_its_flag_as_jieba_does() -> None:
+    pairs = pseg.lcut("我爱北京天安门")
+    assert pairs == [("我", "r"), ("爱", "v"), ("北京", "ns"), ("天安门", "ns")]
+    assert [f"{word}/{flag}" for word, flag in pairs] == [str(pair) for pair in pairs]
+    assert (pairs[2].word, pairs[2].flag) == ("北京", "ns")
+
+
+def test_cut_yields_the_pairs_of_lcut() -> None:
+    assert isinstance(pseg.cut("我爱北京"), Iterator)
+    assert list(pseg.cut("我爱北京")) == pseg.lcut("我爱北京")
+
+
+def test_words_and_flags_are_those_of_the_pos_model_with_whitespace_flagged_x(default_tagger: zhtag.Tagger) -> None:
+    text = " 我爱北京。\r\n好 "
+    pairs = pseg.lcut(text)
+    assert "".join(word for word, _ in pairs) == text
+    assert [flag for word, flag in pairs if word.isspace()] == ["x", "x", "x"]
+    assert [p for p in pairs if not p.word.isspace()] == [(t.text, t.tag) for t in default_tagger.pos(text)]
+
+
+def test_user_words_reach_posseg() -> None:
+    zhtag.add_word("飞桨框架")
+    assert "飞桨框架" in [word for word, _ in pseg.lcut("我们用飞桨框架训练")]
+
+
+def test_jieba_only_arguments_are_ignored_with_a_warning() -> None:
+    with pytest.warns(zhtag.IgnoredArgumentWarning, match="HMM=False") as caught:
+        pseg.lcut("我爱北京", HMM=False)
+    assert caught[0].filename == __file__
+    with pytest.warns(zhtag.IgnoredArgumentWarning, match="use_paddle=True"):
+        pseg.cut("我爱北京", use_paddle=True)

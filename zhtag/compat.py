@@ -1,0 +1,73 @@
+"""jieba's module-level functions, answered by one default `zhtag.Tagger`, so replacing
+`import jieba` with `import zhtag as jieba` keeps code working.
+
+Like jieba, the default tagger and its user dictionary are shared by the whole process, and
+whitespace comes back as tokens of its own (each character, `\\r\\n` together), so the words
+of `cut` concatenate back to the input. The first call loads the model, not the import.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+from typing import IO
+
+from zhtag.options import check_jieba_options
+from zhtag.results import Token
+from zhtag.tagger import Tagger
+
+default = Tagger()
+
+_SPACE = re.compile(r"\r\n|\s")
+
+
+def cut(sentence: str, cut_all: bool = False, HMM: bool = True, use_paddle: bool = False) -> Iterator[str]:
+    """The words of `sentence`, whitespace included. `cut_all=True` raises; `HMM` and
+    `use_paddle` are ignored with a warning (see `zhtag.options`)."""
+    check_jieba_options(cut_all=cut_all, HMM=HMM, use_paddle=use_paddle)
+    return iter(_words(sentence))
+
+
+def lcut(sentence: str, cut_all: bool = False, HMM: bool = True, use_paddle: bool = False) -> list[str]:
+    """`cut` as a list."""
+    check_jieba_options(cut_all=cut_all, HMM=HMM, use_paddle=use_paddle)
+    return _words(sentence)
+
+
+def tokenize(unicode_sentence: str, mode: str = "default", HMM: bool = True) -> Iterator[tuple[str, int, int]]:
+    """(word, start, end) of every word of `cut`, with `unicode_sentence[start:end] == word`.
+    `mode="search"` raises; `HMM` is ignored with a warning."""
+    check_jieba_options(mode=mode, HMM=HMM)
+    return ((unicode_sentence[start:end], start, end) for start, end in tiles(unicode_sentence, default.segment(unicode_sentence)))
+
+
+def add_word(word: str, freq: int | None = None, tag: str | None = None) -> None:
+    """See `Tagger.add_word`; `freq` and `tag` are ignored with a warning."""
+    check_jieba_options(freq=freq, tag=tag)
+    default.add_word(word)
+
+
+def del_word(word: str) -> None:
+    """See `Tagger.del_word`."""
+    default.del_word(word)
+
+
+def load_userdict(f: str | os.PathLike[str] | IO[str] | IO[bytes]) -> None:
+    """See `Tagger.load_userdict`."""
+    default.load_userdict(f)
+
+
+def tiles(text: str, words: Sequence[Token]) -> list[tuple[int, int]]:
+    """(start, end) of `words` (in order) with each whitespace
+    token between them, in jieba's way, so the pieces tile `text`."""
+    pieces, done = [], 0
+    for word in words:
+        pieces.extend(match.span() for match in _SPACE.finditer(text, done, word.start))
+        pieces.append((word.start, word.end))
+        done = word.end
+    pieces.extend(match.span() for match in _SPACE.finditer(text, done))
+    return pieces
+
+
+def _words(sentence: str) -> list[str]:
+    return [sentence[start:end] for start, end in tiles(sentence, default.segment(sentence))]

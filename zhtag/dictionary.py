@@ -1,0 +1,66 @@
+"""A caller's user dictionary: words added to jieba's dictionary and words taken out of it,
+as the lexicon features the models read (`data.lexicon`).
+
+Changes can come from any thread while others are tagging. Each tagging call takes one
+immutable `Lexicon` snapshot, so it never sees half a change; the snapshot is rebuilt on first
+use after a change rather than on every change, because jieba users add words one by one in
+loops of thousands.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from typing import IO
+
+from data.errors import InputError
+from data.lexicon import Lexicon, parse_dictionary, read_dictionary
+
+
+class UserDictionary:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._added: frozenset[str] = frozenset()
+        self._removed: frozenset[str] = frozenset()
+        self._lexicon: Lexicon | None = None
+        self._stale = False
+
+    def add(self, words: Iterable[str]) -> None:
+        """Add `words`, undoing any earlier `remove` of them."""
+        words = frozenset(_checked(word) for word in words)
+        with self._lock:
+            self._added |= words
+            self._removed -= words
+            self._stale = True
+
+    def remove(self, word: str) -> None:
+        """Take `word` out of both the added words and jieba's dictionary (as jieba's
+        `del_word` does), so the lexicon features no longer mark it anywhere."""
+        word = _checked(word)
+        with self._lock:
+            self._added -= {word}
+            self._removed |= {word}
+            self._stale = True
+
+    def load(self, source: str | os.PathLike[str] | IO[str] | IO[bytes]) -> None:
+        """Add the words of a jieba-format dictionary (`word [freq] [tag]` a line): a path, or
+        a file opened in text or binary mode, as jieba's `load_userdict` takes."""
+        if isinstance(source, str | os.PathLike):
+            words = read_dictionary(source)
+        else:
+            words = parse_dictionary(source, getattr(source, "name", repr(source)))
+        self.add(words)
+
+    def lexicon(self) -> Lexicon | None:
+        """The current snapshot, or None while there is nothing to add or remove."""
+        with self._lock:
+            if self._stale:
+                self._lexicon = Lexicon(self._added, self._removed) if self._added or self._removed else None
+                self._stale = False
+            return self._lexicon
+
+
+def _checked(word: str) -> str:
+    if not isinstance(word, str) or not word or any(ch.isspace() for ch in word):
+        raise InputError(f"a dictionary word must be a non-empty str without whitespace, got {word!r}")
+    return word

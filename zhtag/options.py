@@ -1,0 +1,50 @@
+"""jieba's arguments that have no meaning for a neural tagger: ignored with a warning when
+the answer keeps the shape the caller expects, refused when it would not.
+
+`HMM`, `use_paddle`, `freq` and `tag` tune how jieba finds the same kind of answer zhtag
+gives (one segmentation, one tag per word), so code written for jieba still gets a correct
+answer and a warning tells its author the knob does nothing. `cut_all=True` and
+`mode="search"` ask for overlapping words, an answer of another shape: returning a plain
+segmentation instead would silently break the search index or the code built on it, so they
+raise. Passing jieba's defaults explicitly asks for what zhtag does anyway and is silent.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+from data.errors import InputError
+
+
+class IgnoredArgumentWarning(UserWarning):
+    """A jieba argument zhtag accepts and ignores: filter this class to silence them."""
+
+
+@dataclass(frozen=True)
+class _Option:
+    native: object  # the value that asks for what zhtag does anyway
+    refused: bool
+    why: str
+
+
+_OPTIONS = {
+    "cut_all": _Option(False, True, "is refused: it asks for every dictionary word, overlapping, and zhtag gives one segmentation"),
+    "mode": _Option("default", True, "is refused: it asks for overlapping sub-words for search, and zhtag gives one segmentation"),
+    "HMM": _Option(True, False, "is ignored: zhtag's model always recognises words outside the dictionary"),
+    "use_paddle": _Option(False, False, "is ignored: zhtag is itself a neural tagger"),
+    "freq": _Option(None, False, "is ignored: the models weigh dictionary words themselves, without frequencies"),
+    "tag": _Option(None, False, "is ignored: the pos model tags every word from its context"),
+}
+
+
+def check_jieba_options(**given: object) -> None:
+    """Warn about or refuse each of jieba's arguments given other than as zhtag behaves.
+    Call it straight from the public function, so the warning points at the caller's line."""
+    for name, value in given.items():
+        option = _OPTIONS[name]
+        if value == option.native:
+            continue
+        message = f"{name}={value!r} {option.why}"
+        if option.refused:
+            raise InputError(f"{message}; leave {name} out")
+        warnings.warn(message, IgnoredArgumentWarning, stacklevel=3)

@@ -1,0 +1,148 @@
+"""`zhtag.Tagger`: segmentation, POS and entities from Python, over the same
+`model.tagger.Tagger` the CLI and the HTTP service run.
+
+Each task has its own model (cws, ner, pos). A face holds one per task, loaded on first use,
+so a caller who only segments never pays for the other two, and `import zhtag` loads nothing:
+torch is imported with the first model.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import IO, TYPE_CHECKING, TypeVar, overload
+
+from data.corpus import Span
+from data.errors import CheckpointError, InputError
+from zhtag.dictionary import UserDictionary
+from zhtag.results import Entity, PosToken, Token
+
+if TYPE_CHECKING:
+    from model.tagger import Tagger as Model
+
+TASKS = ("cws", "ner", "pos")
+R = TypeVar("R")
+
+
+class Tagger:
+    """Segment, tag and find entities in one text or many, with a user dictionary.
+
+    Safe to share between threads: models load once under a lock, dictionary changes swap in
+    a new snapshot, and tagging itself keeps no state between calls.
+    """
+
+    def __init__(self, device: str = "auto", store: str | os.PathLike[str] | None = None) -> None:
+        """Load nothing yet: each task's default model (`cws`, `ner`, `pos`: the store's active
+        version, else the shipped one) loads on the first call that needs it. `store` is a
+        store root, by default `$ZHTAG_STORE` or `~/.zhtag/store`, read at that first load."""
+        self.device = device
+        self.store = store
+        self._refs = {task: task for task in TASKS}
+        self._models: dict[str, Model] = {}
+        self._lock = threading.Lock()
+        self._words = UserDictionary()
+
+    @classmethod
+    def load(
+        cls,
+        ref: str | Sequence[str] = "cws",
+        device: str = "auto",
+        *,
+        store: str | os.PathLike[str] | None = None,
+    ) -> Tagger:
+        """A tagger with the model `ref` names (`name` or `name@N`) loaded now, so a bad
+        reference fails here rather than mid-work. The model serves the task it was trained
+        for; give several refs to choose models for several tasks (`["mycws", "myner@2"]`).
+        Tasks no ref covers use their default model, loaded on first use."""
+        tagger = cls(device, store)
+        for one in [ref] if isinstance(ref, str) else ref:
+            model = tagger._load(one)
+            task = model.config.task
+            if task in tagger._models:
+                raise InputError(f"{one!r} and {tagger._refs[task]!r} are both {task} models: give one per task")
+            tagger._models[task], tagger._refs[task] = model, one
+        return tagger
+
+    @overload
+    def segment(self, texts: str) -> list[Token]: ...
+    @overload
+    def segment(self, texts: Sequence[str]) -> list[list[Token]]: ...
+    def segment(self, texts: str | Sequence[str]) -> list[Token] | list[list[Token]]:
+        """Words of a text (or of each text of a list, tagged in batches); whitespace
+        separates words and is never part of one."""
+        return self._run("cws", texts, Token.of)
+
+    @overload
+    def pos(self, texts: str) -> list[PosToken]: ...
+    @overload
+    def pos(self, texts: Sequence[str]) -> list[list[PosToken]]: ...
+    def pos(self, texts: str | Sequence[str]) -> list[PosToken] | list[list[PosToken]]:
+        """Words with their part of speech, segmented jointly by the pos model (so its words
+        can differ from `segment`'s)."""
+        return self._run("pos", texts, PosToken.of)
+
+    @overload
+    def ner(self, texts: str) -> list[Entity]: ...
+    @overload
+    def ner(self, texts: Sequence[str]) -> list[list[Entity]]: ...
+    def ner(self, texts: str | Sequence[str]) -> list[Entity] | list[list[Entity]]:
+        """Named entities with their type and probability."""
+        return self._run("ner", texts, Entity.of)
+
+    def add_word(self, word: str) -> None:
+        """Mark `word` as a word in the lexicon features every model reads. The models weigh
+        that evidence against the context, so this nudges rather than forces: a word of 2 to
+        12 characters is usually kept whole, longer ones are ignored."""
+        self._words.add([word])
+
+    def del_word(self, word: str) -> None:
+        """Undo `add_word`, and take `word` out of jieba's dictionary too, so the models no
+        longer see it marked anywhere (they may still find it from context)."""
+        self._words.remove(word)
+
+    def load_userdict(self, source: str | os.PathLike[str] | IO[str] | IO[bytes]) -> None:
+        """`add_word` every word of a jieba-format dictionary (`word [freq] [tag]` a line;
+        frequencies and tags are read and ignored): a path or an open file, text or binary."""
+        self._words.load(source)
+
+    def __repr__(self) -> str:
+        """Which version answers each task, once loaded: `name` alone would not say."""
+        loaded = {task: model.ref for task, model in self._models.items()}
+        models = ", ".join(f"{task}={loaded.get(task, self._refs[task] + ' (not loaded)')}" for task in TASKS)
+        return f"zhtag.Tagger({models}, device={self.device!r})"
+
+    def _run(self, task: str, texts: str | Sequence[str], result: Callable[[str, Span], R]) -> list[R] | list[list[R]]:
+        batch = _as_batch(texts)
+        found = self._model(task).tag(batch, self._words.lexicon())
+        results = [[result(text, span) for span in spans] for text, spans in zip(batch, found)]
+        return results[0] if isinstance(texts, str) else results
+
+    def _model(self, task: str) -> Model:
+        model = self._models.get(task)
+        if model is None:
+            with self._lock:
+                model = self._models.get(task)
+                if model is None:
+                    model = self._load(self._refs[task])
+                    if model.config.task != task:
+                        raise CheckpointError(f"{model.ref} is a {model.config.task} model, not the {task} model its name promises")
+                    self._models[task] = model
+        return model
+
+    def _load(self, ref: str) -> Model:
+        from model.store import Store
+        from model.tagger import Tagger as Model  # imports torch: only now, so `import zhtag` stays fast
+
+        return Model.load(ref, Store(self.store), self.device)
+
+
+def _as_batch(texts: object) -> list[str]:
+    if isinstance(texts, str):
+        return [texts]
+    if isinstance(texts, bytes | bytearray) or not isinstance(texts, Iterable):
+        raise InputError(f"texts must be a str or a list of str, got {type(texts).__name__}")
+    batch = list(texts)
+    for i, text in enumerate(batch):
+        if not isinstance(text, str):
+            raise InputError(f"texts[{i}] must be a str, got {type(text).__name__}")
+    return batch
