@@ -13,6 +13,8 @@ from typing import NamedTuple
 from zhtag import compat
 from zhtag.options import check_jieba_options
 
+__all__ = ["Pair", "cut", "lcut"]
+
 WHITESPACE_FLAG = "x"
 
 

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import zhtag
 
@@ -25,6 +27,16 @@ def test_whitespace_comes_back_as_in_jieba_so_words_concatenate_to_the_input() -
     words = zhtag.lcut(TEXT)
     assert "".join(words) == TEXT
     assert words[:2] == [" ", " "] and "\r\n" in words and "\t" in words
+
+
+ODD = st.sampled_from(["\u3000", "\u200b", "\u0301", "😀", "\x00", "\ud800", "\ufeff", "\r", "\n", "\x1c", "中", "Ａ", " "])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.one_of(st.text(max_size=30), st.text(ODD, max_size=30)))
+def test_words_of_any_text_concatenate_to_it(text: str) -> None:
+    assert "".join(zhtag.lcut(text)) == text
+    assert all(text[start:end] == word for word, start, end in zhtag.tokenize(text))
 
 
 def test_tokenize_gives_each_word_with_its_offsets(default_tagger: zhtag.Tagger) -> None:

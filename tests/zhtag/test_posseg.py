@@ -12,6 +12,10 @@ import zhtag.posseg as pseg
 pytestmark = pytest.mark.usefixtures("default_tagger")
 
 
+def test_the_public_names_are_pinned() -> None:
+    assert pseg.__all__ == ["Pair", "cut", "lcut"]
+
+
 def test_lcut_pairs_each_word_with_its_flag_as_jieba_does() -> None:
     pairs = pseg.lcut("我爱北京天安门")
     assert pairs == [("我", "r"), ("爱", "v"), ("北京", "ns"), ("天安门", "ns")]
