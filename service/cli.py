@@ -138,6 +138,7 @@ def _models(args: argparse.Namespace, out: IO[str]) -> None:
 def _serve(args: argparse.Namespace, out: IO[str]) -> None:
     """Flags become ZHTAG_* variables so every worker process builds the same Settings."""
     import uvicorn
+    from pydantic_settings import SettingsError
 
     from service.settings import Settings
 
@@ -146,6 +147,8 @@ def _serve(args: argparse.Namespace, out: IO[str]) -> None:
             os.environ[f"ZHTAG_{flag.upper()}"] = str(getattr(args, flag))
     try:
         settings = Settings()
+    except SettingsError as err:
+        raise InputError(f"invalid settings: {err}") from None
     except ValidationError as err:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in err.errors())
         raise InputError(f"invalid settings: {problems}") from None

@@ -2,10 +2,11 @@
 of `zhtag serve`), checked when the service starts."""
 from __future__ import annotations
 
-from typing import Self
+import json
+from typing import Annotated, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -14,7 +15,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=64)
-    models: list[str] = ["cws", "ner", "pos"]  # loaded and warmed at start; /readyz waits for them
+    models: Annotated[list[str], NoDecode] = ["cws", "ner", "pos"]  # loaded and warmed at start; /readyz waits for them
     device: str = "auto"
     max_batch_chars: int = Field(16_000, ge=1, description="characters merged into one tagger call")
     max_wait_ms: float = Field(5.0, ge=0, le=10_000, description="longest a batch waits for more requests")
@@ -23,6 +24,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(4_000_000, ge=1, description="largest request body; larger is 413")
     request_timeout_ms: float = Field(30_000, gt=0, description="a request not answered by then gets 504 and is dropped")
     admin_token: SecretStr | None = Field(None, description="bearer token for mutating endpoints; unset = they answer 403")
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _model_list(cls, value: object) -> object:
+        """ZHTAG_MODELS may be a JSON list or, as people write it in a shell, `cws,ner`."""
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [ref.strip() for ref in text.split(",") if ref.strip()]
+        return value
 
     @field_validator("admin_token", mode="before")
     @classmethod

@@ -1,0 +1,94 @@
+"""The demo page as a person uses it: in headless Chromium against a live server on the
+shipped models, type text, press Tag, and see the words and the entities highlighted by type.
+
+Chromium is Debian's `chromium` package (`.ci/run` installs it), driven through Playwright's
+Python package with `executable_path`, so no browser is downloaded; without one the test is
+skipped with that reason."""
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from model.store import Store
+from service.app import create_app
+from service.settings import Settings
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+BROWSER_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TEXT = "江泽民在北京会见了联合国秘书长。"
+
+
+def _browser() -> str:
+    found = next((path for name in BROWSERS if (path := shutil.which(name))), None)
+    if found is None:
+        pytest.skip(f"no Chromium found on PATH (looked for {', '.join(BROWSERS)}); apt-get install chromium")
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`zhtag serve` on the shipped cws and ner models, in a thread of this process."""
+    port = _free_port()
+    settings = Settings(models=["cws", "ner"], device="cpu", port=port)
+    app = create_app(settings, Store(root=tmp_path_factory.mktemp("empty-store")))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _wait_ready(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} never became ready")
+
+
+def test_typing_text_and_pressing_tag_highlights_its_entities(live_url: str, tmp_path: Path) -> None:
+    executable = _browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=BROWSER_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(live_url + "/")
+            page.fill("#text", TEXT)
+            page.click("#go")
+            expect(page.locator("#status")).to_have_text("models: cws@1, ner@1", timeout=30_000)
+            marks = page.locator("#entities mark")
+            found = {(marks.nth(i).get_attribute("data-type"), marks.nth(i).evaluate("m => m.firstChild.textContent")) for i in range(marks.count())}
+            colours = {marks.nth(i).evaluate("m => getComputedStyle(m).backgroundColor") for i in range(marks.count())}
+            words = page.locator("#words span").all_text_contents()
+            page.screenshot(path=str(tmp_path / "demo.png"))
+        finally:
+            browser.close()
+    assert {("PER", "江泽民"), ("LOC", "北京"), ("ORG", "联合国")} <= found
+    assert len(colours) == 3, f"each entity type has its own colour, got {colours}"
+    assert "".join(words) == TEXT

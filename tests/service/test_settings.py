@@ -1,0 +1,32 @@
+"""The service's settings come from ZHTAG_* variables and flags and are checked before the
+server starts: a bad value stops `zhtag serve` with one line and exit code 1."""
+from __future__ import annotations
+
+import pytest
+
+from service.cli import main
+from service.settings import Settings
+
+
+@pytest.mark.parametrize("value", ["cws,ner", " cws , ner ", '["cws", "ner"]'])
+def test_models_are_read_as_a_comma_list_or_json(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHTAG_MODELS", value)
+    assert Settings().models == ["cws", "ner"]
+
+
+def test_a_text_must_fit_a_batch() -> None:
+    with pytest.raises(ValueError, match="max_text_chars"):
+        Settings(max_text_chars=20_000, max_batch_chars=16_000)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [("ZHTAG_MAX_TEXT_CHARS", "99999", "max_text_chars"), ("ZHTAG_PORT", "seventy", "port"), ("ZHTAG_MODELS", "[not json", "models")],
+)
+def test_serve_refuses_a_bad_setting_in_one_line(
+    variable: str, value: str, named: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert main(["serve"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("zhtag: error: invalid settings") and named in err
