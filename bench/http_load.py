@@ -52,6 +52,8 @@ class RunResult:
     ok_chars: int = 0
     errors: Counter[str] = field(default_factory=Counter)
     requests: int = 0
+    queue_ms: list[float] = field(default_factory=list)  # X-Queue-Time of 2xx answers
+    inference_ms: list[float] = field(default_factory=list)  # X-Inference-Time of 2xx answers
 
 
 def is_loopback(url: str) -> bool:
@@ -109,17 +111,19 @@ def batch_totals(exposition: str) -> tuple[float, float] | None:
     return (totals["sum"], totals["count"]) if seen == {"sum", "count"} else None
 
 
-def request(connection: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+def request(
+    connection: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None
+) -> tuple[int, bytes, http.client.HTTPMessage]:
     headers = {"Content-Type": "application/json"} if body is not None else {}
     connection.request(method, path, body=body, headers=headers)
     response = connection.getresponse()
-    return response.status, response.read()
+    return response.status, response.read(), response.headers
 
 
 def scrape_batches(host: str, port: int) -> tuple[float, float] | None:
     connection = http.client.HTTPConnection(host, port, timeout=TIMEOUT_S)
     try:
-        status, body = request(connection, "GET", "/metrics")
+        status, body, _ = request(connection, "GET", "/metrics")
     except OSError:
         return None
     finally:
@@ -141,7 +145,7 @@ def one_client(host: str, port: int, path: str, texts: list[str], start: int, pe
         body = json.dumps({"texts": batch}, ensure_ascii=False).encode()
         sent = time.perf_counter()
         try:
-            status, _ = request(connection, "POST", path, body)
+            status, _, headers = request(connection, "POST", path, body)
         except (OSError, http.client.HTTPException) as err:
             result.errors[type(err).__name__] += 1
             connection.close()
@@ -150,6 +154,8 @@ def one_client(host: str, port: int, path: str, texts: list[str], start: int, pe
         if 200 <= status < 300:
             result.ok_latencies.append(time.perf_counter() - sent)
             result.ok_chars += sum(map(len, batch))
+            result.queue_ms.append(float(headers.get("X-Queue-Time", "nan")))
+            result.inference_ms.append(float(headers.get("X-Inference-Time", "nan")))
         else:
             result.errors[str(status)] += 1
     connection.close()
@@ -174,6 +180,8 @@ def run_load(base: str, route: str, texts: list[str], clients: int, seconds: flo
         result.ok_chars += run.ok_chars
         result.errors += run.errors
         result.requests += run.requests
+        result.queue_ms += run.queue_ms
+        result.inference_ms += run.inference_ms
     after = scrape_batches(host, port)
     mean_batch = None
     if before is not None and after is not None and after[1] > before[1]:
@@ -190,6 +198,8 @@ def report(result: RunResult, mean_batch: float | None, in_process: float | None
     if ok:
         latencies = sorted(ms * 1000 for ms in result.ok_latencies)
         line += ", latency ms p50 {:.1f} / p95 {:.1f} / p99 {:.1f}".format(*(percentile(latencies, q) for q in (50, 95, 99)))
+        for name, values in (("queue", result.queue_ms), ("inference", result.inference_ms)):
+            line += ", {} p50 {:.1f} / p99 {:.1f}".format(name, *(percentile(sorted(values), q) for q in (50, 99)))
     else:
         line += ", latency ms n/a"
     errors = sum(result.errors.values())
@@ -215,7 +225,7 @@ def check_server(base: str, route: str, text: str) -> None:
     parts = urlsplit(base)
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=TIMEOUT_S)
     try:
-        status, body = request(connection, "POST", f"/v1/{route}", json.dumps({"texts": [text]}).encode())
+        status, body, _ = request(connection, "POST", f"/v1/{route}", json.dumps({"texts": [text]}).encode())
     except OSError as err:
         sys.exit(f"error: cannot reach {base} ({type(err).__name__}); start a server first, e.g. `zhtag serve`")
     finally:

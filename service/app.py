@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 
+import torch
 from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from data.errors import CheckpointError, InputError, ModelNotFound, ZhtagError
 from model.store import Store
@@ -39,38 +43,100 @@ def _status(err: ZhtagError) -> int:
     return next(code for cls, code in STATUS if isinstance(err, cls))
 
 
+def error_response(status: int, error: str, detail: object, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """Every error zhtag answers has this JSON shape."""
+    return JSONResponse(status_code=status, content={"error": error, "detail": detail}, headers=headers)
+
+
+def phrase(status: int) -> str:
+    """The error name of a framework error: its HTTP reason phrase, e.g. `RequestEntityTooLarge`."""
+    return HTTPStatus(status).phrase.replace(" ", "")
+
+
+class BodyLimit:
+    """413 for a body over `limit` bytes, whether announced by Content-Length (refused before
+    it is read) or streamed in chunks (refused as soon as the count passes the limit)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        detail = f"body over max_body_bytes ({self.limit})"
+        if _content_length(scope) > self.limit:
+            return await error_response(413, phrase(413), detail)(scope, receive, send)
+        received = 0
+
+        async def receive_counting() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise StarletteHTTPException(413, detail)
+            return message
+
+        await self.app(scope, receive_counting, send)
+
+
+def _content_length(scope: Scope) -> int:
+    value = dict(scope["headers"]).get(b"content-length", b"0")
+    return int(value) if value.isdigit() else 0
+
+
+class RequestMetrics:
+    """Counts requests by route and status and times them. Plain ASGI: Starlette's
+    `BaseHTTPMiddleware` spends a task group and two memory streams on every request."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_recording_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_recording_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(route, str(status)).inc()
+            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     settings = settings or Settings()
     metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(settings.torch_threads)
         registry = Registry(store or Store(), settings, metrics, str(pick_device(settings.device)))
         app.state.registry, app.state.settings, app.state.metrics = registry, settings, metrics
         for ref in settings.models:
             registry.store.locate(ref)  # an unknown startup model stops the start, not /readyz
         warming = asyncio.get_running_loop().run_in_executor(None, registry.warm, settings.models)
+        watching = asyncio.create_task(registry.watch(settings.watch_interval_s))
         yield
-        await asyncio.gather(warming, return_exceptions=True)
+        watching.cancel()
+        await asyncio.gather(warming, watching, return_exceptions=True)
         await registry.close()
+        torch.set_num_threads(threads)
 
     app = FastAPI(title="zhtag", version="0.1.0", lifespan=lifespan)
     for router in (tagging.router, models.router, health.router, demo.router):
         app.include_router(router)
 
-    @app.middleware("http")
-    async def limits_and_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        if int(request.headers.get("content-length") or 0) > settings.max_body_bytes:
-            response: Response = JSONResponse(
-                {"error": "PayloadTooLarge", "detail": f"body over max_body_bytes ({settings.max_body_bytes})"}, status_code=413
-            )
-        else:
-            response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.requests.labels(route, str(response.status_code)).inc()
-        metrics.latency.labels(route).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, metrics=metrics)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, err: RequestValidationError) -> Response:
@@ -79,10 +145,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         body = json.dumps({"detail": jsonable_encoder(err.errors())}, ensure_ascii=True)
         return Response(body, status_code=422, media_type="application/json")
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        """Framework errors (403, 404 route, 405, 413 body too large) in zhtag's error shape."""
+        return error_response(err.status_code, phrase(err.status_code), err.detail, err.headers)
+
     @app.exception_handler(ZhtagError)
     async def zhtag_error(request: Request, err: ZhtagError) -> JSONResponse:
         headers = {"Retry-After": "1"} if isinstance(err, (QueueFull, NotReady)) else None
-        content = {"error": type(err).__name__, "detail": str(err)}
-        return JSONResponse(status_code=_status(err), content=content, headers=headers)
+        return error_response(_status(err), type(err).__name__, str(err), headers)
 
     return app

@@ -1,19 +1,26 @@
 """Loaded taggers by exact version, each with its batcher, shared by every request.
 
-A bare name is looked up in the store on each call (cheaply, without checksums), so activating
-another version is picked up without a restart. A version is verified, loaded and warmed once,
-off the request path, before it is ever handed to a request.
+A bare name resolves through a table the registry keeps (no file access on the request path).
+`watch` polls the store and, when another process (a second worker, the CLI) has activated
+another version, verifies, loads and warms it before swapping it into the table; requests in
+flight finish on the version they started with. A version that fails to load leaves the
+current one serving.
 """
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 
 from data.errors import ZhtagError
-from model.store import Store
+from model.store import Store, parse_ref
 from model.tagger import Tagger
 from service.batcher import Batcher
 from service.metrics import Metrics
 from service.settings import Settings
+
+
+log = logging.getLogger("zhtag.registry")
 
 
 class NotReady(ZhtagError):
@@ -25,8 +32,10 @@ class Registry:
         self.store, self.settings, self.metrics, self.device = store, settings, metrics, device
         self.ready = threading.Event()
         self._taggers: dict[str, Tagger] = {}
+        self._current: dict[str, str] = {}  # bare name -> exact `name@N` it serves now
         self._batchers: dict[str, Batcher] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # loading
+        self._swap = threading.Lock()  # activation and refresh: locate, load, swap as one step
         metrics.watch_queue(lambda: sum(b.depth for b in list(self._batchers.values())))
 
     def warm(self, refs: list[str]) -> None:
@@ -36,13 +45,55 @@ class Registry:
         self.ready.set()
 
     def loaded(self, ref: str) -> Tagger | None:
-        """The tagger `ref` names now if it is already loaded: cheap enough for the event loop."""
-        return self._taggers.get(self.store.locate(ref))
+        """The tagger `ref` names if it is loaded and known without touching the store: cheap
+        enough for the event loop. None means: call `load` off the loop."""
+        return self._taggers.get(self._current.get(ref, ref))
 
     def load(self, ref: str) -> Tagger:
-        """The tagger `ref` names now, loaded and warmed on first use (blocking: call it off
-        the event loop)."""
+        """The tagger `ref` names now, loaded and warmed on first use; a bare name joins the
+        watched names (blocking: call it off the event loop)."""
         exact = self.store.locate(ref)
+        tagger = self._load_exact(exact)
+        if parse_ref(ref)[1] is None:
+            self._current.setdefault(parse_ref(ref)[0], exact)
+        return tagger
+
+    def activate(self, ref: str) -> str:
+        """Load and warm the version `ref` names, make it the store's active one and serve it
+        (blocking). If it fails to load, nothing changes."""
+        with self._swap:
+            exact = self.store.locate(ref)
+            self._load_exact(exact)
+            self.store.activate(exact)
+            self._current[parse_ref(exact)[0]] = exact
+        return exact
+
+    def refresh(self) -> None:
+        """Swap in the versions the store now names active for every watched name (blocking)."""
+        for name in list(self._current):
+            with self._swap:
+                serving = self._current[name]
+                try:
+                    exact = self.store.locate(name)
+                    if exact != serving:
+                        self._load_exact(exact)
+                        self._current[name] = exact
+                        log.info("now serving %s (was %s)", exact, serving)
+                except ZhtagError as err:
+                    log.error("keeping %s: %s", serving, err)
+
+    async def watch(self, interval_s: float) -> None:
+        """Refresh every `interval_s` seconds, off the event loop, until cancelled."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(interval_s)
+            await loop.run_in_executor(None, self.refresh)
+
+    def serving(self) -> dict[str, int]:
+        """Bare name -> version served now, for the watched names."""
+        return {name: parse_ref(exact)[1] or 0 for name, exact in self._current.items()}
+
+    def _load_exact(self, exact: str) -> Tagger:
         with self._lock:
             if exact not in self._taggers:
                 tagger = Tagger.from_checkpoint(self.store.resolve(exact), self.device)

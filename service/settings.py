@@ -3,6 +3,7 @@ of `zhtag serve`), checked when the service starts."""
 from __future__ import annotations
 
 import json
+import os
 from typing import Annotated, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -17,12 +18,14 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64)
     models: Annotated[list[str], NoDecode] = ["cws", "ner", "pos"]  # loaded and warmed at start; /readyz waits for them
     device: str = "auto"
+    threads: int | None = Field(None, ge=1, le=256, description="torch threads per worker; unset: cores / workers, less one for the event loop")
     max_batch_chars: int = Field(16_000, ge=1, description="characters merged into one tagger call")
     max_wait_ms: float = Field(5.0, ge=0, le=10_000, description="longest a batch waits for more requests")
     max_queue: int = Field(512, ge=1, description="queued requests beyond which callers get 429")
     max_text_chars: int = Field(10_000, ge=1, description="longest text one request may send")
     max_body_bytes: int = Field(4_000_000, ge=1, description="largest request body; larger is 413")
     request_timeout_ms: float = Field(30_000, gt=0, description="a request not answered by then gets 504 and is dropped")
+    watch_interval_s: float = Field(2.0, gt=0, le=3600, description="how often the store is checked for newly activated versions")
     admin_token: SecretStr | None = Field(None, description="bearer token for mutating endpoints; unset = they answer 403")
 
     @field_validator("models", mode="before")
@@ -40,6 +43,12 @@ class Settings(BaseSettings):
         """An empty ZHTAG_ADMIN_TOKEN (compose's default) must close admin endpoints, not
         open them to an empty bearer."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def torch_threads(self) -> int:
+        """On a 2-core machine one worker tags fastest with one torch thread: the second core
+        is the event loop's, which parses and answers requests while a batch computes."""
+        return self.threads or max(1, (os.cpu_count() or 1) // self.workers - 1)
 
     @model_validator(mode="after")
     def _text_fits_a_batch(self) -> Self:

@@ -25,6 +25,6 @@ def readyz(registry: RegistryDep) -> JSONResponse:
 
 @router.get("/metrics")
 def metrics(metrics: MetricsDep, registry: RegistryDep) -> Response:
-    for info in registry.store.list():
-        metrics.active_version.labels(info.name).set(info.active)
+    for name, version in registry.serving().items():
+        metrics.active_version.labels(name).set(version)
     return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -22,7 +22,5 @@ def list_models(registry: RegistryDep) -> list[dict]:
 async def activate(name: str, body: ActivateRequest, registry: RegistryDep) -> ModelRef:
     """Load, verify and warm the version off the request path, then make it active: requests
     already in flight finish on the old one. A version that fails to load changes nothing."""
-    ref = f"{name}@{body.version}"
-    await run_in_threadpool(registry.load, ref)
-    await run_in_threadpool(registry.store.activate, ref)
+    await run_in_threadpool(registry.activate, f"{name}@{body.version}")
     return ModelRef(name=name, version=body.version)

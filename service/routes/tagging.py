@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.types import Receive
 
 from data.corpus import Span
 from data.errors import ZhtagError
@@ -26,7 +27,6 @@ from service.schemas import NerResponse, PosResponse, SegmentResponse, TagReques
 router = APIRouter(prefix="/v1", tags=["tagging"])
 Render = Callable[[str, Span], dict]
 T = TypeVar("T")
-CLIENT_CHECK_S = 0.1  # how often a waiting request checks that its client is still there
 
 
 class ClientGone(ZhtagError):
@@ -55,17 +55,25 @@ def _check_lengths(request: TagRequest, limit: int) -> None:
         raise RequestValidationError(errors)
 
 
-async def unless_client_gone(http_request: Request, work: Awaitable[T]) -> T:
+async def unless_client_gone(receive: Receive, work: Awaitable[T]) -> T:
     """Await `work`, cancelling it if the client disconnects first: a cancelled request is
-    skipped by its batch, so a client that gave up costs no tagging."""
+    skipped by its batch, so a client that gave up costs no tagging. Once the body is read,
+    the server's `receive` yields only `http.disconnect`, so waiting on it costs no polling."""
     task = asyncio.ensure_future(work)
-    while True:
-        done, _ = await asyncio.wait({task}, timeout=CLIENT_CHECK_S)
-        if done:
-            return task.result()
-        if await http_request.is_disconnected():
-            task.cancel()
-            raise ClientGone("the client disconnected before its answer was ready")
+    gone = asyncio.ensure_future(_disconnect(receive))
+    try:
+        await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    raise ClientGone("the client disconnected before its answer was ready")
+
+
+async def _disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _answer(
@@ -83,7 +91,7 @@ async def _answer(
     tagger = registry.loaded(ref) or await run_in_threadpool(registry.load, ref)
     user_words = Lexicon(request.user_dict) if request.user_dict else None
     work = registry.batcher(tagger).submit_within(request.texts, user_words, settings.request_timeout_ms / 1000)
-    spans, timing = await unless_client_gone(http_request, work)
+    spans, timing = await unless_client_gone(http_request.receive, work)
     metrics.batch_wait.observe(timing.queue_ms / 1000)
     name, version = parse_ref(tagger.ref or "")
     results = [{key: [render(text, s) for s in found]} for text, found in zip(request.texts, spans, strict=True)]

@@ -102,7 +102,7 @@ def test_a_text_over_max_text_chars_is_a_422_naming_it(client: TestClient) -> No
 
 def test_a_body_over_max_body_bytes_is_a_413(client: TestClient) -> None:
     response = client.post("/v1/segment", json={"texts": ["好" * 40] * 200, "model": "tcws"})
-    assert response.status_code == 413 and response.json()["error"] == "PayloadTooLarge"
+    assert response.status_code == 413 and response.json()["error"] == "RequestEntityTooLarge"
 
 
 def test_malformed_json_is_a_422(client: TestClient) -> None:
@@ -247,3 +247,27 @@ def test_the_demo_page_is_served_and_uses_the_public_api(client: TestClient) -> 
     response = client.get("/")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     assert '"/v1/segment"' in response.text and '"/v1/ner"' in response.text
+
+
+def test_a_streamed_body_over_max_body_bytes_is_a_413(client: TestClient) -> None:
+    chunks = (b'{"texts": ["' + "好".encode() * 1000 + b'"' for _ in range(10))
+    response = client.post("/v1/segment", content=chunks, headers={"content-type": "application/json"})
+    assert response.status_code == 413 and response.json()["error"] == "RequestEntityTooLarge"
+
+
+def test_a_version_activated_by_another_process_is_served_within_the_watch_interval(store: Path, tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    shutil.copytree(store / "tcws", root / "tcws")
+    shutil.copytree(store / "tcws" / "1", root / "tcws" / "2")
+    manifest = root / "tcws" / "2" / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"version": 1', '"version": 2'))
+    config = Settings(models=["tcws"], device="cpu", watch_interval_s=0.1)
+    with TestClient(create_app(config, Store(root=root, shipped=tmp_path / "none"))) as client:
+        wait_ready(client)
+        version = lambda: client.post("/v1/segment", json={"texts": ["你好"], "model": "tcws"}).json()["model"]["version"]  # noqa: E731
+        assert version() == 1
+        Store(root=root, shipped=tmp_path / "none").activate("tcws@2")  # as the CLI or another worker would
+        deadline = time.monotonic() + 10
+        while version() != 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert version() == 2
