@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         await asyncio.gather(warming, watching, return_exceptions=True)
         await registry.close()
         torch.set_num_threads(threads)
+        metrics.worker_exited()
 
     app = FastAPI(title="zhtag", version="0.1.0", lifespan=lifespan)
     for router in (tagging.router, models.router, health.router, demo.router):

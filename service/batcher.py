@@ -57,9 +57,12 @@ class Batcher:
         max_wait_ms: float,
         max_queue: int,
         on_batch: Callable[[int, int], None] | None = None,
+        on_queue: Callable[[int], None] | None = None,
     ) -> None:
+        """`on_batch(texts, chars)` sees every batch; `on_queue(change)` every change of the
+        queue's depth (so a gauge stays right across worker processes)."""
         self.tag, self.max_batch_chars, self.max_wait = tag, max_batch_chars, max_wait_ms / 1000
-        self.max_queue, self.on_batch = max_queue, on_batch
+        self.max_queue, self.on_batch, self.on_queue = max_queue, on_batch, on_queue or (lambda change: None)
         self._queue: deque[_Request] = deque()
         self._queued_chars = 0
         self._wakeup = asyncio.Event()
@@ -79,6 +82,7 @@ class Batcher:
         request = _Request(texts, user_words, asyncio.get_running_loop().create_future())
         self._queue.append(request)
         self._queued_chars += request.chars
+        self.on_queue(1)
         self._wakeup.set()
         return await request.future
 
@@ -127,6 +131,7 @@ class Batcher:
         while self._queue and (not batch or chars + self._queue[0].chars <= self.max_batch_chars):
             request = self._queue.popleft()
             self._queued_chars -= request.chars
+            self.on_queue(-1)
             if not request.future.done():
                 batch.append(request)
                 chars += request.chars

@@ -9,7 +9,9 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import IO
@@ -152,7 +154,23 @@ def _serve(args: argparse.Namespace, out: IO[str]) -> None:
     except ValidationError as err:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in err.errors())
         raise InputError(f"invalid settings: {problems}") from None
-    uvicorn.run("service.app:create_app", factory=True, host=settings.host, port=settings.port, workers=settings.workers)
+    with _metrics_dir(settings.workers):
+        uvicorn.run("service.app:create_app", factory=True, host=settings.host, port=settings.port, workers=settings.workers)
+
+
+@contextmanager
+def _metrics_dir(workers: int) -> Iterator[None]:
+    """Several workers share their Prometheus values through a directory (see
+    service/metrics.py); one the user set is kept, else a fresh one lives as long as the server."""
+    if workers == 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="zhtag-metrics-") as directory:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        try:
+            yield
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 COMMANDS = {"train": _train, "eval": _eval, "segment": _tag, "ner": _tag, "pos": _tag, "models": _models, "serve": _serve}

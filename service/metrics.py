@@ -1,10 +1,16 @@
-"""Prometheus metrics of one app, in a registry of its own so that several apps (tests,
-workers) never share or clash over global collectors."""
+"""Prometheus metrics of one app, in a registry of its own so that several apps (tests) never
+share or clash over global collectors.
+
+With several worker processes (`zhtag serve --workers N`) a scrape reaches one of them, so
+values go through prometheus-client's multiprocess mode: `PROMETHEUS_MULTIPROC_DIR` (set by
+`zhtag serve`) holds every worker's values and each scrape merges them."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -22,15 +28,24 @@ class Metrics:
             "zhtag_batch_chars", "characters per tagger call", buckets=(100, 500, 1000, 2000, 4000, 8000, 16000, 32000), registry=r
         )
         self.batch_wait = Histogram("zhtag_batch_wait_seconds", "time a request waited for its batch", buckets=LATENCY_BUCKETS, registry=r)
-        self.queue_depth = Gauge("zhtag_queue_depth", "requests waiting for a batch", registry=r)
-        self.active_version = Gauge("zhtag_model_active_version", "active version of each served model", ["name"], registry=r)
-
-    def watch_queue(self, depth: Callable[[], int]) -> None:
-        self.queue_depth.set_function(depth)
+        self.queue_depth = Gauge("zhtag_queue_depth", "requests waiting for a batch", registry=r, multiprocess_mode="livesum")
+        self.active_version = Gauge(
+            "zhtag_model_active_version", "active version of each served model", ["name"], registry=r, multiprocess_mode="livemax"
+        )
 
     def observe_batch(self, texts: int, chars: int) -> None:
         self.batch_texts.observe(texts)
         self.batch_chars.observe(chars)
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        if not os.environ.get(MULTIPROCESS_DIR):
+            return generate_latest(self.registry)
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(merged)
+        return generate_latest(merged)
+
+    @staticmethod
+    def worker_exited() -> None:
+        """Drop this worker's live gauges from the merged view."""
+        if os.environ.get(MULTIPROCESS_DIR):
+            multiprocess.mark_process_dead(os.getpid())

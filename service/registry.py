@@ -36,7 +36,6 @@ class Registry:
         self._batchers: dict[str, Batcher] = {}
         self._lock = threading.Lock()  # loading
         self._swap = threading.Lock()  # activation and refresh: locate, load, swap as one step
-        metrics.watch_queue(lambda: sum(b.depth for b in list(self._batchers.values())))
 
     def warm(self, refs: list[str]) -> None:
         """Load and warm the startup models, then declare the registry ready (blocking)."""
@@ -106,7 +105,9 @@ class Registry:
         key = tagger.ref or ""
         if key not in self._batchers:
             s = self.settings
-            self._batchers[key] = Batcher(tagger.tag_each, s.max_batch_chars, s.max_wait_ms, s.max_queue, self.metrics.observe_batch)
+            self._batchers[key] = Batcher(
+                tagger.tag_each, s.max_batch_chars, s.max_wait_ms, s.max_queue, self.metrics.observe_batch, self.metrics.queue_depth.inc
+            )
         return self._batchers[key]
 
     async def close(self) -> None:

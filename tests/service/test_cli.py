@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.service.conftest import FIXTURES, TINY, run
@@ -117,3 +121,33 @@ def test_the_console_command_reads_stdin_and_never_prints_a_traceback(store: Pat
     assert ok.returncode == 0 and ok.stdout.split("\n")[1] == ""
     bad = subprocess.run([sys.executable, "-m", "service.cli", "ner", "--model", "ner@999"], input="", capture_output=True, text=True, env=env)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr and bad.stderr.count("\n") == 1
+
+
+def test_serve_with_two_workers_answers_and_merges_their_metrics(store: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "ZHTAG_STORE": str(store), "ZHTAG_MODELS": "tcws", "ZHTAG_WATCH_INTERVAL_S": "60"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--workers", "2", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        ready = 0
+        while ready < 6 and time.monotonic() < deadline:  # several fresh connections: both workers warm
+            try:
+                ready = ready + 1 if httpx.get(f"{url}/readyz").status_code == 200 else 0
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert ready == 6, "two workers never became ready"
+        for i in range(30):
+            assert httpx.post(f"{url}/v1/segment", json={"texts": [f"你好{i}"], "model": "tcws"}).status_code == 200
+        scrapes = {httpx.get(f"{url}/metrics").text for _ in range(6)}
+        counts = {line for text in scrapes for line in text.splitlines() if line.startswith('zhtag_requests_total{route="/v1/segment"')}
+        assert counts == {'zhtag_requests_total{route="/v1/segment",status="200"} 30.0'}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
