@@ -26,7 +26,9 @@ BROWSER_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-co
 TEXT = "江泽民在北京会见了联合国秘书长。"
 
 
-def _browser() -> str:
+@pytest.fixture(scope="module")
+def browser() -> str:
+    """Chromium's executable; checked before the server starts, so a skip costs nothing."""
     found = next((path for name in BROWSERS if (path := shutil.which(name))), None)
     if found is None:
         pytest.skip(f"no Chromium found on PATH (looked for {', '.join(BROWSERS)}); apt-get install chromium")
@@ -70,14 +72,13 @@ def _wait_ready(url: str, seconds: float = 60) -> None:
     raise AssertionError(f"{url} never became ready")
 
 
-def test_typing_text_and_pressing_tag_highlights_its_entities(live_url: str, tmp_path: Path) -> None:
-    executable = _browser()
+def test_typing_text_and_pressing_tag_highlights_its_entities(browser: str, live_url: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=BROWSER_ARGS)
+        chromium = playwright.chromium.launch(executable_path=browser, headless=True, args=BROWSER_ARGS)
         try:
-            page = browser.new_page()
+            page = chromium.new_page()
             page.goto(live_url + "/")
             page.fill("#text", TEXT)
             page.click("#go")
@@ -88,7 +89,7 @@ def test_typing_text_and_pressing_tag_highlights_its_entities(live_url: str, tmp
             words = page.locator("#words span").all_text_contents()
             page.screenshot(path=str(tmp_path / "demo.png"))
         finally:
-            browser.close()
+            chromium.close()
     assert {("PER", "江泽民"), ("LOC", "北京"), ("ORG", "联合国")} <= found
     assert len(colours) == 3, f"each entity type has its own colour, got {colours}"
     assert "".join(words) == TEXT
