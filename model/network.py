@@ -63,6 +63,8 @@ class BiLSTMCRF(nn.Module):
     @torch.no_grad()
     def decode(self, batch: Batch) -> Decoded:
         """Best tag paths, with the emissions and mask they came from (for span scores)."""
-        mask = batch.mask.to(batch.chars.device)  # (batch, seq)
-        emissions = self.emissions(batch)  # (batch, seq, tags)
+        device = batch.chars.device
+        mask = batch.mask.to(device)  # (batch, seq)
+        with torch.autocast(device.type, enabled=device.type == "cuda"):  # half-precision LSTM on a GPU
+            emissions = self.emissions(batch).float()  # (batch, seq, tags); the CRF scores in float32
         return Decoded(emissions, mask, self.crf.viterbi(emissions, mask))
