@@ -43,6 +43,7 @@ class TrainOptions:
     dev: Path | None = None
     dev_ratio: float = 0.05
     parent: str | None = None
+    labels: str = "keep"  # with a parent: "keep" its labels and add the corpus's, or "replace" them by the corpus's
     name: str | None = None
     format: str | None = None
     skip_bad: bool = False
@@ -96,8 +97,12 @@ def split_dev(sentences: list[Sentence], ratio: float, seed: int) -> tuple[list[
     return [s for i, s in enumerate(sentences) if i not in dev], [sentences[i] for i in sorted(dev)]
 
 
-def build_tagger(task: str, sentences: list[Sentence], cfg: TrainConfig, overrides: dict, parent: Tagger | None) -> Tagger:
-    """A fresh tagger sized for `sentences`, or `parent` grown to cover them."""
+def build_tagger(
+    task: str, sentences: list[Sentence], cfg: TrainConfig, overrides: dict, parent: Tagger | None, labels: str = "keep"
+) -> Tagger:
+    """A fresh tagger sized for `sentences`, or `parent` grown to cover them. With
+    `labels="replace"` the tag set is the corpus's alone; tags it shares with the parent by
+    name still start from the parent's weights."""
     char_counts = Counter(ch for s in sentences for ch in fold(s.text))
     bigram_counts = Counter(b for s in sentences for pair in bigram_strings(s.text) for b in pair)
     chars = Vocab.from_counts(char_counts)
@@ -108,7 +113,8 @@ def build_tagger(task: str, sentences: list[Sentence], cfg: TrainConfig, overrid
         if parent.config.task != task:
             raise InputError(f"cannot fine-tune {parent.ref} (task {parent.config.task}) for task {task}")
         chars, bigrams = _grown(parent.chars, chars), _grown(parent.bigrams, bigrams)
-        tags = parent.config.tags + [t for t in tags if t not in parent.config.tags]
+        if labels == "keep":
+            tags = parent.config.tags + [t for t in tags if t not in parent.config.tags]
         words |= parent.train_words
         base = parent.config.to_dict()
     else:
@@ -178,7 +184,7 @@ def train(options: TrainOptions, store: Store | None = None, log: Callable[[str]
     if options.resume:
         tagger = state.restore_tagger()
     else:
-        tagger = build_tagger(options.task, train_set, options.train_config, options.model_overrides, parent)
+        tagger = build_tagger(options.task, train_set, options.train_config, options.model_overrides, parent, options.labels)
     trainer = Trainer(tagger, train_set, options.train_config, pick_device(options.device))
     if options.dry_run:
         loss = trainer.run_epoch(0, max_batches=1)

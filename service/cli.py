@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--dev", type=Path)
     t.add_argument("--dev-ratio", type=float, default=0.05)
     t.add_argument("--from", dest="parent", metavar="REF")
+    t.add_argument("--labels", choices=["keep", "replace"], default="keep", help="with --from: keep the parent's labels and add new ones, or replace them")
     t.add_argument("--name")
     t.add_argument("--format", choices=["seg", "pos", "conll", "jsonl"])
     t.add_argument("--skip-bad", action="store_true", help="skip malformed lines and report how many")
@@ -76,7 +77,7 @@ def _train(args: argparse.Namespace, out: IO[str]) -> None:
     overrides = {"hidden": args.hidden} if args.hidden else {}
     options = TrainOptions(
         task=args.task, train=args.train, dev=args.dev, dev_ratio=args.dev_ratio, parent=args.parent,
-        name=args.name, format=args.format, skip_bad=args.skip_bad, device=args.device, resume=args.resume,
+        labels=args.labels, name=args.name, format=args.format, skip_bad=args.skip_bad, device=args.device, resume=args.resume,
         dry_run=args.dry_run, train_config=cfg, model_overrides=overrides,
     )
     result = train(options, log=lambda line: print(line, file=sys.stderr))

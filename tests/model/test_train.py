@@ -286,3 +286,24 @@ def test_stored_metrics_record_the_training_configuration(trained_cws) -> None:
     assert metrics["train"]["epochs"] == 2 and metrics["train"]["seed"] == 1
     assert 1 <= metrics["best_epoch"] <= metrics["epochs_run"] == 2
     assert set(metrics["dev"]) >= {"precision", "recall", "f1", "oov_recall", "sentences", "chars"}
+
+
+@pytest.mark.parametrize("labels", ["keep", "replace"])
+def test_fine_tuning_on_new_entity_types_grows_or_replaces_the_label_set(labels, tiny_options, make_store) -> None:
+    """A corpus with types the parent never saw (NAME, EDU) adds them to the parent's tags, or
+    with `replace` becomes the whole tag set; a tag both share (ORG) starts from the parent's
+    weights either way (zero learning rate: nothing moves)."""
+    store = make_store()
+    parent_ref = train(tiny_options("ner", CORPORA / "tiny.bio", train_config=TrainConfig(epochs=1, batch_chars=500)), store, **QUIET).ref
+    frozen = TrainConfig(epochs=1, batch_chars=500, lr=0.0)
+    options = tiny_options("ner", CORPORA / "tiny.bmes", dev=CORPORA / "tiny.bmes", parent=parent_ref, labels=labels, train_config=frozen)
+    child_ref = train(options, store, **QUIET).ref
+    parent, child = Tagger.load(parent_ref, store), Tagger.load(child_ref, store)
+
+    new_types = {"NAME", "EDU"}
+    child_types = {tag.split("-", 1)[1] for tag in child.config.tags if "-" in tag}
+    parent_types = {tag.split("-", 1)[1] for tag in parent.config.tags if "-" in tag}
+    assert new_types <= child_types
+    assert (parent_types <= child_types) if labels == "keep" else ("PER" not in child_types)
+    old_row, new_row = parent.config.tags.index("B-ORG"), child.config.tags.index("B-ORG")
+    assert torch.equal(child.network.emit.weight[new_row], parent.network.emit.weight[old_row])
