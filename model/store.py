@@ -3,7 +3,8 @@
 A version is published by one `os.rename` of a fully written, fsynced temp directory, so a
 reader sees either the whole version or nothing, even if the writer crashes. Versions never
 change after publishing; which one a bare name means is kept apart in `<root>/<name>/ACTIVE`,
-so switching models is one atomic file replace. Every file is listed with its sha256 in the
+so switching models is one atomic file replace; `<root>/<name>/HISTORY` keeps the stack of
+versions made active, so a rollback returns to the one before. Every file is listed with its sha256 in the
 version's `manifest.json` and checked on `resolve`, so a damaged download or disk fails loudly
 instead of loading garbage weights. Models shipped inside the package live in a second,
 read-only root with the same layout; the user root is layered over it and numbering continues
@@ -28,6 +29,7 @@ from data.errors import CheckpointError, ModelNotFound
 
 MANIFEST = "manifest.json"
 ACTIVE = "ACTIVE"
+HISTORY = "HISTORY"
 _NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 _NAME = re.compile(_NAME_PATTERN)
 _VERSION = re.compile(r"[1-9][0-9]*")
@@ -95,8 +97,10 @@ class Store:
         *,
         parent: str | None = None,
         corpus: dict[str, Any] | None = None,
+        activate: bool = True,
     ) -> str:
-        """Publish `files` as the next version of `name`, make it active, return "name@N"."""
+        """Publish `files` as the next version of `name`, make it active unless told not to
+        (a version that did not pass a promotion gate), return "name@N"."""
         _check_name(name)
         for filename in files:
             _check_filename(filename)
@@ -114,7 +118,8 @@ class Store:
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
             _fsync_dir(name_dir)
-            self._write_active(name, version)
+            if activate:
+                self._push_active(name, version)
         except OSError as err:
             raise CheckpointError(f"cannot save model {name!r} under {self.root}: {err}") from err
         return f"{name}@{version}"
@@ -123,10 +128,36 @@ class Store:
         """Make the (verified) version `ref` names what the bare name resolves to."""
         checkpoint = self.resolve(ref)
         try:
-            self._write_active(checkpoint.name, checkpoint.version)
+            self._push_active(checkpoint.name, checkpoint.version)
         except OSError as err:
             raise CheckpointError(f"cannot activate {checkpoint.ref}: {err}") from err
         return checkpoint.ref
+
+    def previous(self, name: str) -> str:
+        """The version a rollback of `name` would make active: the one active before the
+        current one."""
+        return f"{name}@{self._rolled_back(name)[-1]}"
+
+    def rollback(self, name: str) -> str:
+        """Make the previously active version of `name` active again; returns its ref."""
+        stack = self._rolled_back(name)
+        checkpoint = self.resolve(f"{name}@{stack[-1]}")
+        try:
+            self._write_atomic(self.root / name / HISTORY, json.dumps(stack).encode())
+            self._write_atomic(self.root / name / ACTIVE, f"{checkpoint.version}\n".encode())
+        except OSError as err:
+            raise CheckpointError(f"cannot roll back {name}: {err}") from err
+        return checkpoint.ref
+
+    def _rolled_back(self, name: str) -> list[int]:
+        """The activation stack with the current version popped off (never empty)."""
+        current = parse_ref(self.locate(name))[1]
+        stack = self._history(name)
+        while stack and stack[-1] == current:
+            stack.pop()
+        if not stack:
+            raise CheckpointError(f"{name}@{current} is the first active version of {name}: there is nothing to roll back to")
+        return stack
 
     def resolve(self, ref: str) -> Checkpoint:
         """Find the version `ref` names and verify every file against its manifest."""
@@ -188,21 +219,37 @@ class Store:
     def _next_version(self, name: str) -> int:
         return 1 + max(self._versions(name), default=0)
 
-    def _write_active(self, name: str, version: int) -> None:
-        """Replace ACTIVE atomically so a reader never sees a half-written number."""
-        name_dir = self.root / name
-        name_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".ACTIVE-", dir=name_dir)
+    def _push_active(self, name: str, version: int) -> None:
+        """Record `version` on the activation stack, then make it active. A name's stack starts
+        with the version active before it (a shipped one, say), so that one can be rolled back to."""
+        stack = self._history(name)
+        versions = self._versions(name)
+        if not stack and versions.keys() - {version}:
+            stack = [self._active(name, versions)]
+        if not stack or stack[-1] != version:
+            stack.append(version)
+        self._write_atomic(self.root / name / HISTORY, json.dumps(stack).encode())
+        self._write_atomic(self.root / name / ACTIVE, f"{version}\n".encode())
+
+    def _history(self, name: str) -> list[int]:
+        value = _read_json_value(self.root / name / HISTORY)
+        return [v for v in value if isinstance(v, int)] if isinstance(value, list) else []
+
+    @staticmethod
+    def _write_atomic(path: Path, content: bytes) -> None:
+        """Replace `path` atomically so a reader never sees a half-written file."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
         try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(f"{version}\n")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, name_dir / ACTIVE)
+            os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _fsync_dir(name_dir)
+        _fsync_dir(path.parent)
 
     def _versions(self, name: str) -> dict[int, Path]:
         """Published versions of `name`; the user root overrides the shipped one per number."""
@@ -328,11 +375,15 @@ def _verify(path: Path, manifest: dict[str, Any], ref: str) -> None:
 
 def _read_json(path: Path) -> dict[str, Any]:
     """A JSON object for listing; absent or unreadable gives {} so one bad version hides nothing."""
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return {}
+    data = _read_json_value(path)
     return data if isinstance(data, dict) else {}
+
+
+def _read_json_value(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
 
 
 def _write_synced(path: Path, content: bytes) -> None:

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from data.batches import bigram_strings, collate, length_batches
 from data.corpus import Sentence, Span, model_pieces
-from data.errors import InputError
+from data.errors import InputError, ModelNotFound
 from data.formats import read_corpus
 from data.schemes import spans_to_tags, tag_set
 from data.text import fold
@@ -44,6 +44,8 @@ class TrainOptions:
     dev_ratio: float = 0.05
     parent: str | None = None
     labels: str = "keep"  # with a parent: "keep" its labels and add the corpus's, or "replace" them by the corpus's
+    auto_promote: bool = True  # activate the new version if it passes the gate (see `promotion`)
+    min_gain: float = 0.0  # dev F1 points the new version must gain over its parent to be activated
     name: str | None = None
     format: str | None = None
     skip_bad: bool = False
@@ -199,10 +201,43 @@ def train(options: TrainOptions, store: Store | None = None, log: Callable[[str]
         "train_chars_per_second": round(progress.epoch * trainer.chars / max(progress.seconds, 1e-9)),
         "train": options.train_config.to_dict(),
     }
+    metrics["promotion"] = promotion(options, _is_new(store, name), parent, dev, progress.best_f1, tagger.config.tags)
     corpus = {"sha256": sha256_file(options.train), "size": options.train.stat().st_size}
-    ref = store.save(name, state.best_tagger(tagger).files(metrics), parent=parent.ref if parent else None, corpus=corpus)
+    files = state.best_tagger(tagger).files(metrics)
+    ref = store.save(name, files, parent=parent.ref if parent else None, corpus=corpus, activate=metrics["promotion"]["promoted"])
     state.clear()
     return TrainResult(ref, metrics)
+
+
+def promotion(options: TrainOptions, first: bool, parent: Tagger | None, dev: list[Sentence], dev_f1: float, tags: list[str]) -> dict[str, Any]:
+    """Whether the new version should become active, and why. It is compared on the same dev
+    set with its parent where their label sets agree (a parent cannot be scored on types it
+    never learned); with `auto_promote` it must gain more than `min_gain` F1 points."""
+    record: dict[str, Any] = {"auto_promote": options.auto_promote, "min_gain": options.min_gain, "dev_f1": dev_f1}
+    comparable = parent is not None and set(parent.config.tags) == set(tags)
+    if comparable:
+        parent_f1 = dev_scores(parent, dev)["f1"]
+        record.update(parent=parent.ref, parent_dev_f1=parent_f1, gain=round(dev_f1 - parent_f1, 2))
+    if first:
+        promoted, reason = True, "the first version of its name"
+    elif not options.auto_promote:
+        promoted, reason = False, "auto_promote is off: activate it yourself"
+    elif parent is None:
+        promoted, reason = True, "no parent to compare with"
+    elif not comparable:
+        promoted, reason = True, "its label set differs from the parent's, so they were not compared"
+    else:
+        promoted = record["gain"] > options.min_gain
+        reason = f"gain {record['gain']:+.2f} F1 over {parent.ref} {'>' if promoted else '<='} min_gain {options.min_gain}"
+    return {**record, "promoted": promoted, "reason": reason}
+
+
+def _is_new(store: Store, name: str) -> bool:
+    try:
+        store.locate(name)
+    except ModelNotFound:
+        return True
+    return False
 
 
 def _datasets(options: TrainOptions, parent: Tagger | None, log: Callable[[str], None]) -> tuple[list[Sentence], list[Sentence]]:

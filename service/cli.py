@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--from", dest="parent", metavar="REF")
     t.add_argument("--labels", choices=["keep", "replace"], default="keep", help="with --from: keep the parent's labels and add new ones, or replace them")
     t.add_argument("--name")
+    t.add_argument("--no-auto-promote", dest="auto_promote", action="store_false", help="store the new version inactive")
+    t.add_argument("--min-gain", type=float, default=0.0, help="dev F1 points over the parent needed to become active")
     t.add_argument("--format", choices=["seg", "pos", "conll", "jsonl"])
     t.add_argument("--skip-bad", action="store_true", help="skip malformed lines and report how many")
     t.add_argument("--epochs", type=int, default=TrainConfig.epochs)
@@ -64,7 +66,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--model", default=default, metavar="REF")
         p.add_argument("--user-dict", type=Path, action="append", default=[], help="jieba-format dictionary")
 
-    sub.add_parser("models", help="list stored models, versions and metrics")
+    m = sub.add_parser("models", help="list stored models, versions and metrics; roll one back")
+    m.add_argument("action", nargs="?", choices=["list", "rollback"], default="list")
+    m.add_argument("name", nargs="?", help="the model to roll back to its previously active version")
     s = sub.add_parser("serve", help="run the HTTP API (other settings from ZHTAG_* variables)")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
@@ -77,7 +81,7 @@ def _train(args: argparse.Namespace, out: IO[str]) -> None:
     overrides = {"hidden": args.hidden} if args.hidden else {}
     options = TrainOptions(
         task=args.task, train=args.train, dev=args.dev, dev_ratio=args.dev_ratio, parent=args.parent,
-        labels=args.labels, name=args.name, format=args.format, skip_bad=args.skip_bad, device=args.device, resume=args.resume,
+        labels=args.labels, auto_promote=args.auto_promote, min_gain=args.min_gain, name=args.name, format=args.format, skip_bad=args.skip_bad, device=args.device, resume=args.resume,
         dry_run=args.dry_run, train_config=cfg, model_overrides=overrides,
     )
     result = train(options, log=lambda line: print(line, file=sys.stderr))
@@ -131,6 +135,11 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
 
 
 def _models(args: argparse.Namespace, out: IO[str]) -> None:
+    if args.action == "rollback":
+        if not args.name:
+            raise InputError("zhtag models rollback NAME: name the model to roll back")
+        print(f"{Store().rollback(args.name)} is active", file=out)
+        return
     for info in Store().list():
         for version in info.versions:
             active = "*" if version == info.active else " "

@@ -68,6 +68,16 @@ class Registry:
             self._current[parse_ref(exact)[0]] = exact
         return exact
 
+    def rollback(self, name: str) -> str:
+        """Serve again the version of `name` that was active before the current one, loaded and
+        warmed first (blocking); returns its ref."""
+        with self._swap:
+            target = self.store.previous(name)
+            self._load_exact(target)
+            self.store.rollback(name)
+            self._current[name] = target
+        return target
+
     def refresh(self) -> None:
         """Swap in the versions the store now names active for every watched name (blocking)."""
         for name in list(self._current):

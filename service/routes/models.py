@@ -6,6 +6,7 @@ from dataclasses import asdict
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
+from model.store import parse_ref
 from service.deps import AdminDep, RegistryDep
 from service.schemas import ActivateRequest, ModelRef
 
@@ -24,3 +25,11 @@ async def activate(name: str, body: ActivateRequest, registry: RegistryDep) -> M
     already in flight finish on the old one. A version that fails to load changes nothing."""
     await run_in_threadpool(registry.activate, f"{name}@{body.version}")
     return ModelRef(name=name, version=body.version)
+
+
+@router.post("/{name}/rollback", dependencies=[AdminDep])
+async def rollback(name: str, registry: RegistryDep) -> ModelRef:
+    """Make the version that was active before the current one active again, loaded and
+    warmed first; 409 when there is none."""
+    name, version = parse_ref(await run_in_threadpool(registry.rollback, name))
+    return ModelRef(name=name, version=version or 0)

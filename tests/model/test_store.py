@@ -292,7 +292,7 @@ def test_a_crash_during_save_publishes_nothing_and_keeps_existing_versions(
     monkeypatch.undo()
 
     assert [m.versions for m in store.list()] == [[1]]
-    assert sorted(p.name for p in (store.root / "cws").iterdir()) == ["1", "ACTIVE"]
+    assert sorted(p.name for p in (store.root / "cws").iterdir()) == ["1", "ACTIVE", "HISTORY"]
     assert store.resolve("cws").read_bytes("w") == b"one"
     assert store.save("cws", {"w": b"two"}) == "cws@2"
 
@@ -342,3 +342,33 @@ def test_locate_names_the_active_version_without_reading_its_files(tmp_path: Pat
     assert store.locate("m") == "m@1"
     with pytest.raises(ModelNotFound):
         store.locate("m@3")
+
+
+def test_rollback_returns_to_the_previously_active_version(store: Store) -> None:
+    for content in (b"one", b"two", b"three"):
+        store.save("cws", {"w": content})
+    store.activate("cws@2")
+    assert store.previous("cws") == "cws@3"
+    assert store.rollback("cws") == "cws@3"
+    assert store.rollback("cws") == "cws@2"
+    assert store.rollback("cws") == "cws@1"
+    with pytest.raises(CheckpointError, match="nothing to roll back to"):
+        store.rollback("cws")
+    assert store.resolve("cws").ref == "cws@1"
+
+
+def test_a_version_saved_inactive_changes_nothing_served(store: Store) -> None:
+    store.save("cws", {"w": b"one"})
+    assert store.save("cws", {"w": b"two"}, activate=False) == "cws@2"
+    assert store.resolve("cws").ref == "cws@1"
+    with pytest.raises(CheckpointError, match="nothing to roll back to"):
+        store.rollback("cws")
+
+
+def test_the_first_user_version_over_a_shipped_one_rolls_back_to_it(tmp_path: Path) -> None:
+    shipped = tmp_path / "shipped"
+    Store(root=shipped, shipped=tmp_path / "none").save("ner", {"w": b"shipped"})
+    store = Store(root=tmp_path / "user", shipped=shipped)
+    assert store.save("ner", {"w": b"mine"}) == "ner@2"
+    assert store.rollback("ner") == "ner@1"
+    assert store.resolve("ner").read_bytes("w") == b"shipped"

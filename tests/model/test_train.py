@@ -236,7 +236,7 @@ def fine_tune(trained_cws, tmp_path: Path, tiny_options, lr: float) -> tuple[Sto
     corpus = tmp_path / "new.seg.txt"
     corpus.write_text(NEW_CHARS_CORPUS, encoding="utf-8")
     config = TrainConfig(epochs=1, batch_chars=500, lr=lr)
-    options = tiny_options("cws", corpus, dev=corpus, parent=trained_cws.ref, train_config=config)
+    options = tiny_options("cws", corpus, dev=corpus, parent=trained_cws.ref, min_gain=-100.0, train_config=config)  # gate: tested apart
     result = train(options, store, **QUIET)
     return store, result.ref
 
@@ -307,3 +307,24 @@ def test_fine_tuning_on_new_entity_types_grows_or_replaces_the_label_set(labels,
     assert (parent_types <= child_types) if labels == "keep" else ("PER" not in child_types)
     old_row, new_row = parent.config.tags.index("B-ORG"), child.config.tags.index("B-ORG")
     assert torch.equal(child.network.emit.weight[new_row], parent.network.emit.weight[old_row])
+
+
+@pytest.mark.parametrize(("min_gain", "active"), [(-100.0, "cws@2"), (100.0, "cws@1")])
+def test_a_fine_tuned_version_becomes_active_only_if_it_passes_the_gate(min_gain, active, trained_cws, tmp_path, tiny_options) -> None:
+    shutil.copytree(trained_cws.store.root, tmp_path / "store")
+    store = Store(root=tmp_path / "store", shipped=tmp_path / "none")
+    options = tiny_options("cws", SEG, dev=SEG, parent="cws@1", min_gain=min_gain, train_config=TrainConfig(epochs=1, batch_chars=500))
+    result = train(options, store, **QUIET)
+    gate = result.metrics["promotion"]
+    assert result.ref == "cws@2" and store.resolve("cws").ref == active
+    assert gate["promoted"] == (active == "cws@2") and gate["parent"] == "cws@1"
+    assert gate["gain"] == round(gate["dev_f1"] - gate["parent_dev_f1"], 2)
+    assert json.loads(store.resolve("cws@2").read_bytes("metrics.json"))["promotion"] == gate
+
+
+def test_without_auto_promote_a_new_version_is_stored_inactive(trained_cws, tmp_path, tiny_options) -> None:
+    shutil.copytree(trained_cws.store.root, tmp_path / "store")
+    store = Store(root=tmp_path / "store", shipped=tmp_path / "none")
+    options = tiny_options("cws", SEG, dev=SEG, parent="cws@1", auto_promote=False, train_config=TrainConfig(epochs=1, batch_chars=500))
+    assert train(options, store, **QUIET).ref == "cws@2"
+    assert store.resolve("cws").ref == "cws@1"

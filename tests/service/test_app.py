@@ -271,3 +271,20 @@ def test_a_version_activated_by_another_process_is_served_within_the_watch_inter
         while version() != 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert version() == 2
+
+
+def test_rollback_serves_the_previous_version_and_needs_the_admin_token(store: Path, tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    shutil.copytree(store / "tcws", root / "tcws")
+    shutil.copytree(store / "tcws" / "1", root / "tcws" / "2")
+    manifest = root / "tcws" / "2" / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"version": 1', '"version": 2'))
+    admin = {"Authorization": f"Bearer {TOKEN}"}
+    with ready_client(root, tmp_path / "none", models=("tcws",)) as client:
+        wait_ready(client)
+        assert client.post("/v1/models/tcws/activate", json={"version": 2}, headers=admin).status_code == 200
+        assert client.post("/v1/models/tcws/rollback").status_code == 401
+        assert client.post("/v1/models/tcws/rollback", headers=admin).json() == {"name": "tcws", "version": 1}
+        assert client.post("/v1/segment", json={"texts": ["你好"], "model": "tcws"}).json()["model"]["version"] == 1
+        refused = client.post("/v1/models/tcws/rollback", headers=admin)
+        assert refused.status_code == 409 and "nothing to roll back to" in refused.json()["detail"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -83,6 +84,15 @@ def test_models_lists_versions_with_the_active_one_starred() -> None:
     code, out = run("models")
     assert code == 0
     assert any(line.startswith("* tcws@1") for line in out.splitlines())
+
+
+def test_models_rollback_returns_to_the_previously_active_version(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(store / "tcws", tmp_path / "tcws")
+    monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
+    code, out = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--from", "tcws", "--min-gain", "-100", *TINY)
+    assert code == 0 and json.loads(out)["model"] == "tcws@2"
+    assert run("models", "rollback", "tcws") == (0, "tcws@1 is active\n")
+    assert run("models", "rollback", "tcws")[0] == 1  # nothing before tcws@1
 
 
 @pytest.mark.parametrize(
