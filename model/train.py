@@ -175,8 +175,14 @@ class Trainer:
         return loss_sum / max(1, total_chars)
 
 
-def train(options: TrainOptions, store: Store | None = None, log: Callable[[str], None] = print) -> TrainResult:
-    """Train (or fine-tune from `options.parent`) and publish the best-on-dev epoch."""
+def train(
+    options: TrainOptions,
+    store: Store | None = None,
+    log: Callable[[str], None] = print,
+    on_epoch: Callable[[Progress], None] = lambda progress: None,
+) -> TrainResult:
+    """Train (or fine-tune from `options.parent`) and publish the best-on-dev epoch;
+    `on_epoch` sees the progress after every epoch (a job reports it)."""
     store = store or Store()
     torch.manual_seed(options.train_config.seed)
     parent = Tagger.load(options.parent, store) if options.parent else None
@@ -192,13 +198,14 @@ def train(options: TrainOptions, store: Store | None = None, log: Callable[[str]
         loss = trainer.run_epoch(0, max_batches=1)
         return TrainResult(None, {"loss": round(loss, 4), **dev_scores(tagger, dev[:50])})
     log(f"training {name}: {len(train_set)} sentences, {sum(len(s.text) for s in train_set)} chars; dev {len(dev)}")
-    progress = _fit(trainer, state, dev, options.resume, log)
+    progress = _fit(trainer, state, dev, options.resume, log, on_epoch)
     metrics = {
         "dev": progress.best_scores,
         "best_epoch": progress.best_epoch,
         "epochs_run": progress.epoch,
         "train_seconds": round(progress.seconds),
         "train_chars_per_second": round(progress.epoch * trainer.chars / max(progress.seconds, 1e-9)),
+        "curve": progress.curve,
         "train": options.train_config.to_dict(),
     }
     metrics["promotion"] = promotion(options, _is_new(store, name), parent, dev, progress.best_f1, tagger.config.tags)
@@ -248,7 +255,9 @@ def _datasets(options: TrainOptions, parent: Tagger | None, log: Callable[[str],
     return split_dev(load(options.train), options.dev_ratio, options.train_config.seed)
 
 
-def _fit(trainer: Trainer, state: TrainState, dev: list[Sentence], resume: bool, log: Callable[[str], None]) -> Progress:
+def _fit(
+    trainer: Trainer, state: TrainState, dev: list[Sentence], resume: bool, log: Callable[[str], None], on_epoch: Callable[[Progress], None]
+) -> Progress:
     """Epochs until the limit or patience runs out, saving a resumable state after each."""
     cfg = trainer.cfg
     progress = state.load(trainer) if resume else state.fresh()
@@ -258,8 +267,9 @@ def _fit(trainer: Trainer, state: TrainState, dev: list[Sentence], resume: bool,
         seconds = time.time() - started
         scores = dev_scores(trainer.tagger, dev)
         improved = scores["f1"] > progress.best_f1
-        progress.advance(scores, improved, seconds)
+        progress.advance(scores, improved, seconds, loss)
         best = " (best)" if improved else ""
         log(f"epoch {progress.epoch}: loss {loss:.4f}, dev f1 {scores['f1']:.2f}, {trainer.chars / seconds:,.0f} chars/s{best}")
         state.save(trainer, progress, best=improved)
+        on_epoch(progress)
     return progress

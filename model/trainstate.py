@@ -35,10 +35,12 @@ class Progress:
     stale: int = 0  # epochs since the best
     best_scores: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0  # training time of the completed epochs, dev evaluation excluded
+    curve: list[dict[str, float]] = field(default_factory=list)  # per epoch: loss and dev F1
 
-    def advance(self, scores: dict[str, Any], improved: bool, seconds: float) -> None:
+    def advance(self, scores: dict[str, Any], improved: bool, seconds: float, loss: float) -> None:
         self.epoch += 1
         self.seconds += seconds
+        self.curve.append({"epoch": self.epoch, "loss": round(loss, 5), "dev_f1": scores["f1"]})
         if improved:
             self.best_f1, self.best_epoch, self.best_scores, self.stale = scores["f1"], self.epoch, scores, 0
         else:
@@ -61,6 +63,10 @@ def load_optimizer(optimizer: torch.optim.Optimizer, tensors: bytes, meta: bytes
 class TrainState:
     def __init__(self, directory: Path) -> None:
         self.dir = directory
+
+    def has_state(self) -> bool:
+        """Whether an epoch was saved, so a run can be resumed."""
+        return self._latest() is not None
 
     def _latest(self) -> Path | None:
         epochs = sorted(

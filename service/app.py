@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from http import HTTPStatus
+from pathlib import Path
 
 import torch
 from fastapi import FastAPI, Request, Response
@@ -17,18 +20,25 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from data.errors import CheckpointError, InputError, ModelNotFound, ZhtagError
+from data.errors import CheckpointError, CorpusError, InputError, ModelNotFound, ZhtagError
 from model.store import Store
 from model.tagger import pick_device
 from service.batcher import DeadlineExceeded, QueueFull
 from service.metrics import Metrics
 from service.registry import NotReady, Registry
-from service.routes import demo, health, models, tagging
+from service.jobrunner import JobRunner
+from service.jobs import JobNotFound, JobStore, jobs_path
+from service.routes import demo, health, jobs, models, tagging
+from service.routes.jobs import JobsUnavailable, PathRefused
 from service.routes.tagging import ClientGone
 from service.settings import Settings
 
 STATUS: list[tuple[type[ZhtagError], int]] = [
     (ModelNotFound, 404),
+    (JobNotFound, 404),
+    (PathRefused, 403),
+    (CorpusError, 422),
+    (JobsUnavailable, 503),
     (QueueFull, 429),
     (NotReady, 503),
     (DeadlineExceeded, 504),
@@ -48,6 +58,15 @@ def error_response(status: int, error: str, detail: object, headers: Mapping[str
     return JSONResponse(status_code=status, content={"error": error, "detail": detail}, headers=headers)
 
 
+def _job_store(root: Path) -> JobStore | None:
+    """The store's job table, or None (jobs answer 503) where the root cannot hold one."""
+    try:
+        return JobStore(jobs_path(root))
+    except (OSError, sqlite3.Error) as err:
+        logging.getLogger("zhtag.jobs").warning("training jobs disabled: %s", err)
+        return None
+
+
 def phrase(status: int) -> str:
     """The error name of a framework error: its HTTP reason phrase, e.g. `RequestEntityTooLarge`."""
     return HTTPStatus(status).phrase.replace(" ", "")
@@ -57,14 +76,16 @@ class BodyLimit:
     """413 for a body over `limit` bytes, whether announced by Content-Length (refused before
     it is read) or streamed in chunks (refused as soon as the count passes the limit)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int, limits: Mapping[str, int]) -> None:
+        """`limit` for every path but those `limits` names (corpus uploads, say)."""
+        self.app, self.limit, self.limits = app, limit, limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        detail = f"body over max_body_bytes ({self.limit})"
-        if _content_length(scope) > self.limit:
+        limit = self.limits.get(scope["path"], self.limit)
+        detail = f"body over {'max_upload_bytes' if scope['path'] in self.limits else 'max_body_bytes'} ({limit})"
+        if _content_length(scope) > limit:
             return await error_response(413, phrase(413), detail)(scope, receive, send)
         received = 0
 
@@ -72,7 +93,7 @@ class BodyLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.limit:
+            if received > limit:
                 raise StarletteHTTPException(413, detail)
             return message
 
@@ -125,18 +146,21 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             registry.store.locate(ref)  # an unknown startup model stops the start, not /readyz
         warming = asyncio.get_running_loop().run_in_executor(None, registry.warm, settings.models)
         watching = asyncio.create_task(registry.watch(settings.watch_interval_s))
+        app.state.jobs = _job_store(registry.store.root)
+        running = [asyncio.create_task(JobRunner(app.state.jobs, registry.store.root, settings.max_running_jobs).run())] if app.state.jobs else []
         yield
-        watching.cancel()
-        await asyncio.gather(warming, watching, return_exceptions=True)
+        for task in (watching, *running):
+            task.cancel()
+        await asyncio.gather(warming, watching, *running, return_exceptions=True)
         await registry.close()
         torch.set_num_threads(threads)
         metrics.worker_exited()
 
     app = FastAPI(title="zhtag", version="0.1.0", lifespan=lifespan)
-    for router in (tagging.router, models.router, health.router, demo.router):
+    for router in (tagging.router, models.router, jobs.router, health.router, demo.router):
         app.include_router(router)
 
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, limits={"/v1/train": settings.max_upload_bytes})
     app.add_middleware(RequestMetrics, metrics=metrics)
 
     @app.exception_handler(RequestValidationError)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Annotated, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -26,6 +27,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(4_000_000, ge=1, description="largest request body; larger is 413")
     request_timeout_ms: float = Field(30_000, gt=0, description="a request not answered by then gets 504 and is dropped")
     watch_interval_s: float = Field(2.0, gt=0, le=3600, description="how often the store is checked for newly activated versions")
+    corpora: Path | None = Field(None, description="directory training jobs may name corpora in by path; unset = uploads only")
+    max_upload_bytes: int = Field(256 * 2**20, ge=1, description="largest request body of POST /v1/train")
+    max_running_jobs: int = Field(1, ge=1, le=64, description="training jobs run at once across the servers on a store")
+    job_threads: int = Field(1, ge=1, le=256, description="torch threads of each training job's process")
     admin_token: SecretStr | None = Field(None, description="bearer token for mutating endpoints; unset = they answer 403")
 
     @field_validator("models", mode="before")

@@ -1,0 +1,81 @@
+"""Starts queued training jobs as processes of their own and looks after them.
+
+At most `max_running` jobs run at once across every server on the store (the job table's
+claim enforces it). A cancelled job's process is stopped. When the server shuts down, the
+jobs it started are stopped and queued again to resume from their last completed epoch; a job
+whose process died without a word is marked failed (here, or by `JobStore.reap` at the next
+start).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from service.jobs import Job, JobStore, process_alive
+
+log = logging.getLogger("zhtag.jobs")
+STOP_GRACE_S = 10.0
+
+
+class JobRunner:
+    def __init__(self, jobs: JobStore, root: Path, max_running: int = 1, poll_s: float = 1.0) -> None:
+        self.jobs, self.root, self.max_running, self.poll_s = jobs, root, max_running, poll_s
+        self._running: dict[str, asyncio.subprocess.Process] = {}
+
+    async def run(self) -> None:
+        """Reap dead jobs, then start queued ones as capacity allows, until cancelled."""
+        await asyncio.to_thread(self.jobs.reap, process_alive)
+        supervisors: set[asyncio.Task] = set()
+        try:
+            while True:
+                job = await asyncio.to_thread(self.jobs.claim, self.max_running)
+                if job is None:
+                    await asyncio.sleep(self.poll_s)
+                    continue
+                task = asyncio.create_task(self._supervise(job))
+                supervisors.add(task)
+                task.add_done_callback(supervisors.discard)
+        finally:
+            await self._stop_all()
+            for task in supervisors:
+                task.cancel()
+
+    async def _supervise(self, job: Job) -> None:
+        logs = self.root / ".jobs" / job.id
+        logs.mkdir(parents=True, exist_ok=True)
+        with open(logs / "log.txt", "ab") as stderr:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "service.jobworker", str(self.root), job.id, stdout=asyncio.subprocess.DEVNULL, stderr=stderr
+            )
+        self._running[job.id] = process
+        await asyncio.to_thread(self.jobs.set_pid, job.id, process.pid)
+        while process.returncode is None:
+            try:
+                await asyncio.wait_for(process.wait(), self.poll_s)
+            except TimeoutError:
+                if (await asyncio.to_thread(self.jobs.get, job.id)).status == "cancelled":
+                    await _stop(process)
+        self._running.pop(job.id, None)
+        if process.returncode != 0:
+            error = f"the job's process ended with exit code {process.returncode} (log: {logs / 'log.txt'})"
+            await asyncio.to_thread(self.jobs.finish, job.id, "failed", error=error)
+
+    async def _stop_all(self) -> None:
+        """Stop the jobs this server started and queue them to resume at the next start."""
+        for job_id, process in list(self._running.items()):
+            await _stop(process)
+            self.jobs.requeue(job_id)
+            log.info("job %s stopped with the server; queued to resume", job_id)
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), STOP_GRACE_S)
+        except TimeoutError:
+            process.kill()
+            await process.wait()

@@ -1,0 +1,188 @@
+"""Training job records in SQLite under the store root, so they outlive the server.
+
+Every process (server workers, job processes) opens the same database. Claiming the next
+queued job is one `BEGIN IMMEDIATE` transaction, so two servers on one store never start the
+same job and never run more than `max_running` at once. A job process writes its own progress
+and outcome; a job left `running` by a process that died is marked failed by `reap`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from data.errors import ZhtagError
+
+STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+FINISHED = ("succeeded", "failed", "cancelled")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    progress TEXT NOT NULL DEFAULT '{}',
+    model TEXT,
+    metrics TEXT,
+    error TEXT,
+    pid INTEGER,
+    created REAL NOT NULL,
+    started REAL,
+    finished REAL
+)
+"""
+
+
+class JobNotFound(ZhtagError):
+    """No job has that id."""
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    status: str
+    spec: dict[str, Any]
+    progress: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] | None = None
+    metrics: dict[str, Any] | None = None
+    error: str | None = None
+    pid: int | None = None
+    created: float = 0.0
+    started: float | None = None
+    finished: float | None = None
+
+    def public(self) -> dict[str, Any]:
+        """What `GET /v1/jobs/{id}` shows: everything but the process id and file paths."""
+        spec = {k: v for k, v in self.spec.items() if not k.endswith("_file")}
+        return {
+            "id": self.id, "status": self.status, "spec": spec, "progress": self.progress, "model": self.model,
+            "metrics": self.metrics, "error": self.error, "created": self.created, "started": self.started,
+            "finished": self.finished,
+        }
+
+
+class JobStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def create(self, spec: dict[str, Any], job_id: str | None = None) -> Job:
+        job_id = job_id or uuid.uuid4().hex[:12]
+        with self._connect() as db:
+            db.execute("INSERT INTO jobs (id, status, spec, created) VALUES (?, 'queued', ?, ?)", (job_id, json.dumps(spec), time.time()))
+        return self.get(job_id)
+
+    def get(self, job_id: str) -> Job:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise JobNotFound(f"no job {job_id!r}")
+        return _job(row)
+
+    def list(self) -> list[Job]:
+        with self._connect() as db:
+            return [_job(row) for row in db.execute("SELECT * FROM jobs ORDER BY created DESC")]
+
+    def claim(self, max_running: int = 1) -> Job | None:
+        """Mark the oldest queued job running, unless `max_running` jobs already run."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                running = db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'running'").fetchone()[0]
+                row = db.execute("SELECT id FROM jobs WHERE status = 'queued' ORDER BY created LIMIT 1").fetchone()
+                if running >= max_running or row is None:
+                    db.execute("COMMIT")
+                    return None
+                db.execute("UPDATE jobs SET status = 'running', started = ? WHERE id = ?", (time.time(), row["id"]))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return self.get(row["id"])
+
+    def set_pid(self, job_id: str, pid: int) -> None:
+        self._update(job_id, "pid = ?", (pid,), only_status="running")
+
+    def report(self, job_id: str, progress: dict[str, Any]) -> None:
+        self._update(job_id, "progress = ?", (json.dumps(progress),), only_status="running")
+
+    def finish(self, job_id: str, status: str, *, model: dict | None = None, metrics: dict | None = None, error: str | None = None) -> bool:
+        """Record the outcome of a running job; False if it was no longer running (cancelled)."""
+        values = (status, json.dumps(model), json.dumps(metrics), error, time.time())
+        return self._update(job_id, "status = ?, model = ?, metrics = ?, error = ?, finished = ?", values, only_status="running")
+
+    def cancel(self, job_id: str) -> Job:
+        """Cancel a queued or running job (its process is stopped by whoever runs it)."""
+        job = self.get(job_id)
+        if job.status not in FINISHED:
+            self._update(job_id, "status = 'cancelled', finished = ?", (time.time(),), only_status=job.status)
+        return self.get(job_id)
+
+    def requeue(self, job_id: str) -> None:
+        """Queue a running job again, to resume from its last completed epoch."""
+        job = self.get(job_id)
+        spec = json.dumps({**job.spec, "resume": True})
+        self._update(job_id, "status = 'queued', spec = ?, pid = NULL, started = NULL", (spec,), only_status="running")
+
+    def reap(self, alive: Callable[[int], bool], grace_s: float = 60.0) -> list[str]:
+        """Mark failed every running job whose process is gone (or never started within
+        `grace_s` of being claimed); returns their ids."""
+        now = time.time()
+
+        def gone(job: Job) -> bool:
+            return not alive(job.pid) if job.pid else now - (job.started or now) > grace_s
+
+        dead = [job.id for job in self.list() if job.status == "running" and gone(job)]
+        for job_id in dead:
+            self.finish(job_id, "failed", error="the job's process died before the job finished")
+        return dead
+
+    def _update(self, job_id: str, assignments: str, values: tuple, only_status: str) -> bool:
+        with self._connect() as db:
+            cursor = db.execute(f"UPDATE jobs SET {assignments} WHERE id = ? AND status = ?", (*values, job_id, only_status))
+        return cursor.rowcount == 1
+
+
+def _job(row: sqlite3.Row) -> Job:
+    load = lambda text: json.loads(text) if text else None  # noqa: E731
+    return Job(
+        id=row["id"], status=row["status"], spec=json.loads(row["spec"]), progress=json.loads(row["progress"]),
+        model=load(row["model"]), metrics=load(row["metrics"]), error=row["error"], pid=row["pid"],
+        created=row["created"], started=row["started"], finished=row["finished"],
+    )
+
+
+def process_alive(pid: int) -> bool:
+    """Whether `pid` is a live zhtag job process (not a recycled pid)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
+    return b"service.jobworker" in cmdline
+
+
+def jobs_path(root: Path) -> Path:
+    """The job table of the store at `root`."""
+    return root / "jobs.sqlite3"

@@ -1,0 +1,141 @@
+"""Training jobs over HTTP: submit a corpus (uploaded, or by path under `ZHTAG_CORPORA`), poll
+the job, cancel it. The corpus is read and checked before the job is queued, by the same
+`load_sentences` that training uses, so a malformed file is refused at once with its line."""
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from data.errors import CorpusError, InputError, ZhtagError
+from model.config import ModelConfig
+from model.train import load_sentences
+from service.deps import AdminDep, RegistryDep, SettingsDep
+from service.jobs import JobStore
+from service.settings import Settings
+
+router = APIRouter(prefix="/v1", tags=["jobs"])
+COPY_CHUNK = 1 << 20
+
+
+class PathRefused(ZhtagError):
+    """A corpus path outside `ZHTAG_CORPORA` (or with corpus paths disabled)."""
+
+
+class JobsUnavailable(ZhtagError):
+    """The store root cannot hold a job table (read-only, say)."""
+
+
+def _jobs(request: Request) -> JobStore:
+    jobs: JobStore | None = request.app.state.jobs
+    if jobs is None:
+        raise JobsUnavailable("training jobs are unavailable: the store root is not writable")
+    return jobs
+
+
+def corpus_path(settings: Settings, value: str) -> Path:
+    """`value` resolved under `settings.corpora`; `..`, absolute paths and symlinks that lead
+    outside it are refused."""
+    if settings.corpora is None:
+        raise PathRefused("corpus paths are disabled: set ZHTAG_CORPORA to a directory, or upload the file")
+    root = settings.corpora.resolve()
+    try:
+        path = (root / value).resolve()
+    except (OSError, ValueError) as err:
+        raise PathRefused(f"unusable corpus path {value!r}: {err}") from None
+    if not path.is_relative_to(root):
+        raise PathRefused(f"{value!r} is outside ZHTAG_CORPORA")
+    if not path.is_file():
+        raise InputError(f"no corpus file {value!r} under ZHTAG_CORPORA")
+    return path
+
+
+async def _save(upload: UploadFile, target: Path) -> Path:
+    with open(target, "wb") as out:
+        while chunk := await upload.read(COPY_CHUNK):
+            out.write(chunk)
+    return target
+
+
+async def _corpus(field: str, upload: UploadFile | None, path: str | None, folder: Path, settings: Settings) -> Path | None:
+    if upload is not None and path:
+        raise InputError(f"give either the file {field} or {field}_path, not both")
+    if upload is not None:
+        return await _save(upload, folder / field)
+    return corpus_path(settings, path) if path else None
+
+
+def _check(path: Path, shown: str, task: str, fmt: str | None) -> None:
+    """Read the corpus as training will; errors name the file as the client knows it."""
+    try:
+        load_sentences(path, task, fmt, skip_bad=False, max_len=ModelConfig.max_len, log=lambda line: None)
+    except CorpusError as err:
+        raise CorpusError(shown, err.line, err.problem) from None
+    except InputError as err:
+        raise InputError(str(err).replace(str(path), shown)) from None
+
+
+@router.post("/train", status_code=202, dependencies=[AdminDep])
+async def submit(
+    request: Request,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    task: Annotated[Literal["cws", "ner", "pos"], Form()],
+    name: Annotated[str, Form(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")],
+    base: Annotated[str | None, Form(max_length=80)] = None,
+    epochs: Annotated[int, Form(ge=1, le=200)] = 12,
+    format: Annotated[Literal["seg", "pos", "conll", "jsonl"] | None, Form()] = None,
+    labels: Annotated[Literal["keep", "replace"], Form()] = "keep",
+    auto_promote: Annotated[bool, Form()] = True,
+    min_gain: Annotated[float, Form(ge=-100, le=100)] = 0.0,
+    train: UploadFile | None = None,
+    dev: UploadFile | None = None,
+    train_path: Annotated[str | None, Form(max_length=1024)] = None,
+    dev_path: Annotated[str | None, Form(max_length=1024)] = None,
+) -> JSONResponse:
+    """Queue a training job; 422 names the file, line and problem of a malformed corpus."""
+    jobs = _jobs(request)
+    parent = await run_in_threadpool(registry.store.locate, base) if base else None  # fine-tune what is active now
+    job_id = uuid.uuid4().hex[:12]
+    folder = registry.store.root / ".jobs" / job_id
+    folder.mkdir(parents=True)
+    try:
+        train_file = await _corpus("train", train, train_path, folder, settings)
+        if train_file is None:
+            raise InputError("a training corpus is required: upload the file train or give train_path")
+        dev_file = await _corpus("dev", dev, dev_path, folder, settings)
+        for field, path, upload in (("train", train_file, train), ("dev", dev_file, dev)):
+            if path is not None:
+                shown = f"{field} ({upload.filename})" if upload is not None else f"{field}_path {path.name}"
+                await run_in_threadpool(_check, path, shown, task, format)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    spec: dict[str, Any] = {
+        "task": task, "name": name, "base": parent, "epochs": epochs, "format": format, "labels": labels,
+        "auto_promote": auto_promote, "min_gain": min_gain, "train_file": str(train_file),
+        "dev_file": str(dev_file) if dev_file else None, "threads": settings.job_threads,
+    }
+    job = await run_in_threadpool(jobs.create, spec, job_id)
+    return JSONResponse({"id": job.id, "status": job.status}, status_code=202)
+
+
+@router.get("/jobs")
+async def list_jobs(request: Request) -> list[dict[str, Any]]:
+    return [job.public() for job in await run_in_threadpool(_jobs(request).list)]
+
+
+@router.get("/jobs/{job_id}")
+async def get_job(job_id: str, request: Request) -> dict[str, Any]:
+    return (await run_in_threadpool(_jobs(request).get, job_id)).public()
+
+
+@router.delete("/jobs/{job_id}", dependencies=[AdminDep])
+async def cancel_job(job_id: str, request: Request) -> dict[str, Any]:
+    """Cancel a queued job, or stop a running one (its process is ended within a second)."""
+    return (await run_in_threadpool(_jobs(request).cancel, job_id)).public()

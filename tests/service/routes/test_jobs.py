@@ -1,0 +1,141 @@
+"""Training jobs over HTTP: a job submitted with an uploaded corpus trains in a process of its
+own and its version then serves; malformed, oversized and out-of-bounds corpora are refused
+before anything is queued; only the admin may submit or cancel; a job whose process died is
+marked failed when the server starts."""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from model.store import Store
+from service.app import create_app
+from service.jobs import JobStore, jobs_path
+from service.settings import Settings
+from tests.service.conftest import FIXTURES
+
+TOKEN = "jobs-admin"
+ADMIN = {"Authorization": f"Bearer {TOKEN}"}
+CORPUS = (FIXTURES / "train.pos.txt").read_bytes()
+
+
+def client_for(root: Path, **settings: object) -> TestClient:
+    config = Settings(models=[], device="cpu", admin_token=TOKEN, max_upload_bytes=20_000, **settings)
+    return TestClient(create_app(config, Store(root=root, shipped=root / "no-shipped")))
+
+
+@pytest.fixture
+def root(store: Path, tmp_path: Path) -> Path:
+    """A writable copy of the tiny models' store."""
+    shutil.copytree(store / "tcws", tmp_path / "store" / "tcws")
+    return tmp_path / "store"
+
+
+@pytest.fixture
+def client(root: Path) -> Iterator[TestClient]:
+    with client_for(root) as test_client:
+        yield test_client
+
+
+def submit(client: TestClient, files: dict | None = None, headers: dict = ADMIN, **form: object) -> object:
+    data = {"task": "cws", "name": "jobcws", "epochs": "1", **{k: str(v) for k, v in form.items()}}
+    return client.post("/v1/train", data=data, files=files if files is not None else {"train": ("mine.txt", CORPUS)}, headers=headers)
+
+
+def wait_for(client: TestClient, job_id: str, statuses: set[str], seconds: float = 120) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = client.get(f"/v1/jobs/{job_id}").json()
+        if job["status"] in statuses:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} never reached {statuses}: {job}")
+
+
+def test_a_submitted_job_trains_and_its_new_version_serves(client: TestClient) -> None:
+    response = submit(client, base="tcws")
+    assert response.status_code == 202 and response.json()["status"] == "queued"
+    job = wait_for(client, response.json()["id"], {"succeeded", "failed"})
+    assert job["status"] == "succeeded", job["error"]
+    assert job["model"] == {"name": "jobcws", "version": 1} and job["spec"]["base"] == "tcws@1"
+    assert job["progress"]["epoch"] == 1 and "dev_f1" in job["progress"] and len(job["progress"]["curve"]) == 1
+    assert job["metrics"]["promotion"]["promoted"]
+    tagged = client.post("/v1/segment", json={"texts": ["今天天气很好。"], "model": "jobcws"})
+    assert tagged.status_code == 200 and tagged.json()["model"] == {"name": "jobcws", "version": 1}
+    assert [j["id"] for j in client.get("/v1/jobs").json()] == [job["id"]]
+
+
+def test_a_malformed_corpus_is_refused_with_its_file_and_line(client: TestClient) -> None:
+    bad = CORPUS + "好/a  坏了/\n".encode()
+    response = submit(client, files={"train": ("bad.txt", bad)}, format="pos")
+    assert response.status_code == 422
+    assert response.json()["error"] == "CorpusError" and "train (bad.txt):13:" in response.json()["detail"]
+    assert client.get("/v1/jobs").json() == []
+
+
+def test_a_corpus_that_cannot_teach_the_task_is_refused(client: TestClient) -> None:
+    response = submit(client, files={"train": ("ents.bio", (FIXTURES / "train.bio").read_bytes())})
+    assert response.status_code == 422 and "train (ents.bio)" in response.json()["detail"]
+
+
+def test_an_oversized_upload_is_a_413(client: TestClient) -> None:
+    response = submit(client, files={"train": ("big.txt", CORPUS * 50)})
+    assert response.status_code == 413 and "max_upload_bytes" in response.json()["detail"]
+
+
+def test_submitting_and_cancelling_need_the_admin_token(client: TestClient) -> None:
+    assert submit(client, headers={}).status_code == 401
+    assert client.delete("/v1/jobs/whatever").status_code == 401
+    assert client.get("/v1/jobs").json() == []
+
+
+def test_corpus_paths_are_confined_to_the_corpora_directory(root: Path, tmp_path: Path) -> None:
+    corpora = tmp_path / "corpora"
+    corpora.mkdir()
+    (corpora / "ok.txt").write_bytes(CORPUS)
+    (tmp_path / "secret.txt").write_bytes(CORPUS)
+    (corpora / "link.txt").symlink_to(tmp_path / "secret.txt")
+    with client_for(root, corpora=corpora) as client:
+        for path in ("../secret.txt", str(tmp_path / "secret.txt"), "link.txt"):
+            refused = submit(client, files={}, train_path=path)
+            assert refused.status_code == 403 and refused.json()["error"] == "PathRefused", path
+        assert submit(client, files={}, train_path="ok.txt").status_code == 202
+    with client_for(root) as client:
+        assert submit(client, files={}, train_path="ok.txt").status_code == 403
+
+
+def test_a_running_job_can_be_cancelled_and_its_process_ends(client: TestClient) -> None:
+    job_id = submit(client, epochs=200).json()["id"]
+    wait_for(client, job_id, {"running"})
+    deadline = time.monotonic() + 30
+    while (pid := JobStore(jobs_path(client.app.state.registry.store.root)).get(job_id).pid) is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert client.delete(f"/v1/jobs/{job_id}", headers=ADMIN).json()["status"] == "cancelled"
+    deadline = time.monotonic() + 30
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid)
+    assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "cancelled"
+
+
+def test_a_job_left_running_by_a_dead_process_is_failed_at_start(root: Path) -> None:
+    jobs = JobStore(jobs_path(root))
+    job = jobs.create({"task": "cws", "name": "lost"})
+    jobs.claim()
+    jobs.set_pid(job.id, 2**22 + 12345)  # no such process
+    with client_for(root) as client:
+        failed = wait_for(client, job.id, {"failed"}, seconds=10)
+    assert "died" in failed["error"]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
