@@ -31,9 +31,11 @@ from model.grow import transfer
 from model.network import BiLSTMCRF
 from model.store import Store, parse_ref
 from model.tagger import Tagger, pick_device
+from model.curve import plot_curve
 from model.trainstate import Progress, TrainState, sha256_file
 
 TASKS = ("cws", "pos", "ner")
+CURVE = "curve.png"  # stored with each trained version
 
 
 @dataclass
@@ -210,7 +212,7 @@ def train(
     }
     metrics["promotion"] = promotion(options, _is_new(store, name), parent, dev, progress.best_f1, tagger.config.tags)
     corpus = {"sha256": sha256_file(options.train), "size": options.train.stat().st_size}
-    files = state.best_tagger(tagger).files(metrics)
+    files = {**state.best_tagger(tagger).files(metrics), CURVE: plot_curve(progress.curve, f"{name} ({options.task})")}
     ref = store.save(name, files, parent=parent.ref if parent else None, corpus=corpus, activate=metrics["promotion"]["promoted"])
     state.clear()
     return TrainResult(ref, metrics)

@@ -8,12 +8,13 @@ import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import APIRouter, Form, HTTPException, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from data.errors import CorpusError, InputError, ZhtagError
 from model.config import ModelConfig
+from model.curve import plot_curve
 from model.train import load_sentences
 from service.deps import AdminDep, RegistryDep, SettingsDep
 from service.jobs import JobStore
@@ -133,6 +134,17 @@ async def list_jobs(request: Request) -> list[dict[str, Any]]:
 @router.get("/jobs/{job_id}")
 async def get_job(job_id: str, request: Request) -> dict[str, Any]:
     return (await run_in_threadpool(_jobs(request).get, job_id)).public()
+
+
+@router.get("/jobs/{job_id}/curve.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
+async def job_curve(job_id: str, request: Request) -> Response:
+    """Loss and dev F1 per finished epoch so far, as a PNG (404 until one epoch has finished)."""
+    job = await run_in_threadpool(_jobs(request).get, job_id)
+    curve = job.progress.get("curve") or []
+    if not curve:
+        raise HTTPException(404, f"no epoch of job {job_id} has finished yet")
+    png = await run_in_threadpool(plot_curve, curve, f"job {job_id}: {job.spec.get('name')} ({job.spec.get('task')})")
+    return Response(png, media_type="image/png")
 
 
 @router.delete("/jobs/{job_id}", dependencies=[AdminDep])

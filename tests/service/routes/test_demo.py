@@ -1,5 +1,6 @@
 """The demo page as a person uses it: in headless Chromium against a live server on the
-shipped models, type text, press Tag, and see the words and the entities highlighted by type.
+shipped models, type text, press Tag, and see the words and the entities highlighted by type;
+the training jobs show with their learning curves.
 
 Chromium is Debian's `chromium` package (`.ci/run` installs it), driven through Playwright's
 Python package with `executable_path`, so no browser is downloaded; without one the test is
@@ -19,6 +20,7 @@ import uvicorn
 
 from model.store import Store
 from service.app import create_app
+from service.jobs import JobStore, jobs_path
 from service.settings import Settings
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
@@ -43,11 +45,24 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The live server's store: no models of its own (the shipped ones serve), one finished job."""
+    root = tmp_path_factory.mktemp("store")
+    jobs = JobStore(jobs_path(root))
+    job = jobs.create({"task": "ner", "name": "myner"})
+    jobs.claim()
+    curve = [{"epoch": 1, "loss": 0.2, "dev_f1": 80.0}, {"epoch": 2, "loss": 0.1, "dev_f1": 85.5}]
+    jobs.report(job.id, {"epoch": 2, "epochs": 2, "dev_f1": 85.5, "best_dev_f1": 85.5, "curve": curve})
+    jobs.finish(job.id, "succeeded", model={"name": "myner", "version": 1})
+    return root
+
+
+@pytest.fixture(scope="module")
+def live_url(root: Path) -> Iterator[str]:
     """`zhtag serve` on the shipped cws and ner models, in a thread of this process."""
     port = _free_port()
     settings = Settings(models=["cws", "ner"], device="cpu", port=port)
-    app = create_app(settings, Store(root=tmp_path_factory.mktemp("empty-store")))
+    app = create_app(settings, Store(root=root))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -87,9 +102,13 @@ def test_typing_text_and_pressing_tag_highlights_its_entities(browser: str, live
             found = {(marks.nth(i).get_attribute("data-type"), marks.nth(i).evaluate("m => m.firstChild.textContent")) for i in range(marks.count())}
             colours = {marks.nth(i).evaluate("m => getComputedStyle(m).backgroundColor") for i in range(marks.count())}
             words = page.locator("#words span").all_text_contents()
+            job = page.locator("#jobs .job")
+            expect(job).to_contain_text("myner (ner) · succeeded · epoch 2/2, dev F1 85.5")
+            curve_width = job.locator("img").evaluate("img => img.complete ? img.naturalWidth : new Promise(r => img.onload = () => r(img.naturalWidth))")
             page.screenshot(path=str(tmp_path / "demo.png"))
         finally:
             chromium.close()
     assert {("PER", "江泽民"), ("LOC", "北京"), ("ORG", "联合国")} <= found
     assert len(colours) == 3, f"each entity type has its own colour, got {colours}"
     assert "".join(words) == TEXT
+    assert curve_width > 0, "the job's learning curve is shown"

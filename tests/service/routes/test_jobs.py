@@ -68,6 +68,10 @@ def test_a_submitted_job_trains_and_its_new_version_serves(client: TestClient) -
     tagged = client.post("/v1/segment", json={"texts": ["今天天气很好。"], "model": "jobcws"})
     assert tagged.status_code == 200 and tagged.json()["model"] == {"name": "jobcws", "version": 1}
     assert [j["id"] for j in client.get("/v1/jobs").json()] == [job["id"]]
+    curve = client.get(f"/v1/jobs/{job['id']}/curve.png")
+    assert curve.status_code == 200 and curve.headers["content-type"] == "image/png" and curve.content.startswith(b"\x89PNG")
+    stored = client.app.state.registry.store.resolve("jobcws@1")
+    assert stored.read_bytes("curve.png").startswith(b"\x89PNG")
 
 
 def test_a_malformed_corpus_is_refused_with_its_file_and_line(client: TestClient) -> None:
