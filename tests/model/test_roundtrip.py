@@ -35,10 +35,10 @@ def test_training_publishes_the_first_version_with_every_checkpoint_file(trained
     assert trained_cws.ref == "cws@1"
     version = trained_cws.store.root / "cws" / "1"
     assert sorted(p.name for p in version.iterdir()) == sorted(
-        ["weights.safetensors", "config.json", "vocab.json", "metrics.json", "manifest.json"]
+        ["weights.safetensors", "config.json", "vocab.json", "metrics.json", "curve.png", "manifest.json"]
     )
     manifest = json.loads((version / "manifest.json").read_text())
-    assert sorted(manifest["files"]) == sorted(["weights.safetensors", "config.json", "vocab.json", "metrics.json"])
+    assert sorted(manifest["files"]) == sorted(["weights.safetensors", "config.json", "vocab.json", "metrics.json", "curve.png"])
     assert manifest["parent"] is None
     corpus = trained_cws.corpus.read_bytes()
     assert manifest["corpus"] == {"sha256": hashlib.sha256(corpus).hexdigest(), "size": len(corpus)}
