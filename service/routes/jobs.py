@@ -71,10 +71,10 @@ async def _corpus(field: str, upload: UploadFile | None, path: str | None, folde
     return corpus_path(settings, path) if path else None
 
 
-def _check(path: Path, shown: str, task: str, fmt: str | None) -> None:
+def _check(path: Path, shown: str, task: str, fmt: str | None, skip_bad: bool) -> None:
     """Read the corpus as training will; errors name the file as the client knows it."""
     try:
-        load_sentences(path, task, fmt, skip_bad=False, max_len=ModelConfig.max_len, log=lambda line: None)
+        load_sentences(path, task, fmt, skip_bad=skip_bad, max_len=ModelConfig.max_len, log=lambda line: None)
     except CorpusError as err:
         raise CorpusError(shown, err.line, err.problem) from None
     except InputError as err:
@@ -94,6 +94,7 @@ async def submit(
     labels: Annotated[Literal["keep", "replace"], Form()] = "keep",
     auto_promote: Annotated[bool, Form()] = True,
     min_gain: Annotated[float, Form(ge=-100, le=100)] = 0.0,
+    skip_bad: Annotated[bool, Form()] = False,
     train: UploadFile | None = None,
     dev: UploadFile | None = None,
     train_path: Annotated[str | None, Form(max_length=1024)] = None,
@@ -113,13 +114,13 @@ async def submit(
         for field, path, upload in (("train", train_file, train), ("dev", dev_file, dev)):
             if path is not None:
                 shown = f"{field} ({upload.filename})" if upload is not None else f"{field}_path {path.name}"
-                await run_in_threadpool(_check, path, shown, task, format)
+                await run_in_threadpool(_check, path, shown, task, format, skip_bad)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     spec: dict[str, Any] = {
         "task": task, "name": name, "base": parent, "epochs": epochs, "format": format, "labels": labels,
-        "auto_promote": auto_promote, "min_gain": min_gain, "train_file": str(train_file),
+        "auto_promote": auto_promote, "min_gain": min_gain, "skip_bad": skip_bad, "train_file": str(train_file),
         "dev_file": str(dev_file) if dev_file else None, "threads": settings.job_threads,
     }
     job = await run_in_threadpool(jobs.create, spec, job_id)

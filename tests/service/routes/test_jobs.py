@@ -80,6 +80,7 @@ def test_a_malformed_corpus_is_refused_with_its_file_and_line(client: TestClient
     assert response.status_code == 422
     assert response.json()["error"] == "CorpusError" and "train (bad.txt):13:" in response.json()["detail"]
     assert client.get("/v1/jobs").json() == []
+    assert submit(client, files={"train": ("bad.txt", bad)}, format="pos", skip_bad="true").status_code == 202
 
 
 def test_a_corpus_that_cannot_teach_the_task_is_refused(client: TestClient) -> None:
