@@ -178,6 +178,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @app.exception_handler(ZhtagError)
     async def zhtag_error(request: Request, err: ZhtagError) -> JSONResponse:
         headers = {"Retry-After": "1"} if isinstance(err, (QueueFull, NotReady)) else None
-        return error_response(_status(err), type(err).__name__, str(err), headers)
+        response = error_response(_status(err), type(err).__name__, str(err), headers)
+        if isinstance(err, CorpusError):  # where, for a client to point at
+            body = {"error": "CorpusError", "detail": str(err), "file": err.path, "line": err.line, "problem": err.problem}
+            response = JSONResponse(status_code=422, content=body)
+        return response
 
     return app

@@ -39,9 +39,10 @@ class JobRunner:
                 supervisors.add(task)
                 task.add_done_callback(supervisors.discard)
         finally:
-            await self._stop_all()
-            for task in supervisors:
+            for task in supervisors:  # first, so none marks its stopped job failed
                 task.cancel()
+            await asyncio.gather(*supervisors, return_exceptions=True)
+            await self._stop_all()
 
     async def _supervise(self, job: Job) -> None:
         logs = self.root / ".jobs" / job.id

@@ -16,7 +16,7 @@ from data.errors import CheckpointError, InputError
 from model.config import TrainConfig
 from model.store import Store
 from model.tagger import Tagger
-from model.train import Trainer, train
+from model.train import Trainer, TrainOptions, train
 from model.trainstate import TrainState
 
 CORPORA = Path(__file__).resolve().parent.parent / "fixtures" / "corpora"
@@ -328,3 +328,22 @@ def test_without_auto_promote_a_new_version_is_stored_inactive(trained_cws, tmp_
     options = tiny_options("cws", SEG, dev=SEG, parent="cws@1", auto_promote=False, train_config=TrainConfig(epochs=1, batch_chars=500))
     assert train(options, store, **QUIET).ref == "cws@2"
     assert store.resolve("cws").ref == "cws@1"
+
+
+def test_a_fine_tuned_model_learns_new_entity_types_and_still_finds_the_old_ones(tmp_path, make_store) -> None:
+    """The parent learns PER/LOC from news-like sentences; fine-tuned on résumé sentences
+    (NAME, EDU, ORG) it finds NAME there and still finds PER and LOC where it did."""
+    store = make_store()
+    cli = CORPORA.parent / "cli" / "train.bio"
+    parent = TrainOptions(task="ner", train=cli, dev=cli, name="news", model_overrides={"hidden": 16},
+                          train_config=TrainConfig(epochs=30, patience=30, batch_chars=500))
+    parent_ref = train(parent, store, **QUIET).ref
+    child = TrainOptions(task="ner", train=CORPORA / "tiny.bmes", dev=CORPORA / "tiny.bmes", parent=parent_ref, name="resume",
+                         train_config=TrainConfig(epochs=15, patience=30, batch_chars=500))
+    tagger = Tagger.load(train(child, store, **QUIET).ref, store)
+
+    def entities(text: str) -> set[tuple[str, str]]:
+        return {(text[s.start : s.end], s.label) for s in tagger.tag([text])[0]}
+
+    assert {("王小明", "PER"), ("北京", "LOC")} <= entities("王小明在北京工作。")
+    assert ("张伟", "NAME") in entities("张伟，硕士学历。")

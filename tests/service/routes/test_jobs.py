@@ -78,7 +78,9 @@ def test_a_malformed_corpus_is_refused_with_its_file_and_line(client: TestClient
     bad = CORPUS + "好/a  坏了/\n".encode()
     response = submit(client, files={"train": ("bad.txt", bad)}, format="pos")
     assert response.status_code == 422
-    assert response.json()["error"] == "CorpusError" and "train (bad.txt):13:" in response.json()["detail"]
+    body = response.json()
+    assert body["error"] == "CorpusError" and "train (bad.txt):13:" in body["detail"]
+    assert (body["file"], body["line"]) == ("train (bad.txt)", 13) and body["problem"]
     assert client.get("/v1/jobs").json() == []
     assert submit(client, files={"train": ("bad.txt", bad)}, format="pos", skip_bad="true").status_code == 202
 
@@ -126,6 +128,18 @@ def test_a_running_job_can_be_cancelled_and_its_process_ends(client: TestClient)
         time.sleep(0.1)
     assert not _alive(pid)
     assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "cancelled"
+
+
+def test_a_job_running_when_the_server_stops_is_queued_to_resume(root: Path) -> None:
+    with client_for(root) as client:
+        job_id = submit(client, epochs=200).json()["id"]
+        wait_for(client, job_id, {"running"})
+        jobs = JobStore(jobs_path(root))
+        deadline = time.monotonic() + 30
+        while (pid := jobs.get(job_id).pid) is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+    job = jobs.get(job_id)
+    assert job.status == "queued" and job.spec["resume"] is True and not _alive(pid)
 
 
 def test_a_job_left_running_by_a_dead_process_is_failed_at_start(root: Path) -> None:
