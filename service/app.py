@@ -24,6 +24,7 @@ from data.errors import CheckpointError, CorpusError, InputError, ModelNotFound,
 from model.store import Store
 from model.tagger import pick_device
 from service.batcher import DeadlineExceeded, QueueFull
+from service.deps import admin_refusal
 from service.metrics import Metrics
 from service.registry import NotReady, Registry
 from service.jobrunner import JobRunner
@@ -105,6 +106,24 @@ def _content_length(scope: Scope) -> int:
     return int(value) if value.isdigit() else 0
 
 
+class AdminBeforeBody:
+    """Refuses a request to an admin upload path before its body is read: FastAPI parses a
+    form before it runs dependencies, so without this anyone could make the server spool an
+    upload of `max_upload_bytes` to disk just to be told 401."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, paths: frozenset[str]) -> None:
+        self.app, self.settings, self.paths = app, settings, paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in self.paths:
+            authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1") or None
+            refusal = admin_refusal(self.settings, authorization)
+            if refusal is not None:
+                response = error_response(refusal.status_code, phrase(refusal.status_code), refusal.detail, refusal.headers)
+                return await response(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
 class RequestMetrics:
     """Counts requests by route and status and times them. Plain ASGI: Starlette's
     `BaseHTTPMiddleware` spends a task group and two memory streams on every request."""
@@ -161,6 +180,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.include_router(router)
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, limits={"/v1/train": settings.max_upload_bytes})
+    app.add_middleware(AdminBeforeBody, settings=settings, paths=frozenset({"/v1/train"}))  # outside: auth first
     app.add_middleware(RequestMetrics, metrics=metrics)
 
     @app.exception_handler(RequestValidationError)

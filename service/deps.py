@@ -32,15 +32,23 @@ async def _metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 
-async def _admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    """Mutating endpoints need `Authorization: Bearer $ZHTAG_ADMIN_TOKEN`; with no token
-    configured they are closed (403) rather than open."""
-    token = request.app.state.settings.admin_token
+def admin_refusal(settings: Settings, authorization: str | None) -> HTTPException | None:
+    """Why a request may not use a mutating endpoint, or None when it may: it needs
+    `Authorization: Bearer $ZHTAG_ADMIN_TOKEN`; with no token configured they are closed (403)
+    rather than open. Compared in constant time."""
+    token = settings.admin_token
     if token is None:
-        raise HTTPException(403, "admin endpoints are disabled: set ZHTAG_ADMIN_TOKEN to enable them")
+        return HTTPException(403, "admin endpoints are disabled: set ZHTAG_ADMIN_TOKEN to enable them")
     expected = f"Bearer {token.get_secret_value()}".encode()
     if not hmac.compare_digest((authorization or "").encode(), expected):
-        raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+        return HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+    return None
+
+
+async def _admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    refusal = admin_refusal(request.app.state.settings, authorization)
+    if refusal is not None:
+        raise refusal
 
 
 RegistryDep = Annotated[Registry, Depends(_registry)]

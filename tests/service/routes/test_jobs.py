@@ -97,6 +97,8 @@ def test_an_oversized_upload_is_a_413(client: TestClient) -> None:
 
 def test_submitting_and_cancelling_need_the_admin_token(client: TestClient) -> None:
     assert submit(client, headers={}).status_code == 401
+    huge = submit(client, files={"train": ("big.txt", CORPUS * 50)}, headers={"Authorization": "Bearer wrong"})
+    assert huge.status_code == 401  # refused before the body is read, not 413
     assert client.delete("/v1/jobs/whatever").status_code == 401
     assert client.get("/v1/jobs").json() == []
 
