@@ -1,0 +1,187 @@
+"""Segmentation speed of zhtag beside its peers on one text file, and how close zhtag comes to
+this machine's compute bound.
+
+    python bench/speed.py FILE [--model cws] [--batches 1,8,32,128,512] [--runs 3] [--peer-chars N]
+    python bench/speed.py --raw CORPUS > FILE     # raw text lines from any zhtag corpus
+
+Prints three tables, all from the same run on the same machine:
+1. in-process characters per second: zhtag's `Tagger.tag` fed `batch` lines per call, then
+   each installed peer (jieba with and without HMM, THULAC, pkuseg) on the same lines;
+2. whole-process wall time of `zhtag segment FILE` against `python -m jieba -d ' ' FILE`
+   (output discarded), alternating runs, and the median of the per-pair ratios jieba / zhtag;
+3. the compute bound: this machine's float32 matrix-multiply FLOP/s measured with torch, the
+   model's FLOPs per character (input projections and recurrent matmuls of both LSTM
+   directions, emissions, Viterbi), the chars/s they allow, and the fraction zhtag reaches.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import torch
+
+from model.config import ModelConfig
+from model.tagger import Tagger
+
+Segmenter = Callable[[str], Iterable[str]]
+
+
+def peers() -> dict[str, Segmenter | None]:
+    """The peer segmenters that import here, by name (None: not installed)."""
+    found: dict[str, Segmenter | None] = {}
+    try:
+        import jieba
+
+        jieba.initialize()
+        found["jieba (HMM)"] = jieba.lcut
+        found["jieba (no HMM)"] = lambda text: jieba.lcut(text, HMM=False)
+    except ImportError:
+        found["jieba"] = None
+    try:
+        import thulac
+
+        model = thulac.thulac(seg_only=True)
+        found["THULAC"] = lambda text: model.cut(text, text=True).split()
+    except ImportError:
+        found["THULAC"] = None
+    try:
+        import pkuseg
+
+        segmenter = pkuseg.pkuseg()
+        found["pkuseg"] = segmenter.cut
+    except ImportError:
+        found["pkuseg"] = None
+    return found
+
+
+def rate(lines: list[str], run: Callable[[list[str]], object], chunk: int) -> float:
+    """Characters per second of `run` over `lines`, fed `chunk` lines per call."""
+    started = time.perf_counter()
+    for i in range(0, len(lines), chunk):
+        run(lines[i : i + chunk])
+    return sum(map(len, lines)) / (time.perf_counter() - started)
+
+
+def in_process(lines: list[str], tagger: Tagger, batches: list[int], peer_chars: int) -> dict[str, float]:
+    tagger.tag(lines[:64])
+    rates = {f"zhtag, {b} lines a call": rate(lines, tagger.tag, b) for b in batches}
+    few, total = [], 0
+    for line in lines:
+        if total >= peer_chars:
+            break
+        few.append(line)
+        total += len(line)
+    for name, segment in peers().items():
+        if segment is None:
+            print(f"  {name}: not installed")
+            continue
+        segment(few[0])
+        rates[name] = rate(few, lambda chunk, fn=segment: [fn(text) for text in chunk], 1)
+    return rates
+
+
+def whole_process(path: Path, model: str, runs: int) -> list[tuple[float, float]]:
+    """(zhtag seconds, jieba seconds) of each alternating pair of runs."""
+    zhtag = [sys.executable, "-m", "service.cli", "segment", str(path), "--model", model]
+    jieba = [sys.executable, "-m", "jieba", "-d", " ", str(path)]
+    pairs = []
+    for _ in range(runs):
+        pairs.append((wall(zhtag), wall(jieba)))
+    return pairs
+
+
+def wall(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - started
+
+
+def matmul_flops(size: int = 2048, seconds: float = 2.0) -> float:
+    """float32 FLOP/s of a square matrix multiply with torch's current threads."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        a @ b
+        count += 1
+    return 2 * size**3 * count / (time.perf_counter() - started)
+
+
+def flops_per_char(config: ModelConfig) -> dict[str, int]:
+    """Multiply-adds (x2) per character of one forward pass and the Viterbi step."""
+    width = config.char_dim + 2 * config.bigram_dim + (3 if config.lexicon else 0)
+    h, tags = config.hidden, len(config.tags)
+    return {
+        "LSTM input projections (2 directions)": 2 * 2 * width * 4 * h,
+        "LSTM recurrent matmuls (2 directions)": 2 * 2 * h * 4 * h,
+        "LSTM gate nonlinearities (2 directions)": 2 * 10 * h,
+        "emissions": 2 * 2 * h * tags,
+        "Viterbi (add and max over tag pairs)": 2 * tags * tags,
+    }
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip() or "?"
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} threads), {datetime.date.today()}, commit {commit}"
+
+
+def raw_lines(corpus: Path) -> None:
+    from data.formats import read_corpus
+
+    for sentence in read_corpus(corpus).sentences:
+        if sentence.text.strip():
+            print(sentence.text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("file", type=Path, nargs="?", help="raw UTF-8 text, one input a line")
+    parser.add_argument("--raw", type=Path, metavar="CORPUS", help="print the raw text lines of CORPUS and stop")
+    parser.add_argument("--model", default="cws")
+    parser.add_argument("--batches", default="1,8,32,128,512")
+    parser.add_argument("--runs", type=int, default=3, help="alternating whole-process runs of each command")
+    parser.add_argument("--peer-chars", type=int, default=300_000, help="characters each peer segments in-process")
+    args = parser.parse_args()
+    if args.raw:
+        return raw_lines(args.raw)
+    if args.file is None:
+        parser.error("FILE is required (make one with --raw CORPUS)")
+    lines = [line.rstrip("\n") for line in args.file.open(encoding="utf-8") if line.strip()]
+    print(f"# {args.file}: {len(lines):,} lines, {sum(map(len, lines)):,} chars\n# {machine()}\n")
+
+    tagger = Tagger.load(args.model)
+    print("| in-process | chars/s |\n|---|---|")
+    rates = in_process(lines, tagger, [int(b) for b in args.batches.split(",")], args.peer_chars)
+    for name, value in rates.items():
+        print(f"| {name} | {value:,.0f} |")
+
+    pairs = whole_process(args.file, args.model, args.runs)
+    ratios = [jieba / zhtag for zhtag, jieba in pairs]
+    print("\n| whole process | seconds per run | median |\n|---|---|---|")
+    print(f"| `zhtag segment` | {', '.join(f'{z:.2f}' for z, _ in pairs)} | {statistics.median(z for z, _ in pairs):.2f} |")
+    print(f"| `python -m jieba -d ' '` | {', '.join(f'{j:.2f}' for _, j in pairs)} | {statistics.median(j for _, j in pairs):.2f} |")
+    print(f"\nratio jieba / zhtag (median of pairs): {statistics.median(ratios):.3f} (target >= 0.8)")
+
+    flops = flops_per_char(tagger.config)
+    machine_flops = matmul_flops()
+    bound = machine_flops / sum(flops.values())
+    best = max(v for k, v in rates.items() if k.startswith("zhtag"))
+    print("\n| model FLOPs per character | |\n|---|---|")
+    for name, value in flops.items():
+        print(f"| {name} | {value:,} |")
+    print(f"| total | {sum(flops.values()):,} |")
+    print(f"\nfloat32 matmul: {machine_flops / 1e9:,.1f} GFLOP/s -> compute bound {bound:,.0f} chars/s; "
+          f"zhtag's best in-process {best:,.0f} chars/s = {best / bound:.1%} of it (target >= 50%)")
+
+
+if __name__ == "__main__":
+    main()
