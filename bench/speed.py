@@ -1,12 +1,13 @@
 """Segmentation speed of zhtag beside its peers on one text file, and how close zhtag comes to
 this machine's compute bound.
 
-    python bench/speed.py FILE [--model cws] [--batches 1,8,32,128,512] [--runs 3] [--peer-chars N]
+    python bench/speed.py FILE [--model cws] [--batches 1,8,32,128,512] [--runs 3] [--sample-chars N]
     python bench/speed.py --raw CORPUS > FILE     # raw text lines from any zhtag corpus
 
 Prints three tables, all from the same run on the same machine:
-1. in-process characters per second: zhtag's `Tagger.tag` fed `batch` lines per call, then
-   each installed peer (jieba with and without HMM, THULAC, pkuseg) on the same lines;
+1. in-process characters per second on the first `--sample-chars` characters of FILE: zhtag's
+   `Tagger.tag` fed `batch` lines per call, then each installed peer (jieba with and without
+   HMM, THULAC, pkuseg) one line at a time;
 2. whole-process wall time of `zhtag segment FILE` against `python -m jieba -d ' ' FILE`
    (output discarded), alternating runs, and the median of the per-pair ratios jieba / zhtag;
 3. the compute bound: this machine's float32 matrix-multiply FLOP/s measured with torch, the
@@ -16,6 +17,7 @@ Prints three tables, all from the same run on the same machine:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import os
 import platform
@@ -48,7 +50,8 @@ def peers() -> dict[str, Segmenter | None]:
     try:
         import thulac
 
-        model = thulac.thulac(seg_only=True)
+        with contextlib.redirect_stdout(sys.stderr):  # it announces itself on stdout
+            model = thulac.thulac(seg_only=True)
         found["THULAC"] = lambda text: model.cut(text, text=True).split()
     except ImportError:
         found["THULAC"] = None
@@ -70,15 +73,21 @@ def rate(lines: list[str], run: Callable[[list[str]], object], chunk: int) -> fl
     return sum(map(len, lines)) / (time.perf_counter() - started)
 
 
-def in_process(lines: list[str], tagger: Tagger, batches: list[int], peer_chars: int) -> dict[str, float]:
-    tagger.tag(lines[:64])
-    rates = {f"zhtag, {b} lines a call": rate(lines, tagger.tag, b) for b in batches}
+def sample(lines: list[str], chars: int) -> list[str]:
+    """The first lines holding `chars` characters."""
     few, total = [], 0
     for line in lines:
-        if total >= peer_chars:
+        if total >= chars:
             break
         few.append(line)
         total += len(line)
+    return few
+
+
+def in_process(lines: list[str], tagger: Tagger, batches: list[int], chars: int) -> dict[str, float]:
+    few = sample(lines, chars)
+    tagger.tag(few[:64])
+    rates = {f"zhtag, {b} lines a call": rate(few, tagger.tag, b) for b in batches}
     for name, segment in peers().items():
         if segment is None:
             print(f"  {name}: not installed")
@@ -149,7 +158,7 @@ def main() -> None:
     parser.add_argument("--model", default="cws")
     parser.add_argument("--batches", default="1,8,32,128,512")
     parser.add_argument("--runs", type=int, default=3, help="alternating whole-process runs of each command")
-    parser.add_argument("--peer-chars", type=int, default=300_000, help="characters each peer segments in-process")
+    parser.add_argument("--sample-chars", type=int, default=200_000, help="characters of FILE each in-process run segments")
     args = parser.parse_args()
     if args.raw:
         return raw_lines(args.raw)
@@ -160,7 +169,7 @@ def main() -> None:
 
     tagger = Tagger.load(args.model)
     print("| in-process | chars/s |\n|---|---|")
-    rates = in_process(lines, tagger, [int(b) for b in args.batches.split(",")], args.peer_chars)
+    rates = in_process(lines, tagger, [int(b) for b in args.batches.split(",")], args.sample_chars)
     for name, value in rates.items():
         print(f"| {name} | {value:,.0f} |")
 
