@@ -8,7 +8,7 @@ jieba's dictionary nudges it away from that word.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,8 +25,10 @@ class Lexicon:
     `excluded` words only matter in a user dictionary: they are not matched in the lexicon it
     extends, which is how a caller takes a word out of jieba's dictionary (jieba's `del_word`)."""
 
-    def __init__(self, words: Iterable[str] = (), excluded: Iterable[str] = ()) -> None:
-        self.excluded = frozenset(excluded)
+    def __init__(self, words: Iterable[str] = (), excluded: Iterable[str] = (), force: bool = False) -> None:
+        """`force`: as a user dictionary, its words are kept whole where they do not cut one
+        another (see `forced`), instead of only being weighed as features."""
+        self.excluded, self.force = frozenset(excluded), force
         self.words: set[str] = {w for w in words if 2 <= len(w) <= MAX_WORD_LEN and not _SPACE.search(w)}
         self._prefixes: set[str] = {w[:i] for w in self.words for i in range(1, len(w))}  # comprehensions: jieba's 350k words load at start-up
 
@@ -41,16 +43,35 @@ class Lexicon:
         return [tuple(f) for f in flags]
 
     def _mark(self, text: str, flags: list[list[int]], excluded: frozenset[str]) -> None:
+        for start, end in self.matches(text, excluded):
+            flags[start][0] = 1
+            for i in range(start + 1, end - 1):
+                flags[i][1] = 1
+            flags[end - 1][2] = 1
+
+    def matches(self, text: str, excluded: frozenset[str] = frozenset()) -> Iterator[tuple[int, int]]:
+        """(start, end) of every occurrence of a word of this lexicon in `text`."""
         for start in range(len(text)):
             for end in range(start + 2, min(len(text), start + MAX_WORD_LEN) + 1):
                 piece = text[start:end]
                 if piece in self.words and piece not in excluded:
-                    flags[start][0] = 1
-                    for i in range(start + 1, end - 1):
-                        flags[i][1] = 1
-                    flags[end - 1][2] = 1
+                    yield start, end
                 if piece not in self._prefixes:
                     break
+
+    def forced(self, text: str) -> list[tuple[int, int]]:
+        """The occurrences to keep whole: those that cross no other occurrence and lie inside
+        no longer one. Keeping 北京大学 whole cuts nothing inside it; keeping either of two
+        crossing words would cut the other, so neither is forced."""
+        found = list(self.matches(text))
+
+        def crosses(a: tuple[int, int], b: tuple[int, int]) -> bool:
+            return a[0] < b[0] < a[1] < b[1] or b[0] < a[0] < b[1] < a[1]
+
+        def inside(a: tuple[int, int], b: tuple[int, int]) -> bool:
+            return a != b and b[0] <= a[0] and a[1] <= b[1]
+
+        return [m for m in found if not any(crosses(m, o) or inside(m, o) for o in found)]
 
 
 def read_dictionary(path: str | Path) -> list[str]:

@@ -11,7 +11,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from data.batches import Batch
 from data.lexicon import FEATURES
 from model.config import ModelConfig
-from model.crf import CRF
+from model.crf import CRF, FORBIDDEN
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,14 @@ class BiLSTMCRF(nn.Module):
         return nll.sum() / mask.sum()
 
     @torch.no_grad()
-    def decode(self, batch: Batch) -> Decoded:
-        """Best tag paths, with the emissions and mask they came from (for span scores)."""
+    def decode(self, batch: Batch, allowed: torch.Tensor | None = None) -> Decoded:
+        """Best tag paths, with the emissions and mask they came from (for span scores).
+        `allowed` (batch, seq, tags) bool constrains the path: a tag it forbids at a position
+        scores FORBIDDEN there, so Viterbi takes it only if nothing else is possible."""
         device = batch.chars.device
         mask = batch.mask.to(device)  # (batch, seq)
         with torch.autocast(device.type, enabled=device.type == "cuda"):  # half-precision LSTM on a GPU
             emissions = self.emissions(batch).float()  # (batch, seq, tags); the CRF scores in float32
+        if allowed is not None:
+            emissions = emissions.masked_fill(~allowed.to(device), FORBIDDEN)  # (batch, seq, tags)
         return Decoded(emissions, mask, self.crf.viterbi(emissions, mask))

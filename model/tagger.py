@@ -47,6 +47,8 @@ class Tagger:
         self.config: ModelConfig = network.config
         self.chars, self.bigrams, self.train_words, self.ref = chars, bigrams, train_words, ref
         self.encoder = Encoder(chars, bigrams, jieba_lexicon() if self.config.lexicon else None)
+        part = [tag.split("-")[0] for tag in self.config.tags]
+        self._word_tags = {p: torch.tensor([q == p for q in part]) for p in "BME"}  # (tags,) each
 
     @classmethod
     def load(cls, ref: str, store: Store | None = None, device: str = "cpu") -> "Tagger":
@@ -97,20 +99,43 @@ class Tagger:
             for offset, piece in split_text(text, self.config.max_len)
         ]
         encoded = [self.encoder.encode(piece, user_words[i]) for i, _, piece in pieces]
-        found = self._predict(encoded, [offset for _, offset, _ in pieces], batch_chars)
+        forced = [self._forced(piece, user_words[i]) for i, _, piece in pieces]
+        found = self._predict(encoded, [offset for _, offset, _ in pieces], forced, batch_chars)
         results: list[list[Span]] = [[] for _ in texts]
         for (i, _, _), spans in zip(pieces, found):
             results[i].extend(spans)
         return results
 
-    def _predict(self, encoded: Sequence[Features], offsets: Sequence[int], batch_chars: int) -> list[list[Span]]:
+    def _forced(self, piece: str, user_words: Lexicon | None) -> list[tuple[int, int]]:
+        """Words a `force` dictionary keeps whole in `piece` (segmentation tasks only)."""
+        if user_words is None or not user_words.force or self.config.task == "ner":
+            return []
+        return user_words.forced(piece)
+
+    def _allowed(self, forced: Sequence[list[tuple[int, int]]], width: int) -> torch.Tensor | None:
+        """(batch, width, tags) tags each position may take so that every forced word is one
+        word: B at its start, M inside, E at its end (the CRF's transitions do the rest)."""
+        if not any(forced):
+            return None
+        allowed = torch.ones(len(forced), width, len(self.config.tags), dtype=torch.bool)  # (batch, width, tags)
+        for row, words in enumerate(forced):
+            for start, end in words:
+                allowed[row, start] = self._word_tags["B"]
+                allowed[row, start + 1 : end - 1] = self._word_tags["M"]
+                allowed[row, end - 1] = self._word_tags["E"]
+        return allowed
+
+    def _predict(
+        self, encoded: Sequence[Features], offsets: Sequence[int], forced: Sequence[list[tuple[int, int]]], batch_chars: int
+    ) -> list[list[Span]]:
         """Spans of encoded pieces, shifted by each piece's offset in its text, computed in
         length-sorted batches; entities carry their marginal probability under the CRF."""
         device = next(self.network.parameters()).device
         tag_names = self.config.tags
         out: list[list[Span]] = [[] for _ in encoded]
         for index in length_batches([len(f.chars) for f in encoded], batch_chars):
-            decoded = self.network.decode(collate([encoded[i] for i in index]).to(device))
+            batch = collate([encoded[i] for i in index]).to(device)
+            decoded = self.network.decode(batch, self._allowed([forced[i] for i in index], batch.chars.shape[1]))
             spans = [tags_to_spans([tag_names[t] for t in path], offsets[i]) for i, path in zip(index, decoded.paths)]
             if self.config.task == "ner":
                 spans = self._with_scores(decoded, spans, [offsets[i] for i in index])

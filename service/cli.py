@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("file", nargs="?", default="-", help="UTF-8 text, one line per input; - for stdin")
         p.add_argument("--model", default=default, metavar="REF")
         p.add_argument("--user-dict", type=Path, action="append", default=[], help="jieba-format dictionary")
+        p.add_argument("--dict-mode", choices=["prefer", "force"], default="prefer",
+                       help="prefer: the model weighs the dictionary; force: its words are kept whole where they cut no other")
 
     m = sub.add_parser("models", help="list stored models, versions and metrics; roll one back")
     m.add_argument("action", nargs="?", choices=["list", "rollback"], default="list")
@@ -126,7 +128,7 @@ FORMATTERS: dict[str, Callable[[str, list[Span]], str]] = {"segment": _format_se
 def _tag(args: argparse.Namespace, out: IO[str]) -> None:
     tagger = Tagger.load(args.model)
     words = [w for path in args.user_dict for w in read_dictionary(path)]
-    user_words = Lexicon(words) if words else None
+    user_words = Lexicon(words, force=args.dict_mode == "force") if words else None
     format_line = FORMATTERS[args.command]
     lines = _lines(args.file)
     while chunk := list(islice(lines, CHUNK_LINES)):

@@ -2,7 +2,7 @@
 refuses oversize input with a 422 naming the field before any tagging starts."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -15,6 +15,9 @@ class TagRequest(BaseModel):
     model: str | None = Field(None, max_length=80, description="model reference, e.g. 'cws' or 'cws@2'")
     user_dict: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
         default_factory=list, max_length=MAX_USER_WORDS, description="extra words for the lexicon features"
+    )
+    user_dict_mode: Literal["prefer", "force"] = Field(
+        "prefer", description="prefer: the model weighs user_dict; force: its words are kept whole where they cut no other"
     )
 
     @field_validator("texts")

@@ -89,7 +89,7 @@ async def _answer(
     _check_lengths(request, settings.max_text_chars)
     ref = request.model or default
     tagger = registry.loaded(ref) or await run_in_threadpool(registry.load, ref)
-    user_words = Lexicon(request.user_dict) if request.user_dict else None
+    user_words = Lexicon(request.user_dict, force=request.user_dict_mode == "force") if request.user_dict else None
     work = registry.batcher(tagger).submit_within(request.texts, user_words, settings.request_timeout_ms / 1000)
     spans, timing = await unless_client_gone(http_request.receive, work)
     metrics.batch_wait.observe(timing.queue_ms / 1000)

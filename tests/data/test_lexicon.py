@@ -109,3 +109,10 @@ def test_a_missing_dictionary_is_refused(tmp_path: Path) -> None:
 def test_a_byte_order_mark_is_not_part_of_the_first_word(tmp_path: Path) -> None:
     path = write(tmp_path, "\ufeff北京大学 3 nt\n云计算\n".encode("utf-8"))
     assert read_dictionary(path) == ["北京大学", "云计算"]
+
+
+def test_forced_words_are_those_that_cross_no_other_and_lie_inside_none() -> None:
+    lexicon = Lexicon(["北京", "北京大学", "研究生", "生命", "大学生"], force=True)
+    assert lexicon.forced("北京大学") == [(0, 4)]  # 北京 lies inside it
+    assert lexicon.forced("研究生命") == []  # 研究生 and 生命 cross
+    assert lexicon.forced("在北京，大学生") == [(1, 3), (4, 7)]

@@ -72,6 +72,12 @@ def test_a_user_dictionary_is_accepted_per_request(client: TestClient) -> None:
     assert "".join(t["text"] for t in response.json()["results"][0]["tokens"]) == "今天天气很好"
 
 
+def test_a_forced_user_dictionary_keeps_its_words_whole(client: TestClient) -> None:
+    body = {"texts": ["今天天气很好"], "model": "tcws", "user_dict": ["天天气很"], "user_dict_mode": "force"}
+    tokens = client.post("/v1/segment", json=body).json()["results"][0]["tokens"]
+    assert {"text": "天天气很", "start": 1, "end": 5} in tokens
+
+
 def test_an_unknown_model_is_a_404_with_a_json_body(client: TestClient) -> None:
     response = client.post("/v1/segment", json={"texts": ["你好"], "model": "nosuch"})
     assert response.status_code == 404

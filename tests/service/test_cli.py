@@ -52,6 +52,14 @@ def test_segment_accepts_a_user_dictionary() -> None:
     assert code == 0 and len(out.splitlines()) == 3
 
 
+def test_a_forced_user_dictionary_keeps_its_words_whole(tmp_path: Path) -> None:
+    words, text = tmp_path / "words.txt", tmp_path / "in.txt"
+    words.write_text("在北京工 5\n", encoding="utf-8")
+    text.write_text("王小明在北京工作。\n", encoding="utf-8")
+    code, out = run("segment", str(text), "--model", "tcws", "--user-dict", str(words), "--dict-mode", "force")
+    assert code == 0 and "在北京工" in out.split()
+
+
 def test_pos_writes_word_slash_tag() -> None:
     code, out = run("pos", str(FIXTURES / "input.txt"), "--model", "tpos")
     first = out.splitlines()[0].split(" ")

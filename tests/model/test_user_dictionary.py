@@ -1,0 +1,45 @@
+"""User dictionaries change the shipped segmenter's answer without retraining: in `prefer` mode
+as lexicon features the model weighs, in `force` mode by constraining the Viterbi path so a
+dictionary word is one word wherever it cuts no other; offsets stay exact."""
+from __future__ import annotations
+
+import pytest
+
+from data.lexicon import Lexicon
+from model.store import Store
+from model.tagger import Tagger
+
+
+@pytest.fixture(scope="module")
+def cws(tmp_path_factory: pytest.TempPathFactory) -> Tagger:
+    return Tagger.load("cws", Store(root=tmp_path_factory.mktemp("empty-user-store")))
+
+
+def words(tagger: Tagger, text: str, user: Lexicon | None = None) -> list[str]:
+    spans = tagger.tag([text], user)[0]
+    assert "".join(text[s.start : s.end] for s in spans) == "".join(text.split())
+    return [text[s.start : s.end] for s in spans]
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_made_up_word_is_split_without_the_dictionary_and_whole_with_it(cws: Tagger, force: bool) -> None:
+    text = "我们用飞桨框架训练模型"
+    assert "飞桨框架" not in words(cws, text)
+    assert "飞桨框架" in words(cws, text, Lexicon(["飞桨框架"], force=force))
+
+
+def test_force_keeps_a_word_whole_that_prefer_only_nudges(cws: Tagger) -> None:
+    text = "我们用酷云盘存文件。"
+    assert "酷云盘" not in words(cws, text, Lexicon(["酷云盘"]))
+    assert words(cws, text, Lexicon(["酷云盘"], force=True))[2] == "酷云盘"
+
+
+def test_force_keeps_neither_of_two_words_that_cross(cws: Tagger) -> None:
+    text = "研究生命的起源"
+    assert words(cws, text, Lexicon(["研究生", "生命"], force=True)) == words(cws, text)
+
+
+def test_forced_words_keep_exact_offsets_in_text_with_spaces(cws: Tagger) -> None:
+    text = "  酷云盘 和 酷云盘存储\n"
+    spans = cws.tag([text], Lexicon(["酷云盘"], force=True))[0]
+    assert [(s.start, s.end) for s in spans if text[s.start : s.end] == "酷云盘"] == [(2, 5), (8, 11)]
