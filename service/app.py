@@ -29,7 +29,8 @@ from service.metrics import Metrics
 from service.registry import NotReady, Registry
 from service.jobrunner import JobRunner
 from service.jobs import JobNotFound, JobStore, jobs_path
-from service.routes import demo, health, jobs, models, tagging
+from service.dictionaries import Dictionaries, DictionaryNotFound
+from service.routes import demo, dictionaries, health, jobs, models, tagging
 from service.routes.jobs import JobsUnavailable, PathRefused
 from service.routes.tagging import ClientGone
 from service.settings import Settings
@@ -37,6 +38,7 @@ from service.settings import Settings
 STATUS: list[tuple[type[ZhtagError], int]] = [
     (ModelNotFound, 404),
     (JobNotFound, 404),
+    (DictionaryNotFound, 404),
     (PathRefused, 403),
     (CorpusError, 422),
     (JobsUnavailable, 503),
@@ -78,14 +80,15 @@ class BodyLimit:
     it is read) or streamed in chunks (refused as soon as the count passes the limit)."""
 
     def __init__(self, app: ASGIApp, limit: int, limits: Mapping[str, int]) -> None:
-        """`limit` for every path but those `limits` names (corpus uploads, say)."""
+        """`limit` for every path but those starting with a prefix `limits` names (uploads)."""
         self.app, self.limit, self.limits = app, limit, limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        limit = self.limits.get(scope["path"], self.limit)
-        detail = f"body over {'max_upload_bytes' if scope['path'] in self.limits else 'max_body_bytes'} ({limit})"
+        upload = next((value for prefix, value in self.limits.items() if scope["path"].startswith(prefix)), None)
+        limit = upload or self.limit
+        detail = f"body over {'max_upload_bytes' if upload else 'max_body_bytes'} ({limit})"
         if _content_length(scope) > limit:
             return await error_response(413, phrase(413), detail)(scope, receive, send)
         received = 0
@@ -166,6 +169,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         warming = asyncio.get_running_loop().run_in_executor(None, registry.warm, settings.models)
         watching = asyncio.create_task(registry.watch(settings.watch_interval_s))
         app.state.jobs = _job_store(registry.store.root)
+        app.state.dictionaries = Dictionaries(registry.store.root)
         running = [asyncio.create_task(JobRunner(app.state.jobs, registry.store.root, settings.max_running_jobs).run())] if app.state.jobs else []
         yield
         for task in (watching, *running):
@@ -176,10 +180,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         metrics.worker_exited()
 
     app = FastAPI(title="zhtag", version="0.1.0", lifespan=lifespan)
-    for router in (tagging.router, models.router, jobs.router, health.router, demo.router):
+    for router in (tagging.router, models.router, jobs.router, dictionaries.router, health.router, demo.router):
         app.include_router(router)
 
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, limits={"/v1/train": settings.max_upload_bytes})
+    uploads = {"/v1/train": settings.max_upload_bytes, "/v1/dictionaries/": settings.max_upload_bytes}
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, limits=uploads)
     app.add_middleware(AdminBeforeBody, settings=settings, paths=frozenset({"/v1/train"}))  # outside: auth first
     app.add_middleware(RequestMetrics, metrics=metrics)
 

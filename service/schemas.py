@@ -16,8 +16,9 @@ class TagRequest(BaseModel):
     user_dict: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
         default_factory=list, max_length=MAX_USER_WORDS, description="extra words for the lexicon features"
     )
+    dictionary: str | None = Field(None, max_length=64, description="a named dictionary (PUT /v1/dictionaries/{name}) to use with user_dict")
     user_dict_mode: Literal["prefer", "force"] = Field(
-        "prefer", description="prefer: the model weighs user_dict; force: its words are kept whole where they cut no other"
+        "prefer", description="prefer: the model weighs user_dict and dictionary; force: their words are kept whole where they cut no other"
     )
 
     @field_validator("texts")

@@ -76,6 +76,15 @@ async def _disconnect(receive: Receive) -> None:
         pass
 
 
+async def _user_words(http_request: Request, request: TagRequest) -> Lexicon | None:
+    """The request's own words and those of the dictionary it names, as one lexicon."""
+    force = request.user_dict_mode == "force"
+    if request.dictionary is None:
+        return Lexicon(request.user_dict, force=force) if request.user_dict else None
+    named = await run_in_threadpool(http_request.app.state.dictionaries.lexicon, request.dictionary, force)
+    return Lexicon(named.words | set(request.user_dict), force=force) if request.user_dict else named
+
+
 async def _answer(
     http_request: Request,
     request: TagRequest,
@@ -89,7 +98,7 @@ async def _answer(
     _check_lengths(request, settings.max_text_chars)
     ref = request.model or default
     tagger = registry.loaded(ref) or await run_in_threadpool(registry.load, ref)
-    user_words = Lexicon(request.user_dict, force=request.user_dict_mode == "force") if request.user_dict else None
+    user_words = await _user_words(http_request, request)
     work = registry.batcher(tagger).submit_within(request.texts, user_words, settings.request_timeout_ms / 1000)
     spans, timing = await unless_client_gone(http_request.receive, work)
     metrics.batch_wait.observe(timing.queue_ms / 1000)

@@ -294,3 +294,18 @@ def test_rollback_serves_the_previous_version_and_needs_the_admin_token(store: P
         assert client.post("/v1/segment", json={"texts": ["你好"], "model": "tcws"}).json()["model"]["version"] == 1
         refused = client.post("/v1/models/tcws/rollback", headers=admin)
         assert refused.status_code == 409 and "nothing to roll back to" in refused.json()["detail"]
+
+
+def test_a_named_dictionary_is_uploaded_once_and_used_by_requests(client: TestClient) -> None:
+    admin = {"Authorization": f"Bearer {TOKEN}"}
+    assert client.put("/v1/dictionaries/weather", content="天天气很\n".encode()).status_code == 401
+    stored = client.put("/v1/dictionaries/weather", content="天天气很 3 n\n".encode(), headers=admin)
+    assert stored.json() == {"name": "weather", "words": 1} and "weather" in client.get("/v1/dictionaries").json()
+    body = {"texts": ["今天天气很好"], "model": "tcws", "dictionary": "weather", "user_dict_mode": "force"}
+    tokens = client.post("/v1/segment", json=body).json()["results"][0]["tokens"]
+    assert {"text": "天天气很", "start": 1, "end": 5} in tokens
+    bad = client.put("/v1/dictionaries/weather", content="好 x y z\n".encode(), headers=admin)
+    assert bad.status_code == 422 and bad.json()["line"] == 1
+    assert client.delete("/v1/dictionaries/weather", headers=admin).status_code == 200
+    missing = client.post("/v1/segment", json=body)
+    assert missing.status_code == 404 and missing.json()["error"] == "DictionaryNotFound"

@@ -1,0 +1,76 @@
+"""Named user dictionaries managed over HTTP, kept as jieba-format files under the store root
+(`<root>/dictionaries/<name>.txt`), so every worker and every restart sees the same ones.
+
+A dictionary is checked line by line before it replaces anything, and written to a temporary
+file that is renamed into place, so a reader sees the old dictionary or the new one, never a
+mix. The matching `Lexicon` is built once per file version (name, modification time) and
+shared by every request that names the dictionary.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import threading
+from pathlib import Path
+
+from data.errors import InputError, ZhtagError
+from data.lexicon import Lexicon, parse_dictionary
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+class DictionaryNotFound(ZhtagError):
+    """No dictionary has that name."""
+
+
+class Dictionaries:
+    def __init__(self, root: Path) -> None:
+        self.dir = root / "dictionaries"
+        self._cache: dict[tuple[str, bool], tuple[int, Lexicon]] = {}
+        self._lock = threading.Lock()
+
+    def put(self, name: str, content: bytes) -> int:
+        """Store (or replace) dictionary `name`; returns its word count. A malformed line is a
+        CorpusError naming it, and then nothing is replaced."""
+        words = parse_dictionary(content.splitlines(), f"dictionary {name}")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=self.dir)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(content)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self._path(name))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return len(words)
+
+    def lexicon(self, name: str, force: bool = False) -> Lexicon:
+        """The words of dictionary `name`, built once per version of its file."""
+        path = self._path(name)
+        try:
+            version = path.stat().st_mtime_ns
+        except FileNotFoundError:
+            raise DictionaryNotFound(f"no dictionary {name!r}") from None
+        with self._lock:
+            cached = self._cache.get((name, force))
+            if cached is None or cached[0] != version:
+                words = parse_dictionary(path.read_bytes().splitlines(), f"dictionary {name}")
+                cached = self._cache[(name, force)] = (version, Lexicon(words, force=force))
+        return cached[1]
+
+    def names(self) -> list[str]:
+        return sorted(p.stem for p in self.dir.glob("*.txt")) if self.dir.is_dir() else []
+
+    def delete(self, name: str) -> None:
+        try:
+            self._path(name).unlink()
+        except FileNotFoundError:
+            raise DictionaryNotFound(f"no dictionary {name!r}") from None
+
+    def _path(self, name: str) -> Path:
+        if not NAME.fullmatch(name):
+            raise InputError(f"bad dictionary name {name!r}: letters, digits, '.', '_' and '-', at most 64")
+        return self.dir / f"{name}.txt"

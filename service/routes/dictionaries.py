@@ -1,0 +1,34 @@
+"""Named user dictionaries: upload one (jieba format) and let tagging requests name it with
+`"dictionary": NAME`, instead of sending the same words with every request."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+
+from service.deps import AdminDep
+from service.dictionaries import Dictionaries
+
+router = APIRouter(prefix="/v1/dictionaries", tags=["dictionaries"])
+
+
+def _dictionaries(request: Request) -> Dictionaries:
+    return request.app.state.dictionaries
+
+
+@router.put("/{name}", dependencies=[AdminDep], openapi_extra={"requestBody": {"content": {"text/plain": {}}, "required": True}})
+async def put_dictionary(name: str, request: Request) -> dict[str, object]:
+    """Store or replace a dictionary from the request body, `word [freq] [tag]` a line (UTF-8);
+    a malformed line is a 422 naming it, and nothing is replaced."""
+    words = await run_in_threadpool(_dictionaries(request).put, name, await request.body())
+    return {"name": name, "words": words}
+
+
+@router.get("")
+async def list_dictionaries(request: Request) -> list[str]:
+    return _dictionaries(request).names()
+
+
+@router.delete("/{name}", dependencies=[AdminDep])
+async def delete_dictionary(name: str, request: Request) -> dict[str, str]:
+    await run_in_threadpool(_dictionaries(request).delete, name)
+    return {"deleted": name}
