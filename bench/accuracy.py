@@ -240,6 +240,7 @@ def segmentation_table(args: argparse.Namespace) -> None:
     vocabulary = train_words(args.train_words) if args.train_words else tagger.train_words
     systems: list[tuple[str, Callable[[], System]]] = [
         (f"zhtag ({tagger.ref})", lambda: zhtag_system(tagger, Lexicon(words) if words else None)),
+        *([(f"zhtag ({tagger.ref}), force mode", lambda: zhtag_system(tagger, Lexicon(words, force=True)))] if words else []),
         ("jieba (HMM)", lambda: jieba_segmenter(True, args.dict)),
         ("jieba (no HMM)", lambda: jieba_segmenter(False, args.dict)),
         ("THULAC (seg_only)", lambda: thulac_segmenter(args.dict)),

@@ -12,6 +12,14 @@ same arguments, so the files hold exactly those sentences, in corpus order:
     OUT_DIR/cws.gold.txt   the same lines, words separated by spaces (GOLD)
     OUT_DIR/ner.dev.bio    the ner dev sentences, a character and its BIO tag a line (--ner)
 
+and, to measure how far a user dictionary moves the output towards another segmentation
+standard, that standard made from this one by keeping each person's name whole (PKU splits
+江/nr 泽民/nr; MSR-style standards write 江泽民):
+
+    OUT_DIR/names.gold.txt the cws dev lines segmented with whole names (GOLD)
+    OUT_DIR/names.dict.txt the whole names of the *training* side of the split, a word a line
+                           (the dictionary a user of that standard would bring: --dict)
+
 Each line printed gives a split's sentence and character counts; they match the `dev` entry of
 the shipped model's metrics.json. OUT_DIR must lie outside the repository: corpora never enter it.
 """
@@ -21,7 +29,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from data.corpus import Sentence
+from data.corpus import Sentence, Span
 from data.formats import write_corpus
 from model.config import ModelConfig
 from model.train import load_sentences, split_dev
@@ -36,6 +44,26 @@ def dev_sentences(corpus: Path, task: str, ratio: float, seed: int) -> list[Sent
     model default, which the shipped models were trained with (their config.json says 150)."""
     sentences = load_sentences(corpus, task, None, False, ModelConfig.max_len, log=lambda line: print(line, file=sys.stderr))
     return split_dev(sentences, ratio, seed)[1]
+
+
+def names_whole(sentence: Sentence) -> Sentence:
+    """`sentence` with every run of adjacent person-name words (nr) merged into one word."""
+    merged: list[Span] = []
+    for span in sentence.spans:
+        if merged and span.label == merged[-1].label == "nr" and merged[-1].end == span.start:
+            merged[-1] = Span(merged[-1].start, span.end, "nr")
+        else:
+            merged.append(span)
+    return Sentence(sentence.text, tuple(merged))
+
+
+def write_names_standard(corpus: Path, ratio: float, seed: int, out: Path) -> list[Path]:
+    train, dev = split_dev(load_sentences(corpus, "pos", None, False, ModelConfig.max_len, log=lambda line: None), ratio, seed)
+    gold, words = out / "names.gold.txt", out / "names.dict.txt"
+    write_corpus([names_whole(s) for s in dev], gold, "seg")
+    names = sorted({s.text[w.start : w.end] for s in map(names_whole, train) for w in s.spans if w.label == "nr" and w.end - w.start > 1})
+    words.write_text("".join(f"{name}\n" for name in names), encoding="utf-8")
+    return [gold, words]
 
 
 def write_raw(sentences: list[Sentence], path: Path) -> None:
@@ -66,6 +94,8 @@ def main() -> None:
     write_raw(cws, raw)
     write_corpus(cws, gold, "seg")
     print(describe("cws", cws, [raw, gold]))
+
+    print(f"names-whole standard -> {', '.join(map(str, write_names_standard(args.cws, args.dev_ratio, args.seed, out)))}")
 
     ner = dev_sentences(args.ner, "ner", args.dev_ratio, args.seed)
     bio = out / "ner.dev.bio"
