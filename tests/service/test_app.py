@@ -27,6 +27,16 @@ def ready_client(store_root: Path, shipped: Path, models: tuple[str, ...] = ("tc
     return TestClient(create_app(config, Store(root=store_root, shipped=shipped)))
 
 
+def two_versions(store: Path, tmp_path: Path) -> Path:
+    """A store root holding tcws@1 (active) and an identical tcws@2."""
+    root = tmp_path / "store"
+    shutil.copytree(store / "tcws", root / "tcws")
+    shutil.copytree(store / "tcws" / "1", root / "tcws" / "2")
+    manifest = root / "tcws" / "2" / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"version": 1', '"version": 2'))
+    return root
+
+
 def wait_ready(client: TestClient) -> None:
     for _ in range(600):
         if client.get("/readyz").status_code == 200:
@@ -170,10 +180,7 @@ def test_with_no_admin_token_configured_activation_is_closed(store: Path, tmp_pa
 
 
 def test_activation_switches_versions_and_a_corrupt_one_changes_nothing(store: Path, tmp_path: Path) -> None:
-    root = tmp_path / "store"
-    shutil.copytree(store / "tcws", root / "tcws")
-    shutil.copytree(store / "tcws" / "1", root / "tcws" / "2")
-    (root / "tcws" / "2" / "manifest.json").write_text((root / "tcws" / "2" / "manifest.json").read_text().replace('"version": 1', '"version": 2'))
+    root = two_versions(store, tmp_path)
     shutil.copytree(store / "tcws" / "1", root / "tcws" / "3")
     with (root / "tcws" / "3" / "weights.safetensors").open("r+b") as weights:
         weights.seek(-1, 2)
@@ -227,11 +234,7 @@ def test_a_request_past_its_deadline_is_a_504(client: TestClient, monkeypatch: p
 
 
 def test_versions_swap_back_and_forth_under_concurrent_load_without_a_failed_request(store: Path, tmp_path: Path) -> None:
-    root = tmp_path / "store"
-    shutil.copytree(store / "tcws", root / "tcws")
-    shutil.copytree(store / "tcws" / "1", root / "tcws" / "2")
-    manifest = root / "tcws" / "2" / "manifest.json"
-    manifest.write_text(manifest.read_text().replace('"version": 1', '"version": 2'))
+    root = two_versions(store, tmp_path)
     admin = {"Authorization": f"Bearer {TOKEN}"}
     with ready_client(root, tmp_path / "none", models=("tcws",)) as client:
         wait_ready(client)
@@ -262,11 +265,7 @@ def test_a_streamed_body_over_max_body_bytes_is_a_413(client: TestClient) -> Non
 
 
 def test_a_version_activated_by_another_process_is_served_within_the_watch_interval(store: Path, tmp_path: Path) -> None:
-    root = tmp_path / "store"
-    shutil.copytree(store / "tcws", root / "tcws")
-    shutil.copytree(store / "tcws" / "1", root / "tcws" / "2")
-    manifest = root / "tcws" / "2" / "manifest.json"
-    manifest.write_text(manifest.read_text().replace('"version": 1', '"version": 2'))
+    root = two_versions(store, tmp_path)
     config = Settings(models=["tcws"], device="cpu", watch_interval_s=0.1)
     with TestClient(create_app(config, Store(root=root, shipped=tmp_path / "none"))) as client:
         wait_ready(client)
@@ -280,11 +279,7 @@ def test_a_version_activated_by_another_process_is_served_within_the_watch_inter
 
 
 def test_rollback_serves_the_previous_version_and_needs_the_admin_token(store: Path, tmp_path: Path) -> None:
-    root = tmp_path / "store"
-    shutil.copytree(store / "tcws", root / "tcws")
-    shutil.copytree(store / "tcws" / "1", root / "tcws" / "2")
-    manifest = root / "tcws" / "2" / "manifest.json"
-    manifest.write_text(manifest.read_text().replace('"version": 1', '"version": 2'))
+    root = two_versions(store, tmp_path)
     admin = {"Authorization": f"Bearer {TOKEN}"}
     with ready_client(root, tmp_path / "none", models=("tcws",)) as client:
         wait_ready(client)
