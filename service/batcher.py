@@ -69,10 +69,6 @@ class Batcher:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zhtag-batch")
         self._task: asyncio.Task | None = None
 
-    @property
-    def depth(self) -> int:
-        return len(self._queue)
-
     async def submit(self, texts: Sequence[str], user_words: Lexicon | None = None) -> tuple[list[list[Span]], Timing]:
         """Spans of each text, computed in some batch; raises QueueFull when the queue is full."""
         if len(self._queue) >= self.max_queue:
