@@ -18,7 +18,9 @@ from data.lexicon import Lexicon, parse_dictionary, read_dictionary
 
 
 class UserDictionary:
-    def __init__(self) -> None:
+    def __init__(self, force: bool = False) -> None:
+        """`force`: the words are kept whole where they cross no other (see `data.lexicon`)."""
+        self.force = force
         self._lock = threading.Lock()
         self._added: frozenset[str] = frozenset()
         self._removed: frozenset[str] = frozenset()
@@ -55,7 +57,7 @@ class UserDictionary:
         """The current snapshot, or None while there is nothing to add or remove."""
         with self._lock:
             if self._stale:
-                self._lexicon = Lexicon(self._added, self._removed) if self._added or self._removed else None
+                self._lexicon = Lexicon(self._added, self._removed, self.force) if self._added or self._removed else None
                 self._stale = False
             return self._lexicon
 

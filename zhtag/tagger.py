@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import IO, TYPE_CHECKING, TypeVar, overload
+from typing import IO, TYPE_CHECKING, Literal, TypeVar, overload
 
 from data.corpus import Span
 from data.errors import CheckpointError, InputError
@@ -31,16 +31,22 @@ class Tagger:
     a new snapshot, and tagging itself keeps no state between calls.
     """
 
-    def __init__(self, device: str = "auto", store: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, device: str = "auto", store: str | os.PathLike[str] | None = None, dict_mode: Literal["prefer", "force"] = "prefer"
+    ) -> None:
         """Load nothing yet: each task's default model (`cws`, `ner`, `pos`: the store's active
         version, else the shipped one) loads on the first call that needs it. `store` is a
-        store root, by default `$ZHTAG_STORE` or `~/.zhtag/store`, read at that first load."""
+        store root, by default `$ZHTAG_STORE` or `~/.zhtag/store`, read at that first load.
+        `dict_mode="force"` keeps added words whole wherever they cross no other added word
+        (the default, `prefer`, lets the model weigh them)."""
+        if dict_mode not in ("prefer", "force"):
+            raise InputError(f"dict_mode must be 'prefer' or 'force', got {dict_mode!r}")
         self.device = device
         self.store = store
         self._refs = {task: task for task in TASKS}
         self._models: dict[str, Model] = {}
         self._lock = threading.Lock()
-        self._words = UserDictionary()
+        self._words = UserDictionary(force=dict_mode == "force")
 
     @classmethod
     def load(
@@ -49,12 +55,13 @@ class Tagger:
         device: str = "auto",
         *,
         store: str | os.PathLike[str] | None = None,
+        dict_mode: Literal["prefer", "force"] = "prefer",
     ) -> Tagger:
         """A tagger with the model `ref` names (`name` or `name@N`) loaded now, so a bad
         reference fails here rather than mid-work. The model serves the task it was trained
         for; give several refs to choose models for several tasks (`["mycws", "myner@2"]`).
         Tasks no ref covers use their default model, loaded on first use."""
-        tagger = cls(device, store)
+        tagger = cls(device, store, dict_mode)
         for one in [ref] if isinstance(ref, str) else ref:
             model = tagger._load(one)
             task = model.config.task

@@ -15,6 +15,7 @@ import zhtag
 from model.store import Store
 from model.tagger import Tagger as Model
 from zhtag import Entity, PosToken, Token
+from zhtag.dictionary import UserDictionary
 
 TEXTS = [
     "我爱北京天安门",
@@ -109,6 +110,17 @@ def test_an_added_word_nudges_rather_than_forces(tagger: zhtag.Tagger) -> None:
     before = words(tagger, text)
     tagger.add_word("酷云盘")
     assert words(tagger, text) != before
+
+
+def test_in_force_mode_an_added_word_is_kept_whole(tagger: zhtag.Tagger, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tagger, "_words", UserDictionary(force=True))
+    tagger.add_word("酷云盘")
+    assert "酷云盘" in words(tagger, "小明喜欢用酷云盘存文件")
+
+
+def test_an_unknown_dictionary_mode_is_refused() -> None:
+    with pytest.raises(zhtag.InputError, match="dict_mode"):
+        zhtag.Tagger(dict_mode="always")  # type: ignore[arg-type]
 
 
 def test_deleting_a_word_of_jiebas_dictionary_splits_it_until_it_is_added_again(tagger: zhtag.Tagger) -> None:
