@@ -54,6 +54,7 @@ PERSON = "PER"
 # A loaded system: lines in, for each line its words (segmenters) or labelled entities
 # (recognizers) as spans over the line with its whitespace removed.
 System = Callable[[list[str]], list[list[Span]]]
+Cut = Callable[[str], list[str]]  # a peer segmenter: text in, its words out (bench/speed.py times these)
 
 
 class NotAvailable(Exception):
@@ -133,7 +134,7 @@ def quiet_stdout() -> contextlib.AbstractContextManager:
     return contextlib.redirect_stdout(sys.stderr)
 
 
-# Segmenters: each factory loads its system (time not counted) or raises NotAvailable.
+# Segmenters: each factory loads its peer (time not counted) or raises NotAvailable.
 
 
 def zhtag_system(tagger: Tagger, user_words: Lexicon | None) -> System:
@@ -141,7 +142,7 @@ def zhtag_system(tagger: Tagger, user_words: Lexicon | None) -> System:
     return lambda lines: [offset_spans(line, spans) for line, spans in zip(lines, tagger.tag(lines, user_words))]
 
 
-def jieba_segmenter(hmm: bool, dictionary: Path | None) -> System:
+def jieba_cut(hmm: bool, dictionary: Path | None = None) -> Cut:
     """A jieba Tokenizer of its own, so the user dictionary reaches no other jieba user."""
     try:
         import jieba
@@ -152,20 +153,20 @@ def jieba_segmenter(hmm: bool, dictionary: Path | None) -> System:
     tokenizer.initialize()
     if dictionary is not None:
         tokenizer.load_userdict(str(dictionary))
-    return lambda lines: [word_spans(line, tokenizer.cut(line, HMM=hmm)) for line in lines]
+    return lambda text: list(tokenizer.cut(text, HMM=hmm))
 
 
-def thulac_segmenter(dictionary: Path | None) -> System:
+def thulac_cut(dictionary: Path | None = None) -> Cut:
     try:
         import thulac
     except ImportError:
         raise NotAvailable("not installed") from None
     with quiet_stdout():
         segmenter = thulac.thulac(seg_only=True, user_dict=str(dictionary) if dictionary else None)
-    return lambda lines: [word_spans(line, [w for w, _ in segmenter.cut(line)]) for line in lines]
+    return lambda text: [w for w, _ in segmenter.cut(text)]
 
 
-def pkuseg_segmenter(model_dir: Path | None, words: list[str] | None) -> System:
+def pkuseg_cut(model_dir: Path | None = None, words: list[str] | None = None) -> Cut:
     """pkuseg, or spacy-pkuseg (same API) with `model_dir`: its package bundles no model and
     would download one. The user dictionary goes as a word list, since pkuseg reads a file's
     lines as tab-separated and a jieba file is space-separated."""
@@ -181,7 +182,12 @@ def pkuseg_segmenter(model_dir: Path | None, words: list[str] | None) -> System:
     if model_dir is not None and not model_dir.is_dir():
         raise NotAvailable(f"--pkuseg-model {model_dir} is not a directory")
     segmenter = pkuseg.pkuseg(model_name=str(model_dir) if model_dir else "default", user_dict=words or "default")
-    return lambda lines: [word_spans(line, segmenter.cut(line)) for line in lines]
+    return segmenter.cut
+
+
+def segmenter(cut: Cut) -> System:
+    """A peer's words of each line as spans, for the scorer."""
+    return lambda lines: [word_spans(line, cut(line)) for line in lines]
 
 
 # Entity recognizers from POS taggers (zhtag's is `zhtag_system` with an ner model).
@@ -241,10 +247,10 @@ def segmentation_table(args: argparse.Namespace) -> None:
     systems: list[tuple[str, Callable[[], System]]] = [
         (f"zhtag ({tagger.ref})", lambda: zhtag_system(tagger, Lexicon(words) if words else None)),
         *([(f"zhtag ({tagger.ref}), force mode", lambda: zhtag_system(tagger, Lexicon(words, force=True)))] if words else []),
-        ("jieba (HMM)", lambda: jieba_segmenter(True, args.dict)),
-        ("jieba (no HMM)", lambda: jieba_segmenter(False, args.dict)),
-        ("THULAC (seg_only)", lambda: thulac_segmenter(args.dict)),
-        (f"pkuseg ({args.pkuseg_model or 'default'})", lambda: pkuseg_segmenter(args.pkuseg_model, words)),
+        ("jieba (HMM)", lambda: segmenter(jieba_cut(True, args.dict))),
+        ("jieba (no HMM)", lambda: segmenter(jieba_cut(False, args.dict))),
+        ("THULAC (seg_only)", lambda: segmenter(thulac_cut(args.dict))),
+        (f"pkuseg ({args.pkuseg_model or 'default'})", lambda: segmenter(pkuseg_cut(args.pkuseg_model, words))),
     ]
     gold_words = sum(len(s.spans) for s in gold)
     oov_rate = evaluate("cws", gold, [[] for _ in gold], vocabulary)["oov_rate"]

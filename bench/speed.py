@@ -17,7 +17,6 @@ Prints three tables, all from the same run on the same machine:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import os
 import platform
@@ -25,43 +24,29 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
+from accuracy import Cut, NotAvailable, jieba_cut, pkuseg_cut, thulac_cut  # bench/ is the script's own folder
 from model.config import ModelConfig
 from model.tagger import Tagger
 
-Segmenter = Callable[[str], Iterable[str]]
 
-
-def peers() -> dict[str, Segmenter | None]:
-    """The peer segmenters that import here, by name (None: not installed)."""
-    found: dict[str, Segmenter | None] = {}
-    try:
-        import jieba
-
-        jieba.initialize()
-        found["jieba (HMM)"] = jieba.lcut
-        found["jieba (no HMM)"] = lambda text: jieba.lcut(text, HMM=False)
-    except ImportError:
-        found["jieba"] = None
-    try:
-        import thulac
-
-        with contextlib.redirect_stdout(sys.stderr):  # it announces itself on stdout
-            model = thulac.thulac(seg_only=True)
-        found["THULAC"] = lambda text: model.cut(text, text=True).split()
-    except ImportError:
-        found["THULAC"] = None
-    try:
-        import pkuseg
-
-        segmenter = pkuseg.pkuseg()
-        found["pkuseg"] = segmenter.cut
-    except ImportError:
-        found["pkuseg"] = None
+def peers() -> dict[str, Cut | str]:
+    """The peer segmenters of bench/accuracy.py, by name, or why one cannot run here."""
+    found: dict[str, Cut | str] = {}
+    for name, load in (
+        ("jieba (HMM)", lambda: jieba_cut(True)),
+        ("jieba (no HMM)", lambda: jieba_cut(False)),
+        ("THULAC", thulac_cut),
+        ("pkuseg", pkuseg_cut),
+    ):
+        try:
+            found[name] = load()
+        except NotAvailable as err:
+            found[name] = str(err)
     return found
 
 
@@ -89,8 +74,8 @@ def in_process(lines: list[str], tagger: Tagger, batches: list[int], chars: int)
     tagger.tag(few[:64])
     rates = {f"zhtag, {b} lines a call": rate(few, tagger.tag, b) for b in batches}
     for name, segment in peers().items():
-        if segment is None:
-            print(f"  {name}: not installed")
+        if isinstance(segment, str):
+            print(f"  {name}: {segment}")
             continue
         segment(few[0])
         rates[name] = rate(few, lambda chunk, fn=segment: [fn(text) for text in chunk], 1)

@@ -30,10 +30,10 @@ from data.errors import CheckpointError, ModelNotFound
 MANIFEST = "manifest.json"
 ACTIVE = "ACTIVE"
 HISTORY = "HISTORY"
-_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
-_NAME = re.compile(_NAME_PATTERN)
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"  # model names, and every other name a user gives the service
+_NAME = re.compile(NAME_PATTERN)
 _VERSION = re.compile(r"[1-9][0-9]*")
-_REF = re.compile(rf"(?P<name>{_NAME_PATTERN})(?:@(?P<version>{_VERSION.pattern}))?")
+_REF = re.compile(rf"(?P<name>{NAME_PATTERN})(?:@(?P<version>{_VERSION.pattern}))?")
 _FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
@@ -143,8 +143,8 @@ class Store:
         stack = self._rolled_back(name)
         checkpoint = self.resolve(f"{name}@{stack[-1]}")
         try:
-            self._write_atomic(self.root / name / HISTORY, json.dumps(stack).encode())
-            self._write_atomic(self.root / name / ACTIVE, f"{checkpoint.version}\n".encode())
+            write_atomic(self.root / name / HISTORY, json.dumps(stack).encode())
+            write_atomic(self.root / name / ACTIVE, f"{checkpoint.version}\n".encode())
         except OSError as err:
             raise CheckpointError(f"cannot roll back {name}: {err}") from err
         return checkpoint.ref
@@ -228,28 +228,12 @@ class Store:
             stack = [self._active(name, versions)]
         if not stack or stack[-1] != version:
             stack.append(version)
-        self._write_atomic(self.root / name / HISTORY, json.dumps(stack).encode())
-        self._write_atomic(self.root / name / ACTIVE, f"{version}\n".encode())
+        write_atomic(self.root / name / HISTORY, json.dumps(stack).encode())
+        write_atomic(self.root / name / ACTIVE, f"{version}\n".encode())
 
     def _history(self, name: str) -> list[int]:
         value = _read_json_value(self.root / name / HISTORY)
         return [v for v in value if isinstance(v, int)] if isinstance(value, list) else []
-
-    @staticmethod
-    def _write_atomic(path: Path, content: bytes) -> None:
-        """Replace `path` atomically so a reader never sees a half-written file."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(content)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(path.parent)
 
     def _versions(self, name: str) -> dict[int, Path]:
         """Published versions of `name`; the user root overrides the shipped one per number."""
@@ -290,7 +274,7 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
     if match is None:
         raise CheckpointError(
             f"malformed model reference {ref!r}: expected 'name' or 'name@N' "
-            f"with N a positive integer and name matching {_NAME_PATTERN}"
+            f"with N a positive integer and name matching {NAME_PATTERN}"
         )
     version = match["version"]
     return match["name"], int(version) if version else None
@@ -384,6 +368,21 @@ def _read_json_value(path: Path) -> Any:
         return json.loads(path.read_bytes())
     except (OSError, ValueError):
         return None
+
+
+def write_atomic(path: Path, content: bytes) -> None:
+    """Replace `path` so that a reader sees the old file or the new one, never half of one,
+    and the new one survives a power loss."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    os.close(fd)
+    try:
+        _write_synced(Path(tmp), content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
 
 
 def _write_synced(path: Path, content: bytes) -> None:

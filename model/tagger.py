@@ -18,7 +18,7 @@ from data.batches import Encoder, Features, collate, length_batches
 from data.corpus import Span
 from data.errors import CheckpointError
 from data.lexicon import Lexicon, jieba_lexicon
-from data.schemes import tags_to_spans
+from data.schemes import split_tag, tags_to_spans
 from data.text import split_text
 from data.vocab import Vocab
 from model.config import ModelConfig
@@ -47,8 +47,8 @@ class Tagger:
         self.config: ModelConfig = network.config
         self.chars, self.bigrams, self.train_words, self.ref = chars, bigrams, train_words, ref
         self.encoder = Encoder(chars, bigrams, jieba_lexicon() if self.config.lexicon else None)
-        part = [tag.split("-")[0] for tag in self.config.tags]
-        self._word_tags = {p: torch.tensor([q == p for q in part]) for p in "BME"}  # (tags,) each
+        prefixes = [split_tag(tag)[0] for tag in self.config.tags]
+        self._word_tags = {p: torch.tensor([q == p for q in prefixes]) for p in "BME"}  # (tags,) each
 
     @classmethod
     def load(cls, ref: str, store: Store | None = None, device: str = "cpu") -> "Tagger":

@@ -25,11 +25,11 @@ from model.store import Store
 from model.tagger import pick_device
 from service.batcher import DeadlineExceeded, QueueFull
 from service.deps import admin_refusal
-from service.metrics import Metrics
-from service.registry import NotReady, Registry
+from service.dictionaries import Dictionaries, DictionaryNotFound
 from service.jobrunner import JobRunner
 from service.jobs import JobNotFound, JobStore, jobs_path
-from service.dictionaries import Dictionaries, DictionaryNotFound
+from service.metrics import Metrics
+from service.registry import NotReady, Registry
 from service.routes import demo, dictionaries, health, jobs, models, tagging
 from service.routes.jobs import JobsUnavailable, PathRefused
 from service.routes.tagging import ClientGone
@@ -56,9 +56,18 @@ def _status(err: ZhtagError) -> int:
     return next(code for cls, code in STATUS if isinstance(err, cls))
 
 
-def error_response(status: int, error: str, detail: object, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    """Every error zhtag answers has this JSON shape."""
-    return JSONResponse(status_code=status, content={"error": error, "detail": detail}, headers=headers)
+def error_response(
+    status: int, error: str, detail: object, headers: Mapping[str, str] | None = None, **where: object
+) -> JSONResponse:
+    """Every error zhtag answers has this JSON shape; `where` adds fields a client can point
+    at (a corpus error's file, line and problem)."""
+    return JSONResponse(status_code=status, content={"error": error, "detail": detail, **where}, headers=headers)
+
+
+def framework_error(err: StarletteHTTPException) -> JSONResponse:
+    """A framework error (403, 404 route, 405, 413) in zhtag's shape, named by its reason
+    phrase, e.g. `RequestEntityTooLarge`."""
+    return error_response(err.status_code, phrase(err.status_code), err.detail, err.headers)
 
 
 def _job_store(root: Path) -> JobStore | None:
@@ -71,7 +80,6 @@ def _job_store(root: Path) -> JobStore | None:
 
 
 def phrase(status: int) -> str:
-    """The error name of a framework error: its HTTP reason phrase, e.g. `RequestEntityTooLarge`."""
     return HTTPStatus(status).phrase.replace(" ", "")
 
 
@@ -90,7 +98,7 @@ class BodyLimit:
         limit = upload or self.limit
         detail = f"body over {'max_upload_bytes' if upload else 'max_body_bytes'} ({limit})"
         if _content_length(scope) > limit:
-            return await error_response(413, phrase(413), detail)(scope, receive, send)
+            return await framework_error(StarletteHTTPException(413, detail))(scope, receive, send)
         received = 0
 
         async def receive_counting() -> Message:
@@ -122,8 +130,7 @@ class AdminBeforeBody:
             authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1") or None
             refusal = admin_refusal(self.settings, authorization)
             if refusal is not None:
-                response = error_response(refusal.status_code, phrase(refusal.status_code), refusal.detail, refusal.headers)
-                return await response(scope, receive, send)
+                return await framework_error(refusal)(scope, receive, send)
         await self.app(scope, receive, send)
 
 
@@ -197,16 +204,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
-        """Framework errors (403, 404 route, 405, 413 body too large) in zhtag's error shape."""
-        return error_response(err.status_code, phrase(err.status_code), err.detail, err.headers)
+        return framework_error(err)
 
     @app.exception_handler(ZhtagError)
     async def zhtag_error(request: Request, err: ZhtagError) -> JSONResponse:
         headers = {"Retry-After": "1"} if isinstance(err, (QueueFull, NotReady)) else None
-        response = error_response(_status(err), type(err).__name__, str(err), headers)
-        if isinstance(err, CorpusError):  # where, for a client to point at
-            body = {"error": "CorpusError", "detail": str(err), "file": err.path, "line": err.line, "problem": err.problem}
-            response = JSONResponse(status_code=422, content=body)
-        return response
+        where = {"file": err.path, "line": err.line, "problem": err.problem} if isinstance(err, CorpusError) else {}
+        return error_response(_status(err), type(err).__name__, str(err), headers, **where)
 
     return app

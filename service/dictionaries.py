@@ -1,23 +1,22 @@
 """Named user dictionaries managed over HTTP, kept as jieba-format files under the store root
 (`<root>/dictionaries/<name>.txt`), so every worker and every restart sees the same ones.
 
-A dictionary is checked line by line before it replaces anything, and written to a temporary
-file that is renamed into place, so a reader sees the old dictionary or the new one, never a
-mix. The matching `Lexicon` is built once per file version (name, modification time) and
-shared by every request that names the dictionary.
+A dictionary is checked line by line before it replaces anything, and written the way the
+model store writes (`write_atomic`), so a reader sees the old dictionary or the new one. The
+matching `Lexicon` is built once per file version (name, modification time) and shared by
+every request that names the dictionary.
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import threading
 from pathlib import Path
 
 from data.errors import InputError, ZhtagError
 from data.lexicon import Lexicon, parse_dictionary
+from model.store import NAME_PATTERN, write_atomic
 
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+NAME = re.compile(NAME_PATTERN)
 
 
 class DictionaryNotFound(ZhtagError):
@@ -34,17 +33,7 @@ class Dictionaries:
         """Store (or replace) dictionary `name`; returns its word count. A malformed line is a
         CorpusError naming it, and then nothing is replaced."""
         words = parse_dictionary(content.splitlines(), f"dictionary {name}")
-        self.dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=self.dir)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self._path(name))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self._path(name), content)
         return len(words)
 
     def lexicon(self, name: str, force: bool = False) -> Lexicon:

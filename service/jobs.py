@@ -38,6 +38,10 @@ CREATE TABLE IF NOT EXISTS jobs (
 """
 
 
+def new_job_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
 class JobNotFound(ZhtagError):
     """No job has that id."""
 
@@ -84,7 +88,7 @@ class JobStore:
             db.close()
 
     def create(self, spec: dict[str, Any], job_id: str | None = None) -> Job:
-        job_id = job_id or uuid.uuid4().hex[:12]
+        job_id = job_id or new_job_id()
         with self._connect() as db:
             db.execute("INSERT INTO jobs (id, status, spec, created) VALUES (?, 'queued', ?, ?)", (job_id, json.dumps(spec), time.time()))
         return self.get(job_id)

@@ -12,6 +12,7 @@ import asyncio
 import gc
 import logging
 import threading
+from collections.abc import Callable
 
 from data.errors import ZhtagError
 from model.store import Store, parse_ref
@@ -19,7 +20,6 @@ from model.tagger import Tagger
 from service.batcher import Batcher
 from service.metrics import Metrics
 from service.settings import Settings
-
 
 log = logging.getLogger("zhtag.registry")
 
@@ -54,29 +54,22 @@ class Registry:
         watched names (blocking: call it off the event loop)."""
         exact = self.store.locate(ref)
         tagger = self._load_exact(exact)
-        if parse_ref(ref)[1] is None:
-            self._current.setdefault(parse_ref(ref)[0], exact)
+        name, version = parse_ref(ref)
+        if version is None:
+            self._current.setdefault(name, exact)
         return tagger
 
     def activate(self, ref: str) -> str:
         """Load and warm the version `ref` names, make it the store's active one and serve it
         (blocking). If it fails to load, nothing changes."""
         with self._swap:
-            exact = self.store.locate(ref)
-            self._load_exact(exact)
-            self.store.activate(exact)
-            self._current[parse_ref(exact)[0]] = exact
-        return exact
+            return self._switch(self.store.locate(ref), self.store.activate)
 
     def rollback(self, name: str) -> str:
         """Serve again the version of `name` that was active before the current one, loaded and
         warmed first (blocking); returns its ref."""
         with self._swap:
-            target = self.store.previous(name)
-            self._load_exact(target)
-            self.store.rollback(name)
-            self._current[name] = target
-        return target
+            return self._switch(self.store.previous(name), lambda exact: self.store.rollback(name))
 
     def refresh(self) -> None:
         """Swap in the versions the store now names active for every watched name (blocking)."""
@@ -86,11 +79,18 @@ class Registry:
                 try:
                     exact = self.store.locate(name)
                     if exact != serving:
-                        self._load_exact(exact)
-                        self._current[name] = exact
+                        self._switch(exact, lambda exact: None)
                         log.info("now serving %s (was %s)", exact, serving)
                 except ZhtagError as err:
                     log.error("keeping %s: %s", serving, err)
+
+    def _switch(self, exact: str, publish: Callable[[str], object]) -> str:
+        """Load and warm `exact`, record it in the store (`publish`), then serve it for its
+        name; called under the swap lock, so a failure anywhere changes nothing served."""
+        self._load_exact(exact)
+        publish(exact)
+        self._current[parse_ref(exact)[0]] = exact
+        return exact
 
     async def watch(self, interval_s: float) -> None:
         """Refresh every `interval_s` seconds, off the event loop, until cancelled."""

@@ -4,7 +4,6 @@ the job, cancel it. The corpus is read and checked before the job is queued, by 
 from __future__ import annotations
 
 import shutil
-import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -15,9 +14,10 @@ from fastapi.responses import JSONResponse
 from data.errors import CorpusError, InputError, ZhtagError
 from model.config import ModelConfig
 from model.curve import plot_curve
+from model.store import NAME_PATTERN
 from model.train import load_sentences
 from service.deps import AdminDep, RegistryDep, SettingsDep
-from service.jobs import JobStore
+from service.jobs import JobStore, new_job_id
 from service.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["jobs"])
@@ -87,7 +87,7 @@ async def submit(
     registry: RegistryDep,
     settings: SettingsDep,
     task: Annotated[Literal["cws", "ner", "pos"], Form()],
-    name: Annotated[str, Form(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")],
+    name: Annotated[str, Form(pattern=rf"^{NAME_PATTERN}$")],
     base: Annotated[str | None, Form(max_length=80)] = None,
     epochs: Annotated[int, Form(ge=1, le=200)] = 12,
     format: Annotated[Literal["seg", "pos", "conll", "jsonl"] | None, Form()] = None,
@@ -103,7 +103,7 @@ async def submit(
     """Queue a training job; 422 names the file, line and problem of a malformed corpus."""
     jobs = _jobs(request)
     parent = await run_in_threadpool(registry.store.locate, base) if base else None  # fine-tune what is active now
-    job_id = uuid.uuid4().hex[:12]
+    job_id = new_job_id()
     folder = registry.store.root / ".jobs" / job_id
     folder.mkdir(parents=True)
     try:
