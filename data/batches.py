@@ -9,21 +9,16 @@ import random
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
+import numpy as np
 import torch
 
-from data.lexicon import FEATURES, Lexicon
+from data.lexicon import FEATURES, Lexicon, codepoints
 from data.text import fold
 from data.vocab import UNK_ID, Vocab
 
 BOS, EOS = "\x02", "\x03"
-
-
-@dataclass(frozen=True)
-class Features:
-    chars: list[int]
-    bigrams: list[tuple[int, int]]  # (left, right) bigram ids
-    lexicon: list[tuple[int, int, int]]
 
 
 @dataclass
@@ -40,50 +35,114 @@ class Batch:
         return torch.arange(self.chars.shape[1])[None, :] < self.lengths[:, None]
 
     def to(self, device: torch.device) -> "Batch":
-        move = lambda t: None if t is None else t.to(device)  # noqa: E731
+        """On a GPU the copies go through pinned memory, so they overlap the work queued before."""
+        pinned = device.type == "cuda"
+        move = lambda t: None if t is None else (t.pin_memory() if pinned else t).to(device, non_blocking=pinned)  # noqa: E731
         return Batch(move(self.chars), move(self.bigrams), move(self.lexicon), self.lengths, move(self.tags))
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Features of many pieces laid end to end in columns, each piece followed by one
+    separator row, so that encoding and batching are array operations rather than a Python
+    step per character. The last row is all zeros: padding points there."""
+
+    chars: np.ndarray  # (rows,) int64
+    bigrams: np.ndarray  # (rows, 2) int64
+    lexicon: np.ndarray  # (rows, FEATURES) float32
+    starts: np.ndarray  # (pieces,) int64: first row of each piece
+    lengths: np.ndarray  # (pieces,) int64
+    tags: np.ndarray | None = None  # (rows,) int64, for training
+
+    def positions(self, index: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, mask), each (len(index), longest): the rows of the pieces `index`, padded
+        with the zero row, and True on real characters."""
+        lengths = self.lengths[np.asarray(index)]  # (batch,)
+        steps = np.arange(lengths.max())  # (width,)
+        mask = steps[None, :] < lengths[:, None]  # (batch, width)
+        rows = np.where(mask, self.starts[np.asarray(index), None] + steps[None, :], len(self.chars) - 1)  # (batch, width)
+        return rows, mask
+
+    def batch(self, index: Sequence[int]) -> Batch:
+        """The pieces `index`, padded to the longest of them."""
+        rows, _ = self.positions(index)
+        take = lambda column: torch.from_numpy(column[rows])  # noqa: E731
+        tags = None if self.tags is None else take(self.tags)
+        return Batch(take(self.chars), take(self.bigrams), take(self.lexicon), torch.from_numpy(self.lengths[np.asarray(index)]), tags)
 
 
 def bigram_strings(text: str) -> list[tuple[str, str]]:
     """(left, right) folded bigrams of every character, with sentence-boundary marks."""
-    return _bigrams_of_folded(fold(text))
+    padded = BOS + fold(text) + EOS
+    return [(padded[i : i + 2], padded[i + 1 : i + 3]) for i in range(len(text))]
 
 
-def _bigrams_of_folded(folded: str) -> list[tuple[str, str]]:
-    padded = BOS + folded + EOS
-    return [(padded[i : i + 2], padded[i + 1 : i + 3]) for i in range(len(folded))]
+def _pair_keys(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """One int64 per pair of code points (each below 2**21), as `Encoder` keys bigrams."""
+    return (left.astype(np.int64) << 21) | right
 
 
 class Encoder:
+    """Maps texts to feature ids with lookup tables: code point -> character id, and sorted
+    code-point pairs -> bigram id."""
+
     def __init__(self, chars: Vocab, bigrams: Vocab, lexicon: Lexicon | None) -> None:
         self.chars, self.bigrams, self.lexicon = chars, bigrams, lexicon
+        self._char_ids = np.full(0x110000, UNK_ID, dtype=np.int32)  # (code points,)
+        singles = [(ord(t), i) for t, i in chars.index.items() if len(t) == 1]
+        if singles:
+            self._char_ids[[c for c, _ in singles]] = [i for _, i in singles]
+        pairs = sorted(((ord(t[0]) << 21) | ord(t[1]), i) for t, i in bigrams.index.items() if len(t) == 2)
+        self._pair_keys = np.array([k for k, _ in pairs], dtype=np.int64)  # (pairs,) sorted
+        self._pair_ids = np.array([i for _, i in pairs] + [UNK_ID], dtype=np.int64)  # (pairs + 1,): misses map to UNK
 
-    def encode(self, text: str, extra: Lexicon | None = None) -> Features:
-        """Features of `text`; `extra` words (a user dictionary) add to the lexicon flags."""
-        char_id, bigram_id = self.chars.index.get, self.bigrams.index.get  # dict lookups: the hot path
-        folded = fold(text)
-        char_ids = [char_id(ch, UNK_ID) for ch in folded]
-        bigram_ids = [(bigram_id(left, UNK_ID), bigram_id(right, UNK_ID)) for left, right in _bigrams_of_folded(folded)]
-        flags = self.lexicon.features(text, extra) if self.lexicon else [(0, 0, 0)] * len(text)
-        return Features(char_ids, bigram_ids, flags)
+    def encode(self, pieces: Sequence[str], extras: Sequence[Lexicon | None] | None = None,
+               tags: Sequence[Sequence[int]] | None = None) -> Encoded:
+        """Features of `pieces` (no whitespace inside any); `extras[i]` (a user dictionary)
+        adds to the lexicon flags of piece i; `tags` are the gold tag ids, for training."""
+        lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))  # (pieces,)
+        starts = np.cumsum(lengths + 1) - lengths - 1  # (pieces,)
+        joined = "".join(piece + "\n" for piece in pieces) + "\n"  # the final separator is the padding row
+        folded = codepoints(fold(joined)).astype(np.int64)  # (rows,)
+        chars = self._char_ids[folded].astype(np.int64)  # (rows,)
+        bigrams = self._bigrams(folded, starts, lengths)  # (rows, 2)
+        lexicon = self._lexicon(codepoints(joined), lengths, extras)  # (rows, FEATURES)
+        gold = None
+        if tags is not None:
+            gold = np.zeros(len(joined), dtype=np.int64)
+            gold[:-1] = np.fromiter(chain.from_iterable((*t, 0) for t in tags), dtype=np.int64, count=len(joined) - 1)
+        chars[-1], bigrams[-1], lexicon[-1] = 0, 0, 0
+        return Encoded(chars, bigrams, lexicon, starts, lengths, gold)
 
+    def _bigrams(self, folded: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """(rows, 2) ids of each character's left and right bigram: the right one of a
+        character is the left one of the next, except at piece boundaries (BOS, EOS)."""
+        following = np.append(folded[1:], ord(EOS))  # (rows,)
+        ends = (starts + lengths - 1)[lengths > 0]
+        following[ends] = ord(EOS)
+        right = self._pair_ids_of(_pair_keys(folded, following))  # (rows,)
+        left = np.roll(right, 1)  # (rows,)
+        firsts = starts[lengths > 0]
+        left[firsts] = self._pair_ids_of(_pair_keys(np.full(len(firsts), ord(BOS)), folded[firsts]))
+        return np.stack([left, right], axis=1)
 
-def collate(items: Sequence[Features], tags: Sequence[Sequence[int]] | None = None) -> Batch:
-    """Pad to the longest item; padding ids are 0 and masked out downstream."""
-    size, width = len(items), max(len(f.chars) for f in items)
-    chars = torch.zeros(size, width, dtype=torch.long)
-    bigrams = torch.zeros(size, width, 2, dtype=torch.long)
-    lexicon = torch.zeros(size, width, FEATURES)
-    tag_ids = torch.zeros(size, width, dtype=torch.long) if tags is not None else None
-    for row, feats in enumerate(items):
-        n = len(feats.chars)
-        chars[row, :n] = torch.tensor(feats.chars)
-        bigrams[row, :n] = torch.tensor(feats.bigrams)
-        lexicon[row, :n] = torch.tensor(feats.lexicon, dtype=torch.float)
-        if tag_ids is not None:
-            tag_ids[row, :n] = torch.tensor(tags[row])
-    lengths = torch.tensor([len(f.chars) for f in items])
-    return Batch(chars, bigrams, lexicon, lengths, tag_ids)
+    def _pair_ids_of(self, keys: np.ndarray) -> np.ndarray:
+        idx = np.searchsorted(self._pair_keys, keys)  # (n,)
+        found = self._pair_keys[idx.clip(max=len(self._pair_keys) - 1)] == keys if len(self._pair_keys) else np.zeros(len(keys), bool)
+        return self._pair_ids[np.where(found, idx, len(self._pair_keys))]
+
+    def _lexicon(self, cps: np.ndarray, lengths: np.ndarray, extras: Sequence[Lexicon | None] | None) -> np.ndarray:
+        """Lexicon flags of every row; the pieces that bring a user dictionary are matched
+        again, with it, apart from the rest."""
+        if self.lexicon is None:
+            return np.zeros((len(cps), FEATURES), dtype=np.float32)
+        flags = self.lexicon.flags(cps)  # (rows, FEATURES)
+        owner = np.append(np.repeat(np.arange(len(lengths)), lengths + 1), -1)  # (rows,): piece of each row
+        for extra in {id(e): e for e in extras or () if e is not None}.values():
+            brings = np.array([e is extra for e in extras] + [False])  # (pieces + 1,)
+            rows = np.flatnonzero(brings[owner])
+            flags[rows] = self.lexicon.flags(cps[rows], extra)
+        return flags
 
 
 def length_batches(lengths: Sequence[int], max_chars: int, rng: random.Random | None = None) -> list[list[int]]:

@@ -61,8 +61,8 @@ class CRF(nn.Module):
             alpha = torch.where(mask[:, t : t + 1], nxt, alpha)
         return torch.logsumexp(alpha + end, dim=1)
 
-    def viterbi(self, emissions: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
-        """Best tag path of each sentence, cut to its length."""
+    def viterbi(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """(batch, seq) best tag path of each sentence; steps past its end repeat its last tag."""
         trans, start, end = self._scores()
         score = start + emissions[:, 0]  # (batch, n)
         history = []
@@ -77,8 +77,7 @@ class CRF(nn.Module):
             previous = history[t].gather(1, current.unsqueeze(1)).squeeze(1)  # (batch,)
             current = torch.where(lengths > t + 1, previous, current)
             path.append(current)
-        rows = torch.stack(path[::-1], 1).tolist()  # (batch, seq)
-        return [row[:n] for row, n in zip(rows, lengths.tolist())]
+        return torch.stack(path[::-1], 1)  # (batch, seq)
 
     @torch.no_grad()
     def span_log_probs(self, emissions: torch.Tensor, mask: torch.Tensor, spans: list[list[tuple[int, list[int]]]]) -> list[list[float]]:

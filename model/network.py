@@ -18,7 +18,7 @@ from model.crf import CRF, FORBIDDEN
 class Decoded:
     emissions: torch.Tensor  # (batch, seq, tags)
     mask: torch.Tensor  # (batch, seq) bool
-    paths: list[list[int]]  # best tag ids of each sentence, cut to its length
+    tags: torch.Tensor  # (batch, seq) best tag ids; past a sentence's end, its last tag
 
 
 class BiLSTMCRF(nn.Module):

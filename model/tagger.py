@@ -7,22 +7,23 @@ in the exact input string.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import torch
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from data.batches import Encoder, Features, collate, length_batches
+from data.batches import Encoded, Encoder, length_batches
 from data.corpus import Span
 from data.errors import CheckpointError
 from data.lexicon import Lexicon, jieba_lexicon
-from data.schemes import split_tag, tags_to_spans
+from data.schemes import split_tag
 from data.text import split_text
 from data.vocab import Vocab
 from model.config import ModelConfig
-from model.network import BiLSTMCRF, Decoded
+from model.network import BiLSTMCRF
+from model.spans import SpanArrays
 from model.store import Checkpoint, Store
 
 WEIGHTS, CONFIG, VOCAB = "weights.safetensors", "config.json", "vocab.json"
@@ -49,6 +50,8 @@ class Tagger:
         self.encoder = Encoder(chars, bigrams, jieba_lexicon() if self.config.lexicon else None)
         prefixes = [split_tag(tag)[0] for tag in self.config.tags]
         self._word_tags = {p: torch.tensor([q == p for q in prefixes]) for p in "BME"}  # (tags,) each
+        self._opens = np.array([p in "BS" for p in prefixes])  # (tags,): the tag begins a span
+        self._closes = np.array([p in "ES" for p in prefixes])  # (tags,): the tag ends one
 
     @classmethod
     def load(cls, ref: str, store: Store | None = None, device: str = "cpu") -> "Tagger":
@@ -93,18 +96,43 @@ class Tagger:
     def tag_each(self, texts: Sequence[str], user_words: Sequence[Lexicon | None], batch_chars: int = 6000) -> list[list[Span]]:
         """`tag` with a user dictionary per text, so requests that bring different
         dictionaries can still share one batch."""
-        pieces = [
-            (i, offset, piece)
-            for i, text in enumerate(texts)
-            for offset, piece in split_text(text, self.config.max_len)
-        ]
-        encoded = [self.encoder.encode(piece, user_words[i]) for i, _, piece in pieces]
-        forced = [self._forced(piece, user_words[i]) for i, _, piece in pieces]
-        found = self._predict(encoded, [offset for _, offset, _ in pieces], forced, batch_chars)
-        results: list[list[Span]] = [[] for _ in texts]
-        for (i, _, _), spans in zip(pieces, found):
-            results[i].extend(spans)
-        return results
+        return self.span_arrays(texts, user_words, batch_chars).lists()
+
+    def span_arrays(self, texts: Sequence[str], user_words: Sequence[Lexicon | None], batch_chars: int = 6000) -> SpanArrays:
+        """`tag_each`'s spans as arrays (see `model.spans`)."""
+        pieces = [(i, offset, piece) for i, text in enumerate(texts) for offset, piece in split_text(text, self.config.max_len)]
+        owner = np.array([i for i, _, _ in pieces], dtype=np.int64)  # (pieces,) text of each piece
+        offset = np.array([o for _, o, _ in pieces], dtype=np.int64)  # (pieces,) where it begins in its text
+        words = [user_words[i] for i in owner.tolist()]
+        encoded = self.encoder.encode([piece for _, _, piece in pieces], words)
+        forced = [self._forced(piece, lexicon) for (_, _, piece), lexicon in zip(pieces, words)]
+        found = [self._decode(encoded, index, forced) for index in length_batches(encoded.lengths.tolist(), batch_chars)]
+        piece, start, end, label = (np.concatenate([f[k] for f in found] or [np.empty(0, np.int64)]) for k in range(4))
+        order = np.lexsort((start, piece))
+        piece, start, end, label = piece[order], start[order], end[order], label[order]
+        score = np.concatenate([f[4] for f in found])[order] if self.config.task == "ner" and found else None
+        names = [split_tag(tag)[1] for tag in self.config.tags]
+        return SpanArrays(len(texts), owner[piece], start + offset[piece], end + offset[piece], [names[t] for t in label.tolist()], score)
+
+    def _decode(self, encoded: Encoded, index: list[int], forced: Sequence[list[tuple[int, int]]]) -> tuple[np.ndarray, ...]:
+        """(piece, start, end, tag, score) arrays of the spans found in the pieces `index`,
+        offsets within each piece; score only for ner (the marginal probability under the CRF)."""
+        device = next(self.network.parameters()).device
+        batch = encoded.batch(index).to(device)
+        decoded = self.network.decode(batch, self._allowed([forced[i] for i in index], batch.chars.shape[1]))
+        tags = decoded.tags.cpu().numpy()  # (batch, width)
+        mask = batch.mask.numpy()  # (batch, width)
+        rows, starts = np.nonzero(mask & self._opens[tags])  # row-major: each row's spans in order
+        _, ends = np.nonzero(mask & self._closes[tags])
+        ends = ends + 1
+        first = tags[rows, starts]
+        score = np.empty(0)
+        if self.config.task == "ner":
+            wanted = [[] for _ in index]
+            for row, s, e in zip(rows.tolist(), starts.tolist(), ends.tolist()):
+                wanted[row].append((s, tags[row, s:e].tolist()))
+            score = np.exp([lp for row in self.network.crf.span_log_probs(decoded.emissions, decoded.mask, wanted) for lp in row])
+        return np.asarray(index)[rows], starts, ends, first, score
 
     def _forced(self, piece: str, user_words: Lexicon | None) -> list[tuple[int, int]]:
         """Words a `force` dictionary keeps whole in `piece` (segmentation tasks only)."""
@@ -125,31 +153,3 @@ class Tagger:
                 allowed[row, end - 1] = self._word_tags["E"]
         return allowed
 
-    def _predict(
-        self, encoded: Sequence[Features], offsets: Sequence[int], forced: Sequence[list[tuple[int, int]]], batch_chars: int
-    ) -> list[list[Span]]:
-        """Spans of encoded pieces, shifted by each piece's offset in its text, computed in
-        length-sorted batches; entities carry their marginal probability under the CRF."""
-        device = next(self.network.parameters()).device
-        tag_names = self.config.tags
-        out: list[list[Span]] = [[] for _ in encoded]
-        for index in length_batches([len(f.chars) for f in encoded], batch_chars):
-            batch = collate([encoded[i] for i in index]).to(device)
-            decoded = self.network.decode(batch, self._allowed([forced[i] for i in index], batch.chars.shape[1]))
-            spans = [tags_to_spans([tag_names[t] for t in path], offsets[i]) for i, path in zip(index, decoded.paths)]
-            if self.config.task == "ner":
-                spans = self._with_scores(decoded, spans, [offsets[i] for i in index])
-            for i, piece_spans in zip(index, spans):
-                out[i] = piece_spans
-        return out
-
-    def _with_scores(self, decoded: Decoded, spans: list[list[Span]], offsets: list[int]) -> list[list[Span]]:
-        wanted = [
-            [(s.start - offset, path[s.start - offset : s.end - offset]) for s in row]
-            for row, path, offset in zip(spans, decoded.paths, offsets)
-        ]
-        log_probs = self.network.crf.span_log_probs(decoded.emissions, decoded.mask, wanted)
-        return [
-            [Span(s.start, s.end, s.label, round(math.exp(lp), 4)) for s, lp in zip(row, scores)]
-            for row, scores in zip(spans, log_probs)
-        ]

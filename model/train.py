@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from data.batches import bigram_strings, collate, length_batches
+from data.batches import bigram_strings, length_batches
 from data.corpus import Sentence, Span, model_pieces
 from data.errors import InputError, ModelNotFound
 from data.formats import read_corpus
@@ -146,9 +146,9 @@ class Trainer:
         self.tagger, self.cfg, self.device = tagger, cfg, device
         self.network = tagger.network.to(device)
         tag_index = {t: i for i, t in enumerate(tagger.config.tags)}
-        self.features = [tagger.encoder.encode(s.text) for s in train]
-        self.chars = sum(len(f.chars) for f in self.features)
-        self.tags = [[tag_index[t] for t in spans_to_tags(len(s.text), s.spans)] for s in train]
+        tags = [[tag_index[t] for t in spans_to_tags(len(s.text), s.spans)] for s in train]
+        self.encoded = tagger.encoder.encode([s.text for s in train], tags=tags)
+        self.chars = int(self.encoded.lengths.sum())
         self.optimizer = torch.optim.Adam(self.network.parameters(), lr=cfg.lr)
 
     def run_epoch(self, epoch: int, max_batches: int | None = None) -> float:
@@ -158,12 +158,13 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = self.cfg.lr * 0.9**epoch
         self.network.train()
-        batches = list(length_batches([len(f.chars) for f in self.features], self.cfg.batch_chars, rng))[:max_batches]
-        total_chars = sum(len(self.features[i].chars) for b in batches for i in b)
+        lengths = self.encoded.lengths.tolist()
+        batches = length_batches(lengths, self.cfg.batch_chars, rng)[:max_batches]
+        total_chars = sum(lengths[i] for b in batches for i in b)
         loss_sum = 0.0
         with tqdm(total=total_chars, unit="char", unit_scale=True, desc=f"epoch {epoch + 1}", leave=False) as bar:
             for index in batches:
-                batch = collate([self.features[i] for i in index], [self.tags[i] for i in index]).to(self.device)
+                batch = self.encoded.batch(index).to(self.device)
                 loss = self.network.loss(batch)
                 self.optimizer.zero_grad()
                 loss.backward()

@@ -14,19 +14,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from pydantic import ValidationError
-
-from data.corpus import Span
 from data.errors import InputError, ZhtagError
-from data.formats import read_corpus
-from data.lexicon import Lexicon, read_dictionary
 from model.config import TrainConfig
-from model.evaluate import evaluate
-from model.store import Store
-from model.tagger import Tagger
-from model.train import TrainOptions, train
+
+if TYPE_CHECKING:
+    from data.corpus import Span
+    from model.spans import SpanArrays
 
 CHUNK_LINES = 2000
 
@@ -78,7 +73,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Each command imports what it needs when it runs: `zhtag segment` starts without loading
+# the training, evaluation and HTTP stacks.
+
+
 def _train(args: argparse.Namespace, out: IO[str]) -> None:
+    from model.train import TrainOptions, train
+
     cfg = TrainConfig(epochs=args.epochs, patience=args.patience, seed=args.seed)
     overrides = {"hidden": args.hidden} if args.hidden else {}
     options = TrainOptions(
@@ -91,6 +92,10 @@ def _train(args: argparse.Namespace, out: IO[str]) -> None:
 
 
 def _eval(args: argparse.Namespace, out: IO[str]) -> None:
+    from data.formats import read_corpus
+    from model.evaluate import evaluate
+    from model.tagger import Tagger
+
     tagger = Tagger.load(args.model)
     corpus = read_corpus(args.test, args.format, entities_from_pos=tagger.config.task == "ner")
     gold = corpus.sentences
@@ -109,10 +114,6 @@ def _lines(source: str) -> Iterator[str]:
                 raise InputError(f"{source}:{lineno}: not valid UTF-8") from None
 
 
-def _format_segment(text: str, spans: list[Span]) -> str:
-    return " ".join(text[s.start : s.end] for s in spans)
-
-
 def _format_pos(text: str, spans: list[Span]) -> str:
     return " ".join(f"{text[s.start : s.end]}/{s.label}" for s in spans)
 
@@ -122,21 +123,33 @@ def _format_ner(text: str, spans: list[Span]) -> str:
     return json.dumps({"text": text, "entities": entities}, ensure_ascii=False)
 
 
-FORMATTERS: dict[str, Callable[[str, list[Span]], str]] = {"segment": _format_segment, "pos": _format_pos, "ner": _format_ner}
+def _lines_of(format_line: Callable[[str, list[Span]], str]) -> Callable[[list[str], SpanArrays], str]:
+    return lambda texts, found: "".join(format_line(text, spans) + "\n" for text, spans in zip(texts, found.lists()))
+
+
+WRITERS: dict[str, Callable[[list[str], SpanArrays], str]] = {
+    "segment": lambda texts, found: found.segmented(texts),  # no Python step per word: the hot path
+    "pos": _lines_of(_format_pos),
+    "ner": _lines_of(_format_ner),
+}
 
 
 def _tag(args: argparse.Namespace, out: IO[str]) -> None:
+    from data.lexicon import Lexicon, read_dictionary
+    from model.tagger import Tagger
+
     tagger = Tagger.load(args.model)
     words = [w for path in args.user_dict for w in read_dictionary(path)]
     user_words = Lexicon(words, force=args.dict_mode == "force") if words else None
-    format_line = FORMATTERS[args.command]
+    write = WRITERS[args.command]
     lines = _lines(args.file)
     while chunk := list(islice(lines, CHUNK_LINES)):
-        for text, spans in zip(chunk, tagger.tag(chunk, user_words)):
-            out.write(format_line(text, spans) + "\n")
+        out.write(write(chunk, tagger.span_arrays(chunk, [user_words] * len(chunk))))
 
 
 def _models(args: argparse.Namespace, out: IO[str]) -> None:
+    from model.store import Store
+
     if args.action == "rollback":
         if not args.name:
             raise InputError("zhtag models rollback NAME: name the model to roll back")
@@ -152,6 +165,7 @@ def _models(args: argparse.Namespace, out: IO[str]) -> None:
 def _serve(args: argparse.Namespace, out: IO[str]) -> None:
     """Flags become ZHTAG_* variables so every worker process builds the same Settings."""
     import uvicorn
+    from pydantic import ValidationError
     from pydantic_settings import SettingsError
 
     from service.settings import Settings

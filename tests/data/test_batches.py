@@ -8,33 +8,35 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from data.batches import BOS, EOS, Encoder, Features, bigram_strings, collate, length_batches
-from data.lexicon import Lexicon
-from data.vocab import PAD, UNK, Vocab
+from data.batches import BOS, EOS, Encoder, bigram_strings, length_batches
+from data.lexicon import MAX_WORD_LEN, Lexicon
+from data.text import fold
+from data.vocab import PAD, UNK, UNK_ID, Vocab
 
 
-def features(n: int, base: int = 2) -> Features:
-    return Features(
-        chars=[base + i for i in range(n)],
-        bigrams=[(base + i, base + i + 1) for i in range(n)],
-        lexicon=[(1, 0, i % 2) for i in range(n)],
-    )
-
-
-def test_collate_pads_every_row_to_the_longest_with_zeros() -> None:
-    items = [features(3), features(1, base=7), features(2, base=4)]
-    batch = collate(items, tags=[[1, 2, 3], [4], [5, 6]])
-    assert batch.chars.tolist() == [[2, 3, 4], [7, 0, 0], [4, 5, 0]]
-    assert batch.bigrams.shape == (3, 3, 2)
-    assert batch.bigrams[1].tolist() == [[7, 8], [0, 0], [0, 0]]
+def test_batch_pads_every_piece_to_the_longest_with_zeros() -> None:
+    chars = Vocab(list("北京上海好"))
+    encoded = Encoder(chars, Vocab([]), Lexicon(["北京"])).encode(["北京好", "上", "海京"], tags=[[1, 2, 3], [4], [5, 6]])
+    batch = encoded.batch([0, 1, 2])
+    ids = [chars[ch] for ch in "北京好上海京"]
+    assert batch.chars.tolist() == [ids[:3], [ids[3], 0, 0], [ids[4], ids[5], 0]]
+    assert batch.bigrams.shape == (3, 3, 2) and batch.bigrams[1, 1:].tolist() == [[0, 0], [0, 0]]
     assert batch.lexicon.dtype == torch.float and batch.lexicon.shape == (3, 3, 3)
-    assert batch.lexicon[2].tolist() == [[1.0, 0.0, 0.0], [1.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
+    assert batch.lexicon[0].tolist() == [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
+    assert batch.lexicon[1:, 1:].abs().sum() == 0
     assert batch.lengths.tolist() == [3, 1, 2]
     assert batch.tags.tolist() == [[1, 2, 3], [4, 0, 0], [5, 6, 0]]
 
 
+def test_batch_takes_any_pieces_in_any_order() -> None:
+    chars = Vocab(list("一二三四五"))
+    encoded = Encoder(chars, Vocab([]), None).encode(["一二", "三", "四五"])
+    assert encoded.batch([2, 0]).chars.tolist() == [[chars["四"], chars["五"]], [chars["一"], chars["二"]]]
+    assert encoded.batch([1]).chars.tolist() == [[chars["三"]]]
+
+
 def test_mask_is_true_exactly_on_real_characters() -> None:
-    batch = collate([features(3), features(1), features(2)])
+    batch = Encoder(Vocab([]), Vocab([]), None).encode(["abc", "d", "ef"]).batch([0, 1, 2])
     assert batch.mask.tolist() == [[True, True, True], [True, False, False], [True, True, False]]
     assert batch.tags is None
 
@@ -47,12 +49,50 @@ def test_bigrams_of_a_text_are_folded_and_marked_at_the_boundaries() -> None:
 def test_encoder_looks_up_folded_characters_and_sends_unknowns_to_unk() -> None:
     chars = Vocab(["北", "京", "0"])
     bigrams = Vocab([BOS + "北", "北京"])
-    encoded = Encoder(chars, bigrams, Lexicon(["北京"])).encode("北京９")
-    assert encoded.chars == [chars["北"], chars["京"], chars["0"]]
+    encoded = Encoder(chars, bigrams, Lexicon(["北京"])).encode(["北京９"])
+    assert encoded.batch([0]).chars.tolist() == [[chars["北"], chars["京"], chars["0"]]]
     assert chars.tokens[:2] == [PAD, UNK] and chars["龘"] == 1
-    assert encoded.bigrams == [(bigrams[BOS + "北"], bigrams["北京"]), (bigrams["北京"], 1), (1, 1)]
-    assert encoded.lexicon == [(1, 0, 0), (0, 0, 1), (0, 0, 0)]
-    assert Encoder(chars, bigrams, None).encode("北京").lexicon == [(0, 0, 0), (0, 0, 0)]
+    assert encoded.batch([0]).bigrams.tolist() == [[[bigrams[BOS + "北"], bigrams["北京"]], [bigrams["北京"], 1], [1, 1]]]
+    assert encoded.batch([0]).lexicon.tolist() == [[[1, 0, 0], [0, 0, 1], [0, 0, 0]]]
+    assert Encoder(chars, bigrams, None).encode(["北京"]).batch([0]).lexicon.tolist() == [[[0, 0, 0], [0, 0, 0]]]
+
+
+def reference_features(encoder: Encoder, text: str, extra: Lexicon | None) -> tuple[list, list, list]:
+    """The definition the encoder's array code must meet: one dictionary lookup per
+    character and bigram, and a walk over every start and length for the lexicon."""
+    folded = fold(text)
+    chars = [encoder.chars.index.get(ch, UNK_ID) for ch in folded]
+    bigrams = [[encoder.bigrams.index.get(b, UNK_ID) for b in pair] for pair in bigram_strings(text)]
+    flags = [[0, 0, 0] for _ in text]
+    excluded = extra.excluded if extra else frozenset()
+    for lexicon, skip in ((encoder.lexicon, excluded), (extra, frozenset())):
+        for start in range(len(text)) if lexicon else ():
+            for end in range(start + 2, min(len(text), start + MAX_WORD_LEN) + 1):
+                if text[start:end] in lexicon.words and text[start:end] not in skip:
+                    flags[start][0] = flags[end - 1][2] = 1
+                    for i in range(start + 1, end - 1):
+                        flags[i][1] = 1
+    return chars, bigrams, flags
+
+
+ALPHABET = "北京大学生天安门广场上海市Ａ1a \u3000。"
+LEXICON = Lexicon(["北京", "北京大学", "大学生", "天安门广场", "门广", "上海", "上海市", "Ａ1", "学生"])
+
+
+@given(st.lists(st.text(ALPHABET, min_size=1, max_size=30).map(lambda t: t.replace(" ", "")).filter(bool), min_size=1, max_size=8),
+       st.sampled_from([None, Lexicon(["生天", "安门"]), Lexicon(["市Ａ"], excluded=["上海市", "北京"])]))
+def test_encoder_agrees_with_the_reference_definition_on_any_pieces(pieces: list[str], extra: Lexicon | None) -> None:
+    chars = Vocab(list("北京大学生a0"))
+    bigrams = Vocab([BOS + "北", "北京", "京大", "学生", "生" + EOS, "a0", "0" + EOS])
+    encoder = Encoder(chars, bigrams, LEXICON)
+    extras = [extra if i % 2 else None for i in range(len(pieces))]
+    batch = encoder.encode(pieces, extras).batch(range(len(pieces)))
+    for row, (piece, piece_extra) in enumerate(zip(pieces, extras)):
+        want_chars, want_bigrams, want_flags = reference_features(encoder, piece, piece_extra)
+        n = len(piece)
+        assert batch.chars[row, :n].tolist() == want_chars
+        assert batch.bigrams[row, :n].tolist() == want_bigrams
+        assert batch.lexicon[row, :n].tolist() == want_flags, piece
 
 
 def check_batches(batches: list[list[int]], lengths: list[int], max_chars: int) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from data.batches import Encoder, collate
+from data.batches import Encoder
 from data.lexicon import Lexicon
 from data.vocab import Vocab
 from model.config import ModelConfig
-from model.network import BiLSTMCRF
+from model.network import BiLSTMCRF, Decoded
 from model.tagger import Tagger
 
 TAGS = ["B", "E", "M", "S"]
@@ -39,29 +39,30 @@ def random_tagger(lexicon: str | None = None, max_len: int = 150) -> Tagger:
     return Tagger(network, chars, bigrams, set())
 
 
+def cut_paths(decoded: Decoded) -> list[list[int]]:
+    return [row[:n] for row, n in zip(decoded.tags.tolist(), decoded.mask.sum(1).tolist())]
+
+
 def test_network_tags_a_sentence_in_a_padded_batch_as_it_tags_it_alone() -> None:
     tagger = random_tagger()
     network = tagger.network
     assert not network.training
-    encoder = Encoder(tagger.chars, tagger.bigrams, Lexicon(["北京", "公园", "散步"]))
-    features = [encoder.encode(text) for text in TEXTS]
-    batch = collate(features)
-    together = network.decode(batch).paths
+    encoded = Encoder(tagger.chars, tagger.bigrams, Lexicon(["北京", "公园", "散步"])).encode(TEXTS)
+    batch = encoded.batch(range(len(TEXTS)))
+    together = cut_paths(network.decode(batch))
     emissions = network.emissions(batch)
-    for row, feats in enumerate(features):
-        alone_batch = collate([feats])
-        assert together[row] == network.decode(alone_batch).paths[0], TEXTS[row]
-        n = len(feats.chars)
-        torch.testing.assert_close(emissions[row, :n], network.emissions(alone_batch)[0], atol=1e-5, rtol=1e-5)
+    for row, text in enumerate(TEXTS):
+        alone_batch = encoded.batch([row])
+        assert together[row] == cut_paths(network.decode(alone_batch))[0], text
+        torch.testing.assert_close(emissions[row, : len(text)], network.emissions(alone_batch)[0], atol=1e-5, rtol=1e-5)
     assert len({t for path in together for t in path}) > 1, "degenerate network: every tag the same"
 
 
 def test_batch_order_does_not_change_any_sentence_tags() -> None:
     tagger = random_tagger()
-    encoder = tagger.encoder
-    features = [encoder.encode(text) for text in TEXTS]
-    forward = tagger.network.decode(collate(features)).paths
-    backward = tagger.network.decode(collate(features[::-1])).paths
+    encoded = tagger.encoder.encode(TEXTS)
+    forward = cut_paths(tagger.network.decode(encoded.batch(range(len(TEXTS)))))
+    backward = cut_paths(tagger.network.decode(encoded.batch(range(len(TEXTS))[::-1])))
     assert forward == backward[::-1]
 
 

@@ -141,7 +141,7 @@ def test_sentences_longer_than_max_len_are_split_not_dropped(tiny_options, make_
     run_epoch = Trainer.run_epoch
 
     def spy(self: Trainer, epoch: int, max_batches: int | None = None) -> float:
-        trained_lengths.append([len(f.chars) for f in self.features])
+        trained_lengths.append(self.encoded.lengths.tolist())
         return run_epoch(self, epoch, max_batches)
 
     monkeypatch.setattr(Trainer, "run_epoch", spy)

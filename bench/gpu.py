@@ -1,0 +1,96 @@
+"""The CUDA path, measured in one short run: batched inference and training steps on the GPU.
+
+    bash bench/gpu.sh TEXT CORPUS [--models cws,ner]
+
+Prints, per model, characters per second of `Tagger.tag` on TEXT at large character budgets
+(end to end: encoding on the CPU, the network and Viterbi on the GPU, spans back on the CPU),
+of the network's decoding alone on batches already encoded and on the GPU, and how many lines
+the GPU tags exactly as the CPU does (decoding runs under autocast on the GPU). Then training
+steps per second on CORPUS (a segmentation corpus in pd1998's format).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from data.batches import length_batches
+from data.formats import read_corpus
+from model.config import TrainConfig
+from model.tagger import Tagger
+from model.train import Trainer, build_tagger
+
+
+DEVICE = "cuda"
+
+
+def drain() -> None:
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed(run, repeat: int = 3) -> float:
+    """Best wall time of `run` over `repeat` tries, the GPU drained before and after."""
+    best = float("inf")
+    for _ in range(repeat):
+        drain()
+        started = time.perf_counter()
+        run()
+        drain()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def inference(name: str, lines: list[str], budgets: list[int]) -> None:
+    tagger = Tagger.load(name, device=DEVICE)
+    chars = sum(map(len, lines))
+    tagger.tag(lines[:256])
+    for budget in budgets:
+        seconds = timed(lambda: tagger.tag(lines, batch_chars=budget), repeat=2)
+        print(f"{name}: tag(), batch_chars {budget:>7,}: {chars / seconds:>12,.0f} chars/s end to end")
+    encoded = tagger.encoder.encode(lines)
+    for budget in budgets:
+        batches = [encoded.batch(index).to(tagger.network.crf.start.device) for index in length_batches(encoded.lengths.tolist(), budget)]
+        seconds = timed(lambda: [tagger.network.decode(batch) for batch in batches])
+        print(f"{name}: network.decode, batch_chars {budget:>7,}: {chars / seconds:>12,.0f} chars/s (batches already on the GPU)")
+    sample = lines[:2000]
+    on_gpu = tagger.tag(sample)
+    on_cpu = Tagger.load(name, device="cpu").tag(sample)
+    same = sum(a == b for a, b in zip(on_gpu, on_cpu))
+    print(f"{name}: {same} of {len(sample)} lines tagged exactly as on the CPU")
+
+
+def training(corpus: str, budgets: list[int], steps: int) -> None:
+    sentences = read_corpus(corpus).sentences
+    for budget in budgets:
+        cfg = TrainConfig(batch_chars=budget)
+        trainer = Trainer(build_tagger("cws", sentences, cfg, {}, None), sentences, cfg, torch.device(DEVICE))
+        trainer.run_epoch(0, max_batches=3)
+        seconds = timed(lambda: trainer.run_epoch(1, max_batches=steps), repeat=1)
+        per_batch = trainer.chars / len(length_batches(trainer.encoded.lengths.tolist(), budget))
+        print(f"training, batch_chars {budget:>6,}: {steps / seconds:,.1f} steps/s, {steps * per_batch / seconds:>10,.0f} chars/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("text")
+    parser.add_argument("corpus")
+    parser.add_argument("--models", default="cws")
+    parser.add_argument("--budgets", default="6000,64000,256000")
+    parser.add_argument("--train-budgets", default="4000,32000")
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--device", default="cuda", help="cpu: try the script here")
+    args = parser.parse_args()
+    global DEVICE
+    DEVICE = args.device
+    print(f"{torch.cuda.get_device_name() if DEVICE == 'cuda' else 'CPU'}, torch {torch.__version__}")
+    lines = [line for line in open(args.text, encoding="utf-8").read().split("\n") if line.strip()]
+    print(f"{len(lines):,} lines, {sum(map(len, lines)):,} characters")
+    for name in args.models.split(","):
+        inference(name, lines, [int(b) for b in args.budgets.split(",")])
+    training(args.corpus, [int(b) for b in args.train_budgets.split(",")], args.steps)
+
+
+if __name__ == "__main__":
+    main()
