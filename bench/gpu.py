@@ -47,12 +47,12 @@ def inference(name: str, lines: list[str], budgets: list[int]) -> None:
     chars = sum(map(len, lines))
     tagger.tag(lines[:256])
     for budget in budgets:
-        seconds = timed(lambda: tagger.tag(lines, batch_chars=budget), repeat=2)
+        seconds = timed(lambda budget=budget: tagger.tag(lines, batch_chars=budget), repeat=2)
         print(f"{name}: tag(), batch_chars {budget:>7,}: {chars / seconds:>12,.0f} chars/s end to end")
     encoded = tagger.encoder.encode(lines)
     for budget in budgets:
         batches = [encoded.batch(index).to(tagger.network.crf.start.device) for index in length_batches(encoded.lengths.tolist(), budget)]
-        seconds = timed(lambda: [tagger.network.decode(batch) for batch in batches])
+        seconds = timed(lambda batches=batches: [tagger.network.decode(batch) for batch in batches])
         print(f"{name}: network.decode, batch_chars {budget:>7,}: {chars / seconds:>12,.0f} chars/s (batches already on the GPU)")
     sample = lines[:2000]
     on_gpu = tagger.tag(sample)
@@ -67,7 +67,7 @@ def training(corpus: str, budgets: list[int], steps: int) -> None:
         cfg = TrainConfig(batch_chars=budget)
         trainer = Trainer(build_tagger("cws", sentences, cfg, {}, None), sentences, cfg, torch.device(DEVICE))
         trainer.run_epoch(0, max_batches=3)
-        seconds = timed(lambda: trainer.run_epoch(1, max_batches=steps), repeat=1)
+        seconds = timed(lambda trainer=trainer: trainer.run_epoch(1, max_batches=steps), repeat=1)
         per_batch = trainer.chars / len(length_batches(trainer.encoded.lengths.tolist(), budget))
         print(f"training, batch_chars {budget:>6,}: {steps / seconds:,.1f} steps/s, {steps * per_batch / seconds:>10,.0f} chars/s")
 

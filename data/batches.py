@@ -92,9 +92,12 @@ class Encoder:
         singles = [(ord(t), i) for t, i in chars.index.items() if len(t) == 1]
         if singles:
             self._char_ids[[c for c, _ in singles]] = [i for _, i in singles]
-        pairs = sorted(((ord(t[0]) << 21) | ord(t[1]), i) for t, i in bigrams.index.items() if len(t) == 2)
-        self._pair_keys = np.array([k for k, _ in pairs], dtype=np.int64)  # (pairs,) sorted
-        self._pair_ids = np.array([i for _, i in pairs] + [UNK_ID], dtype=np.int64)  # (pairs + 1,): misses map to UNK
+        pairs = [i for i, t in enumerate(bigrams.tokens) if len(t) == 2]  # the specials are longer
+        points = codepoints("".join(bigrams.tokens[i] for i in pairs)).reshape(-1, 2)  # (pairs, 2)
+        keys = _pair_keys(points[:, 0], points[:, 1])  # (pairs,)
+        order = np.argsort(keys)
+        self._bigram_keys = keys[order]  # (pairs,) sorted
+        self._bigram_ids = np.append(np.array(pairs, dtype=np.int64)[order], UNK_ID)  # (pairs + 1,): misses map to UNK
 
     def encode(self, pieces: Sequence[str], extras: Sequence[Lexicon | None] | None = None,
                tags: Sequence[Sequence[int]] | None = None) -> Encoded:
@@ -120,16 +123,16 @@ class Encoder:
         following = np.append(folded[1:], ord(EOS))  # (rows,)
         ends = (starts + lengths - 1)[lengths > 0]
         following[ends] = ord(EOS)
-        right = self._pair_ids_of(_pair_keys(folded, following))  # (rows,)
+        right = self._bigram_ids_of(_pair_keys(folded, following))  # (rows,)
         left = np.roll(right, 1)  # (rows,)
         firsts = starts[lengths > 0]
-        left[firsts] = self._pair_ids_of(_pair_keys(np.full(len(firsts), ord(BOS)), folded[firsts]))
+        left[firsts] = self._bigram_ids_of(_pair_keys(np.full(len(firsts), ord(BOS)), folded[firsts]))
         return np.stack([left, right], axis=1)
 
-    def _pair_ids_of(self, keys: np.ndarray) -> np.ndarray:
-        idx = np.searchsorted(self._pair_keys, keys)  # (n,)
-        found = self._pair_keys[idx.clip(max=len(self._pair_keys) - 1)] == keys if len(self._pair_keys) else np.zeros(len(keys), bool)
-        return self._pair_ids[np.where(found, idx, len(self._pair_keys))]
+    def _bigram_ids_of(self, keys: np.ndarray) -> np.ndarray:
+        idx = np.searchsorted(self._bigram_keys, keys)  # (n,)
+        found = self._bigram_keys[idx.clip(max=len(self._bigram_keys) - 1)] == keys if len(self._bigram_keys) else np.zeros(len(keys), bool)
+        return self._bigram_ids[np.where(found, idx, len(self._bigram_keys))]
 
     def _lexicon(self, cps: np.ndarray, lengths: np.ndarray, extras: Sequence[Lexicon | None] | None) -> np.ndarray:
         """Lexicon flags of every row; the pieces that bring a user dictionary are matched

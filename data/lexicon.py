@@ -12,14 +12,20 @@ k-character prefix is in the table go on to length k+1, the rest stop, as in a t
 """
 from __future__ import annotations
 
+import hashlib
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from safetensors import SafetensorError
+from safetensors.numpy import load as load_arrays
+from safetensors.numpy import save as save_arrays
 
+from data.atomic import write_atomic
 from data.errors import CorpusError
 
 MAX_WORD_LEN = 12
@@ -27,6 +33,7 @@ _SPACE = re.compile(r"\s")
 _FIRST_FIELD = re.compile(r"^\s*(\S+)", re.MULTILINE)
 FEATURES = 3  # begins, inside, ends
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd, so the rolling hash loses no bits per step
+_CACHE_FORMAT = 1  # bump when the tables or the hash change
 
 
 def codepoints(text: str) -> np.ndarray:
@@ -97,6 +104,31 @@ def _levels(ordered: list[str]) -> list[_Level]:
     return levels
 
 
+def cache_dir() -> Path:
+    """Where zhtag keeps what it can rebuild: $ZHTAG_CACHE, else $XDG_CACHE_HOME/zhtag, else ~/.cache/zhtag."""
+    if os.environ.get("ZHTAG_CACHE"):
+        return Path(os.environ["ZHTAG_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "zhtag"
+
+
+def _level_arrays(levels: list[_Level]) -> dict[str, np.ndarray]:
+    return {f"{field}{k}": getattr(level, field) for k, level in enumerate(levels) for field in ("keys", "word", "prefix")}
+
+
+def _load_levels(path: Path) -> list[_Level] | None:
+    """The levels saved at `path`, or None where the file is missing or not what `_level_arrays` wrote."""
+    try:
+        arrays = load_arrays(path.read_bytes())
+        levels = [_Level(arrays[f"keys{k}"], arrays[f"word{k}"], arrays[f"prefix{k}"]) for k in range(MAX_WORD_LEN + 1)]
+    except (OSError, KeyError, ValueError, SafetensorError):
+        return None
+    for level in levels:
+        n = level.keys.shape
+        if level.keys.dtype != np.uint64 or level.word.dtype != bool or level.prefix.dtype != bool or len(n) != 1 or level.word.shape != n or level.prefix.shape != n:
+            return None
+    return levels
+
+
 class Lexicon:
     """A set of words matched in texts by their hashes, a length at a time.
 
@@ -108,11 +140,43 @@ class Lexicon:
         another (see `forced`), instead of only being weighed as features."""
         self.excluded, self.force = frozenset(excluded), force
         ordered = _by_length(words)
-        self.words: set[str] = set(ordered)
-        self._levels = _levels(ordered)
-        self._begins = np.zeros(0x110000, dtype=bool)  # (code points,): the character begins a word
-        self._begins[self._levels[1].keys.astype(np.int64)] = True
+        self._words: set[str] | None = set(ordered)
+        self._read: Callable[[], Iterable[str]] = lambda: ()
+        self._use(_levels(ordered))
         self._excluded = _levels(_by_length(self.excluded))
+
+    def _use(self, levels: list[_Level]) -> None:
+        self._levels = levels
+        self._begins = np.zeros(0x110000, dtype=bool)  # (code points,): the character begins a word
+        self._begins[levels[1].keys.astype(np.int64)] = True
+
+    @property
+    def words(self) -> set[str]:
+        if self._words is None:
+            self._words = set(_by_length(self._read()))
+        return self._words
+
+    @classmethod
+    def cached(cls, source: Path, read: Callable[[], Iterable[str]]) -> "Lexicon":
+        """The lexicon of the dictionary file `source`, whose words `read` returns. Its match
+        tables are kept in the user's cache, keyed by the file's path, size and modification
+        time, so a process starts without reading 350k words; `words` reads them only if
+        asked. A cache that cannot be read or written is rebuilt or skipped, never fatal."""
+        stat = source.stat()
+        key = hashlib.sha256(f"{_CACHE_FORMAT}:{source.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:20]
+        path = cache_dir() / f"lexicon-{key}.safetensors"
+        lexicon = cls()
+        levels = _load_levels(path)
+        if levels is None:
+            lexicon = cls(read())
+            try:
+                write_atomic(path, save_arrays(_level_arrays(lexicon._levels)))
+            except OSError:
+                pass
+            return lexicon
+        lexicon._words, lexicon._read = None, read
+        lexicon._use(levels)
+        return lexicon
 
     def hits(self, cps: np.ndarray, excluded: "Lexicon | None" = None) -> tuple[np.ndarray, np.ndarray]:
         """(starts, ends) of every occurrence of a word in the code points `cps`, except the
@@ -209,5 +273,5 @@ def jieba_lexicon() -> Lexicon:
     """jieba's shipped dictionary, loaded once per process."""
     import jieba
 
-    text = (Path(jieba.__file__).parent / "dict.txt").read_text(encoding="utf-8")
-    return Lexicon(_FIRST_FIELD.findall(text))  # jieba's own file: read, not validated line by line
+    path = Path(jieba.__file__).parent / "dict.txt"
+    return Lexicon.cached(path, lambda: _FIRST_FIELD.findall(path.read_text(encoding="utf-8")))  # jieba's own file: not validated

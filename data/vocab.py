@@ -25,7 +25,11 @@ class Vocab:
     @classmethod
     def from_list(cls, tokens: list[str]) -> "Vocab":
         """Rebuild exactly the vocabulary that `tokens` lists (specials included)."""
-        return cls(tokens, specials=())
+        vocab = cls((), specials=())
+        vocab.tokens, vocab.index = list(tokens), dict(zip(tokens, range(len(tokens))))
+        if len(vocab.index) != len(tokens):
+            raise ValueError("a vocabulary lists a token twice")
+        return vocab
 
     def extend(self, tokens: Iterable[str]) -> None:
         for tok in tokens:

@@ -29,30 +29,32 @@ class BiLSTMCRF(nn.Module):
         self.bigram_embed = nn.Embedding(config.bigram_vocab_size, config.bigram_dim, padding_idx=0)
         width = config.char_dim + 2 * config.bigram_dim + (FEATURES if config.lexicon else 0)
         self.dropout = nn.Dropout(config.dropout)
-        self.lstm = nn.LSTM(width, config.hidden, num_layers=config.layers, bidirectional=True, batch_first=True)
+        self.lstm = nn.LSTM(width, config.hidden, num_layers=config.layers, bidirectional=True)  # time-major: no transposes inside
         self.emit = nn.Linear(2 * config.hidden, len(config.tags))
         self.crf = CRF(config.tags)
 
     def emissions(self, batch: Batch) -> torch.Tensor:
-        """(batch, seq, tags) emission scores."""
+        """(batch, seq, tags) emission scores, computed time-major as torch's LSTM runs."""
         parts = [
-            self.char_embed(batch.chars),  # (batch, seq, char_dim)
-            self.bigram_embed(batch.bigrams).flatten(2),  # (batch, seq, 2*bigram_dim)
+            self.char_embed(batch.chars.T),  # (seq, batch, char_dim)
+            self.bigram_embed(batch.bigrams.transpose(0, 1)).flatten(2),  # (seq, batch, 2*bigram_dim)
         ]
         if self.config.lexicon:
-            parts.append(batch.lexicon)  # (batch, seq, FEATURES)
-        x = self.dropout(torch.cat(parts, dim=2))  # (batch, seq, width)
-        return self.emit(self.dropout(self._encode(x, batch.lengths)))  # (batch, seq, tags)
+            parts.append(batch.lexicon.transpose(0, 1))  # (seq, batch, FEATURES)
+        x = self.dropout(torch.cat(parts, dim=2))  # (seq, batch, width)
+        return self.emit(self.dropout(self._encode(x, batch.lengths))).transpose(0, 1)  # (batch, seq, tags)
 
     def _encode(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """(batch, seq, 2*hidden) LSTM states; sequences of unequal length are packed so the
+        """(seq, batch, 2*hidden) LSTM states; sequences of unequal length are packed so the
         backward direction starts at each one's real end. A batch of one length needs no
-        packing, which matters on CPU where backward through packed input is quadratic."""
-        if bool((lengths == x.shape[1]).all()):
+        packing, which matters on CPU where backward through packed input is quadratic; a
+        batch already longest first (as the tagger sends them) needs no reordering."""
+        if bool((lengths == x.shape[0]).all()):
             return self.lstm(x)[0]
-        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        longest_first = bool((lengths[:-1] >= lengths[1:]).all())
+        packed = pack_padded_sequence(x, lengths, enforce_sorted=longest_first)
         out, _ = self.lstm(packed)
-        return pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0]
+        return pad_packed_sequence(out, total_length=x.shape[0])[0]
 
     def loss(self, batch: Batch) -> torch.Tensor:
         """Mean negative log-likelihood per character."""

@@ -25,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from data.atomic import fsync_dir, write_atomic, write_synced
 from data.errors import CheckpointError, ModelNotFound
 
 MANIFEST = "manifest.json"
@@ -113,11 +114,11 @@ class Store:
             tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=name_dir))
             try:
                 for filename, content in files.items():
-                    _write_synced(tmp / filename, content)
+                    write_synced(tmp / filename, content)
                 version = self._publish(tmp, name, manifest)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
-            _fsync_dir(name_dir)
+            fsync_dir(name_dir)
             if activate:
                 self._push_active(name, version)
         except OSError as err:
@@ -206,8 +207,8 @@ class Store:
         version = self._next_version(name)
         while True:
             manifest["version"] = version
-            _write_synced(tmp / MANIFEST, json.dumps(manifest, indent=2).encode() + b"\n")
-            _fsync_dir(tmp)
+            write_synced(tmp / MANIFEST, json.dumps(manifest, indent=2).encode() + b"\n")
+            fsync_dir(tmp)
             try:
                 os.rename(tmp, self.root / name / str(version))
                 return version
@@ -368,34 +369,3 @@ def _read_json_value(path: Path) -> Any:
         return json.loads(path.read_bytes())
     except (OSError, ValueError):
         return None
-
-
-def write_atomic(path: Path, content: bytes) -> None:
-    """Replace `path` so that a reader sees the old file or the new one, never half of one,
-    and the new one survives a power loss."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    os.close(fd)
-    try:
-        _write_synced(Path(tmp), content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _write_synced(path: Path, content: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(content)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    """Persist a directory's entries (new files, renames) across a power loss."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

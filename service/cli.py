@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from data.corpus import Span
     from model.spans import SpanArrays
 
-CHUNK_LINES = 2000
+CHUNK_LINES = 1000
+CHUNK_CHARS = 32000  # characters per batch: per-step costs of the LSTM and Viterbi spread over more rows
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--user-dict", type=Path, action="append", default=[], help="jieba-format dictionary")
         p.add_argument("--dict-mode", choices=["prefer", "force"], default="prefer",
                        help="prefer: the model weighs the dictionary; force: its words are kept whole where they cut no other")
+        p.add_argument("--threads", type=_positive, default=os.cpu_count() or 1, help="tagging threads (default: one per core)")
 
     m = sub.add_parser("models", help="list stored models, versions and metrics; roll one back")
     m.add_argument("action", nargs="?", choices=["list", "rollback"], default="list")
@@ -75,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
 
 # Each command imports what it needs when it runs: `zhtag segment` starts without loading
 # the training, evaluation and HTTP stacks.
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
+    return int(value)
 
 
 def _train(args: argparse.Namespace, out: IO[str]) -> None:
@@ -136,6 +144,7 @@ WRITERS: dict[str, Callable[[list[str], SpanArrays], str]] = {
 
 def _tag(args: argparse.Namespace, out: IO[str]) -> None:
     from data.lexicon import Lexicon, read_dictionary
+    from model.parallel import map_in_order
     from model.tagger import Tagger
 
     tagger = Tagger.load(args.model)
@@ -143,8 +152,9 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
     user_words = Lexicon(words, force=args.dict_mode == "force") if words else None
     write = WRITERS[args.command]
     lines = _lines(args.file)
-    while chunk := list(islice(lines, CHUNK_LINES)):
-        out.write(write(chunk, tagger.span_arrays(chunk, [user_words] * len(chunk))))
+    chunks = iter(lambda: list(islice(lines, CHUNK_LINES)), [])
+    for text in map_in_order(lambda chunk: write(chunk, tagger.span_arrays(chunk, [user_words] * len(chunk), CHUNK_CHARS)), chunks, args.threads):
+        out.write(text)
 
 
 def _models(args: argparse.Namespace, out: IO[str]) -> None:

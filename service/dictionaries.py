@@ -14,7 +14,8 @@ from pathlib import Path
 
 from data.errors import InputError, ZhtagError
 from data.lexicon import Lexicon, parse_dictionary
-from model.store import NAME_PATTERN, write_atomic
+from data.atomic import write_atomic
+from model.store import NAME_PATTERN
 
 NAME = re.compile(NAME_PATTERN)
 

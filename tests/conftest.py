@@ -6,6 +6,8 @@ tensors gain nothing from more, and a background training run keeps the other co
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ from model.train import TrainOptions, train
 from model.trainstate import TrainState
 
 torch.set_num_threads(1)
+os.environ.setdefault("ZHTAG_CACHE", tempfile.mkdtemp(prefix="zhtag-test-cache-"))  # never the user's own cache
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CORPORA = FIXTURES / "corpora"

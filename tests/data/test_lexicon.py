@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from data.errors import CorpusError
-from data.lexicon import MAX_WORD_LEN, Lexicon, parse_dictionary, read_dictionary
+from data.lexicon import MAX_WORD_LEN, Lexicon, cache_dir, parse_dictionary, read_dictionary
 
 
 def test_features_flag_where_words_begin_continue_and_end() -> None:
@@ -116,3 +116,42 @@ def test_forced_words_are_those_that_cross_no_other_and_lie_inside_none() -> Non
     assert lexicon.forced("北京大学") == [(0, 4)]  # 北京 lies inside it
     assert lexicon.forced("研究生命") == []  # 研究生 and 生命 cross
     assert lexicon.forced("在北京，大学生") == [(1, 3), (4, 7)]
+
+
+def cached(path: Path) -> Lexicon:
+    return Lexicon.cached(path, lambda: read_dictionary(path))
+
+
+def test_a_cached_lexicon_matches_what_its_words_match(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHTAG_CACHE", str(tmp_path / "cache"))
+    path = write(tmp_path, "北京 3\n北京大学\n大学生 2 n\n".encode())
+    built, loaded = cached(path), cached(path)
+    assert len(list(cache_dir().iterdir())) == 1, "the first call stores the tables"
+    text = "在北京大学生活"
+    assert built.features(text) == loaded.features(text) == Lexicon(["北京", "北京大学", "大学生"]).features(text)
+    assert loaded.words == {"北京", "北京大学", "大学生"}, "words are read when asked for"
+
+
+def test_a_damaged_cache_is_rebuilt_not_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHTAG_CACHE", str(tmp_path / "cache"))
+    path = write(tmp_path, "北京\n".encode())
+    cached(path)
+    (stored,) = cache_dir().iterdir()
+    stored.write_bytes(b"\xff" * 64)
+    assert cached(path).features("北京") == [(1, 0, 0), (0, 0, 1)]
+    assert cached(path).features("北京") == [(1, 0, 0), (0, 0, 1)], "and stored again"
+
+
+def test_a_changed_dictionary_is_not_served_from_the_old_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHTAG_CACHE", str(tmp_path / "cache"))
+    path = write(tmp_path, "北京\n".encode())
+    cached(path)
+    path.write_text("北京\n上海\n", encoding="utf-8")
+    assert cached(path).features("上海") == [(1, 0, 0), (0, 0, 1)]
+
+
+def test_an_unwritable_cache_only_costs_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("ZHTAG_CACHE", str(blocker / "cache"))  # a directory that cannot be made
+    assert cached(write(tmp_path, "北京\n".encode())).features("北京") == [(1, 0, 0), (0, 0, 1)]
