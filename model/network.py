@@ -34,27 +34,30 @@ class BiLSTMCRF(nn.Module):
         self.crf = CRF(config.tags)
 
     def emissions(self, batch: Batch) -> torch.Tensor:
-        """(batch, seq, tags) emission scores, computed time-major as torch's LSTM runs."""
-        parts = [
-            self.char_embed(batch.chars.T),  # (seq, batch, char_dim)
-            self.bigram_embed(batch.bigrams.transpose(0, 1)).flatten(2),  # (seq, batch, 2*bigram_dim)
-        ]
-        if self.config.lexicon:
-            parts.append(batch.lexicon.transpose(0, 1))  # (seq, batch, FEATURES)
-        x = self.dropout(torch.cat(parts, dim=2))  # (seq, batch, width)
-        return self.emit(self.dropout(self._encode(x, batch.lengths))).transpose(0, 1)  # (batch, seq, tags)
+        """(batch, seq, tags) emission scores, computed time-major as torch's LSTM runs.
 
-    def _encode(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """(seq, batch, 2*hidden) LSTM states; sequences of unequal length are packed so the
-        backward direction starts at each one's real end. A batch of one length needs no
-        packing, which matters on CPU where backward through packed input is quadratic; a
-        batch already longest first (as the tagger sends them) needs no reordering."""
-        if bool((lengths == x.shape[0]).all()):
-            return self.lstm(x)[0]
-        longest_first = bool((lengths[:-1] >= lengths[1:]).all())
-        packed = pack_padded_sequence(x, lengths, enforce_sorted=longest_first)
-        out, _ = self.lstm(packed)
-        return pad_packed_sequence(out, total_length=x.shape[0])[0]
+        Sentences of unequal length are packed so the backward direction starts at each one's
+        real end. The ids are packed, not the embedded features: padding is never embedded and
+        the wide features are copied once. A batch of one length needs no packing (on CPU,
+        backward through packed input is quadratic), and one already longest first (as the
+        tagger sends them) needs no reordering."""
+        ids = (batch.chars.T, batch.bigrams.transpose(0, 1), batch.lexicon.transpose(0, 1))  # (seq, batch, ...) each
+        lengths, steps = batch.lengths, ids[0].shape[0]
+        if bool((lengths == steps).all()):
+            states = self.lstm(self._inputs(*ids))[0]  # (seq, batch, 2*hidden)
+        else:
+            longest_first = bool((lengths[:-1] >= lengths[1:]).all())
+            packed = [pack_padded_sequence(t, lengths, enforce_sorted=longest_first) for t in ids]  # data (chars, ...) each
+            inputs = packed[0]._replace(data=self._inputs(*(p.data for p in packed)))  # data (chars, width)
+            states = pad_packed_sequence(self.lstm(inputs)[0], total_length=steps)[0]  # (seq, batch, 2*hidden)
+        return self.emit(self.dropout(states)).transpose(0, 1)  # (batch, seq, tags)
+
+    def _inputs(self, chars: torch.Tensor, bigrams: torch.Tensor, lexicon: torch.Tensor) -> torch.Tensor:
+        """(..., width) LSTM inputs of ids shaped (...), (..., 2) and flags (..., FEATURES)."""
+        parts = [self.char_embed(chars), self.bigram_embed(bigrams).flatten(-2)]  # (..., char_dim), (..., 2*bigram_dim)
+        if self.config.lexicon:
+            parts.append(lexicon)
+        return self.dropout(torch.cat(parts, dim=-1))  # (..., width)
 
     def loss(self, batch: Batch) -> torch.Tensor:
         """Mean negative log-likelihood per character."""

@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--patience", type=int, default=TrainConfig.patience)
     t.add_argument("--seed", type=int, default=TrainConfig.seed)
     t.add_argument("--hidden", type=int, help="LSTM units per direction (new models only)")
+    t.add_argument("--char-dim", type=int, help="character embedding size (new models only)")
+    t.add_argument("--bigram-dim", type=int, help="bigram embedding size, per side (new models only)")
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     t.add_argument("--resume", action="store_true", help="continue a killed run of the same --name")
     t.add_argument("--dry-run", action="store_true", help="train one batch end to end, store nothing")
@@ -89,7 +91,8 @@ def _train(args: argparse.Namespace, out: IO[str]) -> None:
     from model.train import TrainOptions, train
 
     cfg = TrainConfig(epochs=args.epochs, patience=args.patience, seed=args.seed)
-    overrides = {"hidden": args.hidden} if args.hidden else {}
+    sizes = {"hidden": args.hidden, "char_dim": args.char_dim, "bigram_dim": args.bigram_dim}
+    overrides = {k: v for k, v in sizes.items() if v}
     options = TrainOptions(
         task=args.task, train=args.train, dev=args.dev, dev_ratio=args.dev_ratio, parent=args.parent,
         labels=args.labels, auto_promote=args.auto_promote, min_gain=args.min_gain, name=args.name, format=args.format, skip_bad=args.skip_bad, device=args.device, resume=args.resume,
