@@ -6,12 +6,38 @@ decoded (its score is at least 1e4 below any valid one).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
 from data.schemes import allowed, allowed_end, allowed_start
 
 FORBIDDEN = -1e4
+DENSE_TAGS = 16  # up to this many tags Viterbi scores every pair; beyond, only allowed ones
+
+
+def _sparse_plan(tags: list[str]) -> dict[str, torch.Tensor] | None:
+    """Index tensors that score only the allowed transitions, or None if the tag set has
+    another shape. Under BMESO, a tag that opens a span (B, S, O) can follow exactly the tags
+    that close one (E, S, O), and a tag that continues one (M-x, E-x) only B-x or M-x: with
+    a hundred-odd POS tags that is a quarter of the pairs."""
+    n = len(tags)
+    sources = [[p for p in range(n) if allowed(tags[p], tags[q])] for q in range(n)]
+    closers = [p for p in range(n) if allowed_end(tags[p])]
+    opens = [q for q in range(n) if sources[q] == closers]
+    pairs = [q for q in range(n) if q not in opens]
+    if any(len(sources[q]) > 2 for q in pairs):
+        return None
+    pair_src = [(sources[q] + [0, 0])[:2] for q in pairs]
+    return {
+        "open_dst": torch.tensor(opens, dtype=torch.long),
+        "close_src": torch.tensor(closers, dtype=torch.long),
+        "pair_dst": torch.tensor(pairs, dtype=torch.long),
+        "pair_src": torch.tensor(pair_src, dtype=torch.long).reshape(len(pairs), 2),  # (pairs, 2)
+        "pair_pad": torch.tensor([[i >= len(sources[q]) for i in range(2)] for q in pairs], dtype=torch.bool).reshape(len(pairs), 2),
+        "unpermute": torch.argsort(torch.tensor(opens + pairs, dtype=torch.long)),  # (n,) back to tag order
+    }
 
 
 class CRF(nn.Module):
@@ -25,6 +51,9 @@ class CRF(nn.Module):
         self.register_buffer("trans_mask", mask, persistent=False)  # (n, n)
         self.register_buffer("start_mask", torch.tensor([0.0 if allowed_start(t) else FORBIDDEN for t in tags]), persistent=False)
         self.register_buffer("end_mask", torch.tensor([0.0 if allowed_end(t) else FORBIDDEN for t in tags]), persistent=False)
+        self.sparse = n > DENSE_TAGS and _sparse_plan(tags) is not None
+        for key, value in (_sparse_plan(tags) or {}).items():
+            self.register_buffer(key, value, persistent=False)
 
     def _scores(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         return self.transitions + self.trans_mask, self.start + self.start_mask, self.end + self.end_mask
@@ -64,10 +93,11 @@ class CRF(nn.Module):
     def viterbi(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """(batch, seq) best tag path of each sentence; steps past its end repeat its last tag."""
         trans, start, end = self._scores()
+        best_previous = self._best_previous(trans)
         score = start + emissions[:, 0]  # (batch, n)
         history = []
         for t in range(1, emissions.shape[1]):
-            best, idx = (score.unsqueeze(2) + trans).max(dim=1)  # (batch, n) each
+            best, idx = best_previous(score)  # (batch, n) each
             history.append(idx)
             score = torch.where(mask[:, t : t + 1], best + emissions[:, t], score)
         lengths = mask.sum(1)  # (batch,)
@@ -78,6 +108,23 @@ class CRF(nn.Module):
             current = torch.where(lengths > t + 1, previous, current)
             path.append(current)
         return torch.stack(path[::-1], 1)  # (batch, seq)
+
+    def _best_previous(self, trans: torch.Tensor) -> Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+        """score (batch, n) -> (best score, best previous tag) of each next tag, (batch, n) each."""
+        if not self.sparse:
+            return lambda score: (score.unsqueeze(2) + trans).max(dim=1)
+        opening = trans[self.close_src][:, self.open_dst]  # (closers, opens)
+        continuing = trans[self.pair_src, self.pair_dst[:, None]].masked_fill(self.pair_pad, 2 * FORBIDDEN)  # (pairs, 2)
+        rows = torch.arange(len(self.pair_dst), device=trans.device)
+
+        def step(score: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            best_open, arg_open = (score[:, self.close_src].unsqueeze(2) + opening).max(dim=1)  # (batch, opens)
+            best_pair, arg_pair = (score[:, self.pair_src] + continuing).max(dim=2)  # (batch, pairs)
+            best = torch.cat([best_open, best_pair], 1)[:, self.unpermute]  # (batch, n)
+            idx = torch.cat([self.close_src[arg_open], self.pair_src[rows, arg_pair]], 1)[:, self.unpermute]  # (batch, n)
+            return best, idx
+
+        return step
 
     @torch.no_grad()
     def span_log_probs(self, emissions: torch.Tensor, mask: torch.Tensor, spans: list[list[tuple[int, list[int]]]]) -> list[list[float]]:

@@ -8,8 +8,8 @@ import itertools
 import pytest
 import torch
 
-from data.schemes import first_invalid
-from model.crf import CRF, FORBIDDEN
+from data.schemes import first_invalid, tag_set
+from model.crf import CRF, DENSE_TAGS, FORBIDDEN
 
 SEG_TAGS = ["B", "M", "E", "S"]
 ENTITY_TAGS = ["O", "B-PER", "M-PER", "E-PER", "S-PER", "S-LOC"]
@@ -214,3 +214,29 @@ def test_span_marginals_equal_brute_force_path_sums() -> None:
             hits = [i for i, p in enumerate(paths) if list(p[s : s + len(path)]) == path]
             expected = torch.logsumexp(scores[hits], 0) - log_z
             assert value == pytest.approx(float(expected), abs=1e-4)
+
+
+MANY_TAGS = tag_set([f"L{i}" for i in range(6)], outside=True)  # 25 tags: Viterbi scores only allowed pairs
+
+
+def test_many_tags_take_the_sparse_viterbi_and_it_finds_the_dense_one_s_paths() -> None:
+    crf = random_crf(MANY_TAGS, seed=41)
+    assert len(MANY_TAGS) > DENSE_TAGS and crf.sparse
+    with torch.no_grad():
+        crf.transitions.mul_(5)
+    dense = random_crf(MANY_TAGS, seed=41)
+    dense.load_state_dict(crf.state_dict())
+    dense.sparse = False
+    for seed in range(10):
+        emissions, mask = padded_batch([1, 2, 5, 9, 3], len(MANY_TAGS), seed=200 + seed, scale=5.0)
+        paths = best_paths(crf, emissions, mask)
+        assert paths == best_paths(dense, emissions, mask)
+        assert all(first_invalid([MANY_TAGS[i] for i in path]) is None for path in paths)
+
+
+def test_a_tag_set_of_another_shape_keeps_the_dense_viterbi() -> None:
+    odd = MANY_TAGS + ["X-ODD"]  # a prefix outside BMESO: it may precede an opening tag without closing a span
+    assert not CRF(odd).sparse
+    crf = random_crf(odd, seed=3)
+    emissions, mask = padded_batch([4, 2], len(odd), seed=5)
+    assert all(first_invalid([odd[i] for i in path]) is None for path in best_paths(crf, emissions, mask))
