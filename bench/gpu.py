@@ -4,6 +4,7 @@
 
 Prints, per model, characters per second of `Tagger.tag` on TEXT at large character budgets
 (end to end: encoding on the CPU, the network and Viterbi on the GPU, spans back on the CPU),
+of chunks tagged by several threads sharing the GPU (as `zhtag segment` does on the CPU),
 of the network's decoding alone on batches already encoded and on the GPU, and how many lines
 the GPU tags exactly as the CPU does (decoding runs under autocast on the GPU). Then training
 steps per second on CORPUS (a segmentation corpus in pd1998's format).
@@ -18,6 +19,7 @@ import torch
 from data.batches import length_batches
 from data.formats import read_corpus
 from model.config import TrainConfig
+from model.parallel import map_in_order
 from model.tagger import Tagger
 from model.train import Trainer, build_tagger
 
@@ -49,6 +51,11 @@ def inference(name: str, lines: list[str], budgets: list[int]) -> None:
     for budget in budgets:
         seconds = timed(lambda budget=budget: tagger.tag(lines, batch_chars=budget), repeat=2)
         print(f"{name}: tag(), batch_chars {budget:>7,}: {chars / seconds:>12,.0f} chars/s end to end")
+    for workers in (4, 8):
+        chunks = [lines[i : i + 2000] for i in range(0, len(lines), 2000)]
+        work = lambda chunk: tagger.span_arrays(chunk, [None] * len(chunk), budgets[-1])  # noqa: E731
+        seconds = timed(lambda workers=workers, work=work, chunks=chunks: list(map_in_order(work, chunks, workers)), repeat=2)
+        print(f"{name}: 2,000-line chunks on {workers} threads sharing the GPU, batch_chars {budgets[-1]:,}: {chars / seconds:>12,.0f} chars/s end to end")
     encoded = tagger.encoder.encode(lines)
     for budget in budgets:
         batches = [encoded.batch(index).to(tagger.network.crf.start.device) for index in length_batches(encoded.lengths.tolist(), budget)]
