@@ -33,7 +33,7 @@ from accuracy import Cut, NotAvailable, jieba_cut, pkuseg_cut, thulac_cut  # ben
 from model.config import ModelConfig
 from model.parallel import map_in_order
 from model.tagger import Tagger
-from service.cli import CHUNK_CHARS, CHUNK_LINES
+from service.cli import CHUNK_LINES
 
 
 def peers() -> dict[str, Cut | str]:
@@ -76,7 +76,7 @@ def in_process(lines: list[str], tagger: Tagger, batches: list[int], chars: int)
     tagger.tag(few[:64])
     rates = {f"zhtag, {b} lines a call": rate(few, tagger.tag, b) for b in batches}
     workers = os.cpu_count() or 1
-    chunks = lambda part: map_in_order(lambda chunk: tagger.span_arrays(chunk, [None] * len(chunk), CHUNK_CHARS), [part[i : i + CHUNK_LINES] for i in range(0, len(part), CHUNK_LINES)], workers)  # noqa: E731
+    chunks = lambda part: map_in_order(lambda chunk: tagger.span_arrays(chunk, [None] * len(chunk)), [part[i : i + CHUNK_LINES] for i in range(0, len(part), CHUNK_LINES)], workers)  # noqa: E731
     rates[f"zhtag, whole file in {CHUNK_LINES}-line chunks on {workers} threads (as `zhtag segment`)"] = rate(lines, lambda part: list(chunks(part)), len(lines))
     torch.set_num_threads(workers)
     for name, segment in peers().items():

@@ -27,6 +27,7 @@ from model.spans import SpanArrays
 from model.store import Checkpoint, Store
 
 WEIGHTS, CONFIG, VOCAB = "weights.safetensors", "config.json", "vocab.json"
+BATCH_CHARS = {"cpu": 32_000, "cuda": 256_000}  # bench/speed.py on 2 cores; bench/gpu.sh on an H100
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -87,19 +88,21 @@ class Tagger:
             "metrics.json": as_json(metrics or {}),
         }
 
-    def tag(self, texts: Sequence[str], user_words: Lexicon | None = None, batch_chars: int = 6000) -> list[list[Span]]:
+    def tag(self, texts: Sequence[str], user_words: Lexicon | None = None, batch_chars: int | None = None) -> list[list[Span]]:
         """Spans of each text, offsets into that exact text: words for cws/pos (labelled with
         their POS tag for pos), entities for ner. Whitespace is never inside a span.
         `user_words` (a user dictionary) add to the lexicon features."""
         return self.tag_each(texts, [user_words] * len(texts), batch_chars)
 
-    def tag_each(self, texts: Sequence[str], user_words: Sequence[Lexicon | None], batch_chars: int = 6000) -> list[list[Span]]:
+    def tag_each(self, texts: Sequence[str], user_words: Sequence[Lexicon | None], batch_chars: int | None = None) -> list[list[Span]]:
         """`tag` with a user dictionary per text, so requests that bring different
         dictionaries can still share one batch."""
         return self.span_arrays(texts, user_words, batch_chars).lists()
 
-    def span_arrays(self, texts: Sequence[str], user_words: Sequence[Lexicon | None], batch_chars: int = 6000) -> SpanArrays:
-        """`tag_each`'s spans as arrays (see `model.spans`)."""
+    def span_arrays(self, texts: Sequence[str], user_words: Sequence[Lexicon | None], batch_chars: int | None = None) -> SpanArrays:
+        """`tag_each`'s spans as arrays (see `model.spans`). `batch_chars` (padded characters
+        per network call) defaults to what measured fastest on the network's device."""
+        batch_chars = batch_chars or BATCH_CHARS.get(next(self.network.parameters()).device.type, BATCH_CHARS["cpu"])
         pieces = [(i, offset, piece) for i, text in enumerate(texts) for offset, piece in split_text(text, self.config.max_len)]
         owner = np.array([i for i, _, _ in pieces], dtype=np.int64)  # (pieces,) text of each piece
         offset = np.array([o for _, o, _ in pieces], dtype=np.int64)  # (pieces,) where it begins in its text

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from model.spans import SpanArrays
 
 CHUNK_LINES = 1000
-CHUNK_CHARS = 32000  # characters per batch: per-step costs of the LSTM and Viterbi spread over more rows
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -156,7 +155,7 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
     write = WRITERS[args.command]
     lines = _lines(args.file)
     chunks = iter(lambda: list(islice(lines, CHUNK_LINES)), [])
-    for text in map_in_order(lambda chunk: write(chunk, tagger.span_arrays(chunk, [user_words] * len(chunk), CHUNK_CHARS)), chunks, args.threads):
+    for text in map_in_order(lambda chunk: write(chunk, tagger.span_arrays(chunk, [user_words] * len(chunk))), chunks, args.threads):
         out.write(text)
 
 
