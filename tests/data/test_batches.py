@@ -3,15 +3,19 @@ length-grouped batches that keep within the character budget and cover every ite
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
 from data.batches import BOS, EOS, Encoder, bigram_strings, length_batches
-from data.lexicon import MAX_WORD_LEN, Lexicon
+from data.formats import read_corpus
+from data.lexicon import MAX_WORD_LEN, Lexicon, jieba_lexicon
 from data.text import fold
 from data.vocab import PAD, UNK, UNK_ID, Vocab
+
+CORPORA = Path(__file__).resolve().parents[1] / "fixtures" / "corpora"
 
 
 def test_batch_pads_every_piece_to_the_longest_with_zeros() -> None:
@@ -93,6 +97,21 @@ def test_encoder_agrees_with_the_reference_definition_on_any_pieces(pieces: list
         assert batch.chars[row, :n].tolist() == want_chars
         assert batch.bigrams[row, :n].tolist() == want_bigrams
         assert batch.lexicon[row, :n].tolist() == want_flags, piece
+
+
+def test_encoder_agrees_with_the_reference_definition_on_the_fixture_corpora() -> None:
+    sentences = [s for path in sorted(CORPORA.glob("tiny.*")) for s in read_corpus(path).sentences]
+    texts = [s.text for s in sentences]
+    chars = Vocab(sorted({ch for text in texts for ch in fold(text)}))
+    bigrams = Vocab(sorted({b for text in texts[::2] for pair in bigram_strings(text) for b in pair}))
+    encoder = Encoder(chars, bigrams, jieba_lexicon())
+    batch = encoder.encode(texts).batch(range(len(texts)))
+    assert len(texts) > 20 and batch.lexicon.sum() > 100, "the fixtures exercise the lexicon"
+    for row, text in enumerate(texts):
+        want_chars, want_bigrams, want_flags = reference_features(encoder, text, None)
+        assert batch.chars[row, : len(text)].tolist() == want_chars
+        assert batch.bigrams[row, : len(text)].tolist() == want_bigrams
+        assert batch.lexicon[row, : len(text)].tolist() == want_flags, text
 
 
 def check_batches(batches: list[list[int]], lengths: list[int], max_chars: int) -> None:
