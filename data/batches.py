@@ -14,7 +14,7 @@ from itertools import chain
 import numpy as np
 import torch
 
-from data.lexicon import FEATURES, Lexicon, codepoints
+from data.lexicon import FEATURES, Lexicon, codepoints, marks
 from data.text import fold
 from data.vocab import UNK_ID, Vocab
 
@@ -25,7 +25,7 @@ BOS, EOS = "\x02", "\x03"
 class Batch:
     chars: torch.Tensor  # (batch, seq) long
     bigrams: torch.Tensor  # (batch, seq, 2) long
-    lexicon: torch.Tensor  # (batch, seq, FEATURES) float
+    lexicon: torch.Tensor  # (batch, seq, flags) float: FEATURES, or 2 * FEATURES with user flags
     lengths: torch.Tensor  # (batch,) long, on CPU as pack_padded_sequence needs
     tags: torch.Tensor | None  # (batch, seq) long
 
@@ -49,7 +49,7 @@ class Encoded:
 
     chars: np.ndarray  # (rows,) int64
     bigrams: np.ndarray  # (rows, 2) int64
-    lexicon: np.ndarray  # (rows, FEATURES) float32
+    lexicon: np.ndarray  # (rows, flags) float32
     starts: np.ndarray  # (pieces,) int64: first row of each piece
     lengths: np.ndarray  # (pieces,) int64
     tags: np.ndarray | None = None  # (rows,) int64, for training
@@ -86,8 +86,10 @@ class Encoder:
     """Maps texts to feature ids with lookup tables: code point -> character id, and sorted
     code-point pairs -> bigram id."""
 
-    def __init__(self, chars: Vocab, bigrams: Vocab, lexicon: Lexicon | None) -> None:
-        self.chars, self.bigrams, self.lexicon = chars, bigrams, lexicon
+    def __init__(self, chars: Vocab, bigrams: Vocab, lexicon: Lexicon | None, user_flags: bool = False) -> None:
+        """`user_flags`: a user dictionary's words get flags of their own, after the lexicon's,
+        rather than adding to its flags (see `ModelConfig.user_flags`)."""
+        self.chars, self.bigrams, self.lexicon, self.user_flags = chars, bigrams, lexicon, user_flags
         self._char_ids = np.full(0x110000, UNK_ID, dtype=np.int32)  # (code points,)
         singles = [(ord(t), i) for t, i in chars.index.items() if len(t) == 1]
         if singles:
@@ -109,7 +111,7 @@ class Encoder:
         folded = codepoints(fold(joined)).astype(np.int64)  # (rows,)
         chars = self._char_ids[folded].astype(np.int64)  # (rows,)
         bigrams = self._bigrams(folded, starts, lengths)  # (rows, 2)
-        lexicon = self._lexicon(codepoints(joined), lengths, extras)  # (rows, FEATURES)
+        lexicon = self._lexicon(codepoints(joined), lengths, extras)  # (rows, flags)
         gold = None
         if tags is not None:
             gold = np.zeros(len(joined), dtype=np.int64)
@@ -135,17 +137,27 @@ class Encoder:
         return self._bigram_ids[np.where(found, idx, len(self._bigram_keys))]
 
     def _lexicon(self, cps: np.ndarray, lengths: np.ndarray, extras: Sequence[Lexicon | None] | None) -> np.ndarray:
-        """Lexicon flags of every row; the pieces that bring a user dictionary are matched
-        again, with it, apart from the rest."""
+        """Lexicon flags of every row, then the user dictionary's own when the model has them;
+        the pieces that bring a user dictionary are matched again, with it, apart from the rest."""
+        flags = np.zeros((len(cps), self.width), dtype=np.float32)  # (rows, width)
         if self.lexicon is None:
-            return np.zeros((len(cps), FEATURES), dtype=np.float32)
-        flags = self.lexicon.flags(cps)  # (rows, FEATURES)
+            return flags
+        flags[:, :FEATURES] = self.lexicon.flags(cps)
         owner = np.append(np.repeat(np.arange(len(lengths)), lengths + 1), -1)  # (rows,): piece of each row
         for extra in {id(e): e for e in extras or () if e is not None}.values():
             brings = np.array([e is extra for e in extras] + [False])  # (pieces + 1,)
             rows = np.flatnonzero(brings[owner])
-            flags[rows] = self.lexicon.flags(cps[rows], extra)
+            if self.user_flags:
+                flags[rows, :FEATURES] = marks(len(rows), *self.lexicon.hits(cps[rows], extra))
+                flags[rows, FEATURES:] = marks(len(rows), *extra.hits(cps[rows]))
+            else:
+                flags[rows] = self.lexicon.flags(cps[rows], extra)
         return flags
+
+    @property
+    def width(self) -> int:
+        """Flags per character: the lexicon's, and the user dictionary's when apart."""
+        return FEATURES * (2 if self.user_flags else 1)
 
 
 def length_batches(lengths: Sequence[int], max_chars: int, rng: random.Random | None = None) -> list[list[int]]:

@@ -104,6 +104,16 @@ def _levels(ordered: list[str]) -> list[_Level]:
     return levels
 
 
+def marks(n: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """(n, FEATURES) float32: 1 where a word [start, end) begins, lies strictly inside, ends."""
+    out = np.zeros((n, FEATURES), dtype=np.float32)  # (n, 3)
+    out[starts, 0] = 1
+    out[ends - 1, 2] = 1
+    depth = np.bincount(starts + 1, minlength=n + 1) - np.bincount(ends - 1, minlength=n + 1)  # (n+1,)
+    out[:, 1] = np.cumsum(depth)[:n] > 0
+    return out
+
+
 def cache_dir() -> Path:
     """Where zhtag keeps what it can rebuild: $ZHTAG_CACHE, else $XDG_CACHE_HOME/zhtag, else ~/.cache/zhtag."""
     if os.environ.get("ZHTAG_CACHE"):
@@ -209,13 +219,7 @@ class Lexicon:
         if extra is not None:
             more = extra.hits(cps)
             starts, ends = np.concatenate([starts, more[0]]), np.concatenate([ends, more[1]])
-        n = len(cps)
-        out = np.zeros((n, FEATURES), dtype=np.float32)  # (n, 3)
-        out[starts, 0] = 1
-        out[ends - 1, 2] = 1
-        depth = np.bincount(starts + 1, minlength=n + 1) - np.bincount(ends - 1, minlength=n + 1)  # (n+1,)
-        out[:, 1] = np.cumsum(depth)[:n] > 0  # strictly inside some word
-        return out
+        return marks(len(cps), starts, ends)
 
     def features(self, text: str, extra: "Lexicon | None" = None) -> list[tuple[int, int, int]]:
         """`flags` of one text, as (begins, inside, ends) per character."""

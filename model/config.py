@@ -18,6 +18,7 @@ class ModelConfig:
     layers: int = 1
     dropout: float = 0.2
     lexicon: str | None = "jieba"  # lexicon features source, None to disable
+    user_flags: bool = False  # user-dictionary words flagged apart from jieba's, trained on sampled gold words
     max_len: int = 150  # longer inputs are split at punctuation before the model sees them
 
     def to_dict(self) -> dict[str, Any]:

@@ -27,7 +27,8 @@ class BiLSTMCRF(nn.Module):
         self.config = config
         self.char_embed = nn.Embedding(config.char_vocab_size, config.char_dim, padding_idx=0)
         self.bigram_embed = nn.Embedding(config.bigram_vocab_size, config.bigram_dim, padding_idx=0)
-        width = config.char_dim + 2 * config.bigram_dim + (FEATURES if config.lexicon else 0)
+        flags = FEATURES * (2 if config.user_flags else 1) if config.lexicon else 0
+        width = config.char_dim + 2 * config.bigram_dim + flags
         self.dropout = nn.Dropout(config.dropout)
         self.lstm = nn.LSTM(width, config.hidden, num_layers=config.layers, bidirectional=True)  # time-major: no transposes inside
         self.emit = nn.Linear(2 * config.hidden, len(config.tags))
@@ -53,7 +54,7 @@ class BiLSTMCRF(nn.Module):
         return self.emit(self.dropout(states)).transpose(0, 1)  # (batch, seq, tags)
 
     def _inputs(self, chars: torch.Tensor, bigrams: torch.Tensor, lexicon: torch.Tensor) -> torch.Tensor:
-        """(..., width) LSTM inputs of ids shaped (...), (..., 2) and flags (..., FEATURES)."""
+        """(..., width) LSTM inputs of ids shaped (...), (..., 2) and lexicon flags (..., flags)."""
         parts = [self.char_embed(chars), self.bigram_embed(bigrams).flatten(-2)]  # (..., char_dim), (..., 2*bigram_dim)
         if self.config.lexicon:
             parts.append(lexicon)

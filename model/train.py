@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
-from data.batches import bigram_strings, length_batches
+from data.batches import Encoded, bigram_strings, length_batches
 from data.corpus import Sentence, Span, model_pieces
 from data.errors import InputError, ModelNotFound
 from data.formats import read_corpus
+from data.lexicon import FEATURES, marks
 from data.schemes import spans_to_tags, tag_set
 from data.text import fold
 from data.vocab import Vocab
@@ -122,7 +124,7 @@ def build_tagger(
         words |= parent.train_words
         base = parent.config.to_dict()
     else:
-        base = {"task": task, **overrides}
+        base = {"task": task, "user_flags": task != "ner", **overrides}
     base.update(tags=tags, char_vocab_size=len(chars), bigram_vocab_size=len(bigrams))
     network = BiLSTMCRF(ModelConfig.from_dict(base))
     if parent is not None:
@@ -141,6 +143,36 @@ def dev_scores(tagger: Tagger, dev: list[Sentence]) -> dict[str, Any]:
     return evaluate(tagger.config.task, dev, tagger.tag([s.text for s in dev]), tagger.train_words)
 
 
+class UserWords:
+    """Made-up user dictionaries for a model with user flags: each epoch, about half the
+    sentences get one holding some of their own words, plus a few wrong words (real words
+    shifted by a character), so the model learns to follow a user's words, yet weigh them."""
+
+    SHARE_WITH_DICTIONARY, SHARE_OF_WORDS, SHARE_WRONG = 0.5, 0.3, 0.1
+
+    def __init__(self, train: list[Sentence], encoded: Encoded) -> None:
+        rows = [(encoded.starts[i] + s.start, encoded.starts[i] + s.end, i) for i, sentence in enumerate(train) for s in sentence.spans if s.end - s.start > 1]
+        self.starts, self.ends, self.sentence = (np.array([r[k] for r in rows], dtype=np.int64) for k in range(3))  # (words,) each
+        self.owner = np.full(len(encoded.chars), -1, dtype=np.int64)  # (rows,): sentence of each character row
+        real = np.arange(len(encoded.chars) - 1)
+        piece = np.repeat(np.arange(len(encoded.lengths)), encoded.lengths + 1)
+        inside = real - encoded.starts[piece] < encoded.lengths[piece]
+        self.owner[real[inside]] = piece[inside]
+        self.sentences = len(encoded.lengths)
+
+    def sample(self, rng: np.random.Generator) -> np.ndarray:
+        """(rows, FEATURES) flags of this epoch's user dictionaries."""
+        chosen = (rng.random(self.sentences) < self.SHARE_WITH_DICTIONARY)[self.sentence] & (rng.random(len(self.starts)) < self.SHARE_OF_WORDS)
+        starts, ends = self.starts[chosen], self.ends[chosen]
+        wrong = rng.random(len(starts)) < self.SHARE_WRONG
+        shift = rng.choice(np.array([-1, 1]), size=int(wrong.sum()))
+        moved_starts, moved_ends = starts[wrong] + shift, ends[wrong] + shift
+        same = (self.owner[moved_starts] == self.owner[starts[wrong]]) & (self.owner[moved_ends - 1] == self.owner[starts[wrong]])
+        starts = np.concatenate([starts, moved_starts[same]])
+        ends = np.concatenate([ends, moved_ends[same]])
+        return marks(len(self.owner), starts, ends)
+
+
 class Trainer:
     def __init__(self, tagger: Tagger, train: list[Sentence], cfg: TrainConfig, device: torch.device) -> None:
         self.tagger, self.cfg, self.device = tagger, cfg, device
@@ -150,11 +182,14 @@ class Trainer:
         self.encoded = tagger.encoder.encode([s.text for s in train], tags=tags)
         self.chars = int(self.encoded.lengths.sum())
         self.optimizer = torch.optim.Adam(self.network.parameters(), lr=cfg.lr)
+        self.user_words = UserWords(train, self.encoded) if tagger.config.user_flags and tagger.config.lexicon else None
 
     def run_epoch(self, epoch: int, max_batches: int | None = None) -> float:
         """One pass over the data; returns the mean loss per character."""
         rng = random.Random(self.cfg.seed * 1000 + epoch)
         torch.manual_seed(self.cfg.seed * 1000 + epoch)
+        if self.user_words is not None:
+            self.encoded.lexicon[:, FEATURES:] = self.user_words.sample(np.random.default_rng(self.cfg.seed * 1000 + epoch))
         for group in self.optimizer.param_groups:
             group["lr"] = self.cfg.lr * 0.9**epoch
         self.network.train()
