@@ -162,3 +162,13 @@ def test_batches_are_filled_up_to_the_budget() -> None:
     assert length_batches([2, 2, 2, 2, 2], 6) == [[0, 1, 2], [3, 4]]
     assert length_batches([10, 1], 5) == [[1], [0]]  # an item over budget still gets a batch
     assert length_batches([], 100) == []
+
+
+def test_a_user_dictionary_gets_flags_of_its_own_when_the_model_has_them() -> None:
+    chars = Vocab(list("北京大学"))
+    together = Encoder(chars, Vocab([]), Lexicon(["北京"])).encode(["北京大学"], [Lexicon(["大学"])])
+    apart = Encoder(chars, Vocab([]), Lexicon(["北京"]), user_flags=True).encode(["北京大学"], [Lexicon(["大学"], excluded=["北京"])])
+    assert together.batch([0]).lexicon[0].tolist() == [[1, 0, 0], [0, 0, 1], [1, 0, 0], [0, 0, 1]]
+    assert apart.batch([0]).lexicon[0].tolist() == [[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0], [0, 0, 0, 0, 0, 1]]
+    plain = Encoder(chars, Vocab([]), Lexicon(["北京"]), user_flags=True).encode(["北京大学"])
+    assert plain.batch([0]).lexicon[0, :, 3:].abs().sum() == 0, "no user dictionary, no user flags"

@@ -8,16 +8,21 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load as load_tensors
 
+from data.batches import Encoder
+from data.corpus import sentence_from_words
 from data.errors import CheckpointError, InputError
+from data.lexicon import Lexicon
 from model.config import TrainConfig
 from model.store import Store
 from model.tagger import Tagger
-from model.train import Trainer, TrainOptions, train
+from model.train import Trainer, TrainOptions, UserWords, train
 from model.trainstate import TrainState
+from data.vocab import Vocab
 
 CORPORA = Path(__file__).resolve().parent.parent / "fixtures" / "corpora"
 SEG = CORPORA / "tiny.seg.txt"
@@ -347,3 +352,16 @@ def test_a_fine_tuned_model_learns_new_entity_types_and_still_finds_the_old_ones
 
     assert {("王小明", "PER"), ("北京", "LOC")} <= entities("王小明在北京工作。")
     assert ("张伟", "NAME") in entities("张伟，硕士学历。")
+
+
+def test_made_up_user_dictionaries_flag_real_words_and_follow_the_seed() -> None:
+    sentences = [sentence_from_words(["北京", "大学", "的", "学生们"]), sentence_from_words(["今天", "天气", "很", "好"])] * 50
+    encoded = Encoder(Vocab([]), Vocab([]), Lexicon(), user_flags=True).encode([s.text for s in sentences])
+    words = UserWords(sentences, encoded)
+    first = words.sample(np.random.default_rng(1))
+    assert (first == words.sample(np.random.default_rng(1))).all()
+    assert not (first == words.sample(np.random.default_rng(2))).all()
+    separators = encoded.starts + encoded.lengths
+    assert first[separators].sum() == 0 and first[-1].sum() == 0, "only characters are flagged"
+    with_any = [bool(first[s : s + n].any()) for s, n in zip(encoded.starts, encoded.lengths)]
+    assert 0.1 < sum(with_any) / len(with_any) < 0.6, "some sentences have a dictionary, most do not"

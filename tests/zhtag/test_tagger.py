@@ -87,9 +87,9 @@ def test_results_are_frozen_values() -> None:
         Entity("北京", "LOC", 0, 2, 0.9).score = 1.0  # type: ignore[misc]
 
 
-# The user dictionary. Lexicon features nudge the model rather than force it: measured with the
-# shipped cws model, 飞桨框架 comes out whole once added, while 酷云盘 only changes shape
-# (酷/云/盘存 becomes 酷云盘存). Taking 鸟巢 out of jieba's dictionary splits it, as in jieba.
+# The user dictionary. Its words reach the model as flags of their own, which it follows unless
+# the context argues against them: measured with the shipped cws model, 飞桨框架 comes out whole
+# once added, while 小米汽车 stays 小米 汽车. Taking 鸟巢 out of jieba's dictionary splits it, as in jieba.
 
 def words(tagger: zhtag.Tagger, text: str) -> list[str]:
     return [t.text for t in tagger.segment(text)]
