@@ -47,6 +47,23 @@ def test_segment_writes_one_line_per_input_line_and_keeps_every_character() -> N
         assert words.replace(" ", "") == "".join(line.split())
 
 
+def test_segment_on_several_threads_keeps_input_order(tmp_path: Path) -> None:
+    base = (FIXTURES / "input.txt").read_text(encoding="utf-8").splitlines()
+    lines = [f"{i}{base[i % len(base)]}" for i in range(2500)]  # three chunks of at most 1,000 lines
+    text = tmp_path / "many.txt"
+    text.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, alone = run("segment", str(text), "--model", "tcws", "--threads", "1")
+    code_many, many = run("segment", str(text), "--model", "tcws", "--threads", "3")
+    assert code == code_many == 0 and many == alone
+    assert [words.replace(" ", "") for words in many.splitlines()] == ["".join(line.split()) for line in lines]
+
+
+def test_segment_refuses_a_thread_count_below_one() -> None:
+    with pytest.raises(SystemExit) as stop:
+        run("segment", str(FIXTURES / "input.txt"), "--threads", "0")
+    assert stop.value.code == 2
+
+
 def test_segment_accepts_a_user_dictionary() -> None:
     code, out = run("segment", str(FIXTURES / "input.txt"), "--model", "tcws", "--user-dict", str(FIXTURES / "user_dict.txt"))
     assert code == 0 and len(out.splitlines()) == 3
