@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--dict-mode", choices=["prefer", "force"], default="prefer",
                        help="prefer: the model weighs the dictionary; force: its words are kept whole where they cut no other")
         p.add_argument("--threads", type=_positive, default=os.cpu_count() or 1, help="tagging threads (default: one per core)")
+        p.add_argument("--script", choices=["auto", "simplified", "traditional"], default="auto",
+                       help="traditional input is tagged through a character-by-character mapping to simplified (auto: detected per line)")
 
     m = sub.add_parser("models", help="list stored models, versions and metrics; roll one back")
     m.add_argument("action", nargs="?", choices=["list", "rollback"], default="list")
@@ -146,6 +148,7 @@ WRITERS: dict[str, Callable[[list[str], SpanArrays], str]] = {
 
 def _tag(args: argparse.Namespace, out: IO[str]) -> None:
     from data.lexicon import Lexicon, read_dictionary
+    from data.script import for_model
     from model.parallel import map_in_order
     from model.tagger import Tagger
 
@@ -155,7 +158,8 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
     write = WRITERS[args.command]
     lines = _lines(args.file)
     chunks = iter(lambda: list(islice(lines, CHUNK_LINES)), [])
-    for text in map_in_order(lambda chunk: write(chunk, tagger.span_arrays(chunk, [user_words] * len(chunk))), chunks, args.threads):
+    work = lambda chunk: write(chunk, tagger.span_arrays(for_model(chunk, args.script), [user_words] * len(chunk)))  # noqa: E731
+    for text in map_in_order(work, chunks, args.threads):
         out.write(text)
 
 

@@ -20,6 +20,9 @@ class TagRequest(BaseModel):
     user_dict_mode: Literal["prefer", "force"] = Field(
         "prefer", description="prefer: the model weighs user_dict and dictionary; force: their words are kept whole where they cut no other"
     )
+    script: Literal["auto", "simplified", "traditional"] = Field(
+        "auto", description="traditional texts are tagged through a character-by-character mapping to simplified; auto: detected per text"
+    )
 
     @field_validator("texts")
     @classmethod

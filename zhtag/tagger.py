@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING, Literal, TypeVar, overload
 
 from data.corpus import Span
 from data.errors import CheckpointError, InputError
+from data.script import SCRIPTS, Script, for_model
 from zhtag.dictionary import UserDictionary
 from zhtag.results import Entity, PosToken, Token
 
@@ -32,15 +33,24 @@ class Tagger:
     """
 
     def __init__(
-        self, device: str = "auto", store: str | os.PathLike[str] | None = None, dict_mode: Literal["prefer", "force"] = "prefer"
+        self,
+        device: str = "auto",
+        store: str | os.PathLike[str] | None = None,
+        dict_mode: Literal["prefer", "force"] = "prefer",
+        script: Script = "auto",
     ) -> None:
         """Load nothing yet: each task's default model (`cws`, `ner`, `pos`: the store's active
         version, else the shipped one) loads on the first call that needs it. `store` is a
         store root, by default `$ZHTAG_STORE` or `~/.zhtag/store`, read at that first load.
         `dict_mode="force"` keeps added words whole wherever they cross no other added word
-        (the default, `prefer`, lets the model weigh them)."""
+        (the default, `prefer`, lets the model weigh them). `script="traditional"` tags every
+        text through a character-by-character mapping to simplified, `"auto"` the texts found
+        to be traditional; answers keep the original characters and offsets."""
         if dict_mode not in ("prefer", "force"):
             raise InputError(f"dict_mode must be 'prefer' or 'force', got {dict_mode!r}")
+        if script not in SCRIPTS:
+            raise InputError(f"script must be one of {', '.join(SCRIPTS)}, got {script!r}")
+        self.script = script
         self.device = device
         self.store = store
         self._refs = {task: task for task in TASKS}
@@ -56,12 +66,13 @@ class Tagger:
         *,
         store: str | os.PathLike[str] | None = None,
         dict_mode: Literal["prefer", "force"] = "prefer",
+        script: Script = "auto",
     ) -> Tagger:
         """A tagger with the model `ref` names (`name` or `name@N`) loaded now, so a bad
         reference fails here rather than mid-work. The model serves the task it was trained
         for; give several refs to choose models for several tasks (`["mycws", "myner@2"]`).
         Tasks no ref covers use their default model, loaded on first use."""
-        tagger = cls(device, store, dict_mode)
+        tagger = cls(device, store, dict_mode, script)
         for one in [ref] if isinstance(ref, str) else ref:
             model = tagger._load(one)
             task = model.config.task
@@ -120,7 +131,7 @@ class Tagger:
 
     def _run(self, task: str, texts: str | Sequence[str], result: Callable[[str, Span], R]) -> list[R] | list[list[R]]:
         batch = _as_batch(texts)
-        found = self._model(task).tag(batch, self._words.lexicon())
+        found = self._model(task).tag(for_model(batch, self.script), self._words.lexicon())
         results = [[result(text, span) for span in spans] for text, spans in zip(batch, found)]
         return results[0] if isinstance(texts, str) else results
 

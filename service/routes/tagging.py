@@ -20,6 +20,7 @@ from starlette.types import Receive
 from data.corpus import Span
 from data.errors import ZhtagError
 from data.lexicon import Lexicon
+from data.script import for_model
 from model.store import parse_ref
 from service.deps import MetricsDep, ReadyRegistryDep, SettingsDep
 from service.schemas import NerResponse, PosResponse, SegmentResponse, TagRequest
@@ -99,7 +100,8 @@ async def _answer(
     ref = request.model or default
     tagger = registry.loaded(ref) or await run_in_threadpool(registry.load, ref)
     user_words = await _user_words(http_request, request)
-    work = registry.batcher(tagger).submit_within(request.texts, user_words, settings.request_timeout_ms / 1000)
+    texts = await run_in_threadpool(for_model, request.texts, request.script)  # same lengths: offsets index request.texts
+    work = registry.batcher(tagger).submit_within(texts, user_words, settings.request_timeout_ms / 1000)
     spans, timing = await unless_client_gone(http_request.receive, work)
     metrics.batch_wait.observe(timing.queue_ms / 1000)
     name, version = parse_ref(tagger.ref or "")

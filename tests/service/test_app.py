@@ -63,6 +63,16 @@ def test_segment_returns_tokens_whose_offsets_index_each_text(client: TestClient
         assert all(text[t["start"] : t["end"]] == t["text"] for t in result["tokens"])
 
 
+def test_traditional_texts_come_back_in_their_own_characters(client: TestClient) -> None:
+    texts = ["我們在臺灣學習漢語。"]
+    for script in ("auto", "traditional", "simplified"):
+        response = client.post("/v1/segment", json={"texts": texts, "model": "tcws", "script": script})
+        tokens = response.json()["results"][0]["tokens"]
+        assert response.status_code == 200 and "".join(t["text"] for t in tokens) == texts[0]
+        assert all(texts[0][t["start"] : t["end"]] == t["text"] for t in tokens)
+    assert client.post("/v1/segment", json={"texts": texts, "script": "klingon"}).status_code == 422
+
+
 def test_ner_returns_typed_entities(client: TestClient) -> None:
     response = client.post("/v1/ner", json={"texts": ["王小明在北京工作。"], "model": "tner"})
     assert response.status_code == 200

@@ -64,6 +64,17 @@ def test_segment_refuses_a_thread_count_below_one() -> None:
     assert stop.value.code == 2
 
 
+def test_traditional_input_is_segmented_as_its_simplified_form_and_keeps_its_characters(tmp_path: Path) -> None:
+    text = tmp_path / "in.txt"
+    text.write_text("我們在臺灣學習漢語。\n我们在台湾学习汉语。\n", encoding="utf-8")
+    code, out = run("segment", str(text), "--model", "cws")
+    traditional, simplified = out.splitlines()
+    assert code == 0 and traditional.replace(" ", "") == "我們在臺灣學習漢語。"
+    assert [len(w) for w in traditional.split()] == [len(w) for w in simplified.split()]
+    code, kept = run("segment", str(text), "--model", "cws", "--script", "simplified")
+    assert code == 0 and kept.splitlines()[0].replace(" ", "") == "我們在臺灣學習漢語。"
+
+
 def test_segment_accepts_a_user_dictionary() -> None:
     code, out = run("segment", str(FIXTURES / "input.txt"), "--model", "tcws", "--user-dict", str(FIXTURES / "user_dict.txt"))
     assert code == 0 and len(out.splitlines()) == 3

@@ -121,6 +121,15 @@ def test_in_force_mode_an_added_word_is_kept_whole(tagger: zhtag.Tagger, monkeyp
 def test_an_unknown_dictionary_mode_is_refused() -> None:
     with pytest.raises(zhtag.InputError, match="dict_mode"):
         zhtag.Tagger(dict_mode="always")  # type: ignore[arg-type]
+    with pytest.raises(zhtag.InputError, match="script"):
+        zhtag.Tagger(script="cyrillic")  # type: ignore[arg-type]
+
+
+def test_traditional_text_is_tagged_as_simplified_and_answered_in_its_own_characters(tagger: zhtag.Tagger) -> None:
+    traditional, simplified = "我們在臺灣學習漢語。", "我们在台湾学习汉语。"
+    words = [t.text for t in tagger.segment(traditional)]
+    assert "".join(words) == traditional
+    assert [len(w) for w in words] == [len(t.text) for t in tagger.segment(simplified)]
 
 
 def test_deleting_a_word_of_jiebas_dictionary_splits_it_until_it_is_added_again(tagger: zhtag.Tagger) -> None:

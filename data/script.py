@@ -1,0 +1,70 @@
+"""Traditional-script input, tagged through a character-by-character traditional→simplified
+mapping (OpenCC's t2s conversion of each single character): the text the model sees has the
+same length as the input, so every offset points into the original text and every span keeps
+its original characters. The models were trained on simplified text.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+
+from data.lexicon import codepoints
+
+Script = Literal["auto", "simplified", "traditional"]
+SCRIPTS: tuple[Script, ...] = ("auto", "simplified", "traditional")
+TRADITIONAL_SHARE = 0.1  # of a text's Han characters that must be traditional-only for `auto` to map it
+_HAN = [(0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00)]
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[dict[int, int], np.ndarray, np.ndarray]:
+    """(traditional -> simplified code points, one to one; (code points,) bool: a Han
+    character; (code points,) bool: a traditional form outside GB2312, the simplified
+    character set, so never in simplified text: 說 is, 乾 (乾隆) is not)."""
+    import opencc
+
+    han = np.zeros(0x110000, dtype=bool)
+    for lo, hi in _HAN:
+        han[lo:hi] = True
+    chars = [chr(cp) for cp in np.flatnonzero(han).tolist()]
+    converted = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")  # one call; a line break ends any phrase
+    mapping = {ord(ch): ord(out) for ch, out in zip(chars, converted, strict=True) if len(out) == 1 and out != ch}
+    traditional = np.zeros(0x110000, dtype=bool)
+    traditional[[cp for cp in mapping if not _in_gb2312(chr(cp))]] = True
+    return mapping, han, traditional
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def traditional_texts(texts: Sequence[str]) -> np.ndarray:
+    """(texts,) bool: at least TRADITIONAL_SHARE of the text's Han characters are
+    traditional-only forms, counted for all texts in one pass over their code points."""
+    _, han, traditional = _tables()
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    cps = codepoints("".join(texts))
+    starts = np.cumsum(lengths) - lengths
+    nonempty = lengths > 0
+    han_count, trad_count = np.zeros(len(texts)), np.zeros(len(texts))
+    if nonempty.any():
+        han_count[nonempty] = np.add.reduceat(han[cps], starts[nonempty])
+        trad_count[nonempty] = np.add.reduceat(traditional[cps], starts[nonempty])
+    return (trad_count > 0) & (trad_count >= TRADITIONAL_SHARE * han_count)
+
+
+def for_model(texts: Sequence[str], script: Script = "auto") -> list[str]:
+    """The texts the model should see: traditional ones mapped to simplified characters (all
+    of them for `traditional`, those `traditional_texts` finds for `auto`), same lengths."""
+    if script == "simplified":
+        return list(texts)
+    mapping = _tables()[0]
+    mapped = np.ones(len(texts), dtype=bool) if script == "traditional" else traditional_texts(texts)
+    return [text.translate(mapping) if m else text for text, m in zip(texts, mapped.tolist())]

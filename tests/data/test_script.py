@@ -1,0 +1,24 @@
+"""Specification of data/script.py: traditional input reaches the model as simplified
+characters, one for one, so offsets into the original text still hold."""
+from __future__ import annotations
+
+from data.script import for_model, traditional_texts
+
+
+def test_traditional_text_is_mapped_character_by_character() -> None:
+    texts = ["這是一個測試，我們說漢語。", "臺灣的經濟發展"]
+    mapped = for_model(texts)
+    assert mapped == ["这是一个测试，我们说汉语。", "台湾的经济发展"]
+    assert [len(m) for m in mapped] == [len(t) for t in texts]
+
+
+def test_auto_leaves_simplified_text_alone_even_with_a_character_both_scripts_use() -> None:
+    texts = ["乾隆皇帝下江南", "这是一个测试", "", "hello 123"]
+    assert for_model(texts) == texts
+    assert traditional_texts(texts).tolist() == [False, False, False, False]
+
+
+def test_the_script_can_be_given_instead_of_detected() -> None:
+    assert for_model(["乾隆皇帝"], "traditional") == ["干隆皇帝"]  # told so, every mapped character maps
+    assert for_model(["我們說漢語"], "simplified") == ["我們說漢語"]
+    assert for_model(["我說"], "auto") == ["我说"]
