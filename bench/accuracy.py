@@ -45,6 +45,7 @@ from data.corpus import Sentence, Span
 from data.errors import ZhtagError
 from data.formats import POS_ENTITIES, read_corpus
 from data.lexicon import Lexicon, read_dictionary
+from data.script import SCRIPTS, Script, for_model
 from model.evaluate import evaluate
 from model.tagger import Tagger
 
@@ -137,9 +138,10 @@ def quiet_stdout() -> contextlib.AbstractContextManager:
 # Segmenters: each factory loads its peer (time not counted) or raises NotAvailable.
 
 
-def zhtag_system(tagger: Tagger, user_words: Lexicon | None) -> System:
-    """Any zhtag model: words for cws/pos, entities for ner."""
-    return lambda lines: [offset_spans(line, spans) for line, spans in zip(lines, tagger.tag(lines, user_words))]
+def zhtag_system(tagger: Tagger, user_words: Lexicon | None, script: Script = "auto") -> System:
+    """Any zhtag model: words for cws/pos, entities for ner; traditional lines tagged as the
+    CLI, HTTP and Python APIs tag them (`data.script.for_model`)."""
+    return lambda lines: [offset_spans(line, spans) for line, spans in zip(lines, tagger.tag(for_model(lines, script), user_words))]
 
 
 def jieba_cut(hmm: bool, dictionary: Path | None = None) -> Cut:
@@ -245,8 +247,8 @@ def segmentation_table(args: argparse.Namespace) -> None:
     words = read_dictionary(args.dict) if args.dict else None
     vocabulary = train_words(args.train_words) if args.train_words else tagger.train_words
     systems: list[tuple[str, Callable[[], System]]] = [
-        (f"zhtag ({tagger.ref})", lambda: zhtag_system(tagger, Lexicon(words) if words else None)),
-        *([(f"zhtag ({tagger.ref}), force mode", lambda: zhtag_system(tagger, Lexicon(words, force=True)))] if words else []),
+        (f"zhtag ({tagger.ref})", lambda: zhtag_system(tagger, Lexicon(words) if words else None, args.script)),
+        *([(f"zhtag ({tagger.ref}), force mode", lambda: zhtag_system(tagger, Lexicon(words, force=True), args.script))] if words else []),
         ("jieba (HMM)", lambda: segmenter(jieba_cut(True, args.dict))),
         ("jieba (no HMM)", lambda: segmenter(jieba_cut(False, args.dict))),
         ("THULAC (seg_only)", lambda: segmenter(thulac_cut(args.dict))),
@@ -305,6 +307,7 @@ def main() -> None:
     parser.add_argument("--ner-model", default="ner", help="zhtag entity model (REF)")
     parser.add_argument("--train-words", type=Path, help="OOV vocabulary: a one-word-a-line list or a corpus")
     parser.add_argument("--pkuseg-model", type=Path, help="pkuseg model directory instead of its bundled default")
+    parser.add_argument("--script", choices=SCRIPTS, default="auto", help="zhtag's handling of traditional script (as --script of the CLI)")
     parser.add_argument("--lines", type=int, help="score only the first N lines (and N entity sentences)")
     args = parser.parse_args()
     if args.lines is not None and args.lines < 1:
