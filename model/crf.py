@@ -127,22 +127,22 @@ class CRF(nn.Module):
         return step
 
     @torch.no_grad()
-    def span_log_probs(self, emissions: torch.Tensor, mask: torch.Tensor, spans: list[list[tuple[int, list[int]]]]) -> list[list[float]]:
-        """log P(tags[s : s+len(path)] == path) for each (s, path) of each sentence: the
-        marginal probability of a decoded span under the CRF, by forward-backward.
-        `spans[b]` lists the spans of sentence b; inference only (no gradient needed)."""
+    def span_log_probs(
+        self, emissions: torch.Tensor, mask: torch.Tensor, tags: torch.Tensor, rows: torch.Tensor, starts: torch.Tensor, ends: torch.Tensor
+    ) -> torch.Tensor:
+        """(spans,) log P(tags[r, s:e] is the path there) for each span (rows[i], starts[i],
+        ends[i]): the marginal probability of a decoded span under the CRF, by forward-backward.
+        `tags` (batch, seq) holds each span's path; all spans are scored at once."""
         trans, start, end = self._scores()
         alpha, beta = self._forward_backward(emissions, mask, trans, start, end)  # (batch, seq, n) each
         log_z = torch.logsumexp(alpha[torch.arange(len(mask)), mask.sum(1) - 1] + end, dim=1)  # (batch,)
-        out = []
-        for b, sentence in enumerate(spans):
-            scores = []
-            for s, path in sentence:
-                inner = sum(float(trans[path[i - 1], path[i]] + emissions[b, s + i, path[i]]) for i in range(1, len(path)))
-                last = s + len(path) - 1
-                scores.append(float(alpha[b, s, path[0]]) + inner + float(beta[b, last, path[-1]]) - float(log_z[b]))
-            out.append(scores)
-        return out
+        step = emissions.double().gather(2, tags.unsqueeze(2)).squeeze(2)  # (batch, seq): emission of each path tag
+        step[:, 1:] += trans.double()[tags[:, :-1], tags[:, 1:]]  # and the transition into it
+        path = step.cumsum(1)  # (batch, seq), in float64 so that long sums do not drift
+        last = ends - 1
+        inside = path[rows, last] - path[rows, starts]  # (spans,) steps after the first, up to the last
+        first, after = alpha[rows, starts, tags[rows, starts]].double(), beta[rows, last, tags[rows, last]].double()  # (spans,) each
+        return (first + inside + after - log_z[rows].double()).clamp(max=0.0)  # rounding must not make a probability exceed 1
 
     def _forward_backward(
         self, emissions: torch.Tensor, mask: torch.Tensor, trans: torch.Tensor, start: torch.Tensor, end: torch.Tensor

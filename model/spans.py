@@ -24,6 +24,14 @@ class SpanArrays:
     label: list[str | None]  # (spans,)
     score: np.ndarray | None  # (spans,) float64, the CRF's marginal probability; None: not computed
 
+    def above(self, min_score: float) -> "SpanArrays":
+        """Only the spans whose score is at least `min_score` (all of them when none has one)."""
+        if self.score is None:
+            return self
+        keep = self.score >= min_score
+        label = [lab for lab, k in zip(self.label, keep.tolist()) if k]
+        return SpanArrays(self.texts, self.text[keep], self.start[keep], self.end[keep], label, self.score[keep])
+
     def lists(self) -> list[list[Span]]:
         """The spans of each text."""
         scores = self.score.round(4).tolist() if self.score is not None else [None] * len(self.label)

@@ -131,10 +131,8 @@ class Tagger:
         first = tags[rows, starts]
         score = np.empty(0)
         if self.config.task == "ner":
-            wanted = [[] for _ in index]
-            for row, s, e in zip(rows.tolist(), starts.tolist(), ends.tolist()):
-                wanted[row].append((s, tags[row, s:e].tolist()))
-            score = np.exp([lp for row in self.network.crf.span_log_probs(decoded.emissions, decoded.mask, wanted) for lp in row])
+            spans = [torch.from_numpy(a).to(decoded.tags.device) for a in (rows, starts, ends)]
+            score = self.network.crf.span_log_probs(decoded.emissions, decoded.mask, decoded.tags, *spans).exp().cpu().numpy()
         return np.asarray(index)[rows], starts, ends, first, score
 
     def _forced(self, piece: str, user_words: Lexicon | None) -> list[tuple[int, int]]:

@@ -67,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--threads", type=_positive, default=os.cpu_count() or 1, help="tagging threads (default: one per core)")
         p.add_argument("--script", choices=["auto", "simplified", "traditional"], default="auto",
                        help="traditional input is tagged through a character-by-character mapping to simplified (auto: detected per line)")
+        if name == "ner":
+            p.add_argument("--min-score", type=_probability, default=0.0, help="leave out entities the model gives a lower probability")
 
     m = sub.add_parser("models", help="list stored models, versions and metrics; roll one back")
     m.add_argument("action", nargs="?", choices=["list", "rollback"], default="list")
@@ -86,6 +88,16 @@ def _positive(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
     return int(value)
+
+
+def _probability(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a probability from 0 to 1, got {value!r}")
+    return number
 
 
 def _train(args: argparse.Namespace, out: IO[str]) -> None:
@@ -158,7 +170,8 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
     write = WRITERS[args.command]
     lines = _lines(args.file)
     chunks = iter(lambda: list(islice(lines, CHUNK_LINES)), [])
-    work = lambda chunk: write(chunk, tagger.span_arrays(for_model(chunk, args.script), [user_words] * len(chunk)))  # noqa: E731
+    min_score = getattr(args, "min_score", 0.0)
+    work = lambda chunk: write(chunk, tagger.span_arrays(for_model(chunk, args.script), [user_words] * len(chunk)).above(min_score))  # noqa: E731
     for text in map_in_order(work, chunks, args.threads):
         out.write(text)
 

@@ -20,6 +20,7 @@ class TagRequest(BaseModel):
     user_dict_mode: Literal["prefer", "force"] = Field(
         "prefer", description="prefer: the model weighs user_dict and dictionary; force: their words are kept whole where they cut no other"
     )
+    min_score: float = Field(0.0, ge=0.0, le=1.0, description="entities only: leave out those the model gives a lower probability")
     script: Literal["auto", "simplified", "traditional"] = Field(
         "auto", description="traditional texts are tagged through a character-by-character mapping to simplified; auto: detected per text"
     )

@@ -105,7 +105,8 @@ async def _answer(
     spans, timing = await unless_client_gone(http_request.receive, work)
     metrics.batch_wait.observe(timing.queue_ms / 1000)
     name, version = parse_ref(tagger.ref or "")
-    results = [{key: [render(text, s) for s in found]} for text, found in zip(request.texts, spans, strict=True)]
+    kept = [[s for s in found if s.score is None or s.score >= request.min_score] for found in spans]
+    results = [{key: [render(text, s) for s in found]} for text, found in zip(request.texts, kept, strict=True)]
     headers = {"X-Queue-Time": f"{timing.queue_ms:.2f}", "X-Inference-Time": f"{timing.inference_ms:.2f}"}
     return JSONResponse({"model": {"name": name, "version": version}, "results": results}, headers=headers)
 

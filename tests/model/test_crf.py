@@ -201,7 +201,14 @@ def test_span_marginals_equal_brute_force_path_sums() -> None:
     mask = torch.tensor([[True, True, True, True], [True, True, True, False]])
     trans, start, end = crf._scores()
     spans = [[(1, [1, 3]), (0, [0])], [(0, [1, 2, 3]), (2, [5])]]
-    got = crf.span_log_probs(emissions, mask, spans)
+
+    def scored(b: int, s: int, path: list[int]) -> float:
+        tags_of = torch.zeros(2, 4, dtype=torch.long)
+        tags_of[b, s : s + len(path)] = torch.tensor(path)
+        one = lambda v: torch.tensor([v])  # noqa: E731
+        return float(crf.span_log_probs(emissions, mask, tags_of, one(b), one(s), one(s + len(path)))[0])
+
+    got = [[scored(b, s, path) for s, path in sentence] for b, sentence in enumerate(spans)]
     for b, sentence in enumerate(spans):
         n = int(mask[b].sum())
         paths = list(itertools.product(range(len(tags)), repeat=n))

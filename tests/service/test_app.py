@@ -73,6 +73,16 @@ def test_traditional_texts_come_back_in_their_own_characters(client: TestClient)
     assert client.post("/v1/segment", json={"texts": texts, "script": "klingon"}).status_code == 422
 
 
+def test_min_score_leaves_out_entities_below_it(client: TestClient) -> None:
+    texts = ["王小明在北京工作。", "李华去南京。"]
+    every = client.post("/v1/ner", json={"texts": texts, "model": "tner"}).json()["results"]
+    scores = [e["score"] for result in every for e in result["entities"]]
+    threshold = sorted(scores)[len(scores) // 2] if scores else 0.5
+    kept = client.post("/v1/ner", json={"texts": texts, "model": "tner", "min_score": threshold}).json()["results"]
+    assert [[e for e in r["entities"] if e["score"] >= threshold] for r in every] == [r["entities"] for r in kept]
+    assert client.post("/v1/ner", json={"texts": texts, "min_score": 1.5}).status_code == 422
+
+
 def test_ner_returns_typed_entities(client: TestClient) -> None:
     response = client.post("/v1/ner", json={"texts": ["王小明在北京工作。"], "model": "tner"})
     assert response.status_code == 200

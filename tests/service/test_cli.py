@@ -75,6 +75,16 @@ def test_traditional_input_is_segmented_as_its_simplified_form_and_keeps_its_cha
     assert code == 0 and kept.splitlines()[0].replace(" ", "") == "我們在臺灣學習漢語。"
 
 
+def test_ner_min_score_leaves_out_less_likely_entities() -> None:
+    code, every = run("ner", str(FIXTURES / "input.txt"), "--model", "tner")
+    code_one, certain = run("ner", str(FIXTURES / "input.txt"), "--model", "tner", "--min-score", "1")
+    entities = lambda out: [e for line in out.splitlines() for e in json.loads(line)["entities"]]  # noqa: E731
+    assert code == code_one == 0 and all(0 <= e["score"] <= 1 for e in entities(every))
+    assert entities(certain) == [e for e in entities(every) if e["score"] >= 1]
+    with pytest.raises(SystemExit):
+        run("ner", str(FIXTURES / "input.txt"), "--min-score", "1.5")
+
+
 def test_segment_accepts_a_user_dictionary() -> None:
     code, out = run("segment", str(FIXTURES / "input.txt"), "--model", "tcws", "--user-dict", str(FIXTURES / "user_dict.txt"))
     assert code == 0 and len(out.splitlines()) == 3
