@@ -19,7 +19,7 @@ import torch
 from data.batches import length_batches
 from data.formats import read_corpus
 from model.config import TrainConfig
-from model.parallel import map_in_order
+from model.parallel import map_chunks
 from model.tagger import Tagger
 from model.train import Trainer, build_tagger
 
@@ -52,9 +52,8 @@ def inference(name: str, lines: list[str], budgets: list[int]) -> None:
         seconds = timed(lambda budget=budget: tagger.tag(lines, batch_chars=budget), repeat=2)
         print(f"{name}: tag(), batch_chars {budget:>7,}: {chars / seconds:>12,.0f} chars/s end to end")
     for workers in (4, 8):
-        chunks = [lines[i : i + 2000] for i in range(0, len(lines), 2000)]
         work = lambda chunk: tagger.span_arrays(chunk, [None] * len(chunk), budgets[-1])  # noqa: E731
-        seconds = timed(lambda workers=workers, work=work, chunks=chunks: list(map_in_order(work, chunks, workers)), repeat=2)
+        seconds = timed(lambda workers=workers, work=work: list(map_chunks(work, lines, workers, 2000)), repeat=2)
         print(f"{name}: 2,000-line chunks on {workers} threads sharing the GPU, batch_chars {budgets[-1]:,}: {chars / seconds:>12,.0f} chars/s end to end")
     encoded = tagger.encoder.encode(lines)
     for budget in budgets:

@@ -32,9 +32,8 @@ import torch
 from accuracy import Cut, NotAvailable, jieba_cut, pkuseg_cut, thulac_cut  # bench/ is the script's own folder
 from data.lexicon import FEATURES
 from model.config import ModelConfig
-from model.parallel import map_in_order
+from model.parallel import CHUNK_LINES, map_chunks
 from model.tagger import Tagger
-from service.cli import CHUNK_LINES
 
 
 def peers() -> dict[str, Cut | str]:
@@ -77,8 +76,8 @@ def in_process(lines: list[str], tagger: Tagger, batches: list[int], chars: int)
     tagger.tag(few[:64])
     rates = {f"zhtag, {b} lines a call": rate(few, tagger.tag, b) for b in batches}
     workers = os.cpu_count() or 1
-    chunks = lambda part: map_in_order(lambda chunk: tagger.span_arrays(chunk, [None] * len(chunk)), [part[i : i + CHUNK_LINES] for i in range(0, len(part), CHUNK_LINES)], workers)  # noqa: E731
-    rates[f"zhtag, whole file in {CHUNK_LINES}-line chunks on {workers} threads (as `zhtag segment`)"] = rate(lines, lambda part: list(chunks(part)), len(lines))
+    tag_chunk = lambda chunk: tagger.span_arrays(chunk, [None] * len(chunk))  # noqa: E731
+    rates[f"zhtag, whole file in {CHUNK_LINES}-line chunks on {workers} threads (as `zhtag segment`)"] = rate(lines, lambda part: list(map_chunks(tag_chunk, part, workers)), len(lines))
     torch.set_num_threads(workers)
     for name, segment in peers().items():
         if isinstance(segment, str):

@@ -54,21 +54,15 @@ class Encoded:
     lengths: np.ndarray  # (pieces,) int64
     tags: np.ndarray | None = None  # (rows,) int64, for training
 
-    def positions(self, index: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, mask), each (len(index), longest): the rows of the pieces `index`, padded
-        with the zero row, and True on real characters."""
-        lengths = self.lengths[np.asarray(index)]  # (batch,)
-        steps = np.arange(lengths.max())  # (width,)
-        mask = steps[None, :] < lengths[:, None]  # (batch, width)
-        rows = np.where(mask, self.starts[np.asarray(index), None] + steps[None, :], len(self.chars) - 1)  # (batch, width)
-        return rows, mask
-
     def batch(self, index: Sequence[int]) -> Batch:
-        """The pieces `index`, padded to the longest of them."""
-        rows, _ = self.positions(index)
+        """The pieces `index`, padded to the longest of them with the zero row."""
+        index = np.asarray(index)
+        lengths = self.lengths[index]  # (batch,)
+        steps = np.arange(lengths.max())  # (width,)
+        rows = np.where(steps[None, :] < lengths[:, None], self.starts[index, None] + steps[None, :], len(self.chars) - 1)  # (batch, width)
         take = lambda column: torch.from_numpy(column[rows])  # noqa: E731
         tags = None if self.tags is None else take(self.tags)
-        return Batch(take(self.chars), take(self.bigrams), take(self.lexicon), torch.from_numpy(self.lengths[np.asarray(index)]), tags)
+        return Batch(take(self.chars), take(self.bigrams), take(self.lexicon), torch.from_numpy(lengths), tags)
 
 
 def bigram_strings(text: str) -> list[tuple[str, str]]:
@@ -137,21 +131,22 @@ class Encoder:
         return self._bigram_ids[np.where(found, idx, len(self._bigram_keys))]
 
     def _lexicon(self, cps: np.ndarray, lengths: np.ndarray, extras: Sequence[Lexicon | None] | None) -> np.ndarray:
-        """Lexicon flags of every row, then the user dictionary's own when the model has them;
-        the pieces that bring a user dictionary are matched again, with it, apart from the rest."""
+        """Lexicon flags of every row, then each user dictionary's flags on the pieces that
+        bring it: in flags of their own when the model has them, else added to the lexicon's
+        (flags of a union of words are the union of their flags). Only a dictionary that
+        excludes words has the lexicon matched again on its pieces."""
         flags = np.zeros((len(cps), self.width), dtype=np.float32)  # (rows, width)
         if self.lexicon is None:
             return flags
         flags[:, :FEATURES] = self.lexicon.flags(cps)
         owner = np.append(np.repeat(np.arange(len(lengths)), lengths + 1), -1)  # (rows,): piece of each row
+        own = slice(FEATURES, None) if self.user_flags else slice(0, FEATURES)
         for extra in {id(e): e for e in extras or () if e is not None}.values():
             brings = np.array([e is extra for e in extras] + [False])  # (pieces + 1,)
             rows = np.flatnonzero(brings[owner])
-            if self.user_flags:
+            if extra.excluded:
                 flags[rows, :FEATURES] = marks(len(rows), *self.lexicon.hits(cps[rows], extra))
-                flags[rows, FEATURES:] = marks(len(rows), *extra.hits(cps[rows]))
-            else:
-                flags[rows] = self.lexicon.flags(cps[rows], extra)
+            flags[rows, own] = np.maximum(flags[rows, own], marks(len(rows), *extra.hits(cps[rows])))
         return flags
 
     @property

@@ -175,7 +175,6 @@ class Lexicon:
         stat = source.stat()
         key = hashlib.sha256(f"{_CACHE_FORMAT}:{source.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:20]
         path = cache_dir() / f"lexicon-{key}.safetensors"
-        lexicon = cls()
         levels = _load_levels(path)
         if levels is None:
             lexicon = cls(read())
@@ -184,6 +183,7 @@ class Lexicon:
             except OSError:
                 pass
             return lexicon
+        lexicon = cls()
         lexicon._words, lexicon._read = None, read
         lexicon._use(levels)
         return lexicon

@@ -51,8 +51,9 @@ class CRF(nn.Module):
         self.register_buffer("trans_mask", mask, persistent=False)  # (n, n)
         self.register_buffer("start_mask", torch.tensor([0.0 if allowed_start(t) else FORBIDDEN for t in tags]), persistent=False)
         self.register_buffer("end_mask", torch.tensor([0.0 if allowed_end(t) else FORBIDDEN for t in tags]), persistent=False)
-        self.sparse = n > DENSE_TAGS and _sparse_plan(tags) is not None
-        for key, value in (_sparse_plan(tags) or {}).items():
+        plan = _sparse_plan(tags) if n > DENSE_TAGS else None
+        self.sparse = plan is not None
+        for key, value in (plan or {}).items():
             self.register_buffer(key, value, persistent=False)
 
     def _scores(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import islice
 from typing import TypeVar
 
 import torch
 
 In, Out = TypeVar("In"), TypeVar("Out")
+CHUNK_LINES = 1000  # lines tagged per call: enough for full length-sorted batches
 
 
 def map_in_order(work: Callable[[In], Out], items: Iterable[In], workers: int) -> Iterator[Out]:
@@ -28,3 +30,9 @@ def map_in_order(work: Callable[[In], Out], items: Iterable[In], workers: int) -
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def map_chunks(work: Callable[[list[str]], Out], lines: Iterable[str], workers: int, chunk_lines: int = CHUNK_LINES) -> Iterator[Out]:
+    """`work` of each run of `chunk_lines` lines, on `workers` threads, in input order."""
+    stream = iter(lines)
+    return map_in_order(work, iter(lambda: list(islice(stream, chunk_lines)), []), workers)

@@ -3,6 +3,7 @@ for the APIs, and segmented lines for `zhtag segment`, built without a Python st
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,6 +12,11 @@ from data.corpus import Span
 from data.lexicon import codepoints
 
 SPACE, NEWLINE = ord(" "), ord("\n")
+
+
+def confident(spans: Sequence[Span], min_score: float) -> list[Span]:
+    """The spans scored at least `min_score`; spans without a score (words) are all kept."""
+    return [s for s in spans if s.score is None or s.score >= min_score]
 
 
 @dataclass(frozen=True)
@@ -23,14 +29,6 @@ class SpanArrays:
     end: np.ndarray  # (spans,) int64, exclusive
     label: list[str | None]  # (spans,)
     score: np.ndarray | None  # (spans,) float64, the CRF's marginal probability; None: not computed
-
-    def above(self, min_score: float) -> "SpanArrays":
-        """Only the spans whose score is at least `min_score` (all of them when none has one)."""
-        if self.score is None:
-            return self
-        keep = self.score >= min_score
-        label = [lab for lab, k in zip(self.label, keep.tolist()) if k]
-        return SpanArrays(self.texts, self.text[keep], self.start[keep], self.end[keep], label, self.score[keep])
 
     def lists(self) -> list[list[Span]]:
         """The spans of each text."""

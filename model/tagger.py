@@ -88,6 +88,11 @@ class Tagger:
             "metrics.json": as_json(metrics or {}),
         }
 
+    @property
+    def device(self) -> torch.device:
+        """Where the network runs."""
+        return next(self.network.parameters()).device
+
     def tag(self, texts: Sequence[str], user_words: Lexicon | None = None, batch_chars: int | None = None) -> list[list[Span]]:
         """Spans of each text, offsets into that exact text: words for cws/pos (labelled with
         their POS tag for pos), entities for ner. Whitespace is never inside a span.
@@ -102,7 +107,7 @@ class Tagger:
     def span_arrays(self, texts: Sequence[str], user_words: Sequence[Lexicon | None], batch_chars: int | None = None) -> SpanArrays:
         """`tag_each`'s spans as arrays (see `model.spans`). `batch_chars` (padded characters
         per network call) defaults to what measured fastest on the network's device."""
-        batch_chars = batch_chars or BATCH_CHARS.get(next(self.network.parameters()).device.type, BATCH_CHARS["cpu"])
+        batch_chars = batch_chars or BATCH_CHARS.get(self.device.type, BATCH_CHARS["cpu"])
         pieces = [(i, offset, piece) for i, text in enumerate(texts) for offset, piece in split_text(text, self.config.max_len)]
         owner = np.array([i for i, _, _ in pieces], dtype=np.int64)  # (pieces,) text of each piece
         offset = np.array([o for _, o, _ in pieces], dtype=np.int64)  # (pieces,) where it begins in its text
@@ -120,11 +125,10 @@ class Tagger:
     def _decode(self, encoded: Encoded, index: list[int], forced: Sequence[list[tuple[int, int]]]) -> tuple[np.ndarray, ...]:
         """(piece, start, end, tag, score) arrays of the spans found in the pieces `index`,
         offsets within each piece; score only for ner (the marginal probability under the CRF)."""
-        device = next(self.network.parameters()).device
-        batch = encoded.batch(index).to(device)
+        batch = encoded.batch(index).to(self.device)
         decoded = self.network.decode(batch, self._allowed([forced[i] for i in index], batch.chars.shape[1]))
         tags = decoded.tags.cpu().numpy()  # (batch, width)
-        mask = batch.mask.numpy()  # (batch, width)
+        mask = decoded.mask.cpu().numpy()  # (batch, width)
         rows, starts = np.nonzero(mask & self._opens[tags])  # row-major: each row's spans in order
         _, ends = np.nonzero(mask & self._closes[tags])
         ends = ends + 1

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from itertools import islice
+from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from data.corpus import Span
     from model.spans import SpanArrays
 
-CHUNK_LINES = 1000
+from model.spans import confident
+
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -142,37 +143,32 @@ def _format_pos(text: str, spans: list[Span]) -> str:
     return " ".join(f"{text[s.start : s.end]}/{s.label}" for s in spans)
 
 
-def _format_ner(text: str, spans: list[Span]) -> str:
-    entities = [{"text": text[s.start : s.end], "type": s.label, "start": s.start, "end": s.end, "score": s.score} for s in spans]
+def _format_ner(text: str, spans: list[Span], min_score: float = 0.0) -> str:
+    entities = [{"text": text[s.start : s.end], "type": s.label, "start": s.start, "end": s.end, "score": s.score} for s in confident(spans, min_score)]
     return json.dumps({"text": text, "entities": entities}, ensure_ascii=False)
 
 
-def _lines_of(format_line: Callable[[str, list[Span]], str]) -> Callable[[list[str], SpanArrays], str]:
-    return lambda texts, found: "".join(format_line(text, spans) + "\n" for text, spans in zip(texts, found.lists()))
-
-
-WRITERS: dict[str, Callable[[list[str], SpanArrays], str]] = {
-    "segment": lambda texts, found: found.segmented(texts),  # no Python step per word: the hot path
-    "pos": _lines_of(_format_pos),
-    "ner": _lines_of(_format_ner),
-}
+def _writer(args: argparse.Namespace) -> Callable[[list[str], SpanArrays], str]:
+    """Output lines of a chunk: segmented lines straight from the arrays (no Python step per
+    word: the hot path), else one formatted line per text."""
+    if args.command == "segment":
+        return lambda texts, found: found.segmented(texts)
+    line = _format_pos if args.command == "pos" else partial(_format_ner, min_score=args.min_score)
+    return lambda texts, found: "".join(line(text, spans) + "\n" for text, spans in zip(texts, found.lists()))
 
 
 def _tag(args: argparse.Namespace, out: IO[str]) -> None:
     from data.lexicon import Lexicon, read_dictionary
     from data.script import for_model
-    from model.parallel import map_in_order
+    from model.parallel import map_chunks
     from model.tagger import Tagger
 
     tagger = Tagger.load(args.model)
     words = [w for path in args.user_dict for w in read_dictionary(path)]
     user_words = Lexicon(words, force=args.dict_mode == "force") if words else None
-    write = WRITERS[args.command]
-    lines = _lines(args.file)
-    chunks = iter(lambda: list(islice(lines, CHUNK_LINES)), [])
-    min_score = getattr(args, "min_score", 0.0)
-    work = lambda chunk: write(chunk, tagger.span_arrays(for_model(chunk, args.script), [user_words] * len(chunk)).above(min_score))  # noqa: E731
-    for text in map_in_order(work, chunks, args.threads):
+    write = _writer(args)
+    work = lambda chunk: write(chunk, tagger.span_arrays(for_model(chunk, args.script), [user_words] * len(chunk)))  # noqa: E731
+    for text in map_chunks(work, _lines(args.file), args.threads):
         out.write(text)
 
 

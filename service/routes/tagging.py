@@ -21,6 +21,7 @@ from data.corpus import Span
 from data.errors import ZhtagError
 from data.lexicon import Lexicon
 from data.script import for_model
+from model.spans import confident
 from model.store import parse_ref
 from service.deps import MetricsDep, ReadyRegistryDep, SettingsDep
 from service.schemas import NerResponse, PosResponse, SegmentResponse, TagRequest
@@ -105,8 +106,7 @@ async def _answer(
     spans, timing = await unless_client_gone(http_request.receive, work)
     metrics.batch_wait.observe(timing.queue_ms / 1000)
     name, version = parse_ref(tagger.ref or "")
-    kept = [[s for s in found if s.score is None or s.score >= request.min_score] for found in spans]
-    results = [{key: [render(text, s) for s in found]} for text, found in zip(request.texts, kept, strict=True)]
+    results = [{key: [render(text, s) for s in confident(found, request.min_score)]} for text, found in zip(request.texts, spans, strict=True)]
     headers = {"X-Queue-Time": f"{timing.queue_ms:.2f}", "X-Inference-Time": f"{timing.inference_ms:.2f}"}
     return JSONResponse({"model": {"name": name, "version": version}, "results": results}, headers=headers)
 
