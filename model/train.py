@@ -28,6 +28,7 @@ from data.schemes import spans_to_tags, tag_set
 from data.text import fold
 from data.vocab import Vocab
 from model.config import ModelConfig, TrainConfig
+from model.embeddings import VECTORS, Embeddings
 from model.evaluate import evaluate
 from model.grow import transfer
 from model.network import BiLSTMCRF
@@ -56,6 +57,7 @@ class TrainOptions:
     device: str = "auto"
     resume: bool = False
     dry_run: bool = False
+    embeddings: Path | None = None  # pretrained vectors (`zhtag pretrain`) to start a new model from
     train_config: TrainConfig = field(default_factory=TrainConfig)
     model_overrides: dict[str, Any] = field(default_factory=dict)
 
@@ -104,11 +106,12 @@ def split_dev(sentences: list[Sentence], ratio: float, seed: int) -> tuple[list[
 
 
 def build_tagger(
-    task: str, sentences: list[Sentence], cfg: TrainConfig, overrides: dict, parent: Tagger | None, labels: str = "keep"
+    task: str, sentences: list[Sentence], cfg: TrainConfig, overrides: dict, parent: Tagger | None, labels: str = "keep",
+    embeddings: Embeddings | None = None,
 ) -> Tagger:
-    """A fresh tagger sized for `sentences`, or `parent` grown to cover them. With
-    `labels="replace"` the tag set is the corpus's alone; tags it shares with the parent by
-    name still start from the parent's weights."""
+    """A fresh tagger sized for `sentences` (its embeddings started from `embeddings`), or
+    `parent` grown to cover them. With `labels="replace"` the tag set is the corpus's alone;
+    tags it shares with the parent by name still start from the parent's weights."""
     char_counts = Counter(ch for s in sentences for ch in fold(s.text))
     bigram_counts = Counter(b for s in sentences for pair in bigram_strings(s.text) for b in pair)
     chars = Vocab.from_counts(char_counts)
@@ -124,12 +127,27 @@ def build_tagger(
         words |= parent.train_words
         base = parent.config.to_dict()
     else:
-        base = {"task": task, "user_flags": task != "ner", **overrides}
+        base = {"task": task, "user_flags": task != "ner", **overrides, **_embedding_dims(embeddings, overrides)}
+        if embeddings is not None:
+            embeddings.extend(chars, bigrams)
     base.update(tags=tags, char_vocab_size=len(chars), bigram_vocab_size=len(bigrams))
     network = BiLSTMCRF(ModelConfig.from_dict(base))
     if parent is not None:
         transfer(parent.network, parent.chars, parent.bigrams, network, chars, bigrams)
+    elif embeddings is not None:
+        embeddings.initialise(network.char_embed, chars, network.bigram_embed, bigrams)
     return Tagger(network, chars, bigrams, words)
+
+
+def _embedding_dims(embeddings: Embeddings | None, overrides: dict) -> dict[str, int]:
+    """Embedding sizes taken from pretrained vectors; a size asked for that differs is refused."""
+    if embeddings is None:
+        return {}
+    dims = dict(zip(("char_dim", "bigram_dim"), embeddings.dims))
+    for key, size in dims.items():
+        if overrides.get(key, size) != size:
+            raise InputError(f"--{key.replace('_', '-')} {overrides[key]} differs from the pretrained embeddings' {size}")
+    return dims
 
 
 def _grown(old: Vocab, new: Vocab) -> Vocab:
@@ -227,10 +245,13 @@ def train(
     train_set, dev = _datasets(options, parent, log)
     name = options.name or (parse_ref(parent.ref)[0] if parent and parent.ref else options.task)
     state = TrainState(store.root / ".training" / name)
+    if options.embeddings is not None and parent is not None:
+        raise InputError("--embeddings starts a new model; a model fine-tuned --from another keeps its embeddings")
     if options.resume:
         tagger = state.restore_tagger()
     else:
-        tagger = build_tagger(options.task, train_set, options.train_config, options.model_overrides, parent, options.labels)
+        embeddings = Embeddings.load(options.embeddings) if options.embeddings else None
+        tagger = build_tagger(options.task, train_set, options.train_config, options.model_overrides, parent, options.labels, embeddings)
     trainer = Trainer(tagger, train_set, options.train_config, pick_device(options.device))
     if options.dry_run:
         loss = trainer.run_epoch(0, max_batches=1)
@@ -245,6 +266,7 @@ def train(
         "train_chars_per_second": round(progress.epoch * trainer.chars / max(progress.seconds, 1e-9)),
         "curve": progress.curve,
         "train": options.train_config.to_dict(),
+        "embeddings": _provenance(options.embeddings),
     }
     metrics["promotion"] = promotion(options, _is_new(store, name), parent, dev, progress.best_f1, tagger.config.tags)
     corpus = {"sha256": sha256_file(options.train), "size": options.train.stat().st_size}
@@ -275,6 +297,13 @@ def promotion(options: TrainOptions, first: bool, parent: Tagger | None, dev: li
         promoted = record["gain"] > options.min_gain
         reason = f"gain {record['gain']:+.2f} F1 over {parent.ref} {'>' if promoted else '<='} min_gain {options.min_gain}"
     return {**record, "promoted": promoted, "reason": reason}
+
+
+def _provenance(embeddings: Path | None) -> dict[str, str] | None:
+    """Which pretrained vectors a model started from, by content, in its metrics."""
+    if embeddings is None:
+        return None
+    return {"path": str(embeddings), "sha256": sha256_file(embeddings / VECTORS)}
 
 
 def _is_new(store: Store, name: str) -> bool:

@@ -49,9 +49,18 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--hidden", type=int, help="LSTM units per direction (new models only)")
     t.add_argument("--char-dim", type=int, help="character embedding size (new models only)")
     t.add_argument("--bigram-dim", type=int, help="bigram embedding size, per side (new models only)")
+    t.add_argument("--embeddings", type=Path, metavar="DIR", help="start a new model from `zhtag pretrain`'s vectors")
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     t.add_argument("--resume", action="store_true", help="continue a killed run of the same --name")
     t.add_argument("--dry-run", action="store_true", help="train one batch end to end, store nothing")
+
+    pt = sub.add_parser("pretrain", help="pretrain character and bigram embeddings on raw text, for `train --embeddings`")
+    pt.add_argument("corpora", nargs="+", type=Path, metavar="FILE", help="text or any corpus zhtag reads; only its text is used")
+    pt.add_argument("--out", required=True, type=Path, metavar="DIR")
+    pt.add_argument("--char-dim", type=_positive, default=100)
+    pt.add_argument("--bigram-dim", type=_positive, default=50)
+    pt.add_argument("--epochs", type=_positive, default=5)
+    pt.add_argument("--no-jieba-words", dest="jieba_words", action="store_false", help="leave jieba's dictionary words out of the text")
 
     e = sub.add_parser("eval", help="score a model on a test corpus, as JSON")
     e.add_argument("--model", required=True, metavar="REF")
@@ -110,10 +119,23 @@ def _train(args: argparse.Namespace, out: IO[str]) -> None:
     options = TrainOptions(
         task=args.task, train=args.train, dev=args.dev, dev_ratio=args.dev_ratio, parent=args.parent,
         labels=args.labels, auto_promote=args.auto_promote, min_gain=args.min_gain, name=args.name, format=args.format, skip_bad=args.skip_bad, device=args.device, resume=args.resume,
-        dry_run=args.dry_run, train_config=cfg, model_overrides=overrides,
+        dry_run=args.dry_run, embeddings=args.embeddings, train_config=cfg, model_overrides=overrides,
     )
     result = train(options, log=lambda line: print(line, file=sys.stderr))
     print(json.dumps({"model": result.ref, **result.metrics}, ensure_ascii=False), file=out)
+
+
+def _pretrain(args: argparse.Namespace, out: IO[str]) -> None:
+    from data.formats import read_corpus
+    from data.lexicon import jieba_lexicon
+    from model.embeddings import pretrain
+
+    texts = [s.text for path in args.corpora for s in read_corpus(path, skip_bad=True).sentences]
+    if args.jieba_words:
+        texts += sorted(jieba_lexicon().words)
+    embeddings = pretrain(texts, args.char_dim, args.bigram_dim, epochs=args.epochs)
+    embeddings.save(args.out)
+    print(json.dumps({"out": str(args.out), "texts": len(texts), "chars": len(embeddings.chars), "bigrams": len(embeddings.bigrams)}), file=out)
 
 
 def _eval(args: argparse.Namespace, out: IO[str]) -> None:
@@ -224,7 +246,7 @@ def _metrics_dir(workers: int) -> Iterator[None]:
             del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
-COMMANDS = {"train": _train, "eval": _eval, "segment": _tag, "ner": _tag, "pos": _tag, "models": _models, "serve": _serve}
+COMMANDS = {"train": _train, "pretrain": _pretrain, "eval": _eval, "segment": _tag, "ner": _tag, "pos": _tag, "models": _models, "serve": _serve}
 
 
 def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:

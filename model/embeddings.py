@@ -1,0 +1,104 @@
+"""Character and bigram embeddings pretrained on raw text, to start a new model from.
+
+A labelled corpus sees each rare character or bigram a few times at most; raw text (every
+corpus's sentences, jieba's dictionary words) sees it more often and in more company. Skip-gram
+vectors learnt there (gensim's Word2Vec) give those rows a useful start, which is the lever the
+literature credits most for Bi-LSTM taggers. The vectors are stored as safetensors and JSON,
+like checkpoints, so a file a user hands over is never unpickled.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as save_tensors
+from torch import nn
+
+from data.atomic import write_atomic
+from data.batches import BOS, EOS
+from data.errors import InputError
+from data.text import fold
+from data.vocab import Vocab
+
+VECTORS, TOKENS = "embeddings.safetensors", "embeddings.json"
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    chars: list[str]
+    char_vectors: torch.Tensor  # (chars, char_dim)
+    bigrams: list[str]
+    bigram_vectors: torch.Tensor  # (bigrams, bigram_dim)
+
+    @property
+    def dims(self) -> tuple[int, int]:
+        return self.char_vectors.shape[1], self.bigram_vectors.shape[1]
+
+    def save(self, directory: Path) -> None:
+        write_atomic(directory / VECTORS, save_tensors({"chars": self.char_vectors.contiguous(), "bigrams": self.bigram_vectors.contiguous()}))
+        write_atomic(directory / TOKENS, json.dumps({"chars": self.chars, "bigrams": self.bigrams}, ensure_ascii=False).encode())
+
+    @classmethod
+    def load(cls, directory: Path) -> "Embeddings":
+        """The embeddings `save` wrote; a missing, damaged or inconsistent file is refused by name."""
+        try:
+            tensors = load_tensors((directory / VECTORS).read_bytes())
+            tokens = json.loads((directory / TOKENS).read_text(encoding="utf-8"))
+        except FileNotFoundError as err:
+            raise InputError(f"{err.filename}: no such embeddings file (make one with `zhtag pretrain`)") from None
+        except (SafetensorError, ValueError) as err:
+            raise InputError(f"{directory}: damaged embeddings: {err}") from None
+        loaded = cls(tokens.get("chars", []), tensors.get("chars", torch.empty(0)), tokens.get("bigrams", []), tensors.get("bigrams", torch.empty(0)))
+        for kind, names, vectors in (("chars", loaded.chars, loaded.char_vectors), ("bigrams", loaded.bigrams, loaded.bigram_vectors)):
+            if vectors.dim() != 2 or vectors.shape[0] != len(names) or not vectors.is_floating_point():
+                raise InputError(f"{directory / VECTORS}: {kind} holds {tuple(vectors.shape)} vectors for {len(names)} tokens")
+        return loaded
+
+    def extend(self, chars: Vocab, bigrams: Vocab) -> None:
+        """Add the pretrained tokens to a new model's vocabularies, so that characters and
+        bigrams the labelled corpus lacks still get their pretrained rows."""
+        chars.extend(self.chars)
+        bigrams.extend(self.bigrams)
+
+    def initialise(self, char_embed: nn.Embedding, chars: Vocab, bigram_embed: nn.Embedding, bigrams: Vocab) -> int:
+        """Copy the pretrained vectors into a network's embedding rows; returns how many rows."""
+        return _copy(self.chars, self.char_vectors, char_embed, chars) + _copy(self.bigrams, self.bigram_vectors, bigram_embed, bigrams)
+
+
+def _copy(tokens: Sequence[str], vectors: torch.Tensor, embed: nn.Embedding, vocab: Vocab) -> int:
+    """Rows of `tokens` in `vocab` get their vectors, rescaled to the spread of the rows that
+    keep their random start, so neither kind dominates the LSTM's inputs."""
+    found = [(vocab.index[t], i) for i, t in enumerate(tokens) if t in vocab.index]
+    if not found:
+        return 0
+    rows, sources = (torch.tensor(column) for column in zip(*found))  # (found,) each
+    with torch.no_grad():
+        scale = embed.weight[2:].std() / vectors.std().clamp_min(1e-12)  # rows 0, 1: padding, unknown
+        embed.weight[rows] = vectors[sources].to(embed.weight.dtype) * scale  # (found, dim)
+    return len(found)
+
+
+def pretrain(
+    texts: Iterable[str], char_dim: int = 100, bigram_dim: int = 50, *, epochs: int = 5, window: int = 5,
+    min_count: int = 2, max_bigrams: int = 100_000, seed: int = 1, workers: int = 2,
+) -> Embeddings:
+    """Skip-gram vectors of the folded characters and bigrams of `texts`, in the forms the
+    tagger looks them up in (`data.text.fold`, bigrams with sentence-boundary marks)."""
+    from gensim.models import Word2Vec
+
+    folded = [fold(t) for t in texts if t.strip()]
+    if not folded:
+        raise InputError("no text to pretrain embeddings on")
+    bigram_texts = [[padded[i : i + 2] for i in range(len(padded) - 1)] for padded in (BOS + t + EOS for t in folded)]
+    common = {"window": window, "min_count": min_count, "sg": 1, "negative": 5, "epochs": epochs, "seed": seed, "workers": workers}
+    char_model = Word2Vec([list(t) for t in folded], vector_size=char_dim, **common)
+    bigram_model = Word2Vec(bigram_texts, vector_size=bigram_dim, max_final_vocab=max_bigrams, **common)
+    return Embeddings(
+        list(char_model.wv.index_to_key), torch.from_numpy(char_model.wv.vectors.copy()),
+        list(bigram_model.wv.index_to_key), torch.from_numpy(bigram_model.wv.vectors.copy()),
+    )
