@@ -21,6 +21,20 @@ class ModelConfig:
     user_flags: bool = False  # user-dictionary words flagged apart from jieba's, trained on sampled gold words
     max_len: int = 150  # longer inputs are split at punctuation before the model sees them
 
+    def __post_init__(self) -> None:
+        """A config.json is input like any other: odd values are refused here, by name,
+        rather than met later as a crash or a loop that never ends."""
+        sizes = ("char_vocab_size", "bigram_vocab_size", "char_dim", "bigram_dim", "hidden", "layers", "max_len")
+        bad = [k for k in sizes if type(getattr(self, k)) is not int or getattr(self, k) < 1]
+        if bad:
+            raise ValueError(f"config sizes must be positive integers: {', '.join(bad)}")
+        if self.task not in ("cws", "pos", "ner"):
+            raise ValueError(f"unknown task {self.task!r}")
+        if not isinstance(self.tags, list) or not self.tags or not all(isinstance(t, str) for t in self.tags) or len(set(self.tags)) < len(self.tags):
+            raise ValueError("tags must be a non-empty list of distinct strings")
+        if type(self.dropout) not in (int, float) or not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

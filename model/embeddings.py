@@ -89,8 +89,10 @@ def pretrain(
 ) -> Embeddings:
     """Skip-gram vectors of the folded characters and bigrams of `texts`, in the forms the
     tagger looks them up in (`data.text.fold`, bigrams with sentence-boundary marks)."""
-    from gensim.models import Word2Vec
-
+    try:
+        from gensim.models import Word2Vec
+    except ImportError:
+        raise InputError("pretraining embeddings needs gensim: pip install 'zhtag[pretrain]'") from None
     folded = [fold(t) for t in texts if t.strip()]
     if not folded:
         raise InputError("no text to pretrain embeddings on")

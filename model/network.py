@@ -78,3 +78,22 @@ class BiLSTMCRF(nn.Module):
         if allowed is not None:
             emissions = emissions.masked_fill(~allowed.to(device), FORBIDDEN)  # (batch, seq, tags)
         return Decoded(emissions, mask, self.crf.viterbi(emissions, mask))
+
+
+def check_weights(config: ModelConfig, tensors: dict[str, torch.Tensor]) -> None:
+    """Refuse weights that disagree with `config` before the network is built: a forged
+    config.json could otherwise make it allocate any amount of memory, while the weights'
+    sizes are bounded by their file. `load_state_dict` checks the rest, shape by shape."""
+    expected = {
+        "char_embed.weight": (config.char_vocab_size, config.char_dim),
+        "bigram_embed.weight": (config.bigram_vocab_size, config.bigram_dim),
+        f"lstm.weight_hh_l{config.layers - 1}": (4 * config.hidden, config.hidden),
+        "emit.weight": (len(config.tags), 2 * config.hidden),
+    }
+    for name, shape in expected.items():
+        found = tuple(tensors[name].shape) if name in tensors else None
+        if found != shape:
+            raise ValueError(f"config.json needs {name} of shape {shape}, the weights hold {found}")
+    wrong = sorted(name for name, tensor in tensors.items() if tensor.dtype != torch.float32)
+    if wrong:
+        raise ValueError(f"weights must be float32, these are not: {', '.join(wrong)}")

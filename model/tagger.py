@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
@@ -22,7 +23,7 @@ from data.schemes import split_tag
 from data.text import split_text
 from data.vocab import Vocab
 from model.config import ModelConfig
-from model.network import BiLSTMCRF
+from model.network import BiLSTMCRF, check_weights
 from model.spans import SpanArrays
 from model.store import Checkpoint, Store
 
@@ -69,12 +70,17 @@ class Tagger:
         try:
             config = ModelConfig.from_dict(json.loads(files[CONFIG]))
             vocab = json.loads(files[VOCAB])
+            tensors = load_tensors(files[WEIGHTS])
+            check_weights(config, tensors)
+            chars, bigrams, words = Vocab.from_list(vocab["chars"]), Vocab.from_list(vocab["bigrams"]), set(vocab["words"])
+            if (len(chars), len(bigrams)) != (config.char_vocab_size, config.bigram_vocab_size):
+                raise ValueError(f"vocab.json lists {len(chars)} chars and {len(bigrams)} bigrams, config.json {config.char_vocab_size} and {config.bigram_vocab_size}")
             network = BiLSTMCRF(config)
-            network.load_state_dict(load_tensors(files[WEIGHTS]))
-        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            network.load_state_dict(tensors)
+        except (KeyError, TypeError, ValueError, RuntimeError, SafetensorError) as err:
             raise CheckpointError(f"{ref or 'checkpoint'} cannot be rebuilt: {err}") from None
         network.to(pick_device(device))
-        return cls(network, Vocab.from_list(vocab["chars"]), Vocab.from_list(vocab["bigrams"]), set(vocab["words"]), ref)
+        return cls(network, chars, bigrams, words, ref)
 
     def files(self, metrics: dict | None = None) -> dict[str, bytes]:
         """The checkpoint files that rebuild this tagger (see `from_checkpoint`)."""

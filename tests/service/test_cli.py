@@ -30,6 +30,15 @@ def test_train_prints_the_new_reference_and_dev_metrics(tmp_path: Path, monkeypa
     assert {"precision", "recall", "f1", "oov_recall"} <= set(result["dev"])
 
 
+
+def test_pretrained_embeddings_start_a_new_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHTAG_STORE", str(tmp_path / "store"))
+    code, out = run("pretrain", str(FIXTURES / "train.pos.txt"), str(FIXTURES / "input.txt"), "--out", str(tmp_path / "emb"),
+                    "--char-dim", "8", "--bigram-dim", "4", "--epochs", "1", "--no-jieba-words")
+    assert code == 0 and json.loads(out)["chars"] > 0
+    code, out = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--embeddings", str(tmp_path / "emb"), *TINY)
+    assert code == 0 and json.loads(out)["embeddings"]["path"] == str(tmp_path / "emb")
+
 def test_dry_run_stores_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
     code, out = run("train", "--task", "ner", "--train", str(FIXTURES / "train.bio"), "--dry-run", *TINY)

@@ -1,0 +1,87 @@
+"""Specification of pretrained embeddings (model/embeddings.py): skip-gram vectors of the
+characters and bigrams the tagger looks up, stored as safetensors and JSON, refused by name
+when damaged, and the start of a new model's embedding rows and vocabularies."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save as save_tensors
+
+from data.batches import BOS, EOS
+from data.errors import InputError
+from model.embeddings import VECTORS, Embeddings, pretrain
+from model.tagger import Tagger
+from model.train import TrainOptions, train
+
+QUIET = {"log": lambda line: None}
+TEXTS = ["我爱北京天安门", "北京是中国的首都", "２０２６年我在北京", "天安门在北京"] * 5
+
+
+@pytest.fixture(scope="module")
+def small() -> Embeddings:
+    return pretrain(TEXTS, char_dim=6, bigram_dim=4, epochs=2, min_count=1, workers=1)
+
+
+def test_vectors_cover_the_folded_characters_and_bigrams_the_tagger_looks_up(small: Embeddings) -> None:
+    assert small.dims == (6, 4)
+    assert {"北", "京", "0"} <= set(small.chars) and "２" not in small.chars
+    assert {"北京", BOS + "我", "门" + EOS} <= set(small.bigrams)
+    assert small.char_vectors.shape == (len(small.chars), 6)
+    assert small.bigram_vectors.shape == (len(small.bigrams), 4)
+
+
+def test_no_text_is_refused() -> None:
+    with pytest.raises(InputError, match="no text"):
+        pretrain(["", "  "])
+
+
+def test_saved_embeddings_load_back_unchanged(small: Embeddings, tmp_path: Path) -> None:
+    small.save(tmp_path)
+    loaded = Embeddings.load(tmp_path)
+    assert loaded.chars == small.chars and loaded.bigrams == small.bigrams
+    assert torch.equal(loaded.char_vectors, small.char_vectors) and torch.equal(loaded.bigram_vectors, small.bigram_vectors)
+
+
+def test_damaged_or_inconsistent_files_are_refused_by_name(small: Embeddings, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such embeddings file"):
+        Embeddings.load(tmp_path)
+    small.save(tmp_path)
+    (tmp_path / VECTORS).write_bytes(b"\xff" * 8 + b"{}")
+    with pytest.raises(InputError, match="damaged embeddings"):
+        Embeddings.load(tmp_path)
+    (tmp_path / VECTORS).write_bytes(save_tensors({"chars": torch.zeros(2, 6), "bigrams": small.bigram_vectors}))
+    with pytest.raises(InputError, match=r"chars holds \(2, 6\) vectors for \d+ tokens"):
+        Embeddings.load(tmp_path)
+
+
+def test_a_new_model_starts_from_the_pretrained_rows(small: Embeddings, tmp_path: Path, tiny_options, make_store) -> None:
+    small.save(tmp_path / "emb")
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("我 爱 北京\n北京 是 首都\n我 爱 天安门\n", encoding="utf-8")
+    store = make_store()
+    options = tiny_options("cws", corpus, embeddings=tmp_path / "emb", model_overrides={"char_dim": 6, "bigram_dim": 4})
+    result = train(options, store, **QUIET)
+    tagger = Tagger.load(result.ref, store)
+    assert "中" in tagger.chars.index, "a character only the raw text has gets a row"
+    rows = tagger.network.char_embed.weight
+    for ch in ("北", "中"):
+        pretrained = small.char_vectors[small.chars.index(ch)]
+        assert torch.cosine_similarity(rows[tagger.chars[ch]], pretrained, dim=0) > 0.99
+    assert result.metrics["embeddings"]["sha256"]
+
+
+def test_embedding_sizes_come_from_the_vectors_and_a_different_size_is_refused(small: Embeddings, tmp_path: Path, tiny_options, make_store) -> None:
+    small.save(tmp_path / "emb")
+    options = tiny_options("cws", Path(__file__).parent.parent / "fixtures/corpora/tiny.seg.txt", embeddings=tmp_path / "emb")
+    with pytest.raises(InputError, match="--char-dim 8 differs from the pretrained embeddings' 6"):
+        train(options, make_store(), **QUIET)
+
+
+def test_fine_tuning_keeps_the_parents_embeddings(trained_cws, small: Embeddings, tmp_path: Path) -> None:
+    small.save(tmp_path / "emb")
+    options = TrainOptions(task="cws", train=trained_cws.corpus, parent=trained_cws.ref, embeddings=tmp_path / "emb", device="cpu")
+    with pytest.raises(InputError, match="keeps its embeddings"):
+        train(options, trained_cws.store, **QUIET)  # refused before anything is written
+
