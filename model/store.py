@@ -167,6 +167,20 @@ class Store:
         _verify(path, manifest, f"{name}@{version}")
         return Checkpoint(name, version, path, manifest)
 
+    def verify(self) -> dict[str, str | None]:
+        """Every stored version, `name@N`, mapped to what is wrong with it, or None when its
+        manifest and every file it lists check out."""
+        report: dict[str, str | None] = {}
+        for name in self._names():
+            for version in sorted(self._versions(name)):
+                ref = f"{name}@{version}"
+                try:
+                    self.resolve(ref)
+                    report[ref] = None
+                except CheckpointError as err:
+                    report[ref] = str(err)
+        return report
+
     def locate(self, ref: str) -> str:
         """The exact `name@N` that `ref` names now, reading no version files: cheap enough
         for every request, so a server picks up a newly activated version."""

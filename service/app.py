@@ -16,6 +16,7 @@ import torch
 from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,7 +31,7 @@ from service.jobrunner import JobRunner
 from service.jobs import JobNotFound, JobStore, jobs_path
 from service.metrics import Metrics
 from service.registry import NotReady, Registry
-from service.routes import demo, dictionaries, health, jobs, models, tagging
+from service.routes import ROUTERS
 from service.routes.jobs import JobsUnavailable, PathRefused
 from service.routes.tagging import ClientGone
 from service.settings import Settings
@@ -187,13 +188,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         metrics.worker_exited()
 
     app = FastAPI(title="zhtag", version="0.1.0", lifespan=lifespan)
-    for router in (tagging.router, models.router, jobs.router, dictionaries.router, health.router, demo.router):
+    for router in ROUTERS:
         app.include_router(router)
 
     uploads = {"/v1/train": settings.max_upload_bytes, "/v1/dictionaries/": settings.max_upload_bytes}
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, limits=uploads)
     app.add_middleware(AdminBeforeBody, settings=settings, paths=frozenset({"/v1/train"}))  # outside: auth first
     app.add_middleware(RequestMetrics, metrics=metrics)
+    if settings.cors_origins:  # closed unless configured: browsers on other origins cannot call the API
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"], allow_headers=["Authorization", "Content-Type"])
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, err: RequestValidationError) -> Response:

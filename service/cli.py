@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from data.errors import InputError, ZhtagError
+from data.errors import CheckpointError, InputError, ZhtagError
 from model.config import TrainConfig
 
 if TYPE_CHECKING:
@@ -81,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--min-score", type=_probability, default=0.0, help="leave out entities the model gives a lower probability")
 
     m = sub.add_parser("models", help="list stored models, versions and metrics; roll one back")
-    m.add_argument("action", nargs="?", choices=["list", "rollback"], default="list")
+    m.add_argument("action", nargs="?", choices=["list", "rollback", "verify"], default="list",
+                   help="verify: check every version's files against its manifest")
     m.add_argument("name", nargs="?", help="the model to roll back to its previously active version")
     s = sub.add_parser("serve", help="run the HTTP API (other settings from ZHTAG_* variables)")
     s.add_argument("--host")
@@ -201,6 +202,14 @@ def _models(args: argparse.Namespace, out: IO[str]) -> None:
         if not args.name:
             raise InputError("zhtag models rollback NAME: name the model to roll back")
         print(f"{Store().rollback(args.name)} is active", file=out)
+        return
+    if args.action == "verify":
+        report = Store().verify()
+        for ref, problem in report.items():
+            print(f"ok      {ref}" if problem is None else f"FAILED  {ref}: {problem}", file=out)
+        failed = sum(problem is not None for problem in report.values())
+        if failed:
+            raise CheckpointError(f"{failed} of {len(report)} versions failed verification")
         return
     for info in Store().list():
         for version in info.versions:

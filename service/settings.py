@@ -31,12 +31,13 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(256 * 2**20, ge=1, description="largest request body of POST /v1/train")
     max_running_jobs: int = Field(1, ge=1, le=64, description="training jobs run at once across the servers on a store")
     job_threads: int = Field(1, ge=1, le=256, description="torch threads of each training job's process")
+    cors_origins: Annotated[list[str], NoDecode] = Field([], description="browser origins allowed to call the API; none by default")
     admin_token: SecretStr | None = Field(None, description="bearer token for mutating endpoints; unset = they answer 403")
 
-    @field_validator("models", mode="before")
+    @field_validator("models", "cors_origins", mode="before")
     @classmethod
     def _model_list(cls, value: object) -> object:
-        """ZHTAG_MODELS may be a JSON list or, as people write it in a shell, `cws,ner`."""
+        """A list variable may be JSON or, as people write it in a shell, `cws,ner`."""
         if isinstance(value, str):
             text = value.strip()
             return json.loads(text) if text.startswith("[") else [ref.strip() for ref in text.split(",") if ref.strip()]

@@ -5,12 +5,15 @@ import errno
 import hashlib
 import json
 import os
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from data.errors import CheckpointError, ModelNotFound
+from model import store as store_module
 from model.store import MANIFEST, Checkpoint, Store
 
 FILES = {
@@ -372,3 +375,42 @@ def test_the_first_user_version_over_a_shipped_one_rolls_back_to_it(tmp_path: Pa
     assert store.save("ner", {"w": b"mine"}) == "ner@2"
     assert store.rollback("ner") == "ner@1"
     assert store.resolve("ner").read_bytes("w") == b"shipped"
+
+
+def test_a_full_disk_fails_the_save_cleanly_and_the_previous_version_still_loads(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.save("cws", FILES)
+    before = snapshot(store.root)
+    write = store_module.write_synced
+
+    def full(path: Path, content: bytes) -> None:
+        if path.name == "weights.safetensors":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        write(path, content)
+
+    monkeypatch.setattr(store_module, "write_synced", full)
+    with pytest.raises(CheckpointError, match="No space left on device"):
+        store.save("cws", FILES)
+    assert snapshot(store.root) == before
+    assert store.resolve("cws").read_bytes("weights.safetensors") == FILES["weights.safetensors"]
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 256 KiB tmpfs, where this process may mount one (root on Linux)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True, text=True) if shutil.which("mount") else None
+    if made is None or made.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here: {made.stderr.strip() if made else 'no mount command'}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_on_a_really_full_filesystem_nothing_partial_remains(small_disk: Path) -> None:
+    store = Store(root=small_disk / "store", shipped=small_disk / "none")
+    store.save("cws", FILES)
+    before = snapshot(store.root)
+    with pytest.raises(CheckpointError, match="No space left on device"):
+        store.save("cws", {**FILES, "weights.safetensors": os.urandom(400_000)})
+    assert snapshot(store.root) == before
+    assert store.resolve("cws").read_bytes("weights.safetensors") == FILES["weights.safetensors"]

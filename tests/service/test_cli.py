@@ -150,6 +150,21 @@ def test_models_rollback_returns_to_the_previously_active_version(store: Path, t
     assert run("models", "rollback", "tcws")[0] == 1  # nothing before tcws@1
 
 
+
+def test_models_verify_names_each_damaged_version_and_exits_non_zero(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    for name in ("tcws", "tner"):
+        shutil.copytree(store / name, tmp_path / name)
+    monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
+    code, out = run("models", "verify")
+    assert code == 0 and "ok      tcws@1" in out.splitlines()
+    weights = tmp_path / "tner" / "1" / "weights.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-10])  # truncated
+    code, out = run("models", "verify")
+    assert code == 1
+    assert any(line.startswith("FAILED  tner@1: checksum failed for weights.safetensors of tner@1") for line in out.splitlines())
+    assert "ok      tcws@1" in out.splitlines()
+    assert "1 of " in capsys.readouterr().err
+
 @pytest.mark.parametrize(
     "argv, message",
     [
