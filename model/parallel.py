@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import islice
 from typing import TypeVar
 
 import torch
 
 In, Out = TypeVar("In"), TypeVar("Out")
 CHUNK_LINES = 1000  # lines tagged per call: enough for full length-sorted batches
+CHUNK_CHARS = 150_000  # and at most about this many characters, so long lines keep memory bounded
 
 
 def map_in_order(work: Callable[[In], Out], items: Iterable[In], workers: int) -> Iterator[Out]:
@@ -32,7 +32,23 @@ def map_in_order(work: Callable[[In], Out], items: Iterable[In], workers: int) -
             yield pending.popleft().result()
 
 
-def map_chunks(work: Callable[[list[str]], Out], lines: Iterable[str], workers: int, chunk_lines: int = CHUNK_LINES) -> Iterator[Out]:
-    """`work` of each run of `chunk_lines` lines, on `workers` threads, in input order."""
-    stream = iter(lines)
-    return map_in_order(work, iter(lambda: list(islice(stream, chunk_lines)), []), workers)
+def map_chunks(
+    work: Callable[[list[In]], Out], items: Iterable[In], workers: int, chunk_lines: int = CHUNK_LINES,
+    chunk_chars: int = CHUNK_CHARS, size: Callable[[In], int] = len,
+) -> Iterator[Out]:
+    """`work` of each run of at most `chunk_lines` items and about `chunk_chars` characters
+    (by `size`), on `workers` threads, in input order."""
+    return map_in_order(work, _chunks(iter(items), chunk_lines, chunk_chars, size), workers)
+
+
+def _chunks(items: Iterator[In], max_items: int, max_chars: int, size: Callable[[In], int]) -> Iterator[list[In]]:
+    chunk: list[In] = []
+    chars = 0
+    for item in items:
+        chunk.append(item)
+        chars += size(item)
+        if len(chunk) == max_items or chars >= max_chars:
+            yield chunk
+            chunk, chars = [], 0
+    if chunk:
+        yield chunk

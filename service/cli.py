@@ -6,6 +6,7 @@ would only mean a bug.
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import os
 import sys
@@ -14,9 +15,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 from data.errors import CheckpointError, InputError, ZhtagError
+from data.text import CLAUSE_END, SENTENCE_END
 from model.config import TrainConfig
 
 if TYPE_CHECKING:
@@ -151,15 +153,59 @@ def _eval(args: argparse.Namespace, out: IO[str]) -> None:
     print(json.dumps({"model": tagger.ref, "test": str(args.test), **scores}, ensure_ascii=False), file=out)
 
 
-def _lines(source: str) -> Iterator[str]:
-    """Input lines without their line ending; invalid UTF-8 is reported with its line number."""
+class Piece(NamedTuple):
+    text: str
+    ends_line: bool  # False: the rest of its line follows in the next piece
+
+
+PIECE_BYTES = 150_000  # a longer line is read and tagged in pieces, so memory stays bounded
+
+
+def _pieces(source: str, whole_lines: bool) -> Iterator[Piece]:
+    """Input lines without their line endings, a line longer than PIECE_BYTES in pieces cut
+    after punctuation or whitespace where there is some (or refused, with `whole_lines`).
+    Invalid UTF-8 is reported with its line number."""
     handle = sys.stdin.buffer if source == "-" else open(source, "rb")
+    decoder, carry, lineno = codecs.getincrementaldecoder("utf-8")(), "", 1
     with handle:
-        for lineno, raw in enumerate(handle, 1):
+        while raw := handle.readline(PIECE_BYTES):
+            ends = raw.endswith(b"\n") or len(raw) < PIECE_BYTES  # short without a newline: the file's last line
             try:
-                yield raw.decode("utf-8").rstrip("\r\n")
+                text = carry + decoder.decode(raw, final=ends)
             except UnicodeDecodeError:
                 raise InputError(f"{source}:{lineno}: not valid UTF-8") from None
+            if ends:
+                yield Piece(text.rstrip("\r\n"), True)
+                carry, lineno = "", lineno + 1
+                continue
+            if whole_lines:
+                raise InputError(f"{source}:{lineno}: line longer than {PIECE_BYTES:,} bytes; zhtag ner takes lines up to that (segment and pos stream longer ones)")
+            cut = _cut(text)
+            yield Piece(text[:cut], False)
+            carry = text[cut:]
+        try:
+            rest = carry + decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise InputError(f"{source}:{lineno}: not valid UTF-8") from None
+        if rest:
+            yield Piece(rest, True)
+
+
+def _cut(text: str) -> int:
+    """Where to end a piece of a long line: after the last punctuation or whitespace in its
+    second half, so no word is cut, else at its end."""
+    for i in range(len(text) - 1, len(text) // 2, -1):
+        if text[i].isspace() or text[i] in SENTENCE_END or text[i] in CLAUSE_END:
+            return i + 1
+    return len(text)
+
+
+def _rejoined(output: str, pieces: list[Piece]) -> str:
+    """One output line per input line again: the lines of a line's pieces joined by a space."""
+    if all(piece.ends_line for piece in pieces):
+        return output
+    parts = output.split("\n")[: len(pieces)]
+    return "".join(part + ("\n" if piece.ends_line else " " if part else "") for part, piece in zip(parts, pieces))
 
 
 def _format_pos(text: str, spans: list[Span]) -> str:
@@ -190,8 +236,12 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
     words = [w for path in args.user_dict for w in read_dictionary(path)]
     user_words = Lexicon(words, force=args.dict_mode == "force") if words else None
     write = _writer(args)
-    work = lambda chunk: write(chunk, tagger.span_arrays(for_model(chunk, args.script), [user_words] * len(chunk)))  # noqa: E731
-    for text in map_chunks(work, _lines(args.file), args.threads):
+
+    def work(pieces: list[Piece]) -> str:
+        texts = [piece.text for piece in pieces]
+        return _rejoined(write(texts, tagger.span_arrays(for_model(texts, args.script), [user_words] * len(texts))), pieces)
+
+    for text in map_chunks(work, _pieces(args.file, whole_lines=args.command == "ner"), args.threads, size=lambda piece: len(piece.text)):
         out.write(text)
 
 

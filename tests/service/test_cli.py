@@ -195,6 +195,35 @@ def test_invalid_utf8_input_names_its_line(tmp_path: Path, capsys: pytest.Captur
     assert code != 0 and f"{bad}:2:" in capsys.readouterr().err
 
 
+
+def test_a_truncated_character_at_the_end_is_invalid_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes("好的\n天气".encode() + "很".encode()[:2])
+    code, _ = run("segment", str(bad), "--model", "tcws")
+    assert code != 0 and f"{bad}:2: not valid UTF-8" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["segment", "pos"])
+def test_a_line_longer_than_a_piece_is_tagged_in_pieces_and_stays_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+    monkeypatch.setattr("service.cli.PIECE_BYTES", 64)  # pieces cut mid-character too: the decoder joins them
+    lines = ["今天天气很好，我们去北京天安门看升旗。" * 9 + "没有标点的长句子" * 9, "短句", "", "\x00空字符\x00也行" * 3]
+    text = tmp_path / "long.txt"
+    text.write_text("\n".join(lines), encoding="utf-8")  # no newline at the end
+    code, out = run(command, str(text), "--model", f"t{command if command == 'pos' else 'cws'}")
+    got = out.split("\n")
+    assert code == 0 and got[-1] == "" and len(got) == len(lines) + 1
+    words = [[token.rsplit("/", 1)[0] if command == "pos" else token for token in line.split(" ")] for line in got[:-1]]
+    assert ["".join(line) for line in words] == [line for line in lines]
+    assert all(words_of_line for words_of_line in words[:2]) and "" not in words[0]
+
+
+def test_ner_refuses_a_line_longer_than_a_piece_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("service.cli.PIECE_BYTES", 64)
+    text = tmp_path / "long.txt"
+    text.write_text("短句\n" + "长" * 100 + "\n", encoding="utf-8")
+    code, _ = run("ner", str(text), "--model", "tner")
+    assert code == 1 and f"{text}:2: line longer than 64 bytes" in capsys.readouterr().err
+
 def test_the_console_command_reads_stdin_and_never_prints_a_traceback(store: Path) -> None:
     env = {"ZHTAG_STORE": str(store), "PATH": "/usr/bin:/bin"}
     ok = subprocess.run([sys.executable, "-m", "service.cli", "segment", "--model", "tcws"], input="今天天气很好\n\n", capture_output=True, text=True, env=env)
