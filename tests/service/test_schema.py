@@ -1,0 +1,47 @@
+"""Schemathesis drives every operation of the live OpenAPI schema with generated requests
+(bounded examples, the admin token given so admin routes are reached too): none gets a 5xx.
+Training submissions are left out: each would start a training process (tests/service/routes
+/test_jobs.py covers their bad input)."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from model.store import Store
+from service.app import create_app
+from service.settings import Settings
+
+TOKEN = "schema-admin"
+
+
+@pytest.fixture(scope="module")
+def app(store: Path, tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("schema-store")
+    for name in ("tcws", "tner", "tpos"):
+        (root / name).symlink_to(store / name, target_is_directory=True)
+    config = Settings(models=["tcws", "tner", "tpos"], device="cpu", admin_token=TOKEN, max_wait_ms=0, max_text_chars=500)
+    application = create_app(config, Store(root=root, shipped=root / "none"))
+    with TestClient(application) as client:
+        while client.get("/readyz").status_code != 200:
+            time.sleep(0.05)
+        yield application
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@pytest.fixture(scope="module")
+def api_schema(app):
+    return schemathesis.openapi.from_asgi("/openapi.json", app).exclude(path="/v1/train")
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_generated_request_gets_a_server_error(case: schemathesis.Case) -> None:
+    case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"}, checks=[not_a_server_error])
