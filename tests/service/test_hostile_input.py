@@ -42,3 +42,43 @@ def test_arbitrary_unicode_gets_valid_offsets_or_a_4xx(client: TestClient, texts
                 assert 0 <= item["start"] < item["end"] <= len(text)
                 assert text[item["start"] : item["end"]] == item["text"]
                 assert not any(ch.isspace() for ch in item["text"])
+
+
+def post(client: TestClient, path: str, body: bytes, headers: dict | None = None):
+    return client.post(path, content=body, headers={"content-type": "application/json", **(headers or {})})
+
+
+@pytest.mark.parametrize("body", [
+    b'{"texts": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",  # nested past any parser's recursion limit
+    b'{"texts": ["a"], "min_score": 1' + b"0" * 5000 + b"}",  # an integer of 5,000 digits
+    b'{"texts": ["a"], "min_score": 1e999999}',  # a float that overflows to infinity
+    b'{"texts": ["a"], "min_score": NaN}',
+    b'{"texts": ["\\ud800 lone", "\\udfff"], "model": "tcws"}',
+    b'{"texts": ["a\\u0000b"], "model": "tcws"}',
+    b"\xff\xfe not UTF-8",
+    b"",
+])
+def test_odd_json_gets_a_json_4xx_or_a_valid_answer(client: TestClient, body: bytes) -> None:
+    response = post(client, "/v1/segment", body)
+    assert response.status_code < 500 and response.headers["content-type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("text", ["   \t ", "，。！？……", "😀🎉👍" * 50, "Hello世界123ｆｕｌｌ한국어Ελληνικά", "\x00\x00"])
+def test_texts_of_only_whitespace_punctuation_emoji_or_mixed_scripts_tile_back(client: TestClient, text: str) -> None:
+    response = client.post("/v1/segment", json={"texts": [text], "model": "tcws"})
+    assert response.status_code == 200
+    tokens = response.json()["results"][0]["tokens"]
+    assert "".join(t["text"] for t in tokens) == "".join(ch for ch in text if not ch.isspace())
+
+
+@pytest.mark.parametrize("ref", ["../../etc/passwd", "a/b", "tcws\x00", "x" * 10_000, "..", "tcws@-1", "tcws@99999999999999999999"])
+def test_model_references_that_escape_or_overflow_are_a_4xx(client: TestClient, ref: str) -> None:
+    response = client.post("/v1/segment", json={"texts": ["你好"], "model": ref})
+    assert 400 <= response.status_code < 500, response.text
+
+
+@pytest.mark.parametrize("name", ["..%2F..%2Fetc", "a%00b", "x" * 5000, "%2E%2E"])
+def test_names_in_admin_paths_that_escape_or_overflow_are_a_4xx(client: TestClient, name: str) -> None:
+    for method, path in (("POST", f"/v1/models/{name}/activate"), ("PUT", f"/v1/dictionaries/{name}"), ("DELETE", f"/v1/jobs/{name}")):
+        response = client.request(method, path, content=b"{}")
+        assert 400 <= response.status_code < 500, (method, path, response.status_code)
