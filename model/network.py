@@ -80,10 +80,11 @@ class BiLSTMCRF(nn.Module):
         return Decoded(emissions, mask, self.crf.viterbi(emissions, mask))
 
 
-def check_weights(config: ModelConfig, tensors: dict[str, torch.Tensor]) -> None:
+def check_weights(config: ModelConfig, tensors: dict[str, torch.Tensor], may_be_half: tuple[str, ...] = ()) -> None:
     """Refuse weights that disagree with `config` before the network is built: a forged
     config.json could otherwise make it allocate any amount of memory, while the weights'
-    sizes are bounded by their file. `load_state_dict` checks the rest, shape by shape."""
+    sizes are bounded by their file. `load_state_dict` checks the rest, shape by shape.
+    Tensors named in `may_be_half` may be float16 (they are widened on loading)."""
     expected = {
         "char_embed.weight": (config.char_vocab_size, config.char_dim),
         "bigram_embed.weight": (config.bigram_vocab_size, config.bigram_dim),
@@ -94,6 +95,7 @@ def check_weights(config: ModelConfig, tensors: dict[str, torch.Tensor]) -> None
         found = tuple(tensors[name].shape) if name in tensors else None
         if found != shape:
             raise ValueError(f"config.json needs {name} of shape {shape}, the weights hold {found}")
-    wrong = sorted(name for name, tensor in tensors.items() if tensor.dtype != torch.float32)
+    allowed = lambda name: (torch.float32, torch.float16) if name in may_be_half else (torch.float32,)  # noqa: E731
+    wrong = sorted(name for name, tensor in tensors.items() if tensor.dtype not in allowed(name))
     if wrong:
-        raise ValueError(f"weights must be float32, these are not: {', '.join(wrong)}")
+        raise ValueError(f"weights must be float32 (embeddings may be float16), these are not: {', '.join(wrong)}")

@@ -28,6 +28,7 @@ from model.spans import SpanArrays
 from model.store import Checkpoint, Store
 
 WEIGHTS, CONFIG, VOCAB = "weights.safetensors", "config.json", "vocab.json"
+HALF_PRECISION = ("char_embed.weight", "bigram_embed.weight")  # stored in float16 by `files(compact=True)`
 BATCH_CHARS = {"cpu": 32_000, "cuda": 256_000}  # bench/speed.py on 2 cores; bench/gpu.sh on an H100
 
 
@@ -71,7 +72,7 @@ class Tagger:
             config = ModelConfig.from_dict(json.loads(files[CONFIG]))
             vocab = json.loads(files[VOCAB])
             tensors = load_tensors(files[WEIGHTS])
-            check_weights(config, tensors)
+            check_weights(config, tensors, HALF_PRECISION)
             chars, bigrams, words = Vocab.from_list(vocab["chars"]), Vocab.from_list(vocab["bigrams"]), set(vocab["words"])
             if (len(chars), len(bigrams)) != (config.char_vocab_size, config.bigram_vocab_size):
                 raise ValueError(f"vocab.json lists {len(chars)} chars and {len(bigrams)} bigrams, config.json {config.char_vocab_size} and {config.bigram_vocab_size}")
@@ -82,9 +83,13 @@ class Tagger:
         network.to(pick_device(device))
         return cls(network, chars, bigrams, words, ref)
 
-    def files(self, metrics: dict | None = None) -> dict[str, bytes]:
-        """The checkpoint files that rebuild this tagger (see `from_checkpoint`)."""
+    def files(self, metrics: dict | None = None, compact: bool = False) -> dict[str, bytes]:
+        """The checkpoint files that rebuild this tagger (see `from_checkpoint`). `compact`
+        stores the embedding tables, most of a model's bytes, in float16: half the size, for
+        publishing. Training states keep float32, so a resumed run matches an uninterrupted one."""
         state = {k: v.detach().cpu().contiguous() for k, v in self.network.state_dict().items()}
+        if compact:
+            state.update({k: state[k].half() for k in HALF_PRECISION})
         vocab = {"chars": self.chars.tokens, "bigrams": self.bigrams.tokens, "words": sorted(self.train_words)}
         as_json = lambda obj: json.dumps(obj, ensure_ascii=False, indent=1).encode()  # noqa: E731
         return {

@@ -258,8 +258,9 @@ def train(
         return TrainResult(None, {"loss": round(loss, 4), **dev_scores(tagger, dev[:50])})
     log(f"training {name}: {len(train_set)} sentences, {sum(len(s.text) for s in train_set)} chars; dev {len(dev)}")
     progress = _fit(trainer, state, dev, options.resume, log, on_epoch)
+    published = Tagger.from_files(state.best_tagger(tagger).files(compact=True))  # what the store will hold
     metrics = {
-        "dev": progress.best_scores,
+        "dev": dev_scores(published, dev),  # the stored model's own scores, embeddings in float16
         "best_epoch": progress.best_epoch,
         "epochs_run": progress.epoch,
         "train_seconds": round(progress.seconds),
@@ -268,9 +269,9 @@ def train(
         "train": options.train_config.to_dict(),
         "embeddings": _provenance(options.embeddings),
     }
-    metrics["promotion"] = promotion(options, _is_new(store, name), parent, dev, progress.best_f1, tagger.config.tags)
+    metrics["promotion"] = promotion(options, _is_new(store, name), parent, dev, metrics["dev"]["f1"], tagger.config.tags)
     corpus = {"sha256": sha256_file(options.train), "size": options.train.stat().st_size}
-    files = {**state.best_tagger(tagger).files(metrics), CURVE: plot_curve(progress.curve, f"{name} ({options.task})")}
+    files = {**published.files(metrics, compact=True), CURVE: plot_curve(progress.curve, f"{name} ({options.task})")}
     ref = store.save(name, files, parent=parent.ref if parent else None, corpus=corpus, activate=metrics["promotion"]["promoted"])
     state.clear()
     return TrainResult(ref, metrics)

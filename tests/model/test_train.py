@@ -257,7 +257,7 @@ def test_fine_tuning_grows_the_vocabularies_and_keeps_the_parents_rows(trained_c
     """With a zero learning rate nothing moves, so every parent row must be found unchanged at
     its token's place in the child, and the new characters must have rows of their own."""
     store, ref = fine_tune(trained_cws, tmp_path, tiny_options, lr=0.0)
-    parent, child = trained_cws.tagger, Tagger.load(ref, store)
+    parent, child = Tagger.load(trained_cws.ref, trained_cws.store), Tagger.load(ref, store)  # the parent as stored
 
     assert child.chars.tokens[: len(parent.chars)] == parent.chars.tokens
     assert {"熊", "猫", "企", "鹅"} <= set(child.chars.tokens) - set(parent.chars.tokens)
