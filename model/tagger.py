@@ -104,20 +104,27 @@ class Tagger:
         """Where the network runs."""
         return next(self.network.parameters()).device
 
-    def tag(self, texts: Sequence[str], user_words: Lexicon | None = None, batch_chars: int | None = None) -> list[list[Span]]:
+    def tag(self, texts: Sequence[str], user_words: Lexicon | None = None, batch_chars: int | None = None, scores: bool | None = None) -> list[list[Span]]:
         """Spans of each text, offsets into that exact text: words for cws/pos (labelled with
         their POS tag for pos), entities for ner. Whitespace is never inside a span.
-        `user_words` (a user dictionary) add to the lexicon features."""
-        return self.tag_each(texts, [user_words] * len(texts), batch_chars)
+        `user_words` (a user dictionary) add to the lexicon features. Each span's `score` is
+        its marginal probability under the CRF: by default for entities only, since for words
+        it costs a forward-backward pass that segmentation's hot path does without."""
+        return self.tag_each(texts, [user_words] * len(texts), batch_chars, scores)
 
-    def tag_each(self, texts: Sequence[str], user_words: Sequence[Lexicon | None], batch_chars: int | None = None) -> list[list[Span]]:
+    def tag_each(
+        self, texts: Sequence[str], user_words: Sequence[Lexicon | None], batch_chars: int | None = None, scores: bool | None = None
+    ) -> list[list[Span]]:
         """`tag` with a user dictionary per text, so requests that bring different
         dictionaries can still share one batch."""
-        return self.span_arrays(texts, user_words, batch_chars).lists()
+        return self.span_arrays(texts, user_words, batch_chars, scores).lists()
 
-    def span_arrays(self, texts: Sequence[str], user_words: Sequence[Lexicon | None], batch_chars: int | None = None) -> SpanArrays:
+    def span_arrays(
+        self, texts: Sequence[str], user_words: Sequence[Lexicon | None], batch_chars: int | None = None, scores: bool | None = None
+    ) -> SpanArrays:
         """`tag_each`'s spans as arrays (see `model.spans`). `batch_chars` (padded characters
         per network call) defaults to what measured fastest on the network's device."""
+        scores = self.config.task == "ner" if scores is None else scores
         batch_chars = batch_chars or BATCH_CHARS.get(self.device.type, BATCH_CHARS["cpu"])
         pieces = [(i, offset, piece) for i, text in enumerate(texts) for offset, piece in split_text(text, self.config.max_len)]
         owner = np.array([i for i, _, _ in pieces], dtype=np.int64)  # (pieces,) text of each piece
@@ -125,17 +132,17 @@ class Tagger:
         words = [user_words[i] for i in owner.tolist()]
         encoded = self.encoder.encode([piece for _, _, piece in pieces], words)
         forced = [self._forced(piece, lexicon) for (_, _, piece), lexicon in zip(pieces, words)]
-        found = [self._decode(encoded, index[::-1], forced) for index in length_batches(encoded.lengths.tolist(), batch_chars)]  # longest first
+        found = [self._decode(encoded, index[::-1], forced, scores) for index in length_batches(encoded.lengths.tolist(), batch_chars)]  # longest first
         piece, start, end, label = (np.concatenate([f[k] for f in found] or [np.empty(0, np.int64)]) for k in range(4))
         order = np.lexsort((start, piece))
         piece, start, end, label = piece[order], start[order], end[order], label[order]
-        score = np.concatenate([f[4] for f in found])[order] if self.config.task == "ner" and found else None
+        score = np.concatenate([f[4] for f in found])[order] if scores and found else None
         names = [split_tag(tag)[1] for tag in self.config.tags]
         return SpanArrays(len(texts), owner[piece], start + offset[piece], end + offset[piece], [names[t] for t in label.tolist()], score)
 
-    def _decode(self, encoded: Encoded, index: list[int], forced: Sequence[list[tuple[int, int]]]) -> tuple[np.ndarray, ...]:
+    def _decode(self, encoded: Encoded, index: list[int], forced: Sequence[list[tuple[int, int]]], scores: bool) -> tuple[np.ndarray, ...]:
         """(piece, start, end, tag, score) arrays of the spans found in the pieces `index`,
-        offsets within each piece; score only for ner (the marginal probability under the CRF)."""
+        offsets within each piece; with `scores`, each span's marginal probability under the CRF."""
         batch = encoded.batch(index).to(self.device)
         decoded = self.network.decode(batch, self._allowed([forced[i] for i in index], batch.chars.shape[1]))
         tags = decoded.tags.cpu().numpy()  # (batch, width)
@@ -145,7 +152,7 @@ class Tagger:
         ends = ends + 1
         first = tags[rows, starts]
         score = np.empty(0)
-        if self.config.task == "ner":
+        if scores:
             spans = [torch.from_numpy(a).to(decoded.tags.device) for a in (rows, starts, ends)]
             score = self.network.crf.span_log_probs(decoded.emissions, decoded.mask, decoded.tags, *spans).exp().cpu().numpy()
         return np.asarray(index)[rows], starts, ends, first, score

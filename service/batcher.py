@@ -15,12 +15,13 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from data.corpus import Span
 from data.errors import ZhtagError
 from data.lexicon import Lexicon
 
-TagFn = Callable[[Sequence[str], Sequence[Lexicon | None]], list[list[Span]]]  # Tagger.tag_each
+TagFn = Callable[..., list[list[Span]]]  # Tagger.tag_each(texts, user_words, scores=True | None)
 
 
 class QueueFull(ZhtagError):
@@ -41,6 +42,7 @@ class Timing:
 class _Request:
     texts: Sequence[str]
     user_words: Lexicon | None
+    scores: bool  # spans with their marginal probabilities
     future: asyncio.Future
     queued: float = field(default_factory=time.perf_counter)
 
@@ -69,13 +71,14 @@ class Batcher:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zhtag-batch")
         self._task: asyncio.Task | None = None
 
-    async def submit(self, texts: Sequence[str], user_words: Lexicon | None = None) -> tuple[list[list[Span]], Timing]:
-        """Spans of each text, computed in some batch; raises QueueFull when the queue is full."""
+    async def submit(self, texts: Sequence[str], user_words: Lexicon | None = None, scores: bool = False) -> tuple[list[list[Span]], Timing]:
+        """Spans of each text, computed in some batch; raises QueueFull when the queue is full.
+        A batch computes scores when any of its requests asks for them."""
         if len(self._queue) >= self.max_queue:
             raise QueueFull(f"{len(self._queue)} requests already queued (max_queue {self.max_queue})")
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._serve())
-        request = _Request(texts, user_words, asyncio.get_running_loop().create_future())
+        request = _Request(texts, user_words, scores, asyncio.get_running_loop().create_future())
         self._queue.append(request)
         self._queued_chars += request.chars
         self.on_queue(1)
@@ -83,11 +86,11 @@ class Batcher:
         return await request.future
 
     async def submit_within(
-        self, texts: Sequence[str], user_words: Lexicon | None, timeout_s: float
+        self, texts: Sequence[str], user_words: Lexicon | None, timeout_s: float, scores: bool = False
     ) -> tuple[list[list[Span]], Timing]:
         """`submit`, given up after `timeout_s`: the cancelled request is skipped by its batch."""
         try:
-            return await asyncio.wait_for(self.submit(texts, user_words), timeout_s)
+            return await asyncio.wait_for(self.submit(texts, user_words, scores), timeout_s)
         except TimeoutError:
             raise DeadlineExceeded(f"not answered within {timeout_s * 1000:.0f} ms (request_timeout_ms)") from None
 
@@ -140,7 +143,8 @@ class Batcher:
             self.on_batch(len(texts), sum(map(len, texts)))
         started = time.perf_counter()
         try:
-            results = await asyncio.get_running_loop().run_in_executor(self._executor, self.tag, texts, user_words)
+            scores = True if any(request.scores for request in batch) else None  # None: the tagger's default (entities only)
+            results = await asyncio.get_running_loop().run_in_executor(self._executor, partial(self.tag, texts, user_words, scores=scores))
         except Exception as err:  # the batch's callers get the error; the batcher keeps serving
             for request in batch:
                 if not request.future.done():

@@ -21,6 +21,7 @@ class TagRequest(BaseModel):
         "prefer", description="prefer: the model weighs user_dict and dictionary; force: their words are kept whole where they cut no other"
     )
     min_score: float = Field(0.0, ge=0.0, le=1.0, description="entities only: leave out those the model gives a lower probability")
+    scores: bool = Field(False, description="segment and pos: give each token its score (entities always have one)")
     script: Literal["auto", "simplified", "traditional"] = Field(
         "auto", description="traditional texts are tagged through a character-by-character mapping to simplified; auto: detected per text"
     )
@@ -46,6 +47,7 @@ class Token(BaseModel):
     text: str
     start: int
     end: int
+    score: float | None = Field(None, ge=0, le=1, description="with scores: the word's (pos: word and tag's) marginal probability under the CRF")
 
 
 class TaggedToken(Token):

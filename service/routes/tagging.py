@@ -36,7 +36,8 @@ class ClientGone(ZhtagError):
 
 
 def _token(text: str, span: Span) -> dict:
-    return {"text": text[span.start : span.end], "start": span.start, "end": span.end}
+    token = {"text": text[span.start : span.end], "start": span.start, "end": span.end}
+    return token if span.score is None else {**token, "score": span.score}
 
 
 def _tagged(text: str, span: Span) -> dict:
@@ -44,7 +45,7 @@ def _tagged(text: str, span: Span) -> dict:
 
 
 def _entity(text: str, span: Span) -> dict:
-    return {**_token(text, span), "type": span.label or "", "score": span.score}
+    return {**_token(text, span), "type": span.label or ""}
 
 
 def _check_lengths(request: TagRequest, limit: int) -> None:
@@ -102,7 +103,7 @@ async def _answer(
     tagger = registry.loaded(ref) or await run_in_threadpool(registry.load, ref)
     user_words = await _user_words(http_request, request)
     texts = await run_in_threadpool(for_model, request.texts, request.script)  # same lengths: offsets index request.texts
-    work = registry.batcher(tagger).submit_within(texts, user_words, settings.request_timeout_ms / 1000)
+    work = registry.batcher(tagger).submit_within(texts, user_words, settings.request_timeout_ms / 1000, request.scores)
     spans, timing = await unless_client_gone(http_request.receive, work)
     metrics.batch_wait.observe(timing.queue_ms / 1000)
     name, version = parse_ref(tagger.ref or "")

@@ -46,3 +46,30 @@ def test_decoded_entities_score_higher_on_average_than_random_spans(ner: Tagger)
     spans = (torch.tensor(rows), torch.tensor(starts), torch.tensor(ends))
     random_scores = ner.network.crf.span_log_probs(decoded.emissions, decoded.mask, random_tags, *spans).exp().tolist()
     assert sum(decoded_scores) / len(decoded_scores) > 0.9 > sum(random_scores) / len(random_scores)
+
+
+@pytest.fixture(scope="module")
+def cws(tmp_path_factory: pytest.TempPathFactory) -> Tagger:
+    return Tagger.load("cws", Store(root=tmp_path_factory.mktemp("empty-user-store")))
+
+
+def test_words_get_scores_only_when_asked(cws: Tagger) -> None:
+    assert all(span.score is None for spans in cws.tag(SENTENCES) for span in spans)
+    scores = [span.score for spans in cws.tag(SENTENCES, scores=True) for span in spans]
+    assert len(scores) > 30 and all(0.0 <= s <= 1.0 for s in scores)
+
+
+def test_decoded_words_score_higher_on_average_than_random_spans(cws: Tagger) -> None:
+    decoded_scores = [span.score for spans in cws.tag(SENTENCES, scores=True) for span in spans]
+    decoded = cws.network.decode(cws.encoder.encode(SENTENCES).batch(range(len(SENTENCES))))
+    rng = random.Random(7)
+    random_tags, rows, starts, ends = decoded.tags.clone(), [], [], []
+    for row, text in enumerate(SENTENCES):
+        for _ in range(3):
+            start, length = rng.randrange(len(text) - 4), rng.randint(1, 4)
+            path = ["S"] if length == 1 else ["B", *["M"] * (length - 2), "E"]
+            random_tags[row, start : start + length] = torch.tensor([cws.config.tags.index(t) for t in path])
+            rows.append(row), starts.append(start), ends.append(start + length)
+    spans = (torch.tensor(rows), torch.tensor(starts), torch.tensor(ends))
+    random_scores = cws.network.crf.span_log_probs(decoded.emissions, decoded.mask, random_tags, *spans).exp().tolist()
+    assert sum(decoded_scores) / len(decoded_scores) > 0.9 > sum(random_scores) / len(random_scores)

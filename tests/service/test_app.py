@@ -52,6 +52,15 @@ def client(store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Te
         yield test_client
 
 
+def test_tokens_carry_scores_when_asked_and_only_then(client: TestClient) -> None:
+    for path, model in (("segment", "tcws"), ("pos", "tpos")):
+        plain = client.post(f"/v1/{path}", json={"texts": ["今天天气很好。"], "model": model}).json()["results"][0]["tokens"]
+        scored = client.post(f"/v1/{path}", json={"texts": ["今天天气很好。"], "model": model, "scores": True}).json()["results"][0]["tokens"]
+        assert plain and all("score" not in t for t in plain)
+        assert [{k: v for k, v in t.items() if k != "score"} for t in scored] == plain
+        assert all(0.0 <= t["score"] <= 1.0 for t in scored)
+
+
 def test_segment_returns_tokens_whose_offsets_index_each_text(client: TestClient) -> None:
     texts = ["今天天气很好。", "", "王小明 在北京"]
     response = client.post("/v1/segment", json={"texts": texts, "model": "tcws"})
@@ -161,7 +170,7 @@ def test_concurrent_clients_get_the_answers_they_would_get_alone(client: TestCli
 
 
 def test_a_full_queue_is_a_429_with_retry_after(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def refuse(self: Batcher, texts: list[str], user_words: object = None) -> None:
+    async def refuse(self: Batcher, texts: list[str], user_words: object = None, scores: bool = False) -> None:
         raise QueueFull("512 requests already queued")
 
     monkeypatch.setattr(Batcher, "submit", refuse)
@@ -245,7 +254,7 @@ def test_entities_carry_their_probability(client: TestClient) -> None:
 
 
 def test_a_request_past_its_deadline_is_a_504(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def too_slow(self: Batcher, texts: list[str], user_words: object, timeout_s: float) -> None:
+    async def too_slow(self: Batcher, texts: list[str], user_words: object, timeout_s: float, scores: bool = False) -> None:
         raise DeadlineExceeded("not answered within 10 ms")
 
     monkeypatch.setattr(Batcher, "submit_within", too_slow)

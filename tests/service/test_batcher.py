@@ -20,9 +20,11 @@ class Recorder:
 
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
+        self.scores: list[bool | None] = []
 
-    def __call__(self, texts: Sequence[str], user_words: Sequence[Lexicon | None]) -> list[list[Span]]:
+    def __call__(self, texts: Sequence[str], user_words: Sequence[Lexicon | None], scores: bool | None = None) -> list[list[Span]]:
         self.calls.append(list(texts))
+        self.scores.append(scores)
         return [[Span(i, i + 1, text) for i in range(len(text))] for text in texts]
 
 
@@ -113,7 +115,7 @@ def test_a_request_whose_caller_has_gone_is_not_computed() -> None:
 def test_a_failing_batch_fails_its_requests_and_the_batcher_keeps_serving() -> None:
     calls = []
 
-    def flaky(texts: Sequence[str], user_words: Sequence[Lexicon | None]) -> list[list[Span]]:
+    def flaky(texts: Sequence[str], user_words: Sequence[Lexicon | None], scores: bool | None = None) -> list[list[Span]]:
         calls.append(texts)
         if len(calls) == 1:
             raise RuntimeError("boom")
@@ -141,3 +143,16 @@ def test_a_request_past_its_deadline_is_refused_and_never_computed() -> None:
 
     asyncio.run(scenario())
     assert tag.calls == [["next"]]
+
+
+def test_a_batch_computes_scores_when_any_of_its_requests_asks() -> None:
+    tag = Recorder()
+
+    async def scenario() -> None:
+        batcher = Batcher(tag, max_batch_chars=1000, max_wait_ms=50, max_queue=100)
+        await asyncio.gather(batcher.submit(["a"]), batcher.submit(["b"], scores=True))
+        await batcher.submit(["c"])
+        await batcher.close()
+
+    asyncio.run(scenario())
+    assert tag.scores == [True, None]
