@@ -3,25 +3,31 @@
 between threads."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 from data.corpus import Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Token:
     """One word of a segmentation."""
 
     text: str
     start: int
     end: int  # exclusive, a Python str index
+    score: float | None = field(default=None, kw_only=True)  # asked for with scores=True: the CRF's marginal probability
 
     @classmethod
     def of(cls, text: str, span: Span) -> Token:
-        return cls(text[span.start : span.end], span.start, span.end)
+        return cls(text[span.start : span.end], span.start, span.end, score=span.score)
+
+    def __repr__(self) -> str:
+        """The dataclass form, with `score` only when it was asked for."""
+        shown = (f"{f.name}={getattr(self, f.name)!r}" for f in sorted(fields(self), key=lambda f: f.kw_only) if f.name != "score" or self.score is not None)
+        return f"{type(self).__name__}({', '.join(shown)})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class PosToken(Token):
     """A word with its part of speech, from the People's Daily (PKU) tag set the pos model learnt."""
 
@@ -29,7 +35,7 @@ class PosToken(Token):
 
     @classmethod
     def of(cls, text: str, span: Span) -> PosToken:
-        return cls(text[span.start : span.end], span.start, span.end, span.label or "")
+        return cls(text[span.start : span.end], span.start, span.end, span.label or "", score=span.score)
 
 
 @dataclass(frozen=True)

@@ -82,22 +82,23 @@ class Tagger:
         return tagger
 
     @overload
-    def segment(self, texts: str) -> list[Token]: ...
+    def segment(self, texts: str, scores: bool = False) -> list[Token]: ...
     @overload
-    def segment(self, texts: Sequence[str]) -> list[list[Token]]: ...
-    def segment(self, texts: str | Sequence[str]) -> list[Token] | list[list[Token]]:
+    def segment(self, texts: Sequence[str], scores: bool = False) -> list[list[Token]]: ...
+    def segment(self, texts: str | Sequence[str], scores: bool = False) -> list[Token] | list[list[Token]]:
         """Words of a text (or of each text of a list, tagged in batches); whitespace
-        separates words and is never part of one."""
-        return self._run("cws", texts, Token.of)
+        separates words and is never part of one. With `scores`, each word's `score` is its
+        marginal probability under the CRF (a forward-backward pass more)."""
+        return self._run("cws", texts, Token.of, scores)
 
     @overload
-    def pos(self, texts: str) -> list[PosToken]: ...
+    def pos(self, texts: str, scores: bool = False) -> list[PosToken]: ...
     @overload
-    def pos(self, texts: Sequence[str]) -> list[list[PosToken]]: ...
-    def pos(self, texts: str | Sequence[str]) -> list[PosToken] | list[list[PosToken]]:
+    def pos(self, texts: Sequence[str], scores: bool = False) -> list[list[PosToken]]: ...
+    def pos(self, texts: str | Sequence[str], scores: bool = False) -> list[PosToken] | list[list[PosToken]]:
         """Words with their part of speech, segmented jointly by the pos model (so its words
-        can differ from `segment`'s)."""
-        return self._run("pos", texts, PosToken.of)
+        can differ from `segment`'s); `scores` as for `segment`, of the word and its tag."""
+        return self._run("pos", texts, PosToken.of, scores)
 
     @overload
     def ner(self, texts: str) -> list[Entity]: ...
@@ -129,9 +130,9 @@ class Tagger:
         models = ", ".join(f"{task}={loaded.get(task, self._refs[task] + ' (not loaded)')}" for task in TASKS)
         return f"zhtag.Tagger({models}, device={self.device!r})"
 
-    def _run(self, task: str, texts: str | Sequence[str], result: Callable[[str, Span], R]) -> list[R] | list[list[R]]:
+    def _run(self, task: str, texts: str | Sequence[str], result: Callable[[str, Span], R], scores: bool = False) -> list[R] | list[list[R]]:
         batch = _as_batch(texts)
-        found = self._model(task).tag(for_model(batch, self.script), self._words.lexicon())
+        found = self._model(task).tag(for_model(batch, self.script), self._words.lexicon(), scores=scores or None)
         results = [[result(text, span) for span in spans] for text, spans in zip(batch, found)]
         return results[0] if isinstance(texts, str) else results
 

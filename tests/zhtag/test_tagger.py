@@ -219,3 +219,10 @@ def test_threads_racing_to_the_first_call_load_the_model_once(empty_store: Path,
         answers = [future.result() for future in [pool.submit(first_call) for _ in range(8)]]
     assert loads == ["cws"]
     assert all(answer == answers[0] for answer in answers)
+
+
+def test_words_carry_their_probability_only_when_asked(tagger: zhtag.Tagger) -> None:
+    assert all(t.score is None for t in tagger.segment("我爱北京天安门"))
+    scored = tagger.segment("我爱北京天安门", scores=True)
+    assert [t.text for t in scored] == [t.text for t in tagger.segment("我爱北京天安门")]
+    assert all(0.0 <= t.score <= 1.0 for t in scored + tagger.pos("我爱北京天安门", scores=True))
