@@ -3,7 +3,8 @@
     python bench/memory.py FILE [--repeats 1,2,4] [--port 8093]
 
 1. `zhtag segment` on FILE repeated 1, 2 and 4 times: input is streamed in chunks, so the
-   peak must stay flat as the input grows;
+   peak must stay flat as the input grows; then the same with all of FILE's lines joined into
+   one line (a line is read in pieces, so that must stay flat too);
 2. `zhtag serve` with every shipped model loaded (`ZHTAG_MODELS=cws,ner,pos`, one worker),
    after it has answered one request per model: the resident size a deployment must plan for.
 """
@@ -29,15 +30,15 @@ def peak_of_child(command: list[str], stdin: Path) -> int:
     return int(subprocess.run([sys.executable, "-c", wrapper, str(stdin), *command], capture_output=True, text=True, check=True).stdout)
 
 
-def segment_peaks(path: Path, repeats: list[int]) -> None:
-    text = path.read_bytes()
-    print("| `zhtag segment` input | characters | peak RSS |\n|---|---|---|")
+def segment_peaks(path: Path, repeats: list[int], one_line: bool) -> None:
+    text = path.read_bytes().replace(b"\n", b"") if one_line else path.read_bytes()
+    shape = "as one line" if one_line else "as it is"
     with tempfile.TemporaryDirectory() as tmp:
         for times in repeats:
             big = Path(tmp) / f"x{times}.txt"
-            big.write_bytes(text * times)
+            big.write_bytes(text * times + (b"\n" if one_line else b""))
             chars = len(text.decode("utf-8")) * times
-            print(f"| {path.name} x{times} | {chars:,} | {peak_of_child([*ZHTAG, 'segment', '-'], big) / 1024:,.0f} MiB |")
+            print(f"| {path.name} x{times}, {shape} | {chars:,} | {peak_of_child([*ZHTAG, 'segment', '-'], big) / 1024:,.0f} MiB |")
 
 
 def serve_peak(port: int) -> None:
@@ -68,7 +69,9 @@ def main() -> None:
     parser.add_argument("--repeats", default="1,2,4")
     parser.add_argument("--port", type=int, default=8093)
     args = parser.parse_args()
-    segment_peaks(args.file, [int(n) for n in args.repeats.split(",")])
+    print("| `zhtag segment` input | characters | peak RSS |\n|---|---|---|")
+    for one_line in (False, True):
+        segment_peaks(args.file, [int(n) for n in args.repeats.split(",")], one_line)
     serve_peak(args.port)
 
 
