@@ -37,8 +37,8 @@ def test_words_and_flags_are_those_of_the_pos_model_with_whitespace_flagged_x(de
 
 
 def test_user_words_reach_posseg() -> None:
-    zhtag.add_word("飞桨框架")
-    assert "飞桨框架" in [word for word, _ in pseg.lcut("我们用飞桨框架训练")]
+    zhtag.add_word("酷云盘")
+    assert "酷云盘" in [word for word, _ in pseg.lcut("我们用酷云盘存文件")]
 
 
 def test_jieba_only_arguments_are_ignored_with_a_warning() -> None:

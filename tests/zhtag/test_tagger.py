@@ -142,8 +142,9 @@ def test_deleting_a_word_of_jiebas_dictionary_splits_it_until_it_is_added_again(
 
 
 def test_user_words_reach_the_pos_model_too(tagger: zhtag.Tagger) -> None:
-    tagger.add_word("飞桨框架")
-    assert "飞桨框架" in [t.text for t in tagger.pos("我们用飞桨框架训练")]
+    assert "酷云盘" not in [t.text for t in tagger.pos("我们用酷云盘存文件")]
+    tagger.add_word("酷云盘")
+    assert "酷云盘" in [t.text for t in tagger.pos("我们用酷云盘存文件")]
 
 
 def test_a_user_dictionary_file_adds_its_words(tagger: zhtag.Tagger, tmp_path: Path) -> None:
