@@ -26,7 +26,7 @@ async def connected() -> dict:
 def recording() -> tuple[list[Sequence[str]], Callable[..., list[list[Span]]]]:
     calls: list[Sequence[str]] = []
 
-    def tag(texts: Sequence[str], user_words: Sequence[Lexicon | None]) -> list[list[Span]]:
+    def tag(texts: Sequence[str], user_words: Sequence[Lexicon | None], scores: bool | None = None) -> list[list[Span]]:
         calls.append(texts)
         return [[] for _ in texts]
 
