@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -28,4 +30,21 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for task, corpus in (("cws", "train.pos.txt"), ("pos", "train.pos.txt"), ("ner", "train.bio")):
             code, out = run("train", "--task", task, "--train", str(FIXTURES / corpus), "--name", f"t{task}", *TINY)
             assert code == 0, out
+    return root
+
+
+def free_port() -> int:
+    """A TCP port on the loopback that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def two_versions(store: Path, tmp_path: Path) -> Path:
+    """A store root holding tcws@1 (active) and an identical tcws@2."""
+    root = tmp_path / "store"
+    shutil.copytree(store / "tcws", root / "tcws")
+    shutil.copytree(store / "tcws" / "1", root / "tcws" / "2")
+    manifest = root / "tcws" / "2" / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"version": 1', '"version": 2'))
     return root

@@ -18,6 +18,7 @@ from service.batcher import Batcher, DeadlineExceeded, QueueFull
 from service.registry import Registry
 from service.schemas import MAX_TEXTS
 from service.settings import Settings
+from tests.service.conftest import two_versions
 
 TOKEN = "s3cret-admin"
 
@@ -25,16 +26,6 @@ TOKEN = "s3cret-admin"
 def ready_client(store_root: Path, shipped: Path, models: tuple[str, ...] = ("tcws", "tner")) -> TestClient:
     config = Settings(models=list(models), device="cpu", admin_token=TOKEN, max_text_chars=50, max_body_bytes=20_000)
     return TestClient(create_app(config, Store(root=store_root, shipped=shipped)))
-
-
-def two_versions(store: Path, tmp_path: Path) -> Path:
-    """A store root holding tcws@1 (active) and an identical tcws@2."""
-    root = tmp_path / "store"
-    shutil.copytree(store / "tcws", root / "tcws")
-    shutil.copytree(store / "tcws" / "1", root / "tcws" / "2")
-    manifest = root / "tcws" / "2" / "manifest.json"
-    manifest.write_text(manifest.read_text().replace('"version": 1', '"version": 2'))
-    return root
 
 
 def wait_ready(client: TestClient) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.service.conftest import FIXTURES, TINY, run
+from tests.service.conftest import FIXTURES, TINY, free_port, run
 
 
 @pytest.fixture(autouse=True)
@@ -233,9 +232,7 @@ def test_the_console_command_reads_stdin_and_never_prints_a_traceback(store: Pat
 
 
 def test_serve_with_two_workers_answers_and_merges_their_metrics(store: Path) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "ZHTAG_STORE": str(store), "ZHTAG_MODELS": "tcws", "ZHTAG_WATCH_INTERVAL_S": "60"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     server = subprocess.Popen(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import httpx
 
 from bench.soak import serve
 from model.store import Store
-from tests.service.conftest import FIXTURES
+from tests.service.conftest import FIXTURES, free_port
 
 TRAIN = ["train", "--task", "cws", "--name", "k", "--hidden", "8", "--epochs", "4", "--dev-ratio", "0.1", "--seed", "3"]
 TOKEN = "faults-admin"
@@ -60,11 +59,6 @@ def test_kill_9_mid_epoch_then_resume_gives_the_model_of_an_uninterrupted_run(tm
     assert weights(tmp_path / "killed") == weights(tmp_path / "reference")
     assert store.verify() == {"k@1": None}
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_kill_9_of_the_server_during_a_job_leaves_the_store_and_job_table_consistent(store: Path, tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ requests answers no 5xx and its memory stays flat; flooded past its queue, it an
 serves again at once when the flood stops."""
 from __future__ import annotations
 
-import socket
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,14 +11,10 @@ import httpx
 import pytest
 
 from bench.soak import FIXTURE, corpus_texts, routes, serve, soak
+from tests.service.conftest import free_port
 
 MODELS = ["tcws", "tner", "tpos"]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
