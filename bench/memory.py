@@ -16,9 +16,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
+
+from soak import serve  # bench/ is the script's own directory, first on sys.path
 
 ZHTAG = [sys.executable, "-m", "service.cli"]
 
@@ -42,16 +43,10 @@ def segment_peaks(path: Path, repeats: list[int], one_line: bool) -> None:
 
 
 def serve_peak(port: int) -> None:
-    env = {**os.environ, "ZHTAG_MODELS": "cws,ner,pos", "ZHTAG_PORT": str(port), "ZHTAG_HOST": "127.0.0.1"}
-    server = subprocess.Popen([*ZHTAG, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = Path(os.environ.get("ZHTAG_STORE", "~/.zhtag/store")).expanduser()
+    server = serve(store, ["cws", "ner", "pos"], port)
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(f"{base}/readyz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
         for route in ("segment", "ner", "pos"):
             body = json.dumps({"texts": ["江泽民在北京会见联合国秘书长安南。"]}).encode()
             urllib.request.urlopen(urllib.request.Request(f"{base}/v1/{route}", body, {"Content-Type": "application/json"}), timeout=30).read()

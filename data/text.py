@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 SENTENCE_END = frozenset("。！？!?；;…")
 CLAUSE_END = frozenset("，,、：:")
+WHITESPACE = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())  # every str.isspace() character
 _NON_SPACE = re.compile(r"\S+")
 
 
@@ -40,15 +41,16 @@ def _cut_points(text: str, max_len: int) -> list[int]:
     cuts, start = [], 0
     while len(text) - start > max_len:
         window = text[start : start + max_len]
-        end = _last_end(window, SENTENCE_END) or _last_end(window, CLAUSE_END) or max_len
+        end = last_end(window, SENTENCE_END) or last_end(window, CLAUSE_END) or max_len
         start += end
         cuts.append(start)
     cuts.append(len(text))
     return cuts
 
 
-def _last_end(window: str, marks: frozenset[str]) -> int:
-    for i in range(len(window) - 1, 0, -1):
+def last_end(window: str, marks: frozenset[str], after: int = 0) -> int:
+    """Just past the last of `marks` in `window` beyond position `after`, or 0 if none is."""
+    for i in range(len(window) - 1, after, -1):
         if window[i] in marks:
             return i + 1
     return 0

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, NamedTuple
 
 from data.errors import CheckpointError, InputError, ZhtagError
-from data.text import CLAUSE_END, SENTENCE_END
+from data.text import CLAUSE_END, SENTENCE_END, WHITESPACE, last_end
 from model.config import TrainConfig
 
 if TYPE_CHECKING:
@@ -191,13 +191,13 @@ def _pieces(source: str, whole_lines: bool) -> Iterator[Piece]:
             yield Piece(rest, True)
 
 
+BREAKS = SENTENCE_END | CLAUSE_END | WHITESPACE  # a long line's pieces end after one of these
+
+
 def _cut(text: str) -> int:
     """Where to end a piece of a long line: after the last punctuation or whitespace in its
     second half, so no word is cut, else at its end."""
-    for i in range(len(text) - 1, len(text) // 2, -1):
-        if text[i].isspace() or text[i] in SENTENCE_END or text[i] in CLAUSE_END:
-            return i + 1
-    return len(text)
+    return last_end(text, BREAKS, len(text) // 2) or len(text)
 
 
 def _rejoined(output: str, pieces: list[Piece]) -> str:
