@@ -60,8 +60,9 @@ class BiLSTMCRF(nn.Module):
             parts.append(lexicon)
         return self.dropout(torch.cat(parts, dim=-1))  # (..., width)
 
-    def loss(self, batch: Batch) -> torch.Tensor:
-        """Mean negative log-likelihood per character."""
+    def forward(self, batch: Batch) -> torch.Tensor:
+        """The training loss, mean negative log-likelihood per character. It is `forward` so
+        that DistributedDataParallel, which hooks the module's call, can wrap the network."""
         mask = batch.mask.to(batch.chars.device)  # (batch, seq)
         nll = -self.crf.log_likelihood(self.emissions(batch), batch.tags, mask)  # (batch,)
         return nll.sum() / mask.sum()

@@ -33,9 +33,10 @@ from model.evaluate import evaluate
 from model.grow import transfer
 from model.network import BiLSTMCRF
 from model.store import Store, parse_ref
-from model.tagger import Tagger, pick_device
+from model.tagger import Tagger
 from model.curve import plot_curve
-from model.trainstate import Progress, TrainState, sha256_file
+from model.distributed import World, join, leave
+from model.trainstate import Progress, TrainState, resume_progress, sha256_file
 
 TASKS = ("cws", "pos", "ner")
 CURVE = "curve.png"  # stored with each trained version
@@ -192,9 +193,10 @@ class UserWords:
 
 
 class Trainer:
-    def __init__(self, tagger: Tagger, train: list[Sentence], cfg: TrainConfig, device: torch.device) -> None:
-        self.tagger, self.cfg, self.device = tagger, cfg, device
+    def __init__(self, tagger: Tagger, train: list[Sentence], cfg: TrainConfig, device: torch.device, world: World = World()) -> None:
+        self.tagger, self.cfg, self.device, self.world = tagger, cfg, device, world
         self.network = tagger.network.to(device)
+        self.model = world.wrap(self.network, device)  # what the steps call: across ranks, it averages gradients
         tag_index = {t: i for i, t in enumerate(tagger.config.tags)}
         tags = [[tag_index[t] for t in spans_to_tags(len(s.text), s.spans)] for s in train]
         self.encoded = tagger.encoder.encode([s.text for s in train], tags=tags)
@@ -203,22 +205,23 @@ class Trainer:
         self.user_words = UserWords(train, self.encoded) if tagger.config.user_flags and tagger.config.lexicon else None
 
     def run_epoch(self, epoch: int, max_batches: int | None = None) -> float:
-        """One pass over the data; returns the mean loss per character."""
-        rng = random.Random(self.cfg.seed * 1000 + epoch)
-        torch.manual_seed(self.cfg.seed * 1000 + epoch)
+        """One pass over this rank's share of the data; returns its mean loss per character."""
+        rng = random.Random(self.cfg.seed * 1000 + epoch)  # the same batches on every rank
+        torch.manual_seed((self.cfg.seed * 1000 + epoch) * self.world.size + self.world.rank)  # each rank its own dropout
         if self.user_words is not None:
             self.encoded.lexicon[:, FEATURES:] = self.user_words.sample(np.random.default_rng(self.cfg.seed * 1000 + epoch))
         for group in self.optimizer.param_groups:
             group["lr"] = self.cfg.lr * 0.9**epoch
         self.network.train()
         lengths = self.encoded.lengths.tolist()
-        batches = length_batches(lengths, self.cfg.batch_chars, rng)[:max_batches]
+        per_rank = self.cfg.batch_chars // self.world.size  # a step's batches, all ranks together, hold batch_chars
+        batches = self.world.shard(length_batches(lengths, per_rank, rng))[:max_batches]
         total_chars = sum(lengths[i] for b in batches for i in b)
         loss_sum = 0.0
-        with tqdm(total=total_chars, unit="char", unit_scale=True, desc=f"epoch {epoch + 1}", leave=False) as bar:
+        with tqdm(total=total_chars, unit="char", unit_scale=True, desc=f"epoch {epoch + 1}", leave=False, disable=not self.world.main) as bar:
             for index in batches:
                 batch = self.encoded.batch(index).to(self.device)
-                loss = self.network.loss(batch)
+                loss = self.model(batch)
                 self.optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(self.network.parameters(), self.cfg.clip)
@@ -238,8 +241,18 @@ def train(
     on_epoch: Callable[[Progress], None] = lambda progress: None,
 ) -> TrainResult:
     """Train (or fine-tune from `options.parent`) and publish the best-on-dev epoch;
-    `on_epoch` sees the progress after every epoch (a job reports it)."""
-    store = store or Store()
+    `on_epoch` sees the progress after every epoch (a job reports it). Under torchrun every
+    rank calls this; only rank 0 logs, scores dev and writes, and all return its result."""
+    world, device = join(options.device)
+    try:
+        return _train(options, store or Store(), world, device, log if world.main else lambda line: None, on_epoch)
+    finally:
+        leave()
+
+
+def _train(
+    options: TrainOptions, store: Store, world: World, device: torch.device, log: Callable[[str], None], on_epoch: Callable[[Progress], None]
+) -> TrainResult:
     torch.manual_seed(options.train_config.seed)
     parent = Tagger.load(options.parent, store) if options.parent else None
     train_set, dev = _datasets(options, parent, log)
@@ -247,29 +260,46 @@ def train(
     state = TrainState(store.root / ".training" / name)
     if options.embeddings is not None and parent is not None:
         raise InputError("--embeddings starts a new model; a model fine-tuned --from another keeps its embeddings")
-    if options.resume:
-        tagger = state.restore_tagger()
-    else:
-        embeddings = Embeddings.load(options.embeddings) if options.embeddings else None
-        tagger = build_tagger(options.task, train_set, options.train_config, options.model_overrides, parent, options.labels, embeddings)
-    trainer = Trainer(tagger, train_set, options.train_config, pick_device(options.device))
+    saved = world.share(state.latest_files() if options.resume and world.main else None)  # the killed run's last epoch
+    tagger = Tagger.from_files(saved) if saved else _start(options, train_set, parent, world)
+    trainer = Trainer(tagger, train_set, options.train_config, device, world)
     if options.dry_run:
         loss = trainer.run_epoch(0, max_batches=1)
         return TrainResult(None, {"loss": round(loss, 4), **dev_scores(tagger, dev[:50])})
-    log(f"training {name}: {len(train_set)} sentences, {sum(len(s.text) for s in train_set)} chars; dev {len(dev)}")
-    progress = _fit(trainer, state, dev, options.resume, log, on_epoch)
-    published = Tagger.from_files(state.best_tagger(tagger).files(compact=True))  # what the store will hold
+    log(f"training {name}: {len(train_set)} sentences, {sum(len(s.text) for s in train_set)} chars; dev {len(dev)}; {world.size} process(es)")
+    progress = _fit(trainer, state, dev, saved, log, on_epoch)
+    result = _publish(options, store, name, parent, trainer, state, progress, dev) if world.main else None
+    return world.share(result)
+
+
+def _start(options: TrainOptions, train_set: list[Sentence], parent: Tagger | None, world: World) -> Tagger:
+    """A new tagger, built on rank 0 and sent to the others, so all start from the same
+    vocabularies and weights."""
+    built = None
+    if world.main:
+        embeddings = Embeddings.load(options.embeddings) if options.embeddings else None
+        built = build_tagger(options.task, train_set, options.train_config, options.model_overrides, parent, options.labels, embeddings)
+    files = world.share(built.files() if built and world.size > 1 else None)
+    return built if built is not None else Tagger.from_files(files)
+
+
+def _publish(
+    options: TrainOptions, store: Store, name: str, parent: Tagger | None, trainer: Trainer, state: TrainState, progress: Progress, dev: list[Sentence]
+) -> TrainResult:
+    """Store the best epoch as a new version, with its metrics and learning curve."""
+    published = Tagger.from_files(state.best_tagger(trainer.tagger).files(compact=True))  # what the store will hold
     metrics = {
         "dev": dev_scores(published, dev),  # the stored model's own scores, embeddings in float16
         "best_epoch": progress.best_epoch,
         "epochs_run": progress.epoch,
         "train_seconds": round(progress.seconds),
         "train_chars_per_second": round(progress.epoch * trainer.chars / max(progress.seconds, 1e-9)),
+        "processes": trainer.world.size,
         "curve": progress.curve,
         "train": options.train_config.to_dict(),
         "embeddings": _provenance(options.embeddings),
     }
-    metrics["promotion"] = promotion(options, _is_new(store, name), parent, dev, metrics["dev"]["f1"], tagger.config.tags)
+    metrics["promotion"] = promotion(options, _is_new(store, name), parent, dev, metrics["dev"]["f1"], published.config.tags)
     corpus = {"sha256": sha256_file(options.train), "size": options.train.stat().st_size}
     files = {**published.files(metrics, compact=True), CURVE: plot_curve(progress.curve, f"{name} ({options.task})")}
     ref = store.save(name, files, parent=parent.ref if parent else None, corpus=corpus, activate=metrics["promotion"]["promoted"])
@@ -324,20 +354,22 @@ def _datasets(options: TrainOptions, parent: Tagger | None, log: Callable[[str],
 
 
 def _fit(
-    trainer: Trainer, state: TrainState, dev: list[Sentence], resume: bool, log: Callable[[str], None], on_epoch: Callable[[Progress], None]
+    trainer: Trainer, state: TrainState, dev: list[Sentence], saved: dict[str, bytes] | None, log: Callable[[str], None], on_epoch: Callable[[Progress], None]
 ) -> Progress:
-    """Epochs until the limit or patience runs out, saving a resumable state after each."""
-    cfg = trainer.cfg
-    progress = state.load(trainer) if resume else state.fresh()
+    """Epochs until the limit or patience runs out, rank 0 saving a resumable state after each.
+    Rank 0 scores dev and tells the others, so all stop together."""
+    cfg, world = trainer.cfg, trainer.world
+    progress = resume_progress(trainer, saved) if saved else (state.fresh() if world.main else Progress())
     while progress.epoch < cfg.epochs and progress.stale < cfg.patience:
         started = time.time()
         loss = trainer.run_epoch(progress.epoch)
         seconds = time.time() - started
-        scores = dev_scores(trainer.tagger, dev)
+        scores = world.share(dev_scores(trainer.tagger, dev) if world.main else None)
         improved = scores["f1"] > progress.best_f1
         progress.advance(scores, improved, seconds, loss)
         best = " (best)" if improved else ""
         log(f"epoch {progress.epoch}: loss {loss:.4f}, dev f1 {scores['f1']:.2f}, {trainer.chars / seconds:,.0f} chars/s{best}")
-        state.save(trainer, progress, best=improved)
-        on_epoch(progress)
+        if world.main:
+            state.save(trainer, progress, best=improved)
+            on_epoch(progress)
     return progress

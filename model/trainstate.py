@@ -60,6 +60,12 @@ def load_optimizer(optimizer: torch.optim.Optimizer, tensors: bytes, meta: bytes
     optimizer.load_state_dict({"state": state, "param_groups": info["param_groups"]})
 
 
+def resume_progress(trainer: "Trainer", files: dict[str, bytes]) -> Progress:
+    """Put the optimizer back as it was after a saved epoch; the progress counters then."""
+    load_optimizer(trainer.optimizer, files[OPTIMIZER], files[OPTIMIZER_META])
+    return Progress(**json.loads(files[PROGRESS]))
+
+
 class TrainState:
     def __init__(self, directory: Path) -> None:
         self.dir = directory
@@ -83,13 +89,9 @@ class TrainState:
     def _read(self, name: str) -> bytes:
         return (self._latest_or_fail() / name).read_bytes()
 
-    def restore_tagger(self) -> Tagger:
-        """The tagger as it was after the last completed epoch."""
-        return Tagger.from_files({p.name: p.read_bytes() for p in self._latest_or_fail().iterdir()})
-
-    def load(self, trainer: "Trainer") -> Progress:
-        load_optimizer(trainer.optimizer, self._read(OPTIMIZER), self._read(OPTIMIZER_META))
-        return Progress(**json.loads(self._read(PROGRESS)))
+    def latest_files(self) -> dict[str, bytes]:
+        """Every file of the last completed epoch: the tagger's, the optimizer's and the progress."""
+        return {p.name: p.read_bytes() for p in self._latest_or_fail().iterdir()}
 
     def fresh(self) -> Progress:
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--hidden", type=int, help="LSTM units per direction (new models only)")
     t.add_argument("--char-dim", type=int, help="character embedding size (new models only)")
     t.add_argument("--bigram-dim", type=int, help="bigram embedding size, per side (new models only)")
+    t.add_argument("--dropout", type=float, help="dropout on the LSTM's inputs and outputs (new models only)")
     t.add_argument("--embeddings", type=Path, metavar="DIR", help="start a new model from `zhtag pretrain`'s vectors")
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     t.add_argument("--resume", action="store_true", help="continue a killed run of the same --name")
@@ -114,18 +115,20 @@ def _probability(value: str) -> float:
 
 
 def _train(args: argparse.Namespace, out: IO[str]) -> None:
+    from model.distributed import main_process
     from model.train import TrainOptions, train
 
     cfg = TrainConfig(epochs=args.epochs, patience=args.patience, seed=args.seed)
-    sizes = {"hidden": args.hidden, "char_dim": args.char_dim, "bigram_dim": args.bigram_dim}
-    overrides = {k: v for k, v in sizes.items() if v}
+    sizes = {"hidden": args.hidden, "char_dim": args.char_dim, "bigram_dim": args.bigram_dim, "dropout": args.dropout}
+    overrides = {k: v for k, v in sizes.items() if v is not None}
     options = TrainOptions(
         task=args.task, train=args.train, dev=args.dev, dev_ratio=args.dev_ratio, parent=args.parent,
         labels=args.labels, auto_promote=args.auto_promote, min_gain=args.min_gain, name=args.name, format=args.format, skip_bad=args.skip_bad, device=args.device, resume=args.resume,
         dry_run=args.dry_run, embeddings=args.embeddings, train_config=cfg, model_overrides=overrides,
     )
     result = train(options, log=lambda line: print(line, file=sys.stderr))
-    print(json.dumps({"model": result.ref, **result.metrics}, ensure_ascii=False), file=out)
+    if main_process():
+        print(json.dumps({"model": result.ref, **result.metrics}, ensure_ascii=False), file=out)
 
 
 def _pretrain(args: argparse.Namespace, out: IO[str]) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from model.store import Store
+from model.tagger import Tagger
 from tests.service.conftest import FIXTURES, TINY, free_port, run
 
 
@@ -27,6 +29,13 @@ def test_train_prints_the_new_reference_and_dev_metrics(tmp_path: Path, monkeypa
     assert code == 0
     assert result["model"] == "mine@1"
     assert {"precision", "recall", "f1", "oov_recall"} <= set(result["dev"])
+
+
+def test_train_sizes_a_new_model_as_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
+    code, _ = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--name", "sized", "--dropout", "0", "--char-dim", "12", *TINY)
+    config = Tagger.load("sized", Store(root=tmp_path)).config
+    assert code == 0 and (config.dropout, config.char_dim, config.hidden) == (0, 12, 8)
 
 
 

@@ -1,0 +1,85 @@
+"""Training in several processes, as `torchrun` launches them: torch.distributed's process
+group (gloo on CPU, nccl on GPU) and DistributedDataParallel do the work; this module only
+joins the group torchrun describes in the environment and names the few things a rank does
+differently. Without torchrun's variables the world is one process and nothing changes.
+
+Rank 0 owns everything that leaves the run: it builds or restores the tagger and sends it to
+the others, scores dev, writes training states and publishes the version. Every rank trains
+on its own share of each epoch's length-bucketed batches.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import torch
+from torch import distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DistributedSampler
+
+from model.tagger import pick_device
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class World:
+    rank: int = 0
+    size: int = 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def share(self, value: T) -> T:
+        """Rank 0's `value`, on every rank. What travels is our own rank 0's Python objects
+        (files as bytes, scores), over the group's private connections."""
+        if self.size == 1:
+            return value
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
+    def shard(self, batches: Sequence[T]) -> list[T]:
+        """This rank's share of `batches`, which every rank built alike. DistributedSampler
+        deals whole length buckets round-robin and repeats a few so every rank takes the same
+        number of steps (DDP's all-reduce needs each rank at every step)."""
+        if self.size == 1:
+            return list(batches)
+        sampler = DistributedSampler(range(len(batches)), num_replicas=self.size, rank=self.rank, shuffle=False)
+        return [batches[i] for i in sampler]
+
+    def wrap(self, network: nn.Module, device: torch.device) -> nn.Module:
+        """`network` whose backward passes average gradients over the ranks."""
+        if self.size == 1:
+            return network
+        return DistributedDataParallel(network, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+def join(device_name: str = "auto") -> tuple[World, torch.device]:
+    """This process's place in the run torchrun started (WORLD_SIZE, RANK, LOCAL_RANK and the
+    rendezvous address in the environment), and the device it trains on; a world of one when
+    started any other way."""
+    size = int(os.environ.get("WORLD_SIZE", "1"))
+    device = pick_device(device_name)
+    if size == 1:
+        return World(), device
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return World(dist.get_rank(), dist.get_world_size()), device
+
+
+def main_process() -> bool:
+    """Whether this process is rank 0 (or alone), the one that speaks for a run."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def leave() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
