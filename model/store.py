@@ -13,17 +13,19 @@ after the shipped versions. Only json and raw bytes are stored: no pickle, nothi
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import json
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from data.atomic import fsync_dir, write_atomic, write_synced
 from data.errors import CheckpointError, ModelNotFound
@@ -39,17 +41,116 @@ _FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 @dataclass(frozen=True)
+class Aliases:
+    """Which version of a name is active, and the stack of versions made active before it."""
+
+    active: int | None = None
+    history: tuple[int, ...] = ()
+
+
+class Root(Protocol):
+    """Where versions' bytes live. The store's rules sit above this; each root keeps its
+    promises its own way: a version is visible only once complete, and an aliases update
+    never overwrites another writer's."""
+
+    def where(self, name: str, version: int) -> str: ...
+    def names(self) -> set[str]: ...
+    def versions(self, name: str) -> set[int]: ...
+    def read(self, name: str, version: int, filename: str) -> bytes: ...
+    def publish(self, name: str, files: dict[str, bytes], first_free: Callable[[], int], manifest: Callable[[int], bytes]) -> int: ...
+    def aliases(self, name: str) -> Aliases: ...
+    def update_aliases(self, name: str, change: Callable[[Aliases], Aliases]) -> None: ...
+
+
+class LocalRoot:
+    """A directory: a version appears by one rename of a complete, fsynced temp directory;
+    ACTIVE and HISTORY are replaced atomically, read-modify-written under a file lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def where(self, name: str, version: int) -> str:
+        return str(self.path / name / str(version))
+
+    def names(self) -> set[str]:
+        if not self.path.is_dir():
+            return set()
+        return {c.name for c in self.path.iterdir() if _NAME.fullmatch(c.name) and c.is_dir()}
+
+    def versions(self, name: str) -> set[int]:
+        folder = self.path / name
+        if not folder.is_dir():
+            return set()
+        return {int(c.name) for c in folder.iterdir() if _VERSION.fullmatch(c.name) and c.is_dir()}
+
+    def read(self, name: str, version: int, filename: str) -> bytes:
+        return (self.path / name / str(version) / filename).read_bytes()
+
+    def publish(self, name: str, files: dict[str, bytes], first_free: Callable[[], int], manifest: Callable[[int], bytes]) -> int:
+        """Rename a complete temp directory into the first free version; a concurrent
+        writer's win means the next number."""
+        name_dir = self.path / name
+        name_dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=name_dir))
+        try:
+            for filename, content in files.items():
+                write_synced(tmp / filename, content)
+            version = first_free()
+            while True:
+                write_synced(tmp / MANIFEST, manifest(version))
+                fsync_dir(tmp)
+                try:
+                    os.rename(tmp, name_dir / str(version))
+                    break
+                except OSError as err:
+                    if err.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                        raise
+                version = max(version + 1, first_free())
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        fsync_dir(name_dir)
+        return version
+
+    def aliases(self, name: str) -> Aliases:
+        active_file = self.path / name / ACTIVE
+        active = None
+        if active_file.is_file():
+            text = active_file.read_text().strip()
+            if not _VERSION.fullmatch(text):
+                raise CheckpointError(f"{active_file} does not hold a version number")
+            active = int(text)
+        history = _read_json_value(lambda: (self.path / name / HISTORY).read_bytes())
+        return Aliases(active, tuple(v for v in history if isinstance(v, int)) if isinstance(history, list) else ())
+
+    def update_aliases(self, name: str, change: Callable[[Aliases], Aliases]) -> None:
+        folder = self.path / name
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = os.open(folder, os.O_RDONLY)  # the name's directory itself is the lock
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            new = change(self.aliases(name))
+            write_atomic(folder / HISTORY, json.dumps(list(new.history)).encode())
+            write_atomic(folder / ACTIVE, f"{new.active}\n".encode())
+        finally:
+            os.close(lock)
+
+
+@dataclass(frozen=True)
 class Checkpoint:
-    """One verified version: its directory and manifest, with readers for its files."""
+    """One verified version: where it lies and its manifest, with readers for its files."""
 
     name: str
     version: int
-    path: Path
+    root: Root
     manifest: dict[str, Any]
 
     @property
     def ref(self) -> str:
         return f"{self.name}@{self.version}"
+
+    @property
+    def location(self) -> str:
+        return self.root.where(self.name, self.version)
 
     def read_bytes(self, filename: str) -> bytes:
         """Read a file the manifest lists; anything else is not part of the checkpoint."""
@@ -57,7 +158,7 @@ class Checkpoint:
             listed = ", ".join(sorted(self.manifest["files"]))
             raise CheckpointError(f"{self.ref} has no file {filename!r} (it has: {listed})")
         try:
-            return (self.path / filename).read_bytes()
+            return self.root.read(self.name, self.version, filename)
         except OSError as err:
             raise CheckpointError(f"cannot read {filename} of {self.ref}: {err}") from err
 
@@ -84,12 +185,26 @@ class ModelInfo:
 
 
 class Store:
-    """Checkpoints under a writable user root layered over a read-only shipped root."""
+    """Checkpoints under a writable user root layered over a read-only shipped root.
 
-    def __init__(self, root: Path | None = None, shipped: Path | None = None) -> None:
-        default = os.environ.get("ZHTAG_STORE") or "~/.zhtag/store"
-        self.root = Path(root if root is not None else default).expanduser()
+    The user root is a directory or an fsspec URL (`s3://bucket/prefix`, ...). `root` is
+    always a local directory: the store itself, or for a URL the working directory
+    (`$ZHTAG_WORKDIR`, default ~/.zhtag/work) for what stays on this machine: training
+    states, the job table and dictionaries."""
+
+    def __init__(self, root: Path | str | None = None, shipped: Path | None = None, workdir: Path | None = None) -> None:
+        location = str(root if root is not None else os.environ.get("ZHTAG_STORE") or "~/.zhtag/store")
+        self.location = location
+        if "://" in location:
+            from model.objectroot import ObjectRoot
+
+            self.user: Root = ObjectRoot(location)
+            self.root = Path(workdir or os.environ.get("ZHTAG_WORKDIR") or "~/.zhtag/work").expanduser()
+        else:
+            self.root = Path(location).expanduser()
+            self.user = LocalRoot(self.root)
         self.shipped = shipped if shipped is not None else Path(__file__).parent / "shipped"
+        self._shipped = LocalRoot(self.shipped)
 
     def save(
         self,
@@ -108,21 +223,13 @@ class Store:
         if parent is not None and parse_ref(parent)[1] is None:
             raise CheckpointError(f"parent {parent!r} must name a version, as 'name@N'")
         manifest = _manifest(name, files, parent, _corpus_record(corpus))
-        name_dir = self.root / name
+        numbered = lambda version: json.dumps({**manifest, "version": version}, indent=2).encode() + b"\n"  # noqa: E731
         try:
-            name_dir.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=name_dir))
-            try:
-                for filename, content in files.items():
-                    write_synced(tmp / filename, content)
-                version = self._publish(tmp, name, manifest)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-            fsync_dir(name_dir)
+            version = self.user.publish(name, files, lambda: self._next_version(name), numbered)
             if activate:
                 self._push_active(name, version)
         except OSError as err:
-            raise CheckpointError(f"cannot save model {name!r} under {self.root}: {err}") from err
+            raise CheckpointError(f"cannot save model {name!r} under {self.location}: {err}") from err
         return f"{name}@{version}"
 
     def activate(self, ref: str) -> str:
@@ -137,23 +244,28 @@ class Store:
     def previous(self, name: str) -> str:
         """The version a rollback of `name` would make active: the one active before the
         current one."""
-        return f"{name}@{self._rolled_back(name)[-1]}"
+        return f"{name}@{self._rolled_back(name, self._aliases(name))[-1]}"
 
     def rollback(self, name: str) -> str:
         """Make the previously active version of `name` active again; returns its ref."""
-        stack = self._rolled_back(name)
-        checkpoint = self.resolve(f"{name}@{stack[-1]}")
+        target = self.resolve(self.previous(name))
+
+        def roll(current: Aliases) -> Aliases:
+            stack = self._rolled_back(name, current)
+            if stack[-1] != target.version:
+                raise CheckpointError(f"{name} was activated elsewhere meanwhile; roll back again")
+            return Aliases(target.version, tuple(stack))
+
         try:
-            write_atomic(self.root / name / HISTORY, json.dumps(stack).encode())
-            write_atomic(self.root / name / ACTIVE, f"{checkpoint.version}\n".encode())
+            self.user.update_aliases(name, roll)
         except OSError as err:
             raise CheckpointError(f"cannot roll back {name}: {err}") from err
-        return checkpoint.ref
+        return target.ref
 
-    def _rolled_back(self, name: str) -> list[int]:
+    def _rolled_back(self, name: str, aliases: Aliases) -> list[int]:
         """The activation stack with the current version popped off (never empty)."""
-        current = parse_ref(self.locate(name))[1]
-        stack = self._history(name)
+        current = self._active(name, self._known_versions(name, name), aliases)
+        stack = list(aliases.history)
         while stack and stack[-1] == current:
             stack.pop()
         if not stack:
@@ -162,10 +274,10 @@ class Store:
 
     def resolve(self, ref: str) -> Checkpoint:
         """Find the version `ref` names and verify every file against its manifest."""
-        name, version, path = self._find(ref)
-        manifest = _load_manifest(path, f"{name}@{version}")
-        _verify(path, manifest, f"{name}@{version}")
-        return Checkpoint(name, version, path, manifest)
+        name, version, root = self._find(ref)
+        checkpoint = Checkpoint(name, version, root, _load_manifest(root, name, version))
+        _verify(checkpoint)
+        return checkpoint
 
     def verify(self) -> dict[str, str | None]:
         """Every stored version, `name@N`, mapped to what is wrong with it, or None when its
@@ -183,53 +295,41 @@ class Store:
 
     def locate(self, ref: str) -> str:
         """The exact `name@N` that `ref` names now, reading no version files: cheap enough
-        for every request, so a server picks up a newly activated version."""
+        to check often, so a server picks up a newly activated version."""
         name, version, _ = self._find(ref)
         return f"{name}@{version}"
 
-    def _find(self, ref: str) -> tuple[str, int, Path]:
+    def _find(self, ref: str) -> tuple[str, int, Root]:
         name, version = parse_ref(ref)
-        versions = self._versions(name)
-        if not versions:
-            available = ", ".join(self._names()) or "none"
-            raise ModelNotFound(f"no model {ref!r} in the store (available: {available})")
+        versions = self._known_versions(name, ref)
         if version is None:
-            version = self._active(name, versions)
+            version = self._active(name, versions, self._aliases(name))
         if version not in versions:
             available = ", ".join(f"{name}@{v}" for v in sorted(versions))
             raise ModelNotFound(f"no version {name}@{version} (available: {available})")
         return name, version, versions[version]
 
+    def _known_versions(self, name: str, ref: str) -> dict[int, Root]:
+        versions = self._versions(name)
+        if not versions:
+            available = ", ".join(self._names()) or "none"
+            raise ModelNotFound(f"no model {ref!r} in the store (available: {available})")
+        return versions
+
     def list(self) -> list[ModelInfo]:
         """Every name in both roots with its versions, active version and metrics."""
-        infos = []
-        for name in self._names():
-            versions = self._versions(name)
-            infos.append(
-                ModelInfo(
-                    name=name,
-                    versions=sorted(versions),
-                    active=self._active(name, versions),
-                    metrics={v: _read_json(path / "metrics.json") for v, path in sorted(versions.items())},
-                    parents={v: _read_json(path / MANIFEST).get("parent") for v, path in sorted(versions.items())},
-                )
-            )
-        return infos
+        return [self._info(name) for name in self._names()]
 
-    def _publish(self, tmp: Path, name: str, manifest: dict[str, Any]) -> int:
-        """Rename `tmp` into the next free version; a concurrent writer's win means retry."""
-        version = self._next_version(name)
-        while True:
-            manifest["version"] = version
-            write_synced(tmp / MANIFEST, json.dumps(manifest, indent=2).encode() + b"\n")
-            fsync_dir(tmp)
-            try:
-                os.rename(tmp, self.root / name / str(version))
-                return version
-            except OSError as err:
-                if err.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                    raise
-            version = max(version + 1, self._next_version(name))
+    def _info(self, name: str) -> ModelInfo:
+        versions = self._versions(name)
+        read = lambda v, f: _read_json(lambda: versions[v].read(name, v, f))  # noqa: E731
+        return ModelInfo(
+            name=name,
+            versions=sorted(versions),
+            active=self._active(name, versions, self._aliases(name)),
+            metrics={v: read(v, "metrics.json") for v in sorted(versions)},
+            parents={v: read(v, MANIFEST).get("parent") for v in sorted(versions)},
+        )
 
     def _next_version(self, name: str) -> int:
         return 1 + max(self._versions(name), default=0)
@@ -237,49 +337,35 @@ class Store:
     def _push_active(self, name: str, version: int) -> None:
         """Record `version` on the activation stack, then make it active. A name's stack starts
         with the version active before it (a shipped one, say), so that one can be rolled back to."""
-        stack = self._history(name)
         versions = self._versions(name)
-        if not stack and versions.keys() - {version}:
-            stack = [self._active(name, versions)]
-        if not stack or stack[-1] != version:
-            stack.append(version)
-        write_atomic(self.root / name / HISTORY, json.dumps(stack).encode())
-        write_atomic(self.root / name / ACTIVE, f"{version}\n".encode())
 
-    def _history(self, name: str) -> list[int]:
-        value = _read_json_value(self.root / name / HISTORY)
-        return [v for v in value if isinstance(v, int)] if isinstance(value, list) else []
+        def push(current: Aliases) -> Aliases:
+            stack = list(current.history)
+            if not stack and versions.keys() - {version}:
+                stack = [self._active(name, versions, current)]
+            if not stack or stack[-1] != version:
+                stack.append(version)
+            return Aliases(version, tuple(stack))
 
-    def _versions(self, name: str) -> dict[int, Path]:
-        """Published versions of `name`; the user root overrides the shipped one per number."""
-        found: dict[int, Path] = {}
-        for root in (self.shipped, self.root):
-            name_dir = root / name
-            if name_dir.is_dir():
-                for child in name_dir.iterdir():
-                    if _VERSION.fullmatch(child.name) and child.is_dir():
-                        found[int(child.name)] = child
-        return found
+        self.user.update_aliases(name, push)
+
+    def _aliases(self, name: str) -> Aliases:
+        return self.user.aliases(name)
+
+    def _versions(self, name: str) -> dict[int, Root]:
+        """Published versions of `name` and the root holding each; the user root overrides
+        the shipped one per number."""
+        return {version: root for root in (self._shipped, self.user) for version in root.versions(name)}
 
     def _names(self) -> list[str]:
-        names = {
-            child.name
-            for root in (self.shipped, self.root)
-            if root.is_dir()
-            for child in root.iterdir()
-            if _NAME.fullmatch(child.name) and child.is_dir()
-        }
+        names = self._shipped.names() | self.user.names()
         return sorted(n for n in names if self._versions(n))
 
-    def _active(self, name: str, versions: dict[int, Path]) -> int:
-        """The user root's ACTIVE, else the shipped root's, else the highest version."""
-        for root in (self.root, self.shipped):
-            active_file = root / name / ACTIVE
-            if active_file.is_file():
-                text = active_file.read_text().strip()
-                if not _VERSION.fullmatch(text):
-                    raise CheckpointError(f"{active_file} does not hold a version number")
-                return int(text)
+    def _active(self, name: str, versions: dict[int, Root], aliases: Aliases) -> int:
+        """The user root's active version, else the shipped root's, else the highest."""
+        for active in (aliases.active, self._shipped.aliases(name).active):
+            if active is not None:
+                return active
         return max(versions)
 
 
@@ -341,9 +427,10 @@ def _code_version() -> str:
         return "0+unknown"
 
 
-def _load_manifest(path: Path, ref: str) -> dict[str, Any]:
+def _load_manifest(root: Root, name: str, version: int) -> dict[str, Any]:
+    ref = f"{name}@{version}"
     try:
-        manifest = json.loads((path / MANIFEST).read_bytes())
+        manifest = json.loads(root.read(name, version, MANIFEST))
     except OSError as err:
         raise CheckpointError(f"{ref} has no readable {MANIFEST}: {err}") from err
     except ValueError as err:
@@ -353,14 +440,14 @@ def _load_manifest(path: Path, ref: str) -> dict[str, Any]:
     return manifest
 
 
-def _verify(path: Path, manifest: dict[str, Any], ref: str) -> None:
+def _verify(checkpoint: Checkpoint) -> None:
     """Check every listed file's sha256, so damage is reported instead of loaded."""
-    for filename, expected in manifest["files"].items():
+    ref = checkpoint.ref
+    for filename, expected in checkpoint.manifest["files"].items():
         if not isinstance(filename, str) or not _FILENAME.fullmatch(filename):
             raise CheckpointError(f"{MANIFEST} of {ref} lists an invalid file name {filename!r}")
         try:
-            with open(path / filename, "rb") as fh:
-                actual = hashlib.file_digest(fh, "sha256").hexdigest()
+            actual = hashlib.sha256(checkpoint.root.read(checkpoint.name, checkpoint.version, filename)).hexdigest()
         except OSError as err:
             raise CheckpointError(
                 f"checksum failed for {filename} of {ref}: file is missing or unreadable ({err})"
@@ -372,14 +459,14 @@ def _verify(path: Path, manifest: dict[str, Any], ref: str) -> None:
             )
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_json(read: Callable[[], bytes]) -> dict[str, Any]:
     """A JSON object for listing; absent or unreadable gives {} so one bad version hides nothing."""
-    data = _read_json_value(path)
+    data = _read_json_value(read)
     return data if isinstance(data, dict) else {}
 
 
-def _read_json_value(path: Path) -> Any:
+def _read_json_value(read: Callable[[], bytes]) -> Any:
     try:
-        return json.loads(path.read_bytes())
+        return json.loads(read())
     except (OSError, ValueError):
         return None

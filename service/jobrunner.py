@@ -12,8 +12,7 @@ import asyncio
 import logging
 import signal
 import sys
-from pathlib import Path
-
+from model.store import Store
 from service.jobs import Job, JobStore, process_alive
 
 log = logging.getLogger("zhtag.jobs")
@@ -21,8 +20,8 @@ STOP_GRACE_S = 10.0
 
 
 class JobRunner:
-    def __init__(self, jobs: JobStore, root: Path, max_running: int = 1, poll_s: float = 1.0) -> None:
-        self.jobs, self.root, self.max_running, self.poll_s = jobs, root, max_running, poll_s
+    def __init__(self, jobs: JobStore, store: Store, max_running: int = 1, poll_s: float = 1.0) -> None:
+        self.jobs, self.store, self.max_running, self.poll_s = jobs, store, max_running, poll_s
         self._running: dict[str, asyncio.subprocess.Process] = {}
 
     async def run(self) -> None:
@@ -45,11 +44,11 @@ class JobRunner:
             await self._stop_all()
 
     async def _supervise(self, job: Job) -> None:
-        logs = self.root / ".jobs" / job.id
+        logs = self.store.root / ".jobs" / job.id
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / "log.txt", "ab") as stderr:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "service.jobworker", str(self.root), job.id, stdout=asyncio.subprocess.DEVNULL, stderr=stderr
+                sys.executable, "-m", "service.jobworker", self.store.location, str(self.store.root), job.id, stdout=asyncio.subprocess.DEVNULL, stderr=stderr
             )
         self._running[job.id] = process
         await asyncio.to_thread(self.jobs.set_pid, job.id, process.pid)

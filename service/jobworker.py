@@ -1,4 +1,5 @@
-"""One training job in a process of its own: `python -m service.jobworker STORE_ROOT JOB_ID`.
+"""One training job in a process of its own: `python -m service.jobworker STORE WORKDIR JOB_ID`
+(the store's location, a path or URL, and its local working directory).
 
 It trains through the same `model.train.train` as `zhtag train`, reports every epoch to the
 job table and records its own outcome, so a job finishes properly even if the server that
@@ -34,7 +35,8 @@ def options_from_spec(spec: dict[str, Any], root: Path) -> TrainOptions:
     )
 
 
-def run(root: Path, job_id: str) -> int:
+def run(store: Store, job_id: str) -> int:
+    root = store.root
     jobs = JobStore(jobs_path(root))
     spec = jobs.get(job_id).spec
     torch.set_num_threads(spec.get("threads", 1))
@@ -49,7 +51,7 @@ def run(root: Path, job_id: str) -> int:
         })
 
     try:
-        result = train(options, Store(root), log=lambda line: print(line, file=sys.stderr), on_epoch=report)
+        result = train(options, store, log=lambda line: print(line, file=sys.stderr), on_epoch=report)
     except ZhtagError as err:
         jobs.finish(job_id, "failed", error=str(err))
         return 1
@@ -62,4 +64,4 @@ def run(root: Path, job_id: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run(Path(sys.argv[1]), sys.argv[2]))
+    sys.exit(run(Store(sys.argv[1], workdir=Path(sys.argv[2])), sys.argv[3]))

@@ -74,7 +74,7 @@ def test_save_then_resolve_round_trips_files_and_records_manifest(store: Store) 
     assert manifest["corpus"] == CORPUS
     assert manifest["created"].endswith("+00:00")
     assert isinstance(manifest["code_version"], str) and manifest["code_version"]
-    assert json.loads((checkpoint.path / MANIFEST).read_text()) == manifest
+    assert json.loads(Path(checkpoint.location, MANIFEST).read_text()) == manifest
 
 
 def test_parent_and_corpus_default_to_null(store: Store) -> None:
@@ -126,8 +126,8 @@ def test_numbering_continues_after_shipped_versions_and_shipped_is_never_written
     assert store.save("cws", FILES) == "cws@3"
     assert store.activate("cws@2") == "cws@2"
     assert store.resolve("cws").ref == "cws@2"
-    assert store.resolve("cws@1").path.parent.parent == shipped
-    assert store.resolve("cws@3").path.parent.parent == store.root
+    assert store.resolve("cws@1").location == str(shipped / "cws" / "1")
+    assert store.resolve("cws@3").location == str(store.root / "cws" / "3")
     assert snapshot(shipped) == before
 
 

@@ -1,0 +1,121 @@
+"""The store's user root in object storage: any fsspec URL (`s3://bucket/prefix`, `gs://...`,
+`memory://...`), for replicas and trainers on several machines sharing one store.
+
+Object stores have no rename, so the store's promises are kept with exclusive creates
+(S3's `If-None-Match: *`, which s3fs sends for `mode="create"`):
+- a writer claims version N by creating `<name>/N/.claim`; losing that race means N+1;
+- it uploads the files, then `<name>/N/manifest.json` last: readers list only versions whose
+  manifest exists, and `resolve` verifies every file against it;
+- aliases are numbered generations, `<name>/aliases/<generation>.json`, each created once:
+  an update reads the newest, and writes the next number or, if a rival wrote it first,
+  reads again and reapplies its change. No update is ever lost.
+Listings are never cached, so a replica sees another's activation at its next poll.
+On a backend whose exclusive create is not atomic, fsspec checks then writes: one writer at
+a time is then the safe way to use it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Callable
+
+from data.errors import CheckpointError
+from model.store import MANIFEST, NAME_PATTERN, Aliases
+
+CLAIM = ".claim"
+ALIASES = "aliases"
+_NAME = re.compile(NAME_PATTERN)
+_GENERATION = re.compile(r"([0-9]{12})\.json")
+
+
+class ObjectRoot:
+    def __init__(self, url: str) -> None:
+        import fsspec
+
+        self.url = url.rstrip("/")
+        options = json.loads(os.environ.get("ZHTAG_STORE_OPTIONS") or "{}")  # e.g. {"endpoint_url": ...} for s3
+        try:
+            self.fs, self.base = fsspec.core.url_to_fs(self.url, use_listings_cache=False, skip_instance_cache=True, **options)
+        except (ImportError, ValueError) as err:
+            raise CheckpointError(f"cannot open the store {self.url}: {err}") from err
+
+    def where(self, name: str, version: int) -> str:
+        return f"{self.url}/{name}/{version}"
+
+    def _key(self, *parts: object) -> str:
+        return "/".join([self.base, *map(str, parts)])
+
+    def _children(self, *parts: object) -> set[str]:
+        """Names directly under a prefix (objects and common prefixes alike)."""
+        self.fs.invalidate_cache()
+        try:
+            entries = self.fs.ls(self._key(*parts), detail=False)
+        except FileNotFoundError:
+            return set()
+        return {entry.rstrip("/").rsplit("/", 1)[-1] for entry in entries}
+
+    def names(self) -> set[str]:
+        return {child for child in self._children() if _NAME.fullmatch(child)}
+
+    def versions(self, name: str) -> set[int]:
+        """Versions whose manifest exists: a claimed version still uploading is not one."""
+        self.fs.invalidate_cache()
+        manifests = self.fs.glob(self._key(name, "*", MANIFEST))
+        numbers = (path.rsplit("/", 2)[-2] for path in manifests)
+        return {int(n) for n in numbers if n.isdigit() and not n.startswith("0")}
+
+    def read(self, name: str, version: int, filename: str) -> bytes:
+        return self.fs.cat_file(self._key(name, version, filename))
+
+    def publish(self, name: str, files: dict[str, bytes], first_free: Callable[[], int], manifest: Callable[[int], bytes]) -> int:
+        version = first_free()
+        while not self._create(self._key(name, version, CLAIM), uuid.uuid4().hex.encode()):
+            version = max(version + 1, first_free())
+        for filename, content in files.items():
+            self.fs.pipe_file(self._key(name, version, filename), content)
+        if not self._create(self._key(name, version, MANIFEST), manifest(version)):
+            raise CheckpointError(f"{self.where(name, version)} was published by another writer despite this one's claim")
+        return version
+
+    def aliases(self, name: str) -> Aliases:
+        return self._newest(name)[1]
+
+    def update_aliases(self, name: str, change: Callable[[Aliases], Aliases]) -> None:
+        while True:
+            generation, current = self._newest(name)
+            new = change(current)
+            record = json.dumps({"active": new.active, "history": list(new.history)}).encode()
+            if self._create(self._key(name, ALIASES, f"{generation + 1:012d}.json"), record):
+                return
+
+    def _newest(self, name: str) -> tuple[int, Aliases]:
+        generations = [int(m[1]) for child in self._children(name, ALIASES) if (m := _GENERATION.fullmatch(child))]
+        if not generations:
+            return 0, Aliases()
+        newest = max(generations)
+        try:
+            record = json.loads(self.fs.cat_file(self._key(name, ALIASES, f"{newest:012d}.json")))
+            return newest, Aliases(int(record["active"]), tuple(int(v) for v in record["history"]))
+        except (ValueError, KeyError, TypeError) as err:
+            raise CheckpointError(f"{self.url}/{name}/{ALIASES}/{newest:012d}.json is not an aliases record: {err}") from err
+
+    def _create(self, key: str, content: bytes) -> bool:
+        """Write `key` only if it does not exist yet; False when it already did."""
+        try:
+            self.fs.pipe_file(key, content, mode="create")
+        except FileExistsError:
+            return False
+        except OSError as err:
+            if _precondition_failed(err):
+                return False
+            raise
+        return True
+
+
+def _precondition_failed(err: OSError) -> bool:
+    """A 412 that s3fs could not tell from other errors: some servers (radosgw) leave out
+    which condition failed, so it arrives as a plain OSError caused by the S3 error."""
+    response = getattr(err.__cause__, "response", None) or {}
+    return response.get("Error", {}).get("Code") == "PreconditionFailed" or "PreconditionFailed" in str(err)
