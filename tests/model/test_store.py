@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -323,6 +324,14 @@ def test_two_saves_racing_for_one_number_get_distinct_versions(
     assert store.resolve("cws@2").read_bytes("w") == b"mine"
     assert store.resolve("cws@2").manifest["version"] == 2
     assert [m.versions for m in store.list()] == [[1, 2]]
+
+
+def test_writers_racing_from_several_processes_lose_no_activation(store: Store) -> None:
+    """Each save activates its version; every one must be on the activation stack."""
+    script = "import sys; from model.store import Store; from pathlib import Path; Store(sys.argv[1], Path(sys.argv[2])).save('cws', {'w': b'x'})"
+    writers = [subprocess.Popen([sys.executable, "-c", script, str(store.root), str(store.shipped)]) for _ in range(6)]
+    assert [w.wait() for w in writers] == [0] * 6
+    assert sorted(store.user.aliases("cws").history) == [1, 2, 3, 4, 5, 6]
 
 
 def test_the_user_root_defaults_to_the_zhtag_store_variable(
