@@ -178,7 +178,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         watching = asyncio.create_task(registry.watch(settings.watch_interval_s))
         app.state.jobs = _job_store(registry.store.root)
         app.state.dictionaries = Dictionaries(registry.store.root)
-        running = [asyncio.create_task(JobRunner(app.state.jobs, registry.store, settings.max_running_jobs).run())] if app.state.jobs else []
+        runs_jobs = app.state.jobs is not None and settings.max_running_jobs > 0  # else neither run nor reap: another node's jobs
+        running = [asyncio.create_task(JobRunner(app.state.jobs, registry.store, settings.max_running_jobs).run())] if runs_jobs else []
         yield
         for task in (watching, *running):
             task.cancel()

@@ -160,3 +160,21 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
+
+
+def test_a_server_running_no_jobs_queues_them_for_a_trainer_sharing_its_table(root: Path) -> None:
+    """Replicas behind a load balancer take jobs; the one trainer on the same table runs them.
+    A replica neither runs a job nor takes another node's running job for dead."""
+    jobs = JobStore(jobs_path(root))
+    other_node = jobs.create({"task": "cws", "name": "elsewhere"})
+    jobs.claim(max_running=2)
+    jobs.set_pid(other_node.id, 2**22 + 12345)  # a pid of another machine
+    with client_for(root, max_running_jobs=0) as replica:
+        job_id = submit(replica, base="tcws").json()["id"]
+        time.sleep(2)
+        assert replica.get(f"/v1/jobs/{job_id}").json()["status"] == "queued"
+        assert replica.get(f"/v1/jobs/{other_node.id}").json()["status"] == "running"
+        jobs.finish(other_node.id, "cancelled")
+        with client_for(root) as trainer:
+            assert wait_for(trainer, job_id, {"succeeded", "failed"})["status"] == "succeeded"
+        assert replica.get(f"/v1/jobs/{job_id}").json()["model"] == {"name": "jobcws", "version": 1}
