@@ -10,9 +10,9 @@ COPY data data
 COPY model model
 COPY service service
 COPY zhtag zhtag
-RUN pip install --no-cache-dir ${TORCH_INDEX:+--extra-index-url ${TORCH_INDEX}} . \
+RUN pip install --no-cache-dir ${TORCH_INDEX:+--extra-index-url ${TORCH_INDEX}} ".[s3]" \
     && useradd --create-home --uid 10001 zhtag \
-    && mkdir -p /data/store && chown zhtag /data/store
+    && mkdir -p /data/store /data/work && chown zhtag /data/store /data/work
 USER zhtag
 ENV ZHTAG_HOST=0.0.0.0 \
     ZHTAG_PORT=8000 \

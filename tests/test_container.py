@@ -65,3 +65,32 @@ def test_the_healthcheck_asks_the_readiness_route() -> None:
 
 def test_compose_configures_models_the_settings_accept() -> None:
     assert Settings(models=json.loads(API["environment"]["ZHTAG_MODELS"])).models == ["cws", "ner", "pos"]
+
+
+def scale_service(name: str) -> dict:
+    service = COMPOSE["services"][name]
+    assert service.get("profiles") == ["scale"], f"{name} belongs to the scale profile only"
+    return service
+
+
+def test_the_scale_profile_shares_one_object_store_and_one_working_volume() -> None:
+    replica, trainer = scale_service("replica"), scale_service("trainer")
+    assert replica["environment"]["ZHTAG_STORE"] == trainer["environment"]["ZHTAG_STORE"]
+    assert replica["environment"]["ZHTAG_STORE"].startswith("s3://")
+    assert replica["volumes"] == trainer["volumes"] and replica["volumes"][0].endswith(":" + replica["environment"]["ZHTAG_WORKDIR"])
+    options = json.loads(replica["environment"]["ZHTAG_STORE_OPTIONS"])
+    assert options["endpoint_url"].startswith("http://s3:") and "s3" in COMPOSE["services"]
+
+
+def test_in_the_scale_profile_only_the_trainer_runs_jobs() -> None:
+    settings = lambda name: Settings(**{k[6:].lower(): v for k, v in scale_service(name)["environment"].items()  # noqa: E731
+                                        if k.startswith("ZHTAG_") and k[6:].lower() in Settings.model_fields})
+    assert settings("replica").max_running_jobs == 0
+    assert settings("trainer").max_running_jobs >= 1
+
+
+def test_the_load_balancer_spreads_requests_over_the_replicas() -> None:
+    config = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    lb = scale_service("lb")
+    assert any(v.startswith("./deploy/nginx.conf:") for v in lb["volumes"])
+    assert re.search(rf"server replica:{Settings().port} resolve;", config) and "proxy_pass http://replicas;" in config
