@@ -1,4 +1,5 @@
-"""Shared fixtures: tiny training options, throwaway stores, and one tiny trained model.
+"""Shared fixtures: tiny training options, throwaway stores, one tiny trained model, and an S3
+server with a fresh bucket per test.
 
 Every model here is a few hundred parameters trained for two epochs on a five-line corpus, so
 the whole suite stays fast on a busy two-core machine. Torch is held to one thread: tiny
@@ -6,9 +7,11 @@ tensors gain nothing from more, and a background training run keeps the other co
 """
 from __future__ import annotations
 
+import json
 import os
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from model.store import Store
 from model.tagger import Tagger
 from model.train import TrainOptions, train
 from model.trainstate import TrainState
+from tests.s3server import KEY, SECRET, start_server
 
 torch.set_num_threads(1)
 os.environ.setdefault("ZHTAG_CACHE", tempfile.mkdtemp(prefix="zhtag-test-cache-"))  # never the user's own cache
@@ -84,3 +88,27 @@ def trained_cws(tmp_path_factory: pytest.TempPathFactory) -> Trained:
         result = train(_tiny_options("cws", corpus), store, log=lambda line: None)
     assert result.ref is not None and len(captured) == 1
     return Trained(store, result.ref, result.metrics, captured[0], corpus)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    pytest.importorskip("s3fs", reason="s3fs is not installed (pip install '.[s3]')")
+    name, endpoint, stop = start_server()
+    print(f"S3 server: {name} at {endpoint}")
+    try:
+        yield endpoint
+    finally:
+        stop()
+
+
+@pytest.fixture
+def bucket(s3_server: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
+    """A fresh bucket, with zhtag's store options pointing at the server."""
+    import s3fs
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    options = {"endpoint_url": s3_server, "key": KEY, "secret": SECRET}
+    monkeypatch.setenv("ZHTAG_STORE_OPTIONS", json.dumps(options))
+    name = f"zt-{request.node.name.lower().replace('_', '-')[:40]}-{time.monotonic_ns() % 10**6}"
+    s3fs.S3FileSystem(endpoint_url=s3_server, key=KEY, secret=SECRET, skip_instance_cache=True).mkdir(name)
+    return name

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from bench.soak import serve
+from model.store import Store
 from tests.service.conftest import free_port, two_versions
 
 TOKEN = "replica-admin"
@@ -21,9 +22,13 @@ def served_version(base: str) -> int:
 
 
 def test_a_version_activated_through_one_replica_is_served_by_both_within_5_s(store: Path, tmp_path: Path) -> None:
-    root = two_versions(store, tmp_path)
+    assert_both_replicas_serve_an_activation_within_5_s(two_versions(store, tmp_path))
+
+
+def assert_both_replicas_serve_an_activation_within_5_s(store: Path | str, **settings: str) -> None:
+    """Two replicas on `store`, which holds tcws@1 (active) and tcws@2, under steady requests."""
     bases = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
-    servers = [serve(root, ["tcws"], int(base.rsplit(":", 1)[1]), admin_token=TOKEN, watch_interval_s="1") for base in bases]
+    servers = [serve(store, ["tcws"], int(base.rsplit(":", 1)[1]), admin_token=TOKEN, watch_interval_s="1", **settings) for base in bases]
     statuses: Counter[str] = Counter()
     stop = threading.Event()
 
@@ -55,3 +60,12 @@ def test_a_version_activated_through_one_replica_is_served_by_both_within_5_s(st
             server.terminate()
             server.wait(30)
     assert set(statuses) == {"200"} and statuses["200"] > 10, statuses
+
+
+def test_two_replicas_on_one_bucket_serve_an_activation_within_5_s(bucket: str, store: Path, tmp_path: Path) -> None:
+    shared = Store(root=f"s3://{bucket}/store", shipped=tmp_path / "none", workdir=tmp_path / "work")
+    tcws = Store(root=store, shipped=tmp_path / "none").resolve("tcws@1")
+    files = {f: tcws.read_bytes(f) for f in tcws.manifest["files"]}
+    assert [shared.save("tcws", files) for _ in range(2)] == ["tcws@1", "tcws@2"]
+    shared.activate("tcws@1")
+    assert_both_replicas_serve_an_activation_within_5_s(shared.location, workdir=str(tmp_path / "work"))
