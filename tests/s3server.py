@@ -22,29 +22,38 @@ CEPH = Path(__file__).parent / "fixtures" / "s3" / "ceph.sh"
 KEY, SECRET = "zhtagtest", "zhtagtestsecret"
 
 
-def start_ceph() -> tuple[str, Callable]:
-    """radosgw on a free port, with a user for the tests; and how to stop it."""
-    folder = tempfile.mkdtemp(prefix="zt-ceph-")  # short: Ceph's sockets live here
+def start_ceph(attempts: int = 3) -> tuple[str, Callable]:
+    """radosgw on a free port, with a user for the tests; and how to stop it. A start that
+    fails (now and then its OSD is refused with 'wrong fsid') is stopped and tried afresh."""
+    for attempt in range(attempts):
+        folder = Path(tempfile.mkdtemp(prefix="zt-ceph-"))  # short: Ceph's sockets live here
+        stop = lambda folder=folder: (kill_daemons(folder), shutil.rmtree(folder, ignore_errors=True))  # noqa: E731
+        try:
+            return ceph_in(folder), stop
+        except (subprocess.SubprocessError, RuntimeError) as err:
+            stop()
+            if attempt == attempts - 1:
+                raise RuntimeError(f"{attempts} attempts failed, the last with: {err}") from err
+    raise AssertionError("unreachable")
+
+
+def ceph_in(folder: Path) -> str:
     port, mon_port = free_port(), free_port()
-    subprocess.run(["bash", str(CEPH), folder, str(port), str(mon_port)], check=True, capture_output=True, timeout=120)
-    stop = lambda: stop_pids(Path(folder), ["client.rgw", "osd.0", "mon.a"])  # noqa: E731
+    subprocess.run(["bash", str(CEPH), str(folder), str(port), str(mon_port)], check=True, capture_output=True, timeout=120)
     endpoint = f"http://127.0.0.1:{port}"
     if not wait_until_up(endpoint, 90):
-        stop()
         raise RuntimeError("radosgw did not answer within 90 s")
     user = ["radosgw-admin", "-c", f"{folder}/ceph.conf", "-n", "client.rgw", "user", "create", "--uid=zhtag", "--display-name=zhtag"]
     subprocess.run([*user, f"--access-key={KEY}", f"--secret={SECRET}"], check=True, capture_output=True, timeout=60)
-    return endpoint, lambda: (stop(), shutil.rmtree(folder, ignore_errors=True))
+    return endpoint
 
 
-def stop_pids(folder: Path, names: list[str]) -> None:
-    for name in names:
-        pid_file = folder / "run" / f"{name}.pid"
-        if pid_file.exists():
-            try:
-                os.kill(int(pid_file.read_text()), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
+def kill_daemons(folder: Path) -> None:
+    for pid_file in (folder / "run").glob("*.pid"):
+        try:
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        except (ProcessLookupError, ValueError):
+            pass
 
 
 def start_moto() -> tuple[str, Callable]:
