@@ -35,10 +35,12 @@ class ObjectRoot:
         import fsspec
 
         self.url = url.rstrip("/")
-        options = json.loads(os.environ.get("ZHTAG_STORE_OPTIONS") or "{}")  # e.g. {"endpoint_url": ...} for s3
         try:
+            options = json.loads(os.environ.get("ZHTAG_STORE_OPTIONS") or "{}")  # e.g. {"endpoint_url": ...} for s3
+            if not isinstance(options, dict):
+                raise ValueError("ZHTAG_STORE_OPTIONS must be a JSON object")
             self.fs, self.base = fsspec.core.url_to_fs(self.url, use_listings_cache=False, skip_instance_cache=True, **options)
-        except (ImportError, ValueError) as err:
+        except (ImportError, ValueError, TypeError) as err:
             raise CheckpointError(f"cannot open the store {self.url}: {err}") from err
 
     def where(self, name: str, version: int) -> str:

@@ -78,3 +78,15 @@ def test_any_fsspec_url_holds_a_store(tmp_path: Path) -> None:
     store = Store(root=f"memory://zhtag-{time.monotonic_ns()}/store", shipped=tmp_path / "none", workdir=tmp_path / "work")
     assert store.save("cws", {"w": b"one"}) == "cws@1"
     assert store.resolve("cws").read_bytes("w") == b"one" and store.root == tmp_path / "work"
+
+
+@pytest.mark.parametrize(("url", "options", "problem"), [
+    ("nosuchprotocol://bucket/store", "{}", "nosuchprotocol"),
+    ("memory://bucket/store", "not json", "Expecting value"),
+    ("memory://bucket/store", "[1, 2]", "must be a JSON object"),
+])
+def test_a_store_that_cannot_be_opened_is_one_clear_error(url: str, options: str, problem: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHTAG_STORE_OPTIONS", options)
+    with pytest.raises(CheckpointError, match=f"cannot open the store {url}: .*{problem}"):
+        Store(root=url, shipped=tmp_path / "none")
+
