@@ -279,7 +279,7 @@ def _start(options: TrainOptions, train_set: list[Sentence], parent: Tagger | No
     if world.main:
         embeddings = Embeddings.load(options.embeddings) if options.embeddings else None
         built = build_tagger(options.task, train_set, options.train_config, options.model_overrides, parent, options.labels, embeddings)
-    files = world.share(built.files() if built and world.size > 1 else None)
+    files = world.share(built.files() if built is not None and world.size > 1 else None)
     return built if built is not None else Tagger.from_files(files)
 
 
