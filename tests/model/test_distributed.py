@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from model.distributed import World
 from model.store import Store
 from model.tagger import Tagger
 from tests.service.conftest import FIXTURES
@@ -81,6 +82,14 @@ def runs(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[int, tu
         (printed,) = finish(launch(root, corpus, processes))
         results[processes] = (root, printed)
     return results
+
+
+def test_ranks_take_equal_shares_of_the_buckets_that_together_cover_them_all() -> None:
+    batches = [[i] for i in range(7)]
+    shares = [World(rank, 3).shard(batches) for rank in range(3)]
+    assert [len(share) for share in shares] == [3, 3, 3], "every rank takes as many steps"
+    assert sorted({b[0] for share in shares for b in share}) == list(range(7))
+    assert World().shard(batches) == batches
 
 
 def test_two_processes_write_exactly_one_version_that_tags(runs: dict, tmp_path: Path) -> None:
