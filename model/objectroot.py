@@ -22,11 +22,10 @@ import uuid
 from collections.abc import Callable
 
 from data.errors import CheckpointError
-from model.store import MANIFEST, NAME_PATTERN, Aliases
+from model.store import MANIFEST, NAME, VERSION, Aliases
 
 CLAIM = ".claim"
 ALIASES = "aliases"
-_NAME = re.compile(NAME_PATTERN)
 _GENERATION = re.compile(r"([0-9]{12})\.json")
 
 
@@ -59,14 +58,14 @@ class ObjectRoot:
         return {entry.rstrip("/").rsplit("/", 1)[-1] for entry in entries}
 
     def names(self) -> set[str]:
-        return {child for child in self._children() if _NAME.fullmatch(child)}
+        return {child for child in self._children() if NAME.fullmatch(child)}
 
     def versions(self, name: str) -> set[int]:
         """Versions whose manifest exists: a claimed version still uploading is not one."""
         self.fs.invalidate_cache()
         manifests = self.fs.glob(self._key(name, "*", MANIFEST))
         numbers = (path.rsplit("/", 2)[-2] for path in manifests)
-        return {int(n) for n in numbers if n.isdigit() and not n.startswith("0")}
+        return {int(n) for n in numbers if VERSION.fullmatch(n)}
 
     def read(self, name: str, version: int, filename: str) -> bytes:
         return self.fs.cat_file(self._key(name, version, filename))

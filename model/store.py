@@ -34,9 +34,9 @@ MANIFEST = "manifest.json"
 ACTIVE = "ACTIVE"
 HISTORY = "HISTORY"
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"  # model names, and every other name a user gives the service
-_NAME = re.compile(NAME_PATTERN)
-_VERSION = re.compile(r"[1-9][0-9]*")
-_REF = re.compile(rf"(?P<name>{NAME_PATTERN})(?:@(?P<version>{_VERSION.pattern}))?")
+NAME = re.compile(NAME_PATTERN)
+VERSION = re.compile(r"[1-9][0-9]*")  # a version directory's name
+_REF = re.compile(rf"(?P<name>{NAME_PATTERN})(?:@(?P<version>{VERSION.pattern}))?")
 _FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
@@ -75,13 +75,13 @@ class LocalRoot:
     def names(self) -> set[str]:
         if not self.path.is_dir():
             return set()
-        return {c.name for c in self.path.iterdir() if _NAME.fullmatch(c.name) and c.is_dir()}
+        return {c.name for c in self.path.iterdir() if NAME.fullmatch(c.name) and c.is_dir()}
 
     def versions(self, name: str) -> set[int]:
         folder = self.path / name
         if not folder.is_dir():
             return set()
-        return {int(c.name) for c in folder.iterdir() if _VERSION.fullmatch(c.name) and c.is_dir()}
+        return {int(c.name) for c in folder.iterdir() if VERSION.fullmatch(c.name) and c.is_dir()}
 
     def read(self, name: str, version: int, filename: str) -> bytes:
         return (self.path / name / str(version) / filename).read_bytes()
@@ -116,7 +116,7 @@ class LocalRoot:
         active = None
         if active_file.is_file():
             text = active_file.read_text().strip()
-            if not _VERSION.fullmatch(text):
+            if not VERSION.fullmatch(text):
                 raise CheckpointError(f"{active_file} does not hold a version number")
             active = int(text)
         history = _read_json_value(lambda: (self.path / name / HISTORY).read_bytes())
@@ -244,7 +244,7 @@ class Store:
     def previous(self, name: str) -> str:
         """The version a rollback of `name` would make active: the one active before the
         current one."""
-        return f"{name}@{self._rolled_back(name, self._aliases(name))[-1]}"
+        return f"{name}@{self._rolled_back(name, self.user.aliases(name))[-1]}"
 
     def rollback(self, name: str) -> str:
         """Make the previously active version of `name` active again; returns its ref."""
@@ -303,7 +303,7 @@ class Store:
         name, version = parse_ref(ref)
         versions = self._known_versions(name, ref)
         if version is None:
-            version = self._active(name, versions, self._aliases(name))
+            version = self._active(name, versions, self.user.aliases(name))
         if version not in versions:
             available = ", ".join(f"{name}@{v}" for v in sorted(versions))
             raise ModelNotFound(f"no version {name}@{version} (available: {available})")
@@ -326,7 +326,7 @@ class Store:
         return ModelInfo(
             name=name,
             versions=sorted(versions),
-            active=self._active(name, versions, self._aliases(name)),
+            active=self._active(name, versions, self.user.aliases(name)),
             metrics={v: read(v, "metrics.json") for v in sorted(versions)},
             parents={v: read(v, MANIFEST).get("parent") for v in sorted(versions)},
         )
@@ -348,9 +348,6 @@ class Store:
             return Aliases(version, tuple(stack))
 
         self.user.update_aliases(name, push)
-
-    def _aliases(self, name: str) -> Aliases:
-        return self.user.aliases(name)
 
     def _versions(self, name: str) -> dict[int, Root]:
         """Published versions of `name` and the root holding each; the user root overrides
@@ -382,7 +379,7 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
 
 
 def _check_name(name: str) -> None:
-    if not _NAME.fullmatch(name):
+    if not NAME.fullmatch(name):
         raise CheckpointError(
             f"invalid model name {name!r}: use 1-64 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"

@@ -8,16 +8,14 @@ every request that names the dictionary.
 """
 from __future__ import annotations
 
-import re
 import threading
 from pathlib import Path
 
 from data.errors import InputError, ZhtagError
 from data.lexicon import Lexicon, parse_dictionary
 from data.atomic import write_atomic
-from model.store import NAME_PATTERN
+from model.store import NAME
 
-NAME = re.compile(NAME_PATTERN)
 
 
 class DictionaryNotFound(ZhtagError):

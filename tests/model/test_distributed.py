@@ -18,7 +18,7 @@ from model.distributed import World
 from model.store import Store
 from model.tagger import Tagger
 from tests.service.conftest import FIXTURES
-from tests.service.test_faults import wait_for
+from tests.service.test_faults import CLI, wait_for, zhtag
 
 TRAIN = ["train", "--task", "cws", "--name", "d", "--hidden", "8", "--epochs", "8", "--dev-ratio", "0.1", "--seed", "3"]
 
@@ -32,14 +32,8 @@ def zhtag_command() -> str:
 
 
 def launch(store: Path, corpus: Path, processes: int, *extra: str) -> subprocess.Popen:
-    env = {**os.environ, "ZHTAG_STORE": str(store), "OMP_NUM_THREADS": "1"}
-    argv = [*TRAIN, "--train", str(corpus), *extra]
-    if processes > 1:
-        run = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(processes), "--no-python"]
-        argv = [*run, zhtag_command(), *argv]
-    else:
-        argv = [sys.executable, "-m", "service.cli", *argv]
-    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(processes), "--no-python", zhtag_command()]
+    return zhtag(store, *TRAIN, "--train", str(corpus), *extra, launcher=torchrun if processes > 1 else CLI)
 
 
 def kill_9_all(process: subprocess.Popen) -> None:

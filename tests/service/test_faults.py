@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -21,9 +22,13 @@ TRAIN = ["train", "--task", "cws", "--name", "k", "--hidden", "8", "--epochs", "
 TOKEN = "faults-admin"
 
 
-def zhtag(store: Path, *argv: str) -> subprocess.Popen:
+CLI = [sys.executable, "-m", "service.cli"]
+
+
+def zhtag(store: Path, *argv: str, launcher: Sequence[str] = CLI) -> subprocess.Popen:
+    """`zhtag ARGV` on `store`, started by `launcher` (torchrun, say), one torch thread."""
     env = {**os.environ, "ZHTAG_STORE": str(store), "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen([sys.executable, "-m", "service.cli", *argv], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    return subprocess.Popen([*launcher, *argv], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
 
 def big_corpus(tmp_path: Path) -> Path:
