@@ -1,0 +1,37 @@
+"""Specification: tagging on the CPU, which runs each LSTM direction on its own over padded
+input, computes what training's packed bidirectional LSTM computes, for every shipped model."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from data.formats import read_corpus
+from model.tagger import Tagger
+
+CORPORA = Path(__file__).parents[1] / "fixtures" / "corpora"
+
+
+def fixture_texts() -> list[str]:
+    """Every sentence of the fixture corpora, from 1 to 24 characters: rows of many lengths."""
+    texts = [s.text for corpus in ("tiny.bio", "tiny.pos.txt", "tiny.seg.txt", "tiny.jsonl") for s in read_corpus(CORPORA / corpus).sentences]
+    assert len(texts) >= 15 and len({len(t) for t in texts}) >= 8
+    return texts
+
+
+@pytest.mark.parametrize("name", ["cws", "ner", "pos"])
+@pytest.mark.parametrize("longest_first", [True, False])
+def test_cpu_tagging_path_gives_the_training_path_emissions_and_tags(name: str, longest_first: bool) -> None:
+    tagger = Tagger.load(name)
+    texts = fixture_texts()
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i])) if longest_first else list(range(len(texts)))
+    batch = tagger.encoder.encode(texts).batch(order)
+    network = tagger.network
+    with torch.no_grad():
+        tagging = network.emissions(batch)  # eval mode: each direction on its own
+        network.dropout.p = 0.0
+        training = network.train().emissions(batch)  # packed, both directions in one call
+    mask = batch.mask[..., None]  # (batch, seq, 1)
+    torch.testing.assert_close(tagging * mask, training * mask, atol=1e-4, rtol=0)
+    assert torch.equal(network.crf.viterbi(tagging, batch.mask)[batch.mask], network.crf.viterbi(training, batch.mask)[batch.mask])
