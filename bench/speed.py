@@ -10,9 +10,10 @@ Prints three tables, all from the same run on the same machine:
    HMM, THULAC, pkuseg) one line at a time;
 2. whole-process wall time of `zhtag segment FILE` against `python -m jieba -d ' ' FILE`
    (output discarded), alternating runs, and the median of the per-pair ratios jieba / zhtag;
-3. the compute bound: this machine's float32 matrix-multiply FLOP/s measured with torch, the
-   model's FLOPs per character (input projections and recurrent matmuls of both LSTM
-   directions, emissions, Viterbi), the chars/s they allow, and the fraction zhtag reaches.
+3. the compute bound: this machine's matrix-multiply FLOP/s measured with torch, in float32 and
+   in the dtype the tagger runs its LSTM in (`ZHTAG_PRECISION`), the model's FLOPs per
+   character (input projections and recurrent matmuls of both LSTM directions, emissions,
+   Viterbi), the chars/s they allow, and the fraction zhtag reaches.
 """
 from __future__ import annotations
 
@@ -104,9 +105,9 @@ def wall(command: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def matmul_flops(size: int = 2048, seconds: float = 2.0) -> float:
-    """float32 FLOP/s of a square matrix multiply with torch's current threads."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
+def matmul_flops(dtype: torch.dtype, size: int = 2048, seconds: float = 2.0) -> float:
+    """FLOP/s of a square matrix multiply in `dtype` with torch's current threads."""
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
     a @ b
     count, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
@@ -172,15 +173,16 @@ def main() -> None:
     print(f"\nratio jieba / zhtag (median of pairs): {statistics.median(ratios):.3f} (target >= 0.8)")
 
     flops = flops_per_char(tagger.config)
-    machine_flops = matmul_flops()
-    bound = machine_flops / sum(flops.values())
     best = max(v for k, v in rates.items() if k.startswith("zhtag"))
     print("\n| model FLOPs per character | |\n|---|---|")
     for name, value in flops.items():
         print(f"| {name} | {value:,} |")
-    print(f"| total | {sum(flops.values()):,} |")
-    print(f"\nfloat32 matmul: {machine_flops / 1e9:,.1f} GFLOP/s -> compute bound {bound:,.0f} chars/s; "
-          f"zhtag's best in-process {best:,.0f} chars/s = {best / bound:.1%} of it (target >= 50%)")
+    print(f"| total | {sum(flops.values()):,} |\n")
+    for dtype in dict.fromkeys((torch.float32, tagger.network.tagging_dtype)):
+        bound = matmul_flops(dtype) / sum(flops.values())
+        print(f"{str(dtype)[6:]} matmul: {bound * sum(flops.values()) / 1e9:,.1f} GFLOP/s -> compute bound {bound:,.0f} chars/s; "
+              f"zhtag's best in-process {best:,.0f} chars/s = {best / bound:.1%} of it (target >= 50%)")
+    print(f"(zhtag ran its LSTM in {str(tagger.network.tagging_dtype)[6:]}; the bound of that dtype is the one that applies)")
 
 
 if __name__ == "__main__":

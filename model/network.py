@@ -33,6 +33,7 @@ class BiLSTMCRF(nn.Module):
         self.lstm = nn.LSTM(width, config.hidden, num_layers=config.layers, bidirectional=True)  # time-major: no transposes inside
         self.emit = nn.Linear(2 * config.hidden, len(config.tags))
         self.crf = CRF(config.tags)
+        self.tagging_dtype = torch.float32  # the LSTM's dtype when tagging on the CPU; see model.tagger.cpu_precision
 
     def emissions(self, batch: Batch) -> torch.Tensor:
         """(batch, seq, tags) emission scores, computed time-major as torch's LSTM runs.
@@ -46,7 +47,7 @@ class BiLSTMCRF(nn.Module):
         ids = (batch.chars.T, batch.bigrams.transpose(0, 1), batch.lexicon.transpose(0, 1))  # (seq, batch, ...) each
         lengths, steps = batch.lengths, ids[0].shape[0]
         if not self.training and ids[0].device.type == "cpu":
-            states = self._by_direction(self._inputs(*ids), lengths)  # (seq, batch, 2*hidden)
+            states = self._by_direction(self._inputs(*ids).to(self.tagging_dtype), lengths).float()  # (seq, batch, 2*hidden)
         elif bool((lengths == steps).all()):
             states = self.lstm(self._inputs(*ids))[0]  # (seq, batch, 2*hidden)
         else:
@@ -58,7 +59,7 @@ class BiLSTMCRF(nn.Module):
 
     def _by_direction(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """(seq, batch, 2*hidden) states of padded `inputs` (seq, batch, width), each direction
-        run as its own call of torch's LSTM. On the CPU that is oneDNN's unidirectional kernel,
+        run as its own call of torch's LSTM in the inputs' dtype. On the CPU that is oneDNN's unidirectional kernel,
         which projects every step's input in one matmul and runs a direction about twice as
         fast as the bidirectional kernel on packed input (docs/EXPERIMENTS.md). The backward
         direction reads each row reversed within its own length, so padding never reaches a
@@ -75,7 +76,7 @@ class BiLSTMCRF(nn.Module):
 
     def _direction(self, inputs: torch.Tensor, suffix: str) -> torch.Tensor:
         """(seq, batch, hidden) states of one direction of one layer, read front to back."""
-        weights = [getattr(self.lstm, f"{name}_{suffix}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        weights = [getattr(self.lstm, f"{name}_{suffix}").to(inputs.dtype) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
         zeros = inputs.new_zeros(1, inputs.shape[1], self.config.hidden)  # (1, batch, hidden)
         return torch.lstm(inputs, (zeros, zeros), weights, True, 1, 0.0, False, False, False)[0]
 

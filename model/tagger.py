@@ -7,6 +7,7 @@ in the exact input string.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -17,7 +18,7 @@ from safetensors.torch import save as save_tensors
 
 from data.batches import Encoded, Encoder, length_batches
 from data.corpus import Span
-from data.errors import CheckpointError
+from data.errors import CheckpointError, InputError
 from data.lexicon import Lexicon, jieba_lexicon
 from data.schemes import split_tag
 from data.text import split_text
@@ -29,6 +30,7 @@ from model.store import Checkpoint, Store
 
 WEIGHTS, CONFIG, VOCAB = "weights.safetensors", "config.json", "vocab.json"
 HALF_PRECISION = ("char_embed.weight", "bigram_embed.weight")  # stored in float16 by `files(compact=True)`
+PRECISIONS = ("auto", "float32", "bfloat16")
 BATCH_CHARS = {"cpu": 32_000, "cuda": 256_000}  # bench/speed.py on 2 cores; bench/gpu.sh on an H100
 
 
@@ -36,6 +38,19 @@ def pick_device(name: str = "auto") -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     return torch.device(name)
+
+
+def cpu_precision(name: str | None = None) -> torch.dtype:
+    """The dtype tagging on the CPU runs the LSTM in: `name`, else `ZHTAG_PRECISION`, else
+    auto. Auto is bfloat16 where oneDNN multiplies it natively (AVX-512 BF16 or AMX), which
+    ran the LSTM faster and moved no shipped model's dev F1 by more than 0.01
+    (docs/EXPERIMENTS.md); float32 elsewhere. float32 gives exactly what training computes."""
+    name = name or os.environ.get("ZHTAG_PRECISION") or "auto"
+    if name not in PRECISIONS:
+        raise InputError(f"ZHTAG_PRECISION (or precision) must be one of {', '.join(PRECISIONS)}, not {name!r}")
+    if name == "auto":
+        name = "bfloat16" if torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported() else "float32"
+    return getattr(torch, name)
 
 
 class Tagger:
@@ -57,17 +72,20 @@ class Tagger:
         self._closes = np.array([p in "ES" for p in prefixes])  # (tags,): the tag ends one
 
     @classmethod
-    def load(cls, ref: str, store: Store | None = None, device: str = "cpu") -> "Tagger":
-        return cls.from_checkpoint((store or Store()).resolve(ref), device)
+    def load(cls, ref: str, store: Store | None = None, device: str = "cpu", precision: str | None = None) -> "Tagger":
+        return cls.from_checkpoint((store or Store()).resolve(ref), device, precision)
 
     @classmethod
-    def from_checkpoint(cls, checkpoint: Checkpoint, device: str = "cpu") -> "Tagger":
+    def from_checkpoint(cls, checkpoint: Checkpoint, device: str = "cpu", precision: str | None = None) -> "Tagger":
         files = {name: checkpoint.read_bytes(name) for name in (WEIGHTS, CONFIG, VOCAB)}
-        return cls.from_files(files, checkpoint.ref, device)
+        return cls.from_files(files, checkpoint.ref, device, precision)
 
     @classmethod
-    def from_files(cls, files: Mapping[str, bytes], ref: str | None = None, device: str = "cpu") -> "Tagger":
-        """Rebuild from the files that `files()` wrote; nothing in them is executed."""
+    def from_files(cls, files: Mapping[str, bytes], ref: str | None = None, device: str = "cpu", precision: str | None = None) -> "Tagger":
+        """Rebuild from the files that `files()` wrote; nothing in them is executed. It tags
+        on the CPU in `cpu_precision(precision)`; a tagger built for training's dev scores
+        (`Tagger(network, ...)`) keeps float32."""
+        dtype = cpu_precision(precision)
         try:
             config = ModelConfig.from_dict(json.loads(files[CONFIG]))
             vocab = json.loads(files[VOCAB])
@@ -80,7 +98,7 @@ class Tagger:
             network.load_state_dict(tensors)
         except (KeyError, TypeError, ValueError, RuntimeError, SafetensorError) as err:
             raise CheckpointError(f"{ref or 'checkpoint'} cannot be rebuilt: {err}") from None
-        network.to(pick_device(device))
+        network.to(pick_device(device)).tagging_dtype = dtype
         return cls(network, chars, bigrams, words, ref)
 
     def files(self, metrics: dict | None = None, compact: bool = False) -> dict[str, bytes]:

@@ -109,7 +109,7 @@ class Registry:
         stalled every request in flight and made most of the latency tail under load."""
         with self._lock:
             if exact not in self._taggers:
-                tagger = Tagger.from_checkpoint(self.store.resolve(exact), self.device)
+                tagger = Tagger.from_checkpoint(self.store.resolve(exact), self.device, self.settings.precision)
                 tagger.tag(["预热一下模型。"])
                 self._taggers[exact] = tagger
                 gc.freeze()

@@ -1,5 +1,6 @@
 """Specification: tagging on the CPU, which runs each LSTM direction on its own over padded
-input, computes what training's packed bidirectional LSTM computes, for every shipped model."""
+input, computes what training's packed bidirectional LSTM computes, for every shipped model:
+the same emissions in float32, and in bfloat16 emissions a little apart but the same tags."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,8 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from data.errors import InputError
 from data.formats import read_corpus
-from model.tagger import Tagger
+from model.tagger import Tagger, cpu_precision
 
 CORPORA = Path(__file__).parents[1] / "fixtures" / "corpora"
 
@@ -22,8 +24,9 @@ def fixture_texts() -> list[str]:
 
 @pytest.mark.parametrize("name", ["cws", "ner", "pos"])
 @pytest.mark.parametrize("longest_first", [True, False])
-def test_cpu_tagging_path_gives_the_training_path_emissions_and_tags(name: str, longest_first: bool) -> None:
-    tagger = Tagger.load(name)
+@pytest.mark.parametrize("precision, tolerance", [("float32", 1e-4), ("bfloat16", 0.1)])
+def test_cpu_tagging_path_gives_the_training_path_emissions_and_tags(name: str, longest_first: bool, precision: str, tolerance: float) -> None:
+    tagger = Tagger.load(name, precision=precision)
     texts = fixture_texts()
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i])) if longest_first else list(range(len(texts)))
     batch = tagger.encoder.encode(texts).batch(order)
@@ -33,5 +36,15 @@ def test_cpu_tagging_path_gives_the_training_path_emissions_and_tags(name: str, 
         network.dropout.p = 0.0
         training = network.train().emissions(batch)  # packed, both directions in one call
     mask = batch.mask[..., None]  # (batch, seq, 1)
-    torch.testing.assert_close(tagging * mask, training * mask, atol=1e-4, rtol=0)
+    torch.testing.assert_close(tagging * mask, training * mask, atol=tolerance, rtol=0)
     assert torch.equal(network.crf.viterbi(tagging, batch.mask)[batch.mask], network.crf.viterbi(training, batch.mask)[batch.mask])
+
+
+def test_precision_comes_from_the_argument_then_zhtag_precision_and_a_wrong_name_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHTAG_PRECISION", "float32")
+    assert cpu_precision() == torch.float32
+    assert cpu_precision("bfloat16") == torch.bfloat16
+    assert Tagger.load("cws").network.tagging_dtype == torch.float32
+    monkeypatch.setenv("ZHTAG_PRECISION", "half")
+    with pytest.raises(InputError, match="ZHTAG_PRECISION.*'half'"):
+        Tagger.load("cws")
