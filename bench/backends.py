@@ -19,13 +19,13 @@ from pathlib import Path
 import torch
 
 from data.batches import length_batches
-from model.tagger import BATCH_CHARS, Tagger
+from model.tagger import Tagger
 
 
 def inputs(tagger: Tagger, lines: list[str]) -> list[torch.Tensor]:
     """(seq, batch, width) padded LSTM inputs of each batch."""
     encoded = tagger.encoder.encode(lines)
-    batches = [encoded.batch(index[::-1]) for index in length_batches(encoded.lengths.tolist(), BATCH_CHARS["cpu"])]
+    batches = [encoded.batch(index[::-1]) for index in length_batches(encoded.lengths.tolist(), tagger.batch_chars)]
     with torch.inference_mode():
         return [tagger.network._inputs(b.chars.T, b.bigrams.transpose(0, 1), b.lexicon.transpose(0, 1)) for b in batches]
 

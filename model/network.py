@@ -47,7 +47,7 @@ class BiLSTMCRF(nn.Module):
         ids = (batch.chars.T, batch.bigrams.transpose(0, 1), batch.lexicon.transpose(0, 1))  # (seq, batch, ...) each
         lengths, steps = batch.lengths, ids[0].shape[0]
         if not self.training and ids[0].device.type == "cpu":
-            states = self._by_direction(self._inputs(*ids).to(self.tagging_dtype), lengths).float()  # (seq, batch, 2*hidden)
+            states = self._by_direction(ids, lengths)  # (seq, batch, 2*hidden)
         elif bool((lengths == steps).all()):
             states = self.lstm(self._inputs(*ids))[0]  # (seq, batch, 2*hidden)
         else:
@@ -57,34 +57,46 @@ class BiLSTMCRF(nn.Module):
             states = pad_packed_sequence(self.lstm(inputs)[0], total_length=steps)[0]  # (seq, batch, 2*hidden)
         return self.emit(self.dropout(states)).transpose(0, 1)  # (batch, seq, tags)
 
-    def _by_direction(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """(seq, batch, 2*hidden) states of padded `inputs` (seq, batch, width), each direction
-        run as its own call of torch's LSTM in the inputs' dtype. On the CPU that is oneDNN's unidirectional kernel,
-        which projects every step's input in one matmul and runs a direction about twice as
-        fast as the bidirectional kernel on packed input (docs/EXPERIMENTS.md). The backward
-        direction reads each row reversed within its own length, so padding never reaches a
-        real position, and its states are put back in reading order."""
-        steps, rows = inputs.shape[:2]
+    def _by_direction(self, ids: tuple[torch.Tensor, ...], lengths: torch.Tensor) -> torch.Tensor:
+        """(seq, batch, 2*hidden) float32 states of padded ids (seq, batch, ...), each direction
+        run as its own call of torch's LSTM in `tagging_dtype`. On the CPU that is oneDNN's
+        unidirectional kernel, which projects every step's input in one matmul and runs a
+        direction about twice as fast as the bidirectional kernel on packed input
+        (docs/EXPERIMENTS.md). The backward direction reads each row reversed within its own
+        length, so padding never reaches a real position, and its states are put back in
+        reading order. In bfloat16, empty rows pad the batch to a multiple of 16 and zero
+        columns the inputs to a multiple of 8: at many other row counts (51, 53, 57, ...) and
+        at odd widths oneDNN's bfloat16 LSTM ran 2-4x slower."""
+        rows, bf16 = lengths.shape[0], self.tagging_dtype == torch.bfloat16
+        extra = -rows % 16 if bf16 else 0
+        ids = tuple(nn.functional.pad(t, (0, 0) * (t.dim() - 2) + (0, extra)) for t in ids)  # (seq, batch+extra, ...) each
+        lengths = nn.functional.pad(lengths, (0, extra))  # (batch+extra,)
+        inputs = self._inputs(*ids, zero_columns=-self.lstm.input_size % 8 if bf16 else 0).to(self.tagging_dtype)  # (seq, batch+extra, width+)
+        steps, padded_rows = inputs.shape[:2]
         step = torch.arange(steps)[:, None]  # (seq, 1)
-        flip = (torch.where(step < lengths, lengths - 1 - step, step) * rows + torch.arange(rows)).flatten()  # (seq*batch,)
-        reverse = lambda x: x.flatten(0, 1).index_select(0, flip).view(steps, rows, -1)  # noqa: E731
+        flip = (torch.where(step < lengths, lengths - 1 - step, step) * padded_rows + torch.arange(padded_rows)).flatten()  # (seq*rows,)
+        reverse = lambda x: x.flatten(0, 1).index_select(0, flip).view(steps, padded_rows, -1)  # noqa: E731
         for layer in range(self.config.layers):
-            forward = self._direction(inputs, f"l{layer}")  # (seq, batch, hidden)
-            backward = reverse(self._direction(reverse(inputs), f"l{layer}_reverse"))  # (seq, batch, hidden)
-            inputs = torch.cat([forward, backward], dim=-1)  # (seq, batch, 2*hidden)
-        return inputs
+            forward = self._direction(inputs, f"l{layer}")  # (seq, rows, hidden)
+            backward = reverse(self._direction(reverse(inputs), f"l{layer}_reverse"))  # (seq, rows, hidden)
+            inputs = torch.cat([forward, backward], dim=-1)  # (seq, rows, 2*hidden)
+        return inputs[:, :rows].float()  # (seq, batch, 2*hidden)
 
     def _direction(self, inputs: torch.Tensor, suffix: str) -> torch.Tensor:
         """(seq, batch, hidden) states of one direction of one layer, read front to back."""
         weights = [getattr(self.lstm, f"{name}_{suffix}").to(inputs.dtype) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        weights[0] = nn.functional.pad(weights[0], (0, inputs.shape[-1] - weights[0].shape[1]))  # (4*hidden, width of inputs)
         zeros = inputs.new_zeros(1, inputs.shape[1], self.config.hidden)  # (1, batch, hidden)
         return torch.lstm(inputs, (zeros, zeros), weights, True, 1, 0.0, False, False, False)[0]
 
-    def _inputs(self, chars: torch.Tensor, bigrams: torch.Tensor, lexicon: torch.Tensor) -> torch.Tensor:
-        """(..., width) LSTM inputs of ids shaped (...), (..., 2) and lexicon flags (..., flags)."""
+    def _inputs(self, chars: torch.Tensor, bigrams: torch.Tensor, lexicon: torch.Tensor, zero_columns: int = 0) -> torch.Tensor:
+        """(..., width + zero_columns) LSTM inputs of ids shaped (...), (..., 2) and lexicon
+        flags (..., flags), then `zero_columns` zeros."""
         parts = [self.char_embed(chars), self.bigram_embed(bigrams).flatten(-2)]  # (..., char_dim), (..., 2*bigram_dim)
         if self.config.lexicon:
             parts.append(lexicon)
+        if zero_columns:
+            parts.append(parts[0].new_zeros(*chars.shape, zero_columns))  # (..., zero_columns)
         return self.dropout(torch.cat(parts, dim=-1))  # (..., width)
 
     def forward(self, batch: Batch) -> torch.Tensor:

@@ -31,7 +31,6 @@ from model.store import Checkpoint, Store
 WEIGHTS, CONFIG, VOCAB = "weights.safetensors", "config.json", "vocab.json"
 HALF_PRECISION = ("char_embed.weight", "bigram_embed.weight")  # stored in float16 by `files(compact=True)`
 PRECISIONS = ("auto", "float32", "bfloat16")
-BATCH_CHARS = {"cpu": 32_000, "cuda": 256_000}  # bench/speed.py on 2 cores; bench/gpu.sh on an H100
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -122,6 +121,15 @@ class Tagger:
         """Where the network runs."""
         return next(self.network.parameters()).device
 
+    @property
+    def batch_chars(self) -> int:
+        """Padded characters per network call that measured fastest on this device: 256,000 on
+        an H100 (bench/gpu.sh); on 2 CPU cores about 512,000 / hidden, within 8,000 to 32,000
+        (16,000 for the 2x32 `cws`, 8,000 for the 2x200 `ner` and `pos`; docs/EXPERIMENTS.md)."""
+        if self.device.type == "cuda":
+            return 256_000
+        return min(32_000, max(8_000, 512_000 // self.config.hidden))
+
     def tag(self, texts: Sequence[str], user_words: Lexicon | None = None, batch_chars: int | None = None, scores: bool | None = None) -> list[list[Span]]:
         """Spans of each text, offsets into that exact text: words for cws/pos (labelled with
         their POS tag for pos), entities for ner. Whitespace is never inside a span.
@@ -143,7 +151,7 @@ class Tagger:
         """`tag_each`'s spans as arrays (see `model.spans`). `batch_chars` (padded characters
         per network call) defaults to what measured fastest on the network's device."""
         scores = self.config.task == "ner" if scores is None else scores
-        batch_chars = batch_chars or BATCH_CHARS.get(self.device.type, BATCH_CHARS["cpu"])
+        batch_chars = batch_chars or self.batch_chars
         pieces = [(i, offset, piece) for i, text in enumerate(texts) for offset, piece in split_text(text, self.config.max_len)]
         owner = np.array([i for i, _, _ in pieces], dtype=np.int64)  # (pieces,) text of each piece
         offset = np.array([o for _, o, _ in pieces], dtype=np.int64)  # (pieces,) where it begins in its text
