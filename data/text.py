@@ -49,11 +49,10 @@ def _cut_points(text: str, max_len: int) -> list[int]:
 
 
 def last_end(window: str, marks: frozenset[str], after: int = 0) -> int:
-    """Just past the last of `marks` in `window` beyond position `after`, or 0 if none is."""
-    for i in range(len(window) - 1, after, -1):
-        if window[i] in marks:
-            return i + 1
-    return 0
+    """Just past the last of `marks` in `window` beyond position `after`, or 0 if none is.
+    One C-level `rfind` per mark: a Python loop over the window was a tenth of tagging's time."""
+    last = max((window.rfind(mark, after + 1) for mark in marks), default=-1)
+    return last + 1 if last > after else 0
 
 
 def split_text(text: str, max_len: int) -> Iterator[tuple[int, str]]:
