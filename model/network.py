@@ -33,7 +33,15 @@ class BiLSTMCRF(nn.Module):
         self.lstm = nn.LSTM(width, config.hidden, num_layers=config.layers, bidirectional=True)  # time-major: no transposes inside
         self.emit = nn.Linear(2 * config.hidden, len(config.tags))
         self.crf = CRF(config.tags)
-        self.tagging_dtype = torch.float32  # the LSTM's dtype when tagging on the CPU; see model.tagger.cpu_precision
+        self.tagging_dtype = torch.float32  # the LSTM's dtype when tagging on the CPU; see `tag_in`
+        self._tagging_tables: tuple[torch.Tensor, torch.Tensor] | None = None  # embedding tables in tagging_dtype
+
+    def tag_in(self, dtype: torch.dtype) -> None:
+        """Tag on the CPU in `dtype` (see model.tagger.cpu_precision), with copies of the
+        embedding tables in it: inputs are then gathered in that dtype rather than cast, a
+        pass over the widest tensor saved. For a network that is only tagged with, as loaded."""
+        self.tagging_dtype = dtype
+        self._tagging_tables = None if dtype == torch.float32 else (self.char_embed.weight.detach().to(dtype), self.bigram_embed.weight.detach().to(dtype))
 
     def emissions(self, batch: Batch) -> torch.Tensor:
         """(batch, seq, tags) emission scores, computed time-major as torch's LSTM runs.
@@ -71,7 +79,7 @@ class BiLSTMCRF(nn.Module):
         extra = -rows % 16 if bf16 else 0
         ids = tuple(nn.functional.pad(t, (0, 0) * (t.dim() - 2) + (0, extra)) for t in ids)  # (seq, batch+extra, ...) each
         lengths = nn.functional.pad(lengths, (0, extra))  # (batch+extra,)
-        inputs = self._inputs(*ids, zero_columns=-self.lstm.input_size % 8 if bf16 else 0).to(self.tagging_dtype)  # (seq, batch+extra, width+)
+        inputs = self._inputs(*ids, zero_columns=-self.lstm.input_size % 8 if bf16 else 0, tables=self._tagging_tables)  # (seq, batch+extra, width+)
         steps, padded_rows = inputs.shape[:2]
         step = torch.arange(steps)[:, None]  # (seq, 1)
         flip = (torch.where(step < lengths, lengths - 1 - step, step) * padded_rows + torch.arange(padded_rows)).flatten()  # (seq*rows,)
@@ -89,12 +97,18 @@ class BiLSTMCRF(nn.Module):
         zeros = inputs.new_zeros(1, inputs.shape[1], self.config.hidden)  # (1, batch, hidden)
         return torch.lstm(inputs, (zeros, zeros), weights, True, 1, 0.0, False, False, False)[0]
 
-    def _inputs(self, chars: torch.Tensor, bigrams: torch.Tensor, lexicon: torch.Tensor, zero_columns: int = 0) -> torch.Tensor:
+    def _inputs(
+        self, chars: torch.Tensor, bigrams: torch.Tensor, lexicon: torch.Tensor, zero_columns: int = 0, tables: tuple[torch.Tensor, ...] | None = None
+    ) -> torch.Tensor:
         """(..., width + zero_columns) LSTM inputs of ids shaped (...), (..., 2) and lexicon
-        flags (..., flags), then `zero_columns` zeros."""
-        parts = [self.char_embed(chars), self.bigram_embed(bigrams).flatten(-2)]  # (..., char_dim), (..., 2*bigram_dim)
+        flags (..., flags), then `zero_columns` zeros; from `tables` (character, bigram) and in
+        their dtype if given, else from the trained embeddings."""
+        if tables is None:
+            parts = [self.char_embed(chars), self.bigram_embed(bigrams).flatten(-2)]  # (..., char_dim), (..., 2*bigram_dim)
+        else:
+            parts = [nn.functional.embedding(chars, tables[0]), nn.functional.embedding(bigrams, tables[1]).flatten(-2)]
         if self.config.lexicon:
-            parts.append(lexicon)
+            parts.append(lexicon.to(parts[0].dtype))
         if zero_columns:
             parts.append(parts[0].new_zeros(*chars.shape, zero_columns))  # (..., zero_columns)
         return self.dropout(torch.cat(parts, dim=-1))  # (..., width)

@@ -97,7 +97,8 @@ class Tagger:
             network.load_state_dict(tensors)
         except (KeyError, TypeError, ValueError, RuntimeError, SafetensorError) as err:
             raise CheckpointError(f"{ref or 'checkpoint'} cannot be rebuilt: {err}") from None
-        network.to(pick_device(device)).tagging_dtype = dtype
+        on = pick_device(device)
+        network.to(on).tag_in(dtype if on.type == "cpu" else torch.float32)  # a GPU autocasts (BiLSTMCRF.decode)
         return cls(network, chars, bigrams, words, ref)
 
     def files(self, metrics: dict | None = None, compact: bool = False) -> dict[str, bytes]:
