@@ -125,11 +125,11 @@ class Tagger:
     @property
     def batch_chars(self) -> int:
         """Padded characters per network call that measured fastest on this device: 256,000 on
-        an H100 (bench/gpu.sh); on 2 CPU cores about 512,000 / hidden, within 8,000 to 32,000
-        (16,000 for the 2x32 `cws`, 8,000 for the 2x200 `ner` and `pos`; docs/EXPERIMENTS.md)."""
+        an H100 (bench/gpu.sh); on 2 CPU cores about 1,024,000 / hidden, within 8,000 to
+        32,000: 32,000 for the 2x32 `cws`, 8,000 for the 2x200 `ner` and `pos` (bench/paths.py)."""
         if self.device.type == "cuda":
             return 256_000
-        return min(32_000, max(8_000, 512_000 // self.config.hidden))
+        return min(32_000, max(8_000, 1_024_000 // self.config.hidden))
 
     def tag(self, texts: Sequence[str], user_words: Lexicon | None = None, batch_chars: int | None = None, scores: bool | None = None) -> list[list[Span]]:
         """Spans of each text, offsets into that exact text: words for cws/pos (labelled with
