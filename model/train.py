@@ -39,6 +39,7 @@ from model.distributed import World, join, leave
 from model.trainstate import Progress, TrainState, resume_progress, sha256_file
 
 TASKS = ("cws", "pos", "ner")
+EXACT = "float32"  # taggers training loads score dev as training computes, on any CPU, so runs and resumes agree
 CURVE = "curve.png"  # stored with each trained version
 
 
@@ -254,14 +255,14 @@ def _train(
     options: TrainOptions, store: Store, world: World, device: torch.device, log: Callable[[str], None], on_epoch: Callable[[Progress], None]
 ) -> TrainResult:
     torch.manual_seed(options.train_config.seed)
-    parent = Tagger.load(options.parent, store) if options.parent else None
+    parent = Tagger.load(options.parent, store, precision=EXACT) if options.parent else None
     train_set, dev = _datasets(options, parent, log)
     name = options.name or (parse_ref(parent.ref)[0] if parent and parent.ref else options.task)
     state = TrainState(store.root / ".training" / name)
     if options.embeddings is not None and parent is not None:
         raise InputError("--embeddings starts a new model; a model fine-tuned --from another keeps its embeddings")
     saved = world.share(state.latest_files() if options.resume and world.main else None)  # the killed run's last epoch
-    tagger = Tagger.from_files(saved) if saved else _start(options, train_set, parent, world)
+    tagger = Tagger.from_files(saved, precision=EXACT) if saved else _start(options, train_set, parent, world)
     trainer = Trainer(tagger, train_set, options.train_config, device, world)
     if options.dry_run:
         loss = trainer.run_epoch(0, max_batches=1)
@@ -280,14 +281,14 @@ def _start(options: TrainOptions, train_set: list[Sentence], parent: Tagger | No
         embeddings = Embeddings.load(options.embeddings) if options.embeddings else None
         built = build_tagger(options.task, train_set, options.train_config, options.model_overrides, parent, options.labels, embeddings)
     files = world.share(built.files() if built is not None and world.size > 1 else None)
-    return built if built is not None else Tagger.from_files(files)
+    return built if built is not None else Tagger.from_files(files, precision=EXACT)
 
 
 def _publish(
     options: TrainOptions, store: Store, name: str, parent: Tagger | None, trainer: Trainer, state: TrainState, progress: Progress, dev: list[Sentence]
 ) -> TrainResult:
     """Store the best epoch as a new version, with its metrics and learning curve."""
-    published = Tagger.from_files(state.best_tagger(trainer.tagger).files(compact=True))  # what the store will hold
+    published = Tagger.from_files(state.best_tagger(trainer.tagger).files(compact=True), precision=EXACT)  # what the store will hold
     metrics = {
         "dev": dev_scores(published, dev),  # the stored model's own scores, embeddings in float16
         "best_epoch": progress.best_epoch,
