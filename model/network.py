@@ -39,9 +39,15 @@ class BiLSTMCRF(nn.Module):
     def tag_in(self, dtype: torch.dtype) -> None:
         """Tag on the CPU in `dtype` (see model.tagger.cpu_precision), with copies of the
         embedding tables in it: inputs are then gathered in that dtype rather than cast, a
-        pass over the widest tensor saved. For a network that is only tagged with, as loaded."""
+        pass over the widest tensor saved. Until the network trains again (`train`)."""
         self.tagging_dtype = dtype
         self._tagging_tables = None if dtype == torch.float32 else (self.char_embed.weight.detach().to(dtype), self.bigram_embed.weight.detach().to(dtype))
+
+    def train(self, mode: bool = True) -> "BiLSTMCRF":
+        """Training drops back to float32 tagging: the table copies would go stale."""
+        if mode:
+            self.tag_in(torch.float32)
+        return super().train(mode)
 
     def emissions(self, batch: Batch) -> torch.Tensor:
         """(batch, seq, tags) emission scores, computed time-major as torch's LSTM runs.

@@ -48,3 +48,11 @@ def test_precision_comes_from_the_argument_then_zhtag_precision_and_a_wrong_name
     monkeypatch.setenv("ZHTAG_PRECISION", "half")
     with pytest.raises(InputError, match="ZHTAG_PRECISION.*'half'"):
         Tagger.load("cws")
+
+
+def test_a_network_that_trains_again_tags_in_float32_for_its_bfloat16_tables_would_be_stale() -> None:
+    network = Tagger.load("cws", precision="bfloat16").network
+    assert network.tagging_dtype == torch.bfloat16
+    network.train()
+    network.eval()
+    assert network.tagging_dtype == torch.float32
