@@ -52,15 +52,15 @@ class BiLSTMCRF(nn.Module):
     def emissions(self, batch: Batch) -> torch.Tensor:
         """(batch, seq, tags) emission scores, computed time-major as torch's LSTM runs.
 
-        Tagging on the CPU runs each direction on its own (`_by_direction`). Elsewhere, and in
-        training, sentences of unequal length are packed so the backward direction starts at
+        Tagging on the CPU in bfloat16 runs each direction on its own (`_by_direction`).
+        Otherwise, in training too, sentences of unequal length are packed so the backward direction starts at
         each one's real end. The ids are packed, not the embedded features: padding is never
         embedded and the wide features are copied once. A batch of one length needs no packing
         (on CPU, backward through packed input is quadratic), and one already longest first
         (as the tagger sends them) needs no reordering."""
         ids = (batch.chars.T, batch.bigrams.transpose(0, 1), batch.lexicon.transpose(0, 1))  # (seq, batch, ...) each
         lengths, steps = batch.lengths, ids[0].shape[0]
-        if not self.training and ids[0].device.type == "cpu":
+        if not self.training and self.tagging_dtype != torch.float32:
             states = self._by_direction(ids, lengths)  # (seq, batch, 2*hidden)
         elif bool((lengths == steps).all()):
             states = self.lstm(self._inputs(*ids))[0]  # (seq, batch, 2*hidden)
@@ -74,9 +74,9 @@ class BiLSTMCRF(nn.Module):
     def _by_direction(self, ids: tuple[torch.Tensor, ...], lengths: torch.Tensor) -> torch.Tensor:
         """(seq, batch, 2*hidden) float32 states of padded ids (seq, batch, ...), each direction
         run as its own call of torch's LSTM in `tagging_dtype`. On the CPU that is oneDNN's
-        unidirectional kernel, which projects every step's input in one matmul and runs a
-        direction about twice as fast as the bidirectional kernel on packed input
-        (docs/EXPERIMENTS.md). The backward direction reads each row reversed within its own
+        unidirectional kernel, which projects every step's input in one matmul and runs
+        bfloat16 about twice as fast as float32, while its bidirectional kernel did not
+        (docs/EXPERIMENTS.md; in float32 this way gained nothing over packing). The backward direction reads each row reversed within its own
         length, so padding never reaches a real position, and its states are put back in
         reading order. In bfloat16, empty rows pad the batch to a multiple of 16 and zero
         columns the inputs to a multiple of 8: at many other row counts (51, 53, 57, ...) and

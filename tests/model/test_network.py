@@ -1,6 +1,7 @@
-"""Specification: tagging on the CPU, which runs each LSTM direction on its own over padded
-input, computes what training's packed bidirectional LSTM computes, for every shipped model:
-the same emissions in float32, and in bfloat16 emissions a little apart but the same tags."""
+"""Specification: tagging on the CPU in bfloat16, which runs each LSTM direction on its own
+over padded input, computes what training's packed bidirectional LSTM computes in float32, for
+every shipped model: emissions a little apart, the same tags. Tagging in float32 is training's
+own computation."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,19 +25,18 @@ def fixture_texts() -> list[str]:
 
 @pytest.mark.parametrize("name", ["cws", "ner", "pos"])
 @pytest.mark.parametrize("longest_first", [True, False])
-@pytest.mark.parametrize("precision, tolerance", [("float32", 1e-4), ("bfloat16", 0.1)])
-def test_cpu_tagging_path_gives_the_training_path_emissions_and_tags(name: str, longest_first: bool, precision: str, tolerance: float) -> None:
-    tagger = Tagger.load(name, precision=precision)
+def test_bfloat16_tagging_gives_the_training_path_emissions_and_tags(name: str, longest_first: bool) -> None:
+    tagger = Tagger.load(name, precision="bfloat16")
     texts = fixture_texts()
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i])) if longest_first else list(range(len(texts)))
     batch = tagger.encoder.encode(texts).batch(order)
     network = tagger.network
     with torch.no_grad():
-        tagging = network.emissions(batch)  # eval mode: each direction on its own
+        tagging = network.emissions(batch)  # eval mode in bfloat16: each direction on its own
         network.dropout.p = 0.0
-        training = network.train().emissions(batch)  # packed, both directions in one call
+        training = network.train().emissions(batch)  # packed, both directions in one call, float32
     mask = batch.mask[..., None]  # (batch, seq, 1)
-    torch.testing.assert_close(tagging * mask, training * mask, atol=tolerance, rtol=0)
+    torch.testing.assert_close(tagging * mask, training * mask, atol=0.1, rtol=0)
     assert torch.equal(network.crf.viterbi(tagging, batch.mask)[batch.mask], network.crf.viterbi(training, batch.mask)[batch.mask])
 
 
