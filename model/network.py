@@ -53,8 +53,8 @@ class BiLSTMCRF(nn.Module):
         """(batch, seq, tags) emission scores, computed time-major as torch's LSTM runs.
 
         Tagging on the CPU in bfloat16 runs each direction on its own (`_by_direction`).
-        Otherwise, in training too, sentences of unequal length are packed so the backward direction starts at
-        each one's real end. The ids are packed, not the embedded features: padding is never
+        Otherwise, in training too, sentences of unequal length are packed so the backward
+        direction starts at each one's real end. The ids are packed, not the embedded features: padding is never
         embedded and the wide features are copied once. A batch of one length needs no packing
         (on CPU, backward through packed input is quadratic), and one already longest first
         (as the tagger sends them) needs no reordering."""
@@ -73,19 +73,19 @@ class BiLSTMCRF(nn.Module):
 
     def _by_direction(self, ids: tuple[torch.Tensor, ...], lengths: torch.Tensor) -> torch.Tensor:
         """(seq, batch, 2*hidden) float32 states of padded ids (seq, batch, ...), each direction
-        run as its own call of torch's LSTM in `tagging_dtype`. On the CPU that is oneDNN's
-        unidirectional kernel, which projects every step's input in one matmul and runs
-        bfloat16 about twice as fast as float32, while its bidirectional kernel did not
-        (docs/EXPERIMENTS.md; in float32 this way gained nothing over packing). The backward direction reads each row reversed within its own
+        run as its own call of torch's LSTM in `tagging_dtype` (bfloat16). On the CPU that is
+        oneDNN's unidirectional kernel, which projects every step's input in one matmul and
+        runs bfloat16 about twice as fast as float32, while its bidirectional kernel did not
+        (docs/EXPERIMENTS.md). The backward direction reads each row reversed within its own
         length, so padding never reaches a real position, and its states are put back in
-        reading order. In bfloat16, empty rows pad the batch to a multiple of 16 and zero
-        columns the inputs to a multiple of 8: at many other row counts (51, 53, 57, ...) and
-        at odd widths oneDNN's bfloat16 LSTM ran 2-4x slower."""
-        rows, bf16 = lengths.shape[0], self.tagging_dtype == torch.bfloat16
-        extra = -rows % 16 if bf16 else 0
+        reading order. Empty rows pad the batch to a multiple of 16 and zero columns the inputs
+        to a multiple of 8: at many other row counts (51, 53, 57, ...) and at odd widths
+        oneDNN's bfloat16 LSTM ran 2-4x slower."""
+        rows = lengths.shape[0]
+        extra = -rows % 16
         ids = tuple(nn.functional.pad(t, (0, 0) * (t.dim() - 2) + (0, extra)) for t in ids)  # (seq, batch+extra, ...) each
         lengths = nn.functional.pad(lengths, (0, extra))  # (batch+extra,)
-        inputs = self._inputs(*ids, zero_columns=-self.lstm.input_size % 8 if bf16 else 0, tables=self._tagging_tables)  # (seq, batch+extra, width+)
+        inputs = self._inputs(*ids, zero_columns=-self.lstm.input_size % 8, tables=self._tagging_tables)  # (seq, batch+extra, width+)
         steps, padded_rows = inputs.shape[:2]
         step = torch.arange(steps)[:, None]  # (seq, 1)
         flip = (torch.where(step < lengths, lengths - 1 - step, step) * padded_rows + torch.arange(padded_rows)).flatten()  # (seq*rows,)
