@@ -178,11 +178,13 @@ def main() -> None:
     for name, value in flops.items():
         print(f"| {name} | {value:,} |")
     print(f"| total | {sum(flops.values()):,} |\n")
-    for dtype in dict.fromkeys((torch.float32, tagger.network.tagging_dtype)):
-        bound = matmul_flops(dtype) / sum(flops.values())
-        print(f"{str(dtype)[6:]} matmul: {bound * sum(flops.values()) / 1e9:,.1f} GFLOP/s -> compute bound {bound:,.0f} chars/s; "
+    ran_in = tagger.network.tagging_dtype
+    for dtype in dict.fromkeys((torch.float32, ran_in)):
+        peak = matmul_flops(dtype)
+        bound = peak / sum(flops.values())
+        print(f"{str(dtype)[6:]} matmul: {peak / 1e9:,.1f} GFLOP/s -> compute bound {bound:,.0f} chars/s; "
               f"zhtag's best in-process {best:,.0f} chars/s = {best / bound:.1%} of it (target >= 50%)")
-    print(f"(zhtag ran its LSTM in {str(tagger.network.tagging_dtype)[6:]}; the bound of that dtype is the one that applies)")
+    print(f"(zhtag ran its LSTM in {str(ran_in)[6:]}; the bound of that dtype is the one that applies)")
 
 
 if __name__ == "__main__":

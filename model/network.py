@@ -33,14 +33,17 @@ class BiLSTMCRF(nn.Module):
         self.lstm = nn.LSTM(width, config.hidden, num_layers=config.layers, bidirectional=True)  # time-major: no transposes inside
         self.emit = nn.Linear(2 * config.hidden, len(config.tags))
         self.crf = CRF(config.tags)
-        self.tagging_dtype = torch.float32  # the LSTM's dtype when tagging on the CPU; see `tag_in`
-        self._tagging_tables: tuple[torch.Tensor, torch.Tensor] | None = None  # embedding tables in tagging_dtype
+        self._tagging_tables: tuple[torch.Tensor, torch.Tensor] | None = None  # embedding tables in tagging_dtype; see `tag_in`
+
+    @property
+    def tagging_dtype(self) -> torch.dtype:
+        """The LSTM's dtype when tagging on the CPU: its table copies' dtype, else float32."""
+        return torch.float32 if self._tagging_tables is None else self._tagging_tables[0].dtype
 
     def tag_in(self, dtype: torch.dtype) -> None:
         """Tag on the CPU in `dtype` (see model.tagger.cpu_precision), with copies of the
         embedding tables in it: inputs are then gathered in that dtype rather than cast, a
         pass over the widest tensor saved. Until the network trains again (`train`)."""
-        self.tagging_dtype = dtype
         self._tagging_tables = None if dtype == torch.float32 else (self.char_embed.weight.detach().to(dtype), self.bigram_embed.weight.detach().to(dtype))
 
     def train(self, mode: bool = True) -> "BiLSTMCRF":

@@ -17,7 +17,6 @@ from data.atomic import write_atomic
 from model.store import NAME
 
 
-
 class DictionaryNotFound(ZhtagError):
     """No dictionary has that name."""
 

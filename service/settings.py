@@ -10,6 +10,8 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from model.tagger import PRECISIONS
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZHTAG_")
@@ -19,7 +21,7 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64)
     models: Annotated[list[str], NoDecode] = ["cws", "ner", "pos"]  # loaded and warmed at start; /readyz waits for them
     device: str = "auto"
-    precision: Literal["auto", "float32", "bfloat16"] = Field("auto", description="the LSTM's dtype on the CPU; auto: bfloat16 where the CPU multiplies it natively")
+    precision: Literal[PRECISIONS] = Field("auto", description="the LSTM's dtype on the CPU; auto: bfloat16 where the CPU multiplies it natively")
     threads: int | None = Field(None, ge=1, le=256, description="torch threads per worker; unset: cores / workers, less one for the event loop")
     max_batch_chars: int = Field(16_000, ge=1, description="characters merged into one tagger call")
     max_wait_ms: float = Field(5.0, ge=0, le=10_000, description="longest a batch waits for more requests")

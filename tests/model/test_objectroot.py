@@ -89,4 +89,3 @@ def test_a_store_that_cannot_be_opened_is_one_clear_error(url: str, options: str
     monkeypatch.setenv("ZHTAG_STORE_OPTIONS", options)
     with pytest.raises(CheckpointError, match=f"cannot open the store {url}: .*{problem}"):
         Store(root=url, shipped=tmp_path / "none")
-
