@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, NamedTuple
+from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn
 
 from data.errors import CheckpointError, InputError, ZhtagError
 from data.text import CLAUSE_END, SENTENCE_END, WHITESPACE, last_end
@@ -29,8 +29,15 @@ from model.spans import confident
 
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes get the one line every other error gets; `--help` still shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"zhtag: error: {message}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="zhtag", description="Chinese word segmentation, POS tagging and NER.")
+    parser = _Parser(prog="zhtag", description="Chinese word segmentation, POS tagging and NER.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model (or fine-tune one with --from)")
@@ -48,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     t.add_argument("--patience", type=int, default=TrainConfig.patience)
     t.add_argument("--seed", type=int, default=TrainConfig.seed)
+    t.add_argument("--lr", type=_rate, default=TrainConfig.lr, help="Adam's learning rate at the first epoch; it falls by 0.9 an epoch")
     t.add_argument("--hidden", type=int, help="LSTM units per direction (new models only)")
     t.add_argument("--char-dim", type=int, help="character embedding size (new models only)")
     t.add_argument("--bigram-dim", type=int, help="bigram embedding size, per side (new models only)")
@@ -104,6 +112,16 @@ def _positive(value: str) -> int:
     return int(value)
 
 
+def _rate(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not 0.0 < number < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a learning rate between 0 and 1, got {value!r}")
+    return number
+
+
 def _probability(value: str) -> float:
     try:
         number = float(value)
@@ -118,7 +136,7 @@ def _train(args: argparse.Namespace, out: IO[str]) -> None:
     from model.distributed import main_process
     from model.train import TrainOptions, train
 
-    cfg = TrainConfig(epochs=args.epochs, patience=args.patience, seed=args.seed)
+    cfg = TrainConfig(epochs=args.epochs, patience=args.patience, seed=args.seed, lr=args.lr)
     sizes = {"hidden": args.hidden, "char_dim": args.char_dim, "bigram_dim": args.bigram_dim, "dropout": args.dropout}
     overrides = {k: v for k, v in sizes.items() if v is not None}
     options = TrainOptions(

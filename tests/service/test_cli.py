@@ -38,6 +38,11 @@ def test_train_sizes_a_new_model_as_asked(tmp_path: Path, monkeypatch: pytest.Mo
     assert code == 0 and (config.dropout, config.char_dim, config.hidden) == (0, 12, 8)
 
 
+def test_train_starts_at_the_learning_rate_asked_and_records_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
+    code, out = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--lr", "5e-4", *TINY)
+    assert code == 0 and json.loads(out)["train"]["lr"] == 5e-4
+
 
 def test_pretrained_embeddings_start_a_new_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZHTAG_STORE", str(tmp_path / "store"))
@@ -98,8 +103,6 @@ def test_ner_min_score_leaves_out_less_likely_entities() -> None:
     entities = lambda out: [e for line in out.splitlines() for e in json.loads(line)["entities"]]  # noqa: E731
     assert code == code_one == 0 and all(0 <= e["score"] <= 1 for e in entities(every))
     assert entities(certain) == [e for e in entities(every) if e["score"] >= 1]
-    with pytest.raises(SystemExit):
-        run("ner", str(FIXTURES / "input.txt"), "--min-score", "1.5")
 
 
 def test_segment_accepts_a_user_dictionary() -> None:
@@ -186,6 +189,15 @@ def test_errors_print_one_line_and_exit_non_zero(argv: list[str], message: str, 
     err = capsys.readouterr().err.strip().splitlines()
     assert code != 0
     assert len(err) == 1 and err[0].startswith("zhtag: error:") and message in err[0]
+
+
+@pytest.mark.parametrize("argv", [["train", "--task", "cws", "--train", "x.txt", "--lr", "-1"], ["ner", "--min-score", "1.5"], ["segment", "--no-such-flag"]])
+def test_usage_mistakes_print_one_line_and_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        run(*argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert stop.value.code == 2
+    assert len(err) == 1 and err[0].startswith("zhtag: error:") and argv[-1] in err[0]
 
 
 def test_a_malformed_corpus_is_reported_with_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
