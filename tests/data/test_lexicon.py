@@ -2,9 +2,15 @@
 found in a text, and reading jieba-format dictionaries."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from safetensors.numpy import load as load_arrays
+from safetensors.numpy import save as save_arrays
 
 from data.errors import CorpusError
 from data.lexicon import MAX_WORD_LEN, Lexicon, cache_dir, parse_dictionary, read_dictionary
@@ -61,6 +67,13 @@ def write(tmp_path: Path, content: str | bytes) -> Path:
     else:
         path.write_text(content, encoding="utf-8")
     return path
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text("abcd", min_size=2, max_size=5), max_size=40), st.text("abcde", max_size=30))
+def test_every_occurrence_of_every_word_is_found_and_nothing_else(words: list[str], text: str) -> None:
+    expected = sorted((i, j) for i in range(len(text)) for j in range(i + 2, len(text) + 1) if text[i:j] in set(words))
+    assert Lexicon(words).matches(text) == expected
 
 
 def test_read_dictionary_takes_the_word_of_every_jieba_line(tmp_path: Path) -> None:
@@ -132,14 +145,21 @@ def test_a_cached_lexicon_matches_what_its_words_match(tmp_path: Path, monkeypat
     assert loaded.words == {"北京", "北京大学", "大学生"}, "words are read when asked for"
 
 
-def test_a_damaged_cache_is_rebuilt_not_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def full_tables(stored: bytes) -> bytes:
+    """The stored tables with every slot marked taken, so a probe for a missing word would never end."""
+    arrays = load_arrays(stored)
+    return save_arrays({name: np.ones_like(a) if name.startswith("flags") else a for name, a in arrays.items()})
+
+
+@pytest.mark.parametrize("damage", [lambda stored: b"\xff" * 64, full_tables], ids=["garbage", "full tables"])
+def test_a_damaged_cache_is_rebuilt_not_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: Callable[[bytes], bytes]) -> None:
     monkeypatch.setenv("ZHTAG_CACHE", str(tmp_path / "cache"))
     path = write(tmp_path, "北京\n".encode())
     cached(path)
     (stored,) = cache_dir().iterdir()
-    stored.write_bytes(b"\xff" * 64)
-    assert cached(path).features("北京") == [(1, 0, 0), (0, 0, 1)]
-    assert cached(path).features("北京") == [(1, 0, 0), (0, 0, 1)], "and stored again"
+    stored.write_bytes(damage(stored.read_bytes()))
+    assert cached(path).features("北北京") == [(0, 0, 0), (1, 0, 0), (0, 0, 1)], "北北 is looked up and missed"
+    assert cached(path).features("北北京") == [(0, 0, 0), (1, 0, 0), (0, 0, 1)], "and stored again"
 
 
 def test_a_changed_dictionary_is_not_served_from_the_old_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
