@@ -31,7 +31,7 @@ from pathlib import Path
 import torch
 
 from accuracy import Cut, NotAvailable, jieba_cut, pkuseg_cut, thulac_cut  # bench/ is the script's own folder
-from data.lexicon import FEATURES
+from data.batches import flag_width
 from model.config import ModelConfig
 from model.parallel import CHUNK_LINES, map_chunks
 from model.tagger import Tagger
@@ -118,7 +118,7 @@ def matmul_flops(dtype: torch.dtype, size: int = 2048, seconds: float = 2.0) -> 
 
 def flops_per_char(config: ModelConfig) -> dict[str, int]:
     """Multiply-adds (x2) per character of one forward pass and the Viterbi step."""
-    width = config.char_dim + 2 * config.bigram_dim + (FEATURES * (2 if config.user_flags else 1) if config.lexicon else 0)
+    width = config.char_dim + 2 * config.bigram_dim + (flag_width(config.user_flags, len(config.gazetteers)) if config.lexicon else 0)
     h, tags = config.hidden, len(config.tags)
     return {
         "LSTM input projections (2 directions)": 2 * 2 * width * 4 * h,

@@ -21,11 +21,17 @@ from data.vocab import UNK_ID, Vocab
 BOS, EOS = "\x02", "\x03"
 
 
+def flag_width(user_flags: bool, gazetteers: int) -> int:
+    """Lexicon flags per character: the lexicon's, then the user dictionary's when apart
+    from them, then each gazetteer's (see `ModelConfig.gazetteers`)."""
+    return FEATURES * (1 + user_flags + gazetteers)
+
+
 @dataclass
 class Batch:
     chars: torch.Tensor  # (batch, seq) long
     bigrams: torch.Tensor  # (batch, seq, 2) long
-    lexicon: torch.Tensor  # (batch, seq, flags) float: FEATURES, or 2 * FEATURES with user flags
+    lexicon: torch.Tensor  # (batch, seq, flags) float: see `flag_width`
     lengths: torch.Tensor  # (batch,) long, on CPU as pack_padded_sequence needs
     tags: torch.Tensor | None  # (batch, seq) long
 
@@ -80,10 +86,11 @@ class Encoder:
     """Maps texts to feature ids with lookup tables: code point -> character id, and sorted
     code-point pairs -> bigram id."""
 
-    def __init__(self, chars: Vocab, bigrams: Vocab, lexicon: Lexicon | None, user_flags: bool = False) -> None:
+    def __init__(self, chars: Vocab, bigrams: Vocab, lexicon: Lexicon | None, user_flags: bool = False, gazetteers: Sequence[Lexicon] = ()) -> None:
         """`user_flags`: a user dictionary's words get flags of their own, after the lexicon's,
-        rather than adding to its flags (see `ModelConfig.user_flags`)."""
-        self.chars, self.bigrams, self.lexicon, self.user_flags = chars, bigrams, lexicon, user_flags
+        rather than adding to its flags (see `ModelConfig.user_flags`). Each of `gazetteers`
+        (lexicons of one kind of name) flags its words in columns of its own, after those."""
+        self.chars, self.bigrams, self.lexicon, self.user_flags, self.gazetteers = chars, bigrams, lexicon, user_flags, list(gazetteers)
         self._char_ids = np.full(0x110000, UNK_ID, dtype=np.int32)  # (code points,)
         singles = [(ord(t), i) for t, i in chars.index.items() if len(t) == 1]
         if singles:
@@ -139,8 +146,11 @@ class Encoder:
         if self.lexicon is None:
             return flags
         flags[:, :FEATURES] = self.lexicon.flags(cps)
+        for i, gazetteer in enumerate(self.gazetteers):
+            first = flag_width(self.user_flags, i)
+            flags[:, first : first + FEATURES] = gazetteer.flags(cps)
         owner = np.append(np.repeat(np.arange(len(lengths)), lengths + 1), -1)  # (rows,): piece of each row
-        own = slice(FEATURES, None) if self.user_flags else slice(0, FEATURES)
+        own = slice(FEATURES, 2 * FEATURES) if self.user_flags else slice(0, FEATURES)
         for extra in {id(e): e for e in extras or () if e is not None}.values():
             brings = np.array([e is extra for e in extras] + [False])  # (pieces + 1,)
             rows = np.flatnonzero(brings[owner])
@@ -151,8 +161,7 @@ class Encoder:
 
     @property
     def width(self) -> int:
-        """Flags per character: the lexicon's, and the user dictionary's when apart."""
-        return FEATURES * (2 if self.user_flags else 1)
+        return flag_width(self.user_flags, len(self.gazetteers))
 
 
 def length_batches(lengths: Sequence[int], max_chars: int, rng: random.Random | None = None) -> list[list[int]]:

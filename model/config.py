@@ -19,6 +19,7 @@ class ModelConfig:
     dropout: float = 0.2
     lexicon: str | None = "jieba"  # lexicon features source, None to disable
     user_flags: bool = False  # user-dictionary words flagged apart from jieba's, trained on sampled gold words
+    gazetteers: list[str] = field(default_factory=list)  # jieba POS tag prefixes (nr, ns, nt) whose words get flags of their own
     max_len: int = 150  # longer inputs are split at punctuation before the model sees them
 
     def __post_init__(self) -> None:
@@ -32,6 +33,8 @@ class ModelConfig:
             raise ValueError(f"unknown task {self.task!r}")
         if not isinstance(self.tags, list) or not self.tags or not all(isinstance(t, str) for t in self.tags) or len(set(self.tags)) < len(self.tags):
             raise ValueError("tags must be a non-empty list of distinct strings")
+        if not isinstance(self.gazetteers, list) or not all(isinstance(g, str) and g.isascii() and g.isalpha() for g in self.gazetteers):
+            raise ValueError(f"gazetteers must be a list of POS tag prefixes such as 'ns', got {self.gazetteers!r}")
         if type(self.dropout) not in (int, float) or not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
 

@@ -8,8 +8,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from data.batches import Batch
-from data.lexicon import FEATURES
+from data.batches import Batch, flag_width
 from model.config import ModelConfig
 from model.crf import CRF, FORBIDDEN
 
@@ -27,7 +26,7 @@ class BiLSTMCRF(nn.Module):
         self.config = config
         self.char_embed = nn.Embedding(config.char_vocab_size, config.char_dim, padding_idx=0)
         self.bigram_embed = nn.Embedding(config.bigram_vocab_size, config.bigram_dim, padding_idx=0)
-        flags = FEATURES * (2 if config.user_flags else 1) if config.lexicon else 0
+        flags = flag_width(config.user_flags, len(config.gazetteers)) if config.lexicon else 0
         width = config.char_dim + 2 * config.bigram_dim + flags
         self.dropout = nn.Dropout(config.dropout)
         self.lstm = nn.LSTM(width, config.hidden, num_layers=config.layers, bidirectional=True)  # time-major: no transposes inside

@@ -210,7 +210,7 @@ class Trainer:
         rng = random.Random(self.cfg.seed * 1000 + epoch)  # the same batches on every rank
         torch.manual_seed((self.cfg.seed * 1000 + epoch) * self.world.size + self.world.rank)  # each rank its own dropout
         if self.user_words is not None:
-            self.encoded.lexicon[:, FEATURES:] = self.user_words.sample(np.random.default_rng(self.cfg.seed * 1000 + epoch))
+            self.encoded.lexicon[:, FEATURES : 2 * FEATURES] = self.user_words.sample(np.random.default_rng(self.cfg.seed * 1000 + epoch))
         for group in self.optimizer.param_groups:
             group["lr"] = self.cfg.lr * 0.9**epoch
         self.network.train()

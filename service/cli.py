@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--char-dim", type=int, help="character embedding size (new models only)")
     t.add_argument("--bigram-dim", type=int, help="bigram embedding size, per side (new models only)")
     t.add_argument("--dropout", type=float, help="dropout on the LSTM's inputs and outputs (new models only)")
+    t.add_argument("--gazetteers", type=_tag_prefixes, metavar="TAGS", help="comma-separated jieba POS tag prefixes, e.g. nr,ns,nt: their words in jieba's dictionary get flags of their own (new models only)")
     t.add_argument("--embeddings", type=Path, metavar="DIR", help="start a new model from `zhtag pretrain`'s vectors")
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     t.add_argument("--resume", action="store_true", help="continue a killed run of the same --name")
@@ -112,6 +113,13 @@ def _positive(value: str) -> int:
     return int(value)
 
 
+def _tag_prefixes(value: str) -> list[str]:
+    tags = value.split(",") if value else []
+    if not all(t.isascii() and t.isalpha() for t in tags):
+        raise argparse.ArgumentTypeError(f"expected comma-separated POS tags such as nr,ns,nt, got {value!r}")
+    return tags
+
+
 def _rate(value: str) -> float:
     try:
         number = float(value)
@@ -137,7 +145,7 @@ def _train(args: argparse.Namespace, out: IO[str]) -> None:
     from model.train import TrainOptions, train
 
     cfg = TrainConfig(epochs=args.epochs, patience=args.patience, seed=args.seed, lr=args.lr)
-    sizes = {"hidden": args.hidden, "char_dim": args.char_dim, "bigram_dim": args.bigram_dim, "dropout": args.dropout}
+    sizes = {"hidden": args.hidden, "char_dim": args.char_dim, "bigram_dim": args.bigram_dim, "dropout": args.dropout, "gazetteers": args.gazetteers}
     overrides = {k: v for k, v in sizes.items() if v is not None}
     options = TrainOptions(
         task=args.task, train=args.train, dev=args.dev, dev_ratio=args.dev_ratio, parent=args.parent,

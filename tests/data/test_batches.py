@@ -172,3 +172,14 @@ def test_a_user_dictionary_gets_flags_of_its_own_when_the_model_has_them() -> No
     assert apart.batch([0]).lexicon[0].tolist() == [[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0], [0, 0, 0, 0, 0, 1]]
     plain = Encoder(chars, Vocab([]), Lexicon(["北京"]), user_flags=True).encode(["北京大学"])
     assert plain.batch([0]).lexicon[0, :, 3:].abs().sum() == 0, "no user dictionary, no user flags"
+
+
+def test_each_gazetteer_flags_its_words_in_columns_after_the_user_dictionarys() -> None:
+    chars = Vocab(list("王明在北京"))
+    places, names = Lexicon(["北京"]), Lexicon(["王明"])
+    encoded = Encoder(chars, Vocab([]), Lexicon(["北京", "王明"]), user_flags=True, gazetteers=[places, names]).encode(["王明在北京"], [Lexicon(["在北"])])
+    flags = encoded.batch([0]).lexicon[0]  # (5, lexicon 3 + user 3 + places 3 + names 3)
+    assert flags.shape == (5, 12)
+    assert flags[:, 3:6].tolist() == [[0, 0, 0], [0, 0, 0], [1, 0, 0], [0, 0, 1], [0, 0, 0]], "the user dictionary's 在北"
+    assert flags[:, 6:9].tolist() == [[0, 0, 0], [0, 0, 0], [0, 0, 0], [1, 0, 0], [0, 0, 1]], "places: 北京"
+    assert flags[:, 9:12].tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 0], [0, 0, 0], [0, 0, 0]], "names: 王明"

@@ -13,7 +13,7 @@ from safetensors.numpy import load as load_arrays
 from safetensors.numpy import save as save_arrays
 
 from data.errors import CorpusError
-from data.lexicon import MAX_WORD_LEN, Lexicon, cache_dir, parse_dictionary, read_dictionary
+from data.lexicon import MAX_WORD_LEN, Lexicon, cache_dir, jieba_lexicon, parse_dictionary, read_dictionary
 
 
 def test_features_flag_where_words_begin_continue_and_end() -> None:
@@ -175,3 +175,10 @@ def test_an_unwritable_cache_only_costs_time(tmp_path: Path, monkeypatch: pytest
     blocker.write_text("")
     monkeypatch.setenv("ZHTAG_CACHE", str(blocker / "cache"))  # a directory that cannot be made
     assert cached(write(tmp_path, "北京\n".encode())).features("北京") == [(1, 0, 0), (0, 0, 1)]
+
+
+def test_a_jieba_gazetteer_holds_the_words_of_its_part_of_speech_only() -> None:
+    places, names = jieba_lexicon("ns"), jieba_lexicon("nr")
+    assert places.matches("他在北京学习") == [(2, 4)], "北京 is a place; 学习 (v) is no name"
+    assert "北京" not in names.words and "学习" not in places.words
+    assert len(jieba_lexicon().words) > len(names.words) > len(places.words) > 0

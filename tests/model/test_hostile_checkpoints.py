@@ -78,6 +78,9 @@ def test_weights_of_another_shape_or_an_extra_tensor_are_refused(files: dict[str
     ({"task": "../x"}, "unknown task"),
     ({"tags": "BMES"}, "tags must be"),
     ({"dropout": 7}, "dropout"),
+    ({"gazetteers": "ns"}, "gazetteers must be"),
+    ({"gazetteers": ["../x"]}, "gazetteers must be"),
+    ({"gazetteers": ["ns"]}, "lstm.weight_ih_l0"),  # weights trained without it
 ])
 def test_absurd_config_values_are_refused_by_name(files: dict[str, bytes], values: dict, problem: str) -> None:
     with pytest.raises(CheckpointError, match=problem):

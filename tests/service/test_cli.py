@@ -38,6 +38,16 @@ def test_train_sizes_a_new_model_as_asked(tmp_path: Path, monkeypatch: pytest.Mo
     assert code == 0 and (config.dropout, config.char_dim, config.hidden) == (0, 12, 8)
 
 
+def test_train_gives_a_new_model_the_gazetteers_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
+    code, _ = run("train", "--task", "ner", "--train", str(FIXTURES / "train.bio"), "--name", "gaz", "--gazetteers", "nr,ns", *TINY)
+    tagger = Tagger.load("gaz", Store(root=tmp_path))
+    assert code == 0 and tagger.config.gazetteers == ["nr", "ns"]
+    flags = tagger.encoder.encode(["王小明在北京"]).batch([0]).lexicon[0]  # (6, jieba 3 + nr 3 + ns 3)
+    assert flags.shape == (6, 9) and flags[4:, 6:].tolist() == [[1, 0, 0], [0, 0, 1]], "北京 is in jieba's ns words"
+    assert all(span.end <= 6 for span in tagger.tag(["王小明在北京"])[0])
+
+
 def test_train_starts_at_the_learning_rate_asked_and_records_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
     code, out = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--lr", "5e-4", *TINY)
@@ -191,7 +201,7 @@ def test_errors_print_one_line_and_exit_non_zero(argv: list[str], message: str, 
     assert len(err) == 1 and err[0].startswith("zhtag: error:") and message in err[0]
 
 
-@pytest.mark.parametrize("argv", [["train", "--task", "cws", "--train", "x.txt", "--lr", "-1"], ["ner", "--min-score", "1.5"], ["segment", "--no-such-flag"]])
+@pytest.mark.parametrize("argv", [["train", "--task", "cws", "--train", "x.txt", "--lr", "-1"], ["train", "--task", "ner", "--train", "x.bio", "--gazetteers", "ns,../x"], ["ner", "--min-score", "1.5"], ["segment", "--no-such-flag"]])
 def test_usage_mistakes_print_one_line_and_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stop:
         run(*argv)
