@@ -244,7 +244,7 @@ def segmentation_table(args: argparse.Namespace) -> None:
         if squeeze(line)[0] != sentence.text:
             sys.exit(f"error: non-blank line {number} of {args.test} is not sentence {number} of {args.gold} without whitespace")
     tagger = Tagger.load(args.model)
-    words = read_dictionary(args.dict) if args.dict else None
+    words = list(read_dictionary(args.dict)) if args.dict else None
     vocabulary = train_words(args.train_words) if args.train_words else tagger.train_words
     systems: list[tuple[str, Callable[[], System]]] = [
         (f"zhtag ({tagger.ref})", lambda: zhtag_system(tagger, Lexicon(words) if words else None, args.script)),

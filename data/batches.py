@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
@@ -86,11 +86,12 @@ class Encoder:
     """Maps texts to feature ids with lookup tables: code point -> character id, and sorted
     code-point pairs -> bigram id."""
 
-    def __init__(self, chars: Vocab, bigrams: Vocab, lexicon: Lexicon | None, user_flags: bool = False, gazetteers: Sequence[Lexicon] = ()) -> None:
+    def __init__(self, chars: Vocab, bigrams: Vocab, lexicon: Lexicon | None, user_flags: bool = False, gazetteers: Mapping[str, Lexicon] | None = None) -> None:
         """`user_flags`: a user dictionary's words get flags of their own, after the lexicon's,
         rather than adding to its flags (see `ModelConfig.user_flags`). Each of `gazetteers`
-        (lexicons of one kind of name) flags its words in columns of its own, after those."""
-        self.chars, self.bigrams, self.lexicon, self.user_flags, self.gazetteers = chars, bigrams, lexicon, user_flags, list(gazetteers)
+        (lexicons of one kind of name, by POS tag prefix) flags its words in columns of its
+        own, after those; a user dictionary's words tagged with that prefix join them."""
+        self.chars, self.bigrams, self.lexicon, self.user_flags, self.gazetteers = chars, bigrams, lexicon, user_flags, dict(gazetteers or {})
         self._char_ids = np.full(0x110000, UNK_ID, dtype=np.int32)  # (code points,)
         singles = [(ord(t), i) for t, i in chars.index.items() if len(t) == 1]
         if singles:
@@ -146,9 +147,8 @@ class Encoder:
         if self.lexicon is None:
             return flags
         flags[:, :FEATURES] = self.lexicon.flags(cps)
-        for i, gazetteer in enumerate(self.gazetteers):
-            first = flag_width(self.user_flags, i)
-            flags[:, first : first + FEATURES] = gazetteer.flags(cps)
+        for columns, gazetteer in zip(self._gazetteer_columns(), self.gazetteers.values()):
+            flags[:, columns] = gazetteer.flags(cps)
         owner = np.append(np.repeat(np.arange(len(lengths)), lengths + 1), -1)  # (rows,): piece of each row
         own = slice(FEATURES, 2 * FEATURES) if self.user_flags else slice(0, FEATURES)
         for extra in {id(e): e for e in extras or () if e is not None}.values():
@@ -157,7 +157,14 @@ class Encoder:
             if extra.excluded:
                 flags[rows, :FEATURES] = marks(len(rows), *self.lexicon.hits(cps[rows], extra))
             flags[rows, own] = np.maximum(flags[rows, own], marks(len(rows), *extra.hits(cps[rows])))
+            for columns, (prefix, gazetteer) in zip(self._gazetteer_columns(), self.gazetteers.items()):
+                if extra.excluded:
+                    flags[rows, columns] = marks(len(rows), *gazetteer.hits(cps[rows], extra))
+                flags[rows, columns] = np.maximum(flags[rows, columns], marks(len(rows), *extra.tagged(prefix).hits(cps[rows])))
         return flags
+
+    def _gazetteer_columns(self) -> list[slice]:
+        return [slice(flag_width(self.user_flags, i), flag_width(self.user_flags, i + 1)) for i in range(len(self.gazetteers))]
 
     @property
     def width(self) -> int:

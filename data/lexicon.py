@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -171,10 +171,13 @@ class Lexicon:
     `excluded` words only matter in a user dictionary: they are not matched in the lexicon it
     extends, which is how a caller takes a word out of jieba's dictionary (jieba's `del_word`)."""
 
-    def __init__(self, words: Iterable[str] = (), excluded: Iterable[str] = (), force: bool = False) -> None:
+    def __init__(self, words: Iterable[str] = (), excluded: Iterable[str] = (), force: bool = False, tags: Mapping[str, str] | None = None) -> None:
         """`force`: as a user dictionary, its words are kept whole where they do not cut one
-        another (see `forced`), instead of only being weighed as features."""
-        self.excluded, self.force = frozenset(excluded), force
+        another (see `forced`), instead of only being weighed as features. `tags`: the
+        part-of-speech tags of some words (a dictionary's third field), which put them in the
+        gazetteers of a model that has them (see `tagged`)."""
+        self.excluded, self.force, self.tags = frozenset(excluded), force, {w: t for w, t in (tags or {}).items() if t}
+        self._tagged: dict[str, Lexicon] = {}
         ordered = _by_length(words)
         self._words: set[str] | None = set(ordered)
         self._read: Callable[[], Iterable[str]] = lambda: ()
@@ -214,6 +217,12 @@ class Lexicon:
         lexicon._words, lexicon._read = None, read
         lexicon._use(levels)
         return lexicon
+
+    def tagged(self, prefix: str) -> "Lexicon":
+        """The words whose tag begins with `prefix` (ns: places), as a lexicon of their own."""
+        if prefix not in self._tagged:
+            self._tagged[prefix] = Lexicon(w for w, t in self.tags.items() if t.startswith(prefix))
+        return self._tagged[prefix]
 
     def hits(self, cps: np.ndarray, excluded: "Lexicon | None" = None) -> tuple[np.ndarray, np.ndarray]:
         """(starts, ends) of every occurrence of a word in the code points `cps`, except the
@@ -272,8 +281,9 @@ class Lexicon:
         return [m for m in found if not any(crosses(m, o) or inside(m, o) for o in found)]
 
 
-def read_dictionary(path: str | Path) -> list[str]:
-    """Words of a jieba-format dictionary file: `word [freq] [tag]` a line."""
+def read_dictionary(path: str | Path) -> dict[str, str]:
+    """Words of a jieba-format dictionary file (`word [freq] [tag]` a line), each with its tag
+    ("" where it has none)."""
     try:
         with open(path, "rb") as handle:
             return parse_dictionary(handle, path)
@@ -281,10 +291,11 @@ def read_dictionary(path: str | Path) -> list[str]:
         raise CorpusError(path, 0, f"cannot read dictionary: {err.strerror}") from None
 
 
-def parse_dictionary(lines: Iterable[str | bytes], source: str | Path) -> list[str]:
+def parse_dictionary(lines: Iterable[str | bytes], source: str | Path) -> dict[str, str]:
     """Words of jieba-format dictionary lines, text or UTF-8 bytes (jieba's `load_userdict`
-    reads files opened in binary mode); `source` names them in errors."""
-    words = []
+    reads files opened in binary mode), each with its tag ("" where it has none; a later line
+    of the same word wins, as in jieba); `source` names them in errors."""
+    words: dict[str, str] = {}
     for lineno, line in enumerate(lines, 1):
         if isinstance(line, bytes):
             try:
@@ -295,7 +306,7 @@ def parse_dictionary(lines: Iterable[str | bytes], source: str | Path) -> list[s
         if len(fields) > 3 or (len(fields) == 3 and not fields[1].isdigit()):
             raise CorpusError(source, lineno, f"expected 'word [freq] [tag]', got {line.strip()!r}")
         if fields:
-            words.append(fields[0])
+            words[fields[0]] = fields[2] if len(fields) == 3 else fields[1] if len(fields) == 2 and not fields[1].isdigit() else ""
     return words
 
 

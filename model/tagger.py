@@ -64,7 +64,7 @@ class Tagger:
         self.network = network.eval()
         self.config: ModelConfig = network.config
         self.chars, self.bigrams, self.train_words, self.ref = chars, bigrams, train_words, ref
-        lexicon, gazetteers = (jieba_lexicon(), [jieba_lexicon(tag) for tag in self.config.gazetteers]) if self.config.lexicon else (None, [])
+        lexicon, gazetteers = (jieba_lexicon(), {tag: jieba_lexicon(tag) for tag in self.config.gazetteers}) if self.config.lexicon else (None, {})
         self.encoder = Encoder(chars, bigrams, lexicon, self.config.user_flags, gazetteers)
         prefixes = [split_tag(tag)[0] for tag in self.config.tags]
         self._word_tags = {p: torch.tensor([q == p for q in prefixes]) for p in "BME"}  # (tags,) each

@@ -262,8 +262,8 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
     from model.tagger import Tagger
 
     tagger = Tagger.load(args.model)
-    words = [w for path in args.user_dict for w in read_dictionary(path)]
-    user_words = Lexicon(words, force=args.dict_mode == "force") if words else None
+    words = {w: t for path in args.user_dict for w, t in read_dictionary(path).items()}
+    user_words = Lexicon(words, force=args.dict_mode == "force", tags=words) if words else None
     write = _writer(args)
 
     def work(pieces: list[Piece]) -> str:

@@ -45,7 +45,7 @@ class Dictionaries:
             cached = self._cache.get((name, force))
             if cached is None or cached[0] != version:
                 words = parse_dictionary(path.read_bytes().splitlines(), f"dictionary {name}")
-                cached = self._cache[(name, force)] = (version, Lexicon(words, force=force))
+                cached = self._cache[(name, force)] = (version, Lexicon(words, force=force, tags=words))
         return cached[1]
 
     def names(self) -> list[str]:

@@ -42,9 +42,9 @@ def tokenize(unicode_sentence: str, mode: str = "default", HMM: bool = True) -> 
 
 
 def add_word(word: str, freq: int | None = None, tag: str | None = None) -> None:
-    """See `Tagger.add_word`; `freq` and `tag` are ignored with a warning."""
-    check_jieba_options(freq=freq, tag=tag)
-    default.add_word(word)
+    """See `Tagger.add_word`; `freq` is ignored with a warning."""
+    check_jieba_options(freq=freq)
+    default.add_word(word, tag or "")
 
 
 def del_word(word: str) -> None:

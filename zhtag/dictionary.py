@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import IO
 
 from data.errors import InputError
@@ -24,15 +24,18 @@ class UserDictionary:
         self._lock = threading.Lock()
         self._added: frozenset[str] = frozenset()
         self._removed: frozenset[str] = frozenset()
+        self._tags: dict[str, str] = {}
         self._lexicon: Lexicon | None = None
         self._stale = False
 
-    def add(self, words: Iterable[str]) -> None:
-        """Add `words`, undoing any earlier `remove` of them."""
+    def add(self, words: Iterable[str], tags: Mapping[str, str] | None = None) -> None:
+        """Add `words`, undoing any earlier `remove` of them; `tags` (word -> POS tag) put
+        words in the gazetteers of models that have them (ns: places)."""
         words = frozenset(_checked(word) for word in words)
         with self._lock:
             self._added |= words
             self._removed -= words
+            self._tags.update({w: t for w, t in (tags or {}).items() if w in words})
             self._stale = True
 
     def remove(self, word: str) -> None:
@@ -42,6 +45,7 @@ class UserDictionary:
         with self._lock:
             self._added -= {word}
             self._removed |= {word}
+            self._tags.pop(word, None)
             self._stale = True
 
     def load(self, source: str | os.PathLike[str] | IO[str] | IO[bytes]) -> None:
@@ -51,13 +55,13 @@ class UserDictionary:
             words = read_dictionary(source)
         else:
             words = parse_dictionary(source, getattr(source, "name", repr(source)))
-        self.add(words)
+        self.add(words, words)
 
     def lexicon(self) -> Lexicon | None:
         """The current snapshot, or None while there is nothing to add or remove."""
         with self._lock:
             if self._stale:
-                self._lexicon = Lexicon(self._added, self._removed, self.force) if self._added or self._removed else None
+                self._lexicon = Lexicon(self._added, self._removed, self.force, self._tags) if self._added or self._removed else None
                 self._stale = False
             return self._lexicon
 

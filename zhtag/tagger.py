@@ -108,11 +108,13 @@ class Tagger:
         """Named entities with their type and probability."""
         return self._run("ner", texts, Entity.of)
 
-    def add_word(self, word: str) -> None:
+    def add_word(self, word: str, tag: str = "") -> None:
         """Mark `word` as a word in the lexicon features every model reads. The models weigh
         that evidence against the context, so this nudges rather than forces: a word of 2 to
-        12 characters is usually kept whole, longer ones are ignored."""
-        self._words.add([word])
+        12 characters is usually kept whole, longer ones are ignored. With a jieba POS `tag`
+        (nr, ns, nt), a model with gazetteers also sees it as a person's, place's or
+        organisation's name."""
+        self._words.add([word], {word: tag})
 
     def del_word(self, word: str) -> None:
         """Undo `add_word`, and take `word` out of jieba's dictionary too, so the models no
@@ -121,7 +123,7 @@ class Tagger:
 
     def load_userdict(self, source: str | os.PathLike[str] | IO[str] | IO[bytes]) -> None:
         """`add_word` every word of a jieba-format dictionary (`word [freq] [tag]` a line;
-        frequencies and tags are read and ignored): a path or an open file, text or binary."""
+        frequencies are read and ignored): a path or an open file, text or binary."""
         self._words.load(source)
 
     def __repr__(self) -> str:

@@ -85,7 +85,7 @@ async def _user_words(http_request: Request, request: TagRequest) -> Lexicon | N
     if request.dictionary is None:
         return Lexicon(request.user_dict, force=force) if request.user_dict else None
     named = await run_in_threadpool(http_request.app.state.dictionaries.lexicon, request.dictionary, force)
-    return Lexicon(named.words | set(request.user_dict), force=force) if request.user_dict else named
+    return Lexicon(named.words | set(request.user_dict), force=force, tags=named.tags) if request.user_dict else named
 
 
 async def _answer(

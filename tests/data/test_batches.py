@@ -177,9 +177,19 @@ def test_a_user_dictionary_gets_flags_of_its_own_when_the_model_has_them() -> No
 def test_each_gazetteer_flags_its_words_in_columns_after_the_user_dictionarys() -> None:
     chars = Vocab(list("王明在北京"))
     places, names = Lexicon(["北京"]), Lexicon(["王明"])
-    encoded = Encoder(chars, Vocab([]), Lexicon(["北京", "王明"]), user_flags=True, gazetteers=[places, names]).encode(["王明在北京"], [Lexicon(["在北"])])
+    encoded = Encoder(chars, Vocab([]), Lexicon(["北京", "王明"]), user_flags=True, gazetteers={"ns": places, "nr": names}).encode(["王明在北京"], [Lexicon(["在北"])])
     flags = encoded.batch([0]).lexicon[0]  # (5, lexicon 3 + user 3 + places 3 + names 3)
     assert flags.shape == (5, 12)
     assert flags[:, 3:6].tolist() == [[0, 0, 0], [0, 0, 0], [1, 0, 0], [0, 0, 1], [0, 0, 0]], "the user dictionary's 在北"
     assert flags[:, 6:9].tolist() == [[0, 0, 0], [0, 0, 0], [0, 0, 0], [1, 0, 0], [0, 0, 1]], "places: 北京"
     assert flags[:, 9:12].tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 0], [0, 0, 0], [0, 0, 0]], "names: 王明"
+
+
+def test_a_user_dictionarys_tagged_words_join_the_gazetteer_of_their_tag() -> None:
+    chars = Vocab(list("王明在新城北京"))
+    encoder = Encoder(chars, Vocab([]), Lexicon(["北京"]), gazetteers={"ns": Lexicon(["北京"]), "nr": Lexicon([])})
+    user = Lexicon(["新城", "王明"], excluded=["北京"], tags={"新城": "ns"})
+    flags = encoder.encode(["王明在新城北京"], [user]).batch([0]).lexicon[0]  # (7, lexicon 3 + ns 3 + nr 3)
+    assert flags[:, 3:6].tolist() == [[0, 0, 0]] * 3 + [[1, 0, 0], [0, 0, 1]] + [[0, 0, 0]] * 2, "新城 is a place; 北京 was taken out"
+    assert flags[:, 6:9].abs().sum() == 0, "王明 has no tag"
+    assert flags[:, :3].tolist()[:2] == [[1, 0, 0], [0, 0, 1]], "王明 is still a word"

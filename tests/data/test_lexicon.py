@@ -76,9 +76,15 @@ def test_every_occurrence_of_every_word_is_found_and_nothing_else(words: list[st
     assert Lexicon(words).matches(text) == expected
 
 
-def test_read_dictionary_takes_the_word_of_every_jieba_line(tmp_path: Path) -> None:
+def test_read_dictionary_takes_the_word_and_tag_of_every_jieba_line(tmp_path: Path) -> None:
     path = write(tmp_path, "北京大学 2053 nt\n云计算 5\n区块链\n\n  \n创新办 3 i\n台中 n\n")
-    assert read_dictionary(path) == ["北京大学", "云计算", "区块链", "创新办", "台中"]
+    assert read_dictionary(path) == {"北京大学": "nt", "云计算": "", "区块链": "", "创新办": "i", "台中": "n"}
+
+
+def test_a_lexicons_tagged_words_form_lexicons_by_tag_prefix() -> None:
+    lexicon = Lexicon(["新凯城", "王小明", "云计算"], tags={"新凯城": "ns", "王小明": "nrfg", "云计算": ""})
+    assert lexicon.tagged("ns").words == {"新凯城"} and lexicon.tagged("nr").words == {"王小明"}
+    assert lexicon.tagged("nt").words == set()
 
 
 @pytest.mark.parametrize(
@@ -106,7 +112,7 @@ def test_a_dictionary_that_is_not_utf8_is_refused_at_its_first_bad_line(tmp_path
 
 def test_dictionary_lines_parse_alike_as_text_or_as_utf8_bytes() -> None:
     lines = ["\ufeff北京大学 3 nt\n", "云计算\n", "\n"]
-    assert parse_dictionary(lines, "<text>") == parse_dictionary([line.encode() for line in lines], "<bytes>") == ["北京大学", "云计算"]
+    assert parse_dictionary(lines, "<text>") == parse_dictionary([line.encode() for line in lines], "<bytes>") == {"北京大学": "nt", "云计算": ""}
 
 
 def test_a_bad_dictionary_line_names_the_source_it_came_from() -> None:
@@ -121,7 +127,7 @@ def test_a_missing_dictionary_is_refused(tmp_path: Path) -> None:
 
 def test_a_byte_order_mark_is_not_part_of_the_first_word(tmp_path: Path) -> None:
     path = write(tmp_path, "\ufeff北京大学 3 nt\n云计算\n".encode("utf-8"))
-    assert read_dictionary(path) == ["北京大学", "云计算"]
+    assert list(read_dictionary(path)) == ["北京大学", "云计算"]
 
 
 def test_forced_words_are_those_that_cross_no_other_and_lie_inside_none() -> None:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from data.lexicon import Lexicon
 from model.store import Store
 from model.tagger import Tagger
 
@@ -35,6 +36,14 @@ def test_the_ner_model_finds_people_places_and_organisations(store: Store) -> No
     text = "江泽民在北京会见了联合国秘书长。"
     spans = Tagger.load("ner", store).tag([text])[0]
     assert {(text[s.start : s.end], s.label) for s in spans} == {("江泽民", "PER"), ("北京", "LOC"), ("联合国", "ORG")}
+
+
+def test_a_user_dictionary_word_tagged_as_a_place_is_found_as_one(store: Store) -> None:
+    text, name = "他在克鲁兹达工作了三年。", "克鲁兹达"  # a made-up name the model takes for a person's
+    tagger = Tagger.load("ner", store)
+    found = lambda words: {(text[s.start : s.end], s.label) for s in tagger.tag([text], words)[0]}  # noqa: E731
+    assert found(None) == found(Lexicon([name])) == {(name, "PER")}, "a word alone says nothing of its kind"
+    assert found(Lexicon([name], tags={name: "ns"})) == {(name, "LOC")}
 
 
 def test_the_pos_model_tags_every_word(store: Store) -> None:

@@ -18,6 +18,7 @@ def dictionaries(tmp_path: Path) -> Dictionaries:
 def test_a_stored_dictionary_reads_back_as_a_lexicon(dictionaries: Dictionaries) -> None:
     assert dictionaries.put("brands", "酷云盘 10 nz\n飞桨框架\n".encode()) == 2
     assert dictionaries.lexicon("brands").words == {"酷云盘", "飞桨框架"}
+    assert dictionaries.lexicon("brands").tags == {"酷云盘": "nz"}, "tags feed the gazetteers of models that have them"
     assert dictionaries.lexicon("brands", force=True).force
     assert dictionaries.names() == ["brands"]
 
