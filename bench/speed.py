@@ -31,8 +31,7 @@ from pathlib import Path
 import torch
 
 from accuracy import Cut, NotAvailable, jieba_cut, pkuseg_cut, thulac_cut  # bench/ is the script's own folder
-from data.batches import flag_width
-from model.config import ModelConfig
+from model.network import BiLSTMCRF
 from model.parallel import CHUNK_LINES, map_chunks
 from model.tagger import Tagger
 
@@ -116,10 +115,9 @@ def matmul_flops(dtype: torch.dtype, size: int = 2048, seconds: float = 2.0) -> 
     return 2 * size**3 * count / (time.perf_counter() - started)
 
 
-def flops_per_char(config: ModelConfig) -> dict[str, int]:
+def flops_per_char(network: BiLSTMCRF) -> dict[str, int]:
     """Multiply-adds (x2) per character of one forward pass and the Viterbi step."""
-    width = config.char_dim + 2 * config.bigram_dim + (flag_width(config.user_flags, len(config.gazetteers)) if config.lexicon else 0)
-    h, tags = config.hidden, len(config.tags)
+    width, h, tags = network.lstm.input_size, network.config.hidden, len(network.config.tags)
     return {
         "LSTM input projections (2 directions)": 2 * 2 * width * 4 * h,
         "LSTM recurrent matmuls (2 directions)": 2 * 2 * h * 4 * h,
@@ -172,7 +170,7 @@ def main() -> None:
     print(f"| `python -m jieba -d ' '` | {', '.join(f'{j:.2f}' for _, j in pairs)} | {statistics.median(j for _, j in pairs):.2f} |")
     print(f"\nratio jieba / zhtag (median of pairs): {statistics.median(ratios):.3f} (target >= 0.8)")
 
-    flops = flops_per_char(tagger.config)
+    flops = flops_per_char(tagger.network)
     best = max(v for k, v in rates.items() if k.startswith("zhtag"))
     print("\n| model FLOPs per character | |\n|---|---|")
     for name, value in flops.items():

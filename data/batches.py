@@ -150,18 +150,24 @@ class Encoder:
         for columns, gazetteer in zip(self._gazetteer_columns(), self.gazetteers.values()):
             flags[:, columns] = gazetteer.flags(cps)
         owner = np.append(np.repeat(np.arange(len(lengths)), lengths + 1), -1)  # (rows,): piece of each row
-        own = slice(FEATURES, 2 * FEATURES) if self.user_flags else slice(0, FEATURES)
         for extra in {id(e): e for e in extras or () if e is not None}.values():
             brings = np.array([e is extra for e in extras] + [False])  # (pieces + 1,)
             rows = np.flatnonzero(brings[owner])
             if extra.excluded:
                 flags[rows, :FEATURES] = marks(len(rows), *self.lexicon.hits(cps[rows], extra))
+            own = self.user_columns
             flags[rows, own] = np.maximum(flags[rows, own], marks(len(rows), *extra.hits(cps[rows])))
             for columns, (prefix, gazetteer) in zip(self._gazetteer_columns(), self.gazetteers.items()):
                 if extra.excluded:
                     flags[rows, columns] = marks(len(rows), *gazetteer.hits(cps[rows], extra))
-                flags[rows, columns] = np.maximum(flags[rows, columns], marks(len(rows), *extra.tagged(prefix).hits(cps[rows])))
+                if extra.tags:  # an untagged dictionary, the usual kind, builds no lexicon here
+                    flags[rows, columns] = np.maximum(flags[rows, columns], marks(len(rows), *extra.tagged(prefix).hits(cps[rows])))
         return flags
+
+    @property
+    def user_columns(self) -> slice:
+        """The flags a user dictionary's words set: their own, or the lexicon's."""
+        return slice(FEATURES, 2 * FEATURES) if self.user_flags else slice(0, FEATURES)
 
     def _gazetteer_columns(self) -> list[slice]:
         return [slice(flag_width(self.user_flags, i), flag_width(self.user_flags, i + 1)) for i in range(len(self.gazetteers))]

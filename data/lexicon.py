@@ -30,8 +30,6 @@ from data.errors import CorpusError
 
 MAX_WORD_LEN = 12
 _SPACE = re.compile(r"\s")
-_FIRST_FIELD = re.compile(r"^\s*(\S+)", re.MULTILINE)
-_WORD_AND_TAG = re.compile(r"^\s*(\S+)\s+\d+\s+(\S+)", re.MULTILINE)
 FEATURES = 3  # begins, inside, ends
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd, so the rolling hash loses no bits per step
 _SPREAD = np.uint64(0xBF58476D1CE4E5B9)  # odd: mixes every bit of a hash into the top ones, which pick its slot
@@ -315,9 +313,18 @@ def jieba_lexicon(tag: str = "") -> Lexicon:
     """jieba's shipped dictionary, loaded once per process; with `tag`, only its words whose
     part-of-speech tag begins with it: a gazetteer, such as nr (persons' names, 79k words),
     ns (places, 18k) or nt (organisations, 5k)."""
+    path = _jieba_dictionary_path()
+    return Lexicon.cached(path, lambda: [w for w, t in _jieba_dictionary().items() if t.startswith(tag)], part=tag)
+
+
+def _jieba_dictionary_path() -> Path:
     import jieba
 
-    path = Path(jieba.__file__).parent / "dict.txt"  # jieba's own file: not validated
-    if not tag:
-        return Lexicon.cached(path, lambda: _FIRST_FIELD.findall(path.read_text(encoding="utf-8")))
-    return Lexicon.cached(path, lambda: [w for w, t in _WORD_AND_TAG.findall(path.read_text(encoding="utf-8")) if t.startswith(tag)], part=tag)
+    return Path(jieba.__file__).parent / "dict.txt"
+
+
+@lru_cache(maxsize=1)
+def _jieba_dictionary() -> dict[str, str]:
+    """jieba's dictionary, word -> tag, read once however many lexicons a process builds from
+    it; only when their cached tables are missing."""
+    return read_dictionary(_jieba_dictionary_path())

@@ -6,6 +6,11 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
+def is_tag_prefix(text: object) -> bool:
+    """A jieba POS tag or the start of one, as `ModelConfig.gazetteers` lists them: ns, nr."""
+    return isinstance(text, str) and text.isascii() and text.isalpha()
+
+
 @dataclass
 class ModelConfig:
     task: str  # cws | pos | ner
@@ -33,7 +38,7 @@ class ModelConfig:
             raise ValueError(f"unknown task {self.task!r}")
         if not isinstance(self.tags, list) or not self.tags or not all(isinstance(t, str) for t in self.tags) or len(set(self.tags)) < len(self.tags):
             raise ValueError("tags must be a non-empty list of distinct strings")
-        if not isinstance(self.gazetteers, list) or not all(isinstance(g, str) and g.isascii() and g.isalpha() for g in self.gazetteers):
+        if not isinstance(self.gazetteers, list) or not all(map(is_tag_prefix, self.gazetteers)):
             raise ValueError(f"gazetteers must be a list of POS tag prefixes such as 'ns', got {self.gazetteers!r}")
         if type(self.dropout) not in (int, float) or not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")

@@ -23,7 +23,7 @@ from data.batches import Encoded, bigram_strings, length_batches
 from data.corpus import Sentence, Span, model_pieces
 from data.errors import InputError, ModelNotFound
 from data.formats import read_corpus
-from data.lexicon import FEATURES, marks
+from data.lexicon import marks
 from data.schemes import spans_to_tags, tag_set
 from data.text import fold
 from data.vocab import Vocab
@@ -210,7 +210,7 @@ class Trainer:
         rng = random.Random(self.cfg.seed * 1000 + epoch)  # the same batches on every rank
         torch.manual_seed((self.cfg.seed * 1000 + epoch) * self.world.size + self.world.rank)  # each rank its own dropout
         if self.user_words is not None:
-            self.encoded.lexicon[:, FEATURES : 2 * FEATURES] = self.user_words.sample(np.random.default_rng(self.cfg.seed * 1000 + epoch))
+            self.encoded.lexicon[:, self.tagger.encoder.user_columns] = self.user_words.sample(np.random.default_rng(self.cfg.seed * 1000 + epoch))
         for group in self.optimizer.param_groups:
             group["lr"] = self.cfg.lr * 0.9**epoch
         self.network.train()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import json
+import math
 import os
 import sys
 import tempfile
@@ -19,7 +20,7 @@ from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn
 
 from data.errors import CheckpointError, InputError, ZhtagError
 from data.text import CLAUSE_END, SENTENCE_END, WHITESPACE, last_end
-from model.config import TrainConfig
+from model.config import TrainConfig, is_tag_prefix
 
 if TYPE_CHECKING:
     from data.corpus import Span
@@ -115,29 +116,28 @@ def _positive(value: str) -> int:
 
 def _tag_prefixes(value: str) -> list[str]:
     tags = value.split(",") if value else []
-    if not all(t.isascii() and t.isalpha() for t in tags):
+    if not all(map(is_tag_prefix, tags)):
         raise argparse.ArgumentTypeError(f"expected comma-separated POS tags such as nr,ns,nt, got {value!r}")
     return tags
 
 
-def _rate(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = 0.0
-    if not 0.0 < number < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a learning rate between 0 and 1, got {value!r}")
-    return number
+def _number(holds: Callable[[float], bool], expected: str) -> Callable[[str], float]:
+    """An argparse type: a number for which `holds` is true (never NaN), else an error saying `expected`."""
+
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not holds(number):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {value!r}")
+        return number
+
+    return parse
 
 
-def _probability(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if not 0.0 <= number <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a probability from 0 to 1, got {value!r}")
-    return number
+_rate = _number(lambda x: 0.0 < x < 1.0, "a learning rate between 0 and 1")
+_probability = _number(lambda x: 0.0 <= x <= 1.0, "a probability from 0 to 1")
 
 
 def _train(args: argparse.Namespace, out: IO[str]) -> None:
