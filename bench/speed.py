@@ -21,6 +21,7 @@ import argparse
 import datetime
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -134,8 +135,10 @@ def machine() -> str:
 
 
 def raw_lines(corpus: Path) -> None:
+    """Print the corpus's text; `| head -n N` ends it quietly, as it ends any Unix filter."""
     from data.formats import read_corpus
 
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     for sentence in read_corpus(corpus).sentences:
         if sentence.text.strip():
             print(sentence.text)
