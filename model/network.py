@@ -29,7 +29,8 @@ class BiLSTMCRF(nn.Module):
         flags = flag_width(config.user_flags, len(config.gazetteers)) if config.lexicon else 0
         width = config.char_dim + 2 * config.bigram_dim + flags
         self.dropout = nn.Dropout(config.dropout)
-        self.lstm = nn.LSTM(width, config.hidden, num_layers=config.layers, bidirectional=True)  # time-major: no transposes inside
+        between = config.dropout if config.layers > 1 else 0.0  # on each layer's outputs but the last, which `dropout` covers
+        self.lstm = nn.LSTM(width, config.hidden, num_layers=config.layers, bidirectional=True, dropout=between)  # time-major: no transposes inside
         self.emit = nn.Linear(2 * config.hidden, len(config.tags))
         self.crf = CRF(config.tags)
         self._tagging_tables: tuple[torch.Tensor, torch.Tensor] | None = None  # embedding tables in tagging_dtype; see `tag_in`

@@ -60,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--hidden", type=int, help="LSTM units per direction (new models only)")
     t.add_argument("--char-dim", type=int, help="character embedding size (new models only)")
     t.add_argument("--bigram-dim", type=int, help="bigram embedding size, per side (new models only)")
-    t.add_argument("--dropout", type=float, help="dropout on the LSTM's inputs and outputs (new models only)")
+    t.add_argument("--dropout", type=float, help="dropout on the LSTM's inputs and outputs, and between its layers (new models only)")
+    t.add_argument("--layers", type=_positive, help="stacked bidirectional LSTM layers (new models only; default 1)")
+    t.add_argument("--batch-chars", type=_positive, default=TrainConfig.batch_chars, help="padded characters per training step")
     t.add_argument("--gazetteers", type=_tag_prefixes, metavar="TAGS", help="comma-separated jieba POS tag prefixes, e.g. nr,ns,nt: their words in jieba's dictionary get flags of their own (new models only)")
     t.add_argument("--embeddings", type=Path, metavar="DIR", help="start a new model from `zhtag pretrain`'s vectors")
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -144,8 +146,8 @@ def _train(args: argparse.Namespace, out: IO[str]) -> None:
     from model.distributed import main_process
     from model.train import TrainOptions, train
 
-    cfg = TrainConfig(epochs=args.epochs, patience=args.patience, seed=args.seed, lr=args.lr)
-    sizes = {"hidden": args.hidden, "char_dim": args.char_dim, "bigram_dim": args.bigram_dim, "dropout": args.dropout, "gazetteers": args.gazetteers}
+    cfg = TrainConfig(epochs=args.epochs, patience=args.patience, seed=args.seed, lr=args.lr, batch_chars=args.batch_chars)
+    sizes = {"hidden": args.hidden, "char_dim": args.char_dim, "bigram_dim": args.bigram_dim, "dropout": args.dropout, "layers": args.layers, "gazetteers": args.gazetteers}
     overrides = {k: v for k, v in sizes.items() if v is not None}
     options = TrainOptions(
         task=args.task, train=args.train, dev=args.dev, dev_ratio=args.dev_ratio, parent=args.parent,

@@ -11,6 +11,8 @@ import torch
 
 from data.errors import InputError
 from data.formats import read_corpus
+from model.config import ModelConfig
+from model.network import BiLSTMCRF
 from model.tagger import Tagger, cpu_precision
 
 CORPORA = Path(__file__).parents[1] / "fixtures" / "corpora"
@@ -27,13 +29,27 @@ def fixture_texts() -> list[str]:
 @pytest.mark.parametrize("longest_first", [True, False])
 def test_bfloat16_tagging_gives_the_training_path_emissions_and_tags(name: str, longest_first: bool) -> None:
     tagger = Tagger.load(name, precision="bfloat16")
+    assert_bfloat16_tagging_matches_training(tagger.network, tagger, longest_first)
+
+
+def test_bfloat16_tagging_of_stacked_layers_gives_the_training_path_emissions() -> None:
+    shipped = Tagger.load("ner")
+    config = ModelConfig.from_dict({**shipped.config.to_dict(), "layers": 2, "hidden": 16})
+    torch.manual_seed(0)
+    network = BiLSTMCRF(config).eval()
+    network.tag_in(torch.bfloat16)
+    assert_bfloat16_tagging_matches_training(network, shipped, longest_first=False)
+
+
+def assert_bfloat16_tagging_matches_training(network: BiLSTMCRF, tagger: Tagger, longest_first: bool) -> None:
+    """`network` (in eval mode, tagging in bfloat16) against itself training without dropout, on
+    the fixture texts as `tagger` encodes them."""
     texts = fixture_texts()
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i])) if longest_first else list(range(len(texts)))
     batch = tagger.encoder.encode(texts).batch(order)
-    network = tagger.network
     with torch.no_grad():
         tagging = network.emissions(batch)  # eval mode in bfloat16: each direction on its own
-        network.dropout.p = 0.0
+        network.dropout.p = network.lstm.dropout = 0.0
         training = network.train().emissions(batch)  # packed, both directions in one call, float32
     mask = batch.mask[..., None]  # (batch, seq, 1)
     torch.testing.assert_close(tagging * mask, training * mask, atol=0.1, rtol=0)

@@ -33,9 +33,11 @@ def test_train_prints_the_new_reference_and_dev_metrics(tmp_path: Path, monkeypa
 
 def test_train_sizes_a_new_model_as_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
-    code, _ = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--name", "sized", "--dropout", "0", "--char-dim", "12", *TINY)
+    code, out = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--name", "sized", "--dropout", "0", "--char-dim", "12",
+                    "--layers", "2", "--batch-chars", "900", *TINY)
     config = Tagger.load("sized", Store(root=tmp_path)).config
-    assert code == 0 and (config.dropout, config.char_dim, config.hidden) == (0, 12, 8)
+    assert code == 0 and (config.dropout, config.char_dim, config.hidden, config.layers) == (0, 12, 8, 2)
+    assert json.loads(out)["train"]["batch_chars"] == 900
 
 
 def test_train_gives_a_new_model_the_gazetteers_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
