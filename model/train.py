@@ -119,7 +119,7 @@ def build_tagger(
     chars = Vocab.from_counts(char_counts)
     bigrams = Vocab.from_counts(bigram_counts, cfg.min_bigram_count, cfg.max_bigrams)
     tags = tag_set({span.label for s in sentences for span in s.spans}, outside=task == "ner")
-    words = {w for s in sentences for w in s.words()} if task != "ner" else set()
+    words = {w for s in sentences for w in s.words()}  # ner: the entities, for unseen-entity recall
     if parent is not None:
         if parent.config.task != task:
             raise InputError(f"cannot fine-tune {parent.ref} (task {parent.config.task}) for task {task}")

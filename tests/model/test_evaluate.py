@@ -1,5 +1,6 @@
 """Specification of model/evaluate.py on examples small enough to score by hand: SIGHAN word
-P/R/F1 with OOV recall, conlleval exact-span entity P/R/F1 with per-type F1, and POS pairs."""
+P/R/F1 with OOV recall, conlleval exact-span entity P/R/F1 with per-type F1 and the recall of
+entities unseen in training, and POS pairs."""
 from __future__ import annotations
 
 import pytest
@@ -88,6 +89,13 @@ def test_a_type_only_predicted_still_gets_a_per_type_score() -> None:
 def test_no_entities_predicted_scores_zero() -> None:
     scores = entity_scores(ENT_GOLD, [[], []])
     assert (scores["precision"], scores["recall"], scores["f1"]) == (0.0, 0.0, 0.0)
+
+
+def test_unseen_entity_recall_is_the_recall_of_gold_entities_whose_text_training_never_had() -> None:
+    # unseen 北京 (found with a wrong end) and 李四 (found as LOC): 0 of 2; then unseen 张三 and 青山公司, both found
+    assert {k: entity_scores(ENT_GOLD, ENT_PRED, {"张三", "青山公司"})[k] for k in ("unseen_recall", "unseen_rate")} == {"unseen_recall": 0.0, "unseen_rate": 50.0}
+    assert entity_scores(ENT_GOLD, ENT_PRED, {"北京", "李四"})["unseen_recall"] == 100.0
+    assert "unseen_recall" not in entity_scores(ENT_GOLD, ENT_PRED), "without training entities nothing is unseen to speak of"
 
 
 POS_GOLD = [sentence_from_words(["我们", "去", "公园"], ["r", "v", "n"])]

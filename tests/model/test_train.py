@@ -15,11 +15,12 @@ import torch
 from data.batches import Encoder
 from data.corpus import sentence_from_words
 from data.errors import CheckpointError, InputError
+from data.formats import read_corpus
 from data.lexicon import Lexicon
 from model.config import TrainConfig
 from model.store import Store
 from model.tagger import WEIGHTS, Tagger
-from model.train import Trainer, TrainOptions, UserWords, train
+from model.train import Trainer, TrainOptions, UserWords, split_dev, train
 from model.trainstate import PROGRESS, TrainState
 from data.vocab import Vocab
 
@@ -207,6 +208,15 @@ def test_ner_trains_on_entity_corpora(corpus, tiny_options, make_store) -> None:
     options = tiny_options("ner", CORPORA / corpus, train_config=TrainConfig(epochs=1, batch_chars=500))
     result = train(options, store, **QUIET)
     assert Tagger.load(result.ref, store).config.task == "ner"
+
+
+def test_an_entity_model_keeps_its_training_entities_and_scores_dev_recall_of_the_unseen(tiny_options, make_store) -> None:
+    store = make_store()
+    options = tiny_options("ner", CORPORA / "tiny.bio", train_config=TrainConfig(epochs=1, batch_chars=500))
+    result = train(options, store, **QUIET)
+    train_side, dev = split_dev(read_corpus(CORPORA / "tiny.bio").sentences, options.dev_ratio, options.train_config.seed)
+    assert Tagger.load(result.ref, store).train_words == {w for s in train_side for w in s.words()}
+    assert 0 <= result.metrics["dev"]["unseen_recall"] <= 100 and result.metrics["dev"]["unseen_rate"] > 0, "the tiny dev set has unseen entities"
 
 
 def test_the_dev_ratio_must_be_a_fraction(tiny_options, make_store) -> None:
