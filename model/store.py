@@ -336,13 +336,15 @@ class Store:
 
     def _push_active(self, name: str, version: int) -> None:
         """Record `version` on the activation stack, then make it active. A name's stack starts
-        with the version active before it (a shipped one, say), so that one can be rolled back to."""
-        versions = self._versions(name)
+        with the shipped version active before it, so that one can be rolled back to. Only a
+        shipped one: a user version is active only by being pushed here, and one that is not on
+        the stack yet may be another writer's, published a moment ago and about to be pushed."""
+        shipped = self._shipped.aliases(name).active or max(self._shipped.versions(name), default=None)
 
         def push(current: Aliases) -> Aliases:
             stack = list(current.history)
-            if not stack and versions.keys() - {version}:
-                stack = [self._active(name, versions, current)]
+            if not stack and shipped not in (None, version):
+                stack = [shipped]
             if not stack or stack[-1] != version:
                 stack.append(version)
             return Aliases(version, tuple(stack))

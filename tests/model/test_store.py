@@ -377,9 +377,23 @@ def test_a_version_saved_inactive_changes_nothing_served(store: Store) -> None:
         store.rollback("cws")
 
 
-def test_the_first_user_version_over_a_shipped_one_rolls_back_to_it(tmp_path: Path) -> None:
+def test_versions_published_but_not_yet_activated_are_never_taken_for_the_one_active_before(store: Store) -> None:
+    """Two writers racing: each has published its version and neither has activated it yet."""
+    store.save("cws", {"w": b"a"}, activate=False)
+    store.save("cws", {"w": b"b"}, activate=False)
+    store.activate("cws@1")
+    store.activate("cws@2")
+    assert list(store.user.aliases("cws").history) == [1, 2]
+
+
+@pytest.mark.parametrize("alias_files", ["kept", "absent, as in the package"])
+def test_the_first_user_version_over_a_shipped_one_rolls_back_to_it(alias_files: str, tmp_path: Path) -> None:
     shipped = tmp_path / "shipped"
     Store(root=shipped, shipped=tmp_path / "none").save("ner", {"w": b"shipped"})
+    if alias_files != "kept":
+        for path in (shipped / "ner").iterdir():
+            if path.is_file():
+                path.unlink()
     store = Store(root=tmp_path / "user", shipped=shipped)
     assert store.save("ner", {"w": b"mine"}) == "ner@2"
     assert store.rollback("ner") == "ner@1"
