@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
@@ -45,19 +45,6 @@ class Batch:
         pinned = device.type == "cuda"
         move = lambda t: None if t is None else (t.pin_memory() if pinned else t).to(device, non_blocking=pinned)  # noqa: E731
         return Batch(move(self.chars), move(self.bigrams), move(self.lexicon), self.lengths, move(self.tags))
-
-
-def with_unknowns(batch: Batch, share: float) -> Batch:
-    """`batch` with about `share` of its real characters' ids, and as many of their bigrams'
-    ids, drawn from torch's generator, turned to UNK. Training on them teaches the model to tag
-    characters and bigrams its vocabularies lack, as names in text of other years often are
-    (word dropout, Lample et al. 2016); padding stays padding."""
-    if share == 0:
-        return batch
-    real = batch.mask  # (batch, seq)
-    chars = batch.chars.masked_fill(real & (torch.rand(real.shape) < share), UNK_ID)  # (batch, seq)
-    bigrams = batch.bigrams.masked_fill(real[..., None] & (torch.rand(batch.bigrams.shape) < share), UNK_ID)  # (batch, seq, 2)
-    return replace(batch, chars=chars, bigrams=bigrams)
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,6 @@ class TrainConfig:
     lr: float = 2e-3
     batch_chars: int = 4000  # padded characters per batch
     clip: float = 5.0
-    unk_dropout: float = 0.0  # share of training characters (and bigrams) read as unknown each step
     seed: int = 1
     min_bigram_count: int = 2
     max_bigrams: int = 80000

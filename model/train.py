@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from data.batches import Encoded, bigram_strings, length_batches, with_unknowns
+from data.batches import Encoded, bigram_strings, length_batches
 from data.corpus import Sentence, Span, model_pieces
 from data.errors import InputError, ModelNotFound
 from data.formats import read_corpus
@@ -221,7 +221,7 @@ class Trainer:
         loss_sum = 0.0
         with tqdm(total=total_chars, unit="char", unit_scale=True, desc=f"epoch {epoch + 1}", leave=False, disable=not self.world.main) as bar:
             for index in batches:
-                batch = with_unknowns(self.encoded.batch(index), self.cfg.unk_dropout).to(self.device)
+                batch = self.encoded.batch(index).to(self.device)
                 loss = self.model(batch)
                 self.optimizer.zero_grad()
                 loss.backward()

@@ -63,7 +63,6 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--dropout", type=float, help="dropout on the LSTM's inputs and outputs, and between its layers (new models only)")
     t.add_argument("--layers", type=_positive, help="stacked bidirectional LSTM layers (new models only; default 1)")
     t.add_argument("--batch-chars", type=_positive, default=TrainConfig.batch_chars, help="padded characters per training step")
-    t.add_argument("--unk-dropout", type=_share, default=TrainConfig.unk_dropout, metavar="SHARE", help="share of training characters and bigrams read as unknown each step")
     t.add_argument("--gazetteers", type=_tag_prefixes, metavar="TAGS", help="comma-separated jieba POS tag prefixes, e.g. nr,ns,nt: their words in jieba's dictionary get flags of their own (new models only)")
     t.add_argument("--embeddings", type=Path, metavar="DIR", help="start a new model from `zhtag pretrain`'s vectors")
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -141,14 +140,13 @@ def _number(holds: Callable[[float], bool], expected: str) -> Callable[[str], fl
 
 _rate = _number(lambda x: 0.0 < x < 1.0, "a learning rate between 0 and 1")
 _probability = _number(lambda x: 0.0 <= x <= 1.0, "a probability from 0 to 1")
-_share = _number(lambda x: 0.0 <= x < 1.0, "a share from 0 to below 1")
 
 
 def _train(args: argparse.Namespace, out: IO[str]) -> None:
     from model.distributed import main_process
     from model.train import TrainOptions, train
 
-    cfg = TrainConfig(epochs=args.epochs, patience=args.patience, seed=args.seed, lr=args.lr, batch_chars=args.batch_chars, unk_dropout=args.unk_dropout)
+    cfg = TrainConfig(epochs=args.epochs, patience=args.patience, seed=args.seed, lr=args.lr, batch_chars=args.batch_chars)
     sizes = {"hidden": args.hidden, "char_dim": args.char_dim, "bigram_dim": args.bigram_dim, "dropout": args.dropout, "layers": args.layers, "gazetteers": args.gazetteers}
     overrides = {k: v for k, v in sizes.items() if v is not None}
     options = TrainOptions(

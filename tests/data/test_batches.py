@@ -9,28 +9,13 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from data.batches import BOS, EOS, Encoder, bigram_strings, length_batches, with_unknowns
+from data.batches import BOS, EOS, Encoder, bigram_strings, length_batches
 from data.formats import read_corpus
 from data.lexicon import MAX_WORD_LEN, Lexicon, jieba_lexicon
 from data.text import fold
 from data.vocab import PAD, UNK, UNK_ID, Vocab
 
 CORPORA = Path(__file__).resolve().parents[1] / "fixtures" / "corpora"
-
-
-def test_unknowns_take_about_the_share_asked_of_real_ids_and_leave_padding_tags_and_flags() -> None:
-    texts = ["北京上海好" * 40, "上海" * 30, "好"]
-    encoded = Encoder(Vocab(list("北京上海好")), Vocab(["北京", "京上", "上海", "海好", "好北"]), Lexicon(["北京"])).encode(texts, tags=[[2] * len(t) for t in texts])
-    batch = encoded.batch([0, 1, 2])
-    torch.manual_seed(0)
-    dropped = with_unknowns(batch, 0.25)
-    real = batch.mask
-    known = batch.bigrams[real] != UNK_ID  # (chars, 2): the boundary bigrams are unknown already
-    assert 0.2 < (dropped.chars[real] == UNK_ID).float().mean() < 0.3 and 0.2 < (dropped.bigrams[real][known] == UNK_ID).float().mean() < 0.3
-    assert (dropped.chars[~real] == 0).all() and (dropped.bigrams[~real] == 0).all(), "padding stays padding"
-    assert torch.equal(dropped.tags, batch.tags) and torch.equal(dropped.lexicon, batch.lexicon) and torch.equal(dropped.lengths, batch.lengths)
-    assert (batch.chars[real] != UNK_ID).all(), "the batch itself is left as it was"
-    assert with_unknowns(batch, 0.0) is batch
 
 
 def test_batch_pads_every_piece_to_the_longest_with_zeros() -> None:

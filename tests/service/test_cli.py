@@ -34,10 +34,10 @@ def test_train_prints_the_new_reference_and_dev_metrics(tmp_path: Path, monkeypa
 def test_train_sizes_a_new_model_as_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
     code, out = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--name", "sized", "--dropout", "0", "--char-dim", "12",
-                    "--layers", "2", "--batch-chars", "900", "--unk-dropout", "0.1", *TINY)
+                    "--layers", "2", "--batch-chars", "900", *TINY)
     config = Tagger.load("sized", Store(root=tmp_path)).config
     assert code == 0 and (config.dropout, config.char_dim, config.hidden, config.layers) == (0, 12, 8, 2)
-    assert json.loads(out)["train"]["batch_chars"] == 900 and json.loads(out)["train"]["unk_dropout"] == 0.1
+    assert json.loads(out)["train"]["batch_chars"] == 900
 
 
 def test_train_gives_a_new_model_the_gazetteers_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,7 +203,7 @@ def test_errors_print_one_line_and_exit_non_zero(argv: list[str], message: str, 
     assert len(err) == 1 and err[0].startswith("zhtag: error:") and message in err[0]
 
 
-@pytest.mark.parametrize("argv", [["train", "--task", "cws", "--train", "x.txt", "--lr", "-1"], ["train", "--task", "cws", "--train", "x.txt", "--unk-dropout", "1"], ["train", "--task", "ner", "--train", "x.bio", "--gazetteers", "ns,../x"], ["ner", "--min-score", "1.5"], ["segment", "--no-such-flag"]])
+@pytest.mark.parametrize("argv", [["train", "--task", "cws", "--train", "x.txt", "--lr", "-1"], ["train", "--task", "ner", "--train", "x.bio", "--gazetteers", "ns,../x"], ["ner", "--min-score", "1.5"], ["segment", "--no-such-flag"]])
 def test_usage_mistakes_print_one_line_and_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stop:
         run(*argv)
