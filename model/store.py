@@ -339,7 +339,8 @@ class Store:
         with the shipped version active before it, so that one can be rolled back to. Only a
         shipped one: a user version is active only by being pushed here, and one that is not on
         the stack yet may be another writer's, published a moment ago and about to be pushed."""
-        shipped = self._shipped.aliases(name).active or max(self._shipped.versions(name), default=None)
+        shipped_versions = dict.fromkeys(self._shipped.versions(name), self._shipped)
+        shipped = self._active(name, shipped_versions, Aliases()) if shipped_versions else None
 
         def push(current: Aliases) -> Aliases:
             stack = list(current.history)

@@ -214,7 +214,7 @@ def test_an_entity_model_keeps_its_training_entities_and_scores_dev_recall_of_th
     store = make_store()
     options = tiny_options("ner", CORPORA / "tiny.bio", train_config=TrainConfig(epochs=1, batch_chars=500))
     result = train(options, store, **QUIET)
-    train_side, dev = split_dev(read_corpus(CORPORA / "tiny.bio").sentences, options.dev_ratio, options.train_config.seed)
+    train_side, _ = split_dev(read_corpus(CORPORA / "tiny.bio").sentences, options.dev_ratio, options.train_config.seed)
     assert Tagger.load(result.ref, store).train_words == {w for s in train_side for w in s.words()}
     assert 0 <= result.metrics["dev"]["unseen_recall"] <= 100 and result.metrics["dev"]["unseen_rate"] > 0, "the tiny dev set has unseen entities"
 
