@@ -15,23 +15,25 @@ import numpy as np
 import torch
 
 from data.lexicon import FEATURES, Lexicon, codepoints, marks
+from data.softlexicon import SETS, SoftLexicon
 from data.text import fold
 from data.vocab import UNK_ID, Vocab
 
 BOS, EOS = "\x02", "\x03"
 
 
-def flag_width(user_flags: bool, gazetteers: int) -> int:
-    """Lexicon flags per character: the lexicon's, then the user dictionary's when apart
-    from them, then each gazetteer's (see `ModelConfig.gazetteers`)."""
-    return FEATURES * (1 + user_flags + gazetteers)
+def flag_width(user_flags: bool, gazetteers: int, word_dim: int = 0) -> int:
+    """Lexicon features per character: the lexicon's flags, then the user dictionary's when
+    apart from them, then each gazetteer's (see `ModelConfig.gazetteers`), then the pooled
+    vectors of its words (`data.softlexicon`), if any."""
+    return FEATURES * (1 + user_flags + gazetteers) + SETS * word_dim
 
 
 @dataclass
 class Batch:
     chars: torch.Tensor  # (batch, seq) long
     bigrams: torch.Tensor  # (batch, seq, 2) long
-    lexicon: torch.Tensor  # (batch, seq, flags) float: see `flag_width`
+    lexicon: torch.Tensor  # (batch, seq, features) float: see `flag_width`
     lengths: torch.Tensor  # (batch,) long, on CPU as pack_padded_sequence needs
     tags: torch.Tensor | None  # (batch, seq) long
 
@@ -55,7 +57,7 @@ class Encoded:
 
     chars: np.ndarray  # (rows,) int64
     bigrams: np.ndarray  # (rows, 2) int64
-    lexicon: np.ndarray  # (rows, flags) float32
+    lexicon: np.ndarray  # (rows, features) float32
     starts: np.ndarray  # (pieces,) int64: first row of each piece
     lengths: np.ndarray  # (pieces,) int64
     tags: np.ndarray | None = None  # (rows,) int64, for training
@@ -86,12 +88,17 @@ class Encoder:
     """Maps texts to feature ids with lookup tables: code point -> character id, and sorted
     code-point pairs -> bigram id."""
 
-    def __init__(self, chars: Vocab, bigrams: Vocab, lexicon: Lexicon | None, user_flags: bool = False, gazetteers: Mapping[str, Lexicon] | None = None) -> None:
+    def __init__(
+        self, chars: Vocab, bigrams: Vocab, lexicon: Lexicon | None, user_flags: bool = False,
+        gazetteers: Mapping[str, Lexicon] | None = None, soft: SoftLexicon | None = None,
+    ) -> None:
         """`user_flags`: a user dictionary's words get flags of their own, after the lexicon's,
         rather than adding to its flags (see `ModelConfig.user_flags`). Each of `gazetteers`
         (lexicons of one kind of name, by POS tag prefix) flags its words in columns of its
-        own, after those; a user dictionary's words tagged with that prefix join them."""
+        own, after those; a user dictionary's words tagged with that prefix join them. `soft`
+        pools the vectors of the lexicon's words in the last columns."""
         self.chars, self.bigrams, self.lexicon, self.user_flags, self.gazetteers = chars, bigrams, lexicon, user_flags, dict(gazetteers or {})
+        self.soft = soft
         self._char_ids = np.full(0x110000, UNK_ID, dtype=np.int32)  # (code points,)
         singles = [(ord(t), i) for t, i in chars.index.items() if len(t) == 1]
         if singles:
@@ -147,6 +154,8 @@ class Encoder:
         if self.lexicon is None:
             return flags
         flags[:, :FEATURES] = self.lexicon.flags(cps)
+        if self.soft is not None:
+            flags[:, self._soft_columns] = self.soft.features(cps, self.lexicon)
         for columns, gazetteer in zip(self._gazetteer_columns(), self.gazetteers.values()):
             flags[:, columns] = gazetteer.flags(cps)
         owner = np.append(np.repeat(np.arange(len(lengths)), lengths + 1), -1)  # (rows,): piece of each row
@@ -155,6 +164,8 @@ class Encoder:
             rows = np.flatnonzero(brings[owner])
             if extra.excluded:
                 flags[rows, :FEATURES] = marks(len(rows), *self.lexicon.hits(cps[rows], extra))
+                if self.soft is not None:
+                    flags[rows, self._soft_columns] = self.soft.features(cps[rows], self.lexicon, extra)
             own = self.user_columns
             flags[rows, own] = np.maximum(flags[rows, own], marks(len(rows), *extra.hits(cps[rows])))
             for columns, (prefix, gazetteer) in zip(self._gazetteer_columns(), self.gazetteers.items()):
@@ -173,8 +184,12 @@ class Encoder:
         return [slice(flag_width(self.user_flags, i), flag_width(self.user_flags, i + 1)) for i in range(len(self.gazetteers))]
 
     @property
+    def _soft_columns(self) -> slice:
+        return slice(flag_width(self.user_flags, len(self.gazetteers)), self.width)
+
+    @property
     def width(self) -> int:
-        return flag_width(self.user_flags, len(self.gazetteers))
+        return flag_width(self.user_flags, len(self.gazetteers)) + (self.soft.width if self.soft is not None else 0)
 
 
 def length_batches(lengths: Sequence[int], max_chars: int, rng: random.Random | None = None) -> list[list[int]]:

@@ -101,21 +101,38 @@ def _by_length(words: Iterable[str]) -> list[str]:
     return ordered
 
 
-def _levels(ordered: list[str]) -> list[_Level]:
-    """One `_Level` per length 0..MAX_WORD_LEN, hashed a length at a time: words sorted by
-    length lie in one array as consecutive (count, length) blocks."""
+def _prefix_hashes(ordered: list[str]) -> list[tuple[int, int, np.ndarray]]:
+    """(length, k, (count,) hashes of the k-character prefixes) of each block of equally long
+    words in `ordered` (sorted by length) and each k up to that length, hashed a length at a
+    time: words sorted by length lie in one array as consecutive (count, length) blocks."""
     lengths = np.fromiter(map(len, ordered), dtype=np.int64, count=len(ordered))  # (words,)
     cps = codepoints("".join(ordered)).astype(np.uint64)  # (total chars,)
-    found: list[list[np.ndarray]] = [[] for _ in range(MAX_WORD_LEN + 1)]
-    begun: list[list[np.ndarray]] = [[] for _ in range(MAX_WORD_LEN + 1)]
-    offset = 0
-    for length, count in enumerate(np.bincount(lengths, minlength=MAX_WORD_LEN + 1).tolist()):
+    out, offset = [], 0
+    for length, count in enumerate(np.bincount(lengths).tolist() if len(lengths) else []):
         block = cps[offset : offset + count * length].reshape(count, length)  # (count, length)
         offset += count * length
         h = np.zeros(count, dtype=np.uint64)  # (count,)
         for k in range(1, length + 1):
             h = h * _MULTIPLIER + block[:, k - 1]
-            (found if k == length else begun)[k].append(h)
+            out.append((length, k, h))
+    return out
+
+
+def word_hashes(words: list[str]) -> np.ndarray:
+    """(words,) uint64 the hash `Lexicon.occurrences` gives each of `words`."""
+    order = sorted(range(len(words)), key=lambda i: len(words[i]))
+    whole = [h for length, k, h in _prefix_hashes([words[i] for i in order]) if k == length]
+    hashes = np.empty(len(words), dtype=np.uint64)
+    hashes[order] = np.concatenate([np.empty(0, np.uint64), *whole])
+    return hashes
+
+
+def _levels(ordered: list[str]) -> list[_Level]:
+    """One `_Level` per length 0..MAX_WORD_LEN of the words `ordered` (`_by_length`)."""
+    found: list[list[np.ndarray]] = [[] for _ in range(MAX_WORD_LEN + 1)]
+    begun: list[list[np.ndarray]] = [[] for _ in range(MAX_WORD_LEN + 1)]
+    for length, k, h in _prefix_hashes(ordered):
+        (found if k == length else begun)[k].append(h)
     levels = []
     for k in range(MAX_WORD_LEN + 1):
         hashes = np.concatenate([np.empty(0, np.uint64), *found[k], *begun[k]])  # (words and prefixes,)
@@ -226,9 +243,13 @@ class Lexicon:
         """(starts, ends) of every occurrence of a word in the code points `cps`, except the
         words `excluded` excludes. Whitespace is in no word, so texts joined by whitespace
         match as if apart."""
+        return self.occurrences(cps, excluded)[:2]
+
+    def occurrences(self, cps: np.ndarray, excluded: "Lexicon | None" = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`hits`, with each occurrence's word as its hash (see `word_hashes`)."""
         pos = np.flatnonzero(self._begins[cps])  # (m,) positions where a word may begin
         h = cps[pos].astype(np.uint64)  # (m,) hashes of the one-character prefixes
-        starts, ends = [], []
+        starts, ends, hashes = [np.empty(0, np.int64)], [np.empty(0, np.int64)], [np.empty(0, np.uint64)]
         for k in range(2, MAX_WORD_LEN + 1):
             inside = pos + k <= len(cps)
             pos, h = pos[inside], h[inside]
@@ -238,12 +259,11 @@ class Lexicon:
                 word &= ~excluded._excluded[k].find(h)[0]
             starts.append(pos[word])
             ends.append(pos[word] + k)
+            hashes.append(h[word])
             pos, h = pos[prefix], h[prefix]
             if not len(pos):
                 break
-        if not starts:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        return np.concatenate(starts), np.concatenate(ends)
+        return np.concatenate(starts), np.concatenate(ends), np.concatenate(hashes)
 
     def flags(self, cps: np.ndarray, extra: "Lexicon | None" = None) -> np.ndarray:
         """(n, FEATURES) float32 begins/inside/ends flags of the code points `cps`, from this
@@ -315,6 +335,13 @@ def jieba_lexicon(tag: str = "") -> Lexicon:
     ns (places, 18k) or nt (organisations, 5k)."""
     path = _jieba_dictionary_path()
     return Lexicon.cached(path, lambda: [w for w, t in _jieba_dictionary().items() if t.startswith(tag)], part=tag)
+
+
+@lru_cache(maxsize=1)
+def jieba_frequencies() -> dict[str, int]:
+    """jieba's dictionary, word -> frequency (its second field), as `data.softlexicon` weighs words."""
+    with open(_jieba_dictionary_path(), encoding="utf-8") as handle:
+        return {fields[0]: int(fields[1]) for fields in map(str.split, handle) if len(fields) >= 2 and fields[1].isdigit()}
 
 
 def _jieba_dictionary_path() -> Path:

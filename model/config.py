@@ -25,6 +25,8 @@ class ModelConfig:
     lexicon: str | None = "jieba"  # lexicon features source, None to disable
     user_flags: bool = False  # user-dictionary words flagged apart from jieba's, trained on sampled gold words
     gazetteers: list[str] = field(default_factory=list)  # jieba POS tag prefixes (nr, ns, nt) whose words get flags of their own
+    word_dim: int = 0  # size of the pretrained lexicon-word vectors pooled at each character (data.softlexicon); 0: none
+    word_vocab_size: int = 0  # lexicon words with a vector
     max_len: int = 150  # longer inputs are split at punctuation before the model sees them
 
     def __post_init__(self) -> None:
@@ -34,6 +36,10 @@ class ModelConfig:
         bad = [k for k in sizes if type(getattr(self, k)) is not int or getattr(self, k) < 1]
         if bad:
             raise ValueError(f"config sizes must be positive integers: {', '.join(bad)}")
+        if any(type(getattr(self, k)) is not int or getattr(self, k) < 0 for k in ("word_dim", "word_vocab_size")):
+            raise ValueError("word_dim and word_vocab_size must be integers >= 0")
+        if self.word_dim and not self.lexicon:
+            raise ValueError("word vectors (word_dim) pool the lexicon's words: they need a lexicon")
         if self.task not in ("cws", "pos", "ner"):
             raise ValueError(f"unknown task {self.task!r}")
         if not isinstance(self.tags, list) or not self.tags or not all(isinstance(t, str) for t in self.tags) or len(set(self.tags)) < len(self.tags):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import Any
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -22,6 +23,7 @@ from torch import nn
 from data.atomic import write_atomic
 from data.batches import BOS, EOS
 from data.errors import InputError
+from data.lexicon import Lexicon, jieba_frequencies, jieba_lexicon
 from data.text import fold
 from data.vocab import Vocab
 
@@ -34,14 +36,18 @@ class Embeddings:
     char_vectors: torch.Tensor  # (chars, char_dim)
     bigrams: list[str]
     bigram_vectors: torch.Tensor  # (bigrams, bigram_dim)
+    words: list[str] = field(default_factory=list)  # lexicon words, for `train --word-vectors`
+    word_vectors: torch.Tensor = field(default_factory=lambda: torch.empty(0, 0))  # (words, word_dim)
 
     @property
     def dims(self) -> tuple[int, int]:
         return self.char_vectors.shape[1], self.bigram_vectors.shape[1]
 
     def save(self, directory: Path) -> None:
-        write_atomic(directory / VECTORS, save_tensors({"chars": self.char_vectors.contiguous(), "bigrams": self.bigram_vectors.contiguous()}))
-        write_atomic(directory / TOKENS, json.dumps({"chars": self.chars, "bigrams": self.bigrams}, ensure_ascii=False).encode())
+        tensors = {"chars": self.char_vectors, "bigrams": self.bigram_vectors} | ({"words": self.word_vectors} if self.words else {})
+        write_atomic(directory / VECTORS, save_tensors({k: v.contiguous() for k, v in tensors.items()}))
+        tokens = {"chars": self.chars, "bigrams": self.bigrams} | ({"words": self.words} if self.words else {})
+        write_atomic(directory / TOKENS, json.dumps(tokens, ensure_ascii=False).encode())
 
     @classmethod
     def load(cls, directory: Path) -> "Embeddings":
@@ -53,9 +59,9 @@ class Embeddings:
             raise InputError(f"{err.filename}: no such embeddings file (make one with `zhtag pretrain`)") from None
         except (SafetensorError, ValueError) as err:
             raise InputError(f"{directory}: damaged embeddings: {err}") from None
-        loaded = cls(tokens.get("chars", []), tensors.get("chars", torch.empty(0)), tokens.get("bigrams", []), tensors.get("bigrams", torch.empty(0)))
-        for kind, names, vectors in (("chars", loaded.chars, loaded.char_vectors), ("bigrams", loaded.bigrams, loaded.bigram_vectors)):
-            if vectors.dim() != 2 or vectors.shape[0] != len(names) or not vectors.is_floating_point():
+        loaded = cls(*(part for kind in ("chars", "bigrams", "words") for part in (tokens.get(kind, []), tensors.get(kind, torch.empty(0, 0)))))
+        for kind, names, vectors in (("chars", loaded.chars, loaded.char_vectors), ("bigrams", loaded.bigrams, loaded.bigram_vectors), ("words", loaded.words, loaded.word_vectors)):
+            if (names or kind != "words") and vectors.dim() != 2 or vectors.shape[0] != len(names) or not vectors.is_floating_point():
                 raise InputError(f"{directory / VECTORS}: {kind} holds {tuple(vectors.shape)} vectors for {len(names)} tokens")
         return loaded
 
@@ -68,6 +74,15 @@ class Embeddings:
     def initialise(self, char_embed: nn.Embedding, chars: Vocab, bigram_embed: nn.Embedding, bigrams: Vocab) -> int:
         """Copy the pretrained vectors into a network's embedding rows; returns how many rows."""
         return _copy(self.chars, self.char_vectors, char_embed, chars) + _copy(self.bigrams, self.bigram_vectors, bigram_embed, bigrams)
+
+    @torch.no_grad()
+    def initialise_words(self, vectors: torch.Tensor, weights: torch.Tensor) -> None:
+        """Fill a network's word table (`BiLSTMCRF.word_vectors`, rows in `words` order) with
+        the word vectors scaled to unit spread, as the trained embeddings start, and `weights`
+        with each word's frequency in jieba's dictionary (1 where it has none)."""
+        vectors.copy_(self.word_vectors / self.word_vectors.std().clamp_min(1e-12))
+        frequency = jieba_frequencies()
+        weights.copy_(torch.tensor([max(frequency.get(w, 1), 1) for w in self.words], dtype=weights.dtype))
 
 
 def _copy(tokens: Sequence[str], vectors: torch.Tensor, embed: nn.Embedding, vocab: Vocab) -> int:
@@ -84,23 +99,44 @@ def _copy(tokens: Sequence[str], vectors: torch.Tensor, embed: nn.Embedding, voc
 
 
 def pretrain(
-    texts: Iterable[str], char_dim: int = 100, bigram_dim: int = 50, *, epochs: int = 5, window: int = 5,
-    min_count: int = 2, max_bigrams: int = 100_000, seed: int = 1, workers: int = 2,
+    texts: Iterable[str], char_dim: int = 100, bigram_dim: int = 50, *, word_dim: int = 0, lexicon: Lexicon | None = None,
+    epochs: int = 5, window: int = 5, min_count: int = 2, max_bigrams: int = 100_000, seed: int = 1, workers: int = 2,
 ) -> Embeddings:
     """Skip-gram vectors of the folded characters and bigrams of `texts`, in the forms the
-    tagger looks them up in (`data.text.fold`, bigrams with sentence-boundary marks)."""
+    tagger looks them up in (`data.text.fold`, bigrams with sentence-boundary marks); with
+    `word_dim`, also of the words of `lexicon` (jieba's by default) in `texts` as jieba
+    segments them with that dictionary alone, unfolded as the lexicon matches them."""
     try:
         from gensim.models import Word2Vec
     except ImportError:
         raise InputError("pretraining embeddings needs gensim: pip install 'zhtag[pretrain]'") from None
-    folded = [fold(t) for t in texts if t.strip()]
+    texts = [t for t in texts if t.strip()]
+    folded = [fold(t) for t in texts]
     if not folded:
         raise InputError("no text to pretrain embeddings on")
     bigram_texts = [[padded[i : i + 2] for i in range(len(padded) - 1)] for padded in (BOS + t + EOS for t in folded)]
     common = {"window": window, "min_count": min_count, "sg": 1, "negative": 5, "epochs": epochs, "seed": seed, "workers": workers}
     char_model = Word2Vec([list(t) for t in folded], vector_size=char_dim, **common)
     bigram_model = Word2Vec(bigram_texts, vector_size=bigram_dim, max_final_vocab=max_bigrams, **common)
-    return Embeddings(
+    embeddings = Embeddings(
         list(char_model.wv.index_to_key), torch.from_numpy(char_model.wv.vectors.copy()),
         list(bigram_model.wv.index_to_key), torch.from_numpy(bigram_model.wv.vectors.copy()),
     )
+    if word_dim:
+        words = _word_model(texts, lexicon or jieba_lexicon(), Word2Vec(vector_size=word_dim, **common))
+        embeddings = replace(embeddings, words=words[0], word_vectors=words[1])
+    return embeddings
+
+
+def _word_model(texts: list[str], lexicon: Lexicon, model: Any) -> tuple[list[str], torch.Tensor]:
+    """(words, (words, dim) vectors) of the lexicon's words that `model`, a gensim Word2Vec,
+    learns from `texts` cut by jieba without its HMM, so every piece is a dictionary word
+    or a single character; the single characters stay as context."""
+    import jieba
+
+    cutter = jieba.Tokenizer()
+    sentences = [cutter.lcut(text, HMM=False) for text in texts]
+    model.build_vocab(sentences)
+    model.train(sentences, total_examples=model.corpus_count, epochs=model.epochs)
+    keep = [i for i, word in enumerate(model.wv.index_to_key) if word in lexicon.words]
+    return [model.wv.index_to_key[i] for i in keep], torch.from_numpy(model.wv.vectors[keep].copy())

@@ -25,6 +25,9 @@ def transfer(old: BiLSTMCRF, old_chars: Vocab, old_bigrams: Vocab, new: BiLSTMCR
     src, dst = _shared_rows(old_bigrams.tokens, bigrams)
     new.bigram_embed.weight[dst] = old.bigram_embed.weight[src]
     new.lstm.load_state_dict(old.lstm.state_dict())
+    if old.config.word_dim:  # the same config, so the same table
+        new.word_vectors.copy_(old.word_vectors)
+        new.word_weights.copy_(old.word_weights)
     src, dst = _shared_rows(old.config.tags, Vocab.from_list(new.config.tags))
     new.emit.weight[dst] = old.emit.weight[src]
     new.emit.bias[dst] = old.emit.bias[src]

@@ -26,7 +26,10 @@ class BiLSTMCRF(nn.Module):
         self.config = config
         self.char_embed = nn.Embedding(config.char_vocab_size, config.char_dim, padding_idx=0)
         self.bigram_embed = nn.Embedding(config.bigram_vocab_size, config.bigram_dim, padding_idx=0)
-        flags = flag_width(config.user_flags, len(config.gazetteers)) if config.lexicon else 0
+        flags = flag_width(config.user_flags, len(config.gazetteers), config.word_dim) if config.lexicon else 0
+        if config.word_dim:  # read by the tagger's encoder, not trained: stored here so the checkpoint holds them
+            self.register_buffer("word_vectors", torch.zeros(config.word_vocab_size, config.word_dim))  # (words, word_dim)
+            self.register_buffer("word_weights", torch.zeros(config.word_vocab_size))  # (words,)
         width = config.char_dim + 2 * config.bigram_dim + flags
         self.dropout = nn.Dropout(config.dropout)
         between = config.dropout if config.layers > 1 else 0.0  # on each layer's outputs but the last, which `dropout` covers
@@ -153,7 +156,7 @@ def check_weights(config: ModelConfig, tensors: dict[str, torch.Tensor], may_be_
         "bigram_embed.weight": (config.bigram_vocab_size, config.bigram_dim),
         f"lstm.weight_hh_l{config.layers - 1}": (4 * config.hidden, config.hidden),
         "emit.weight": (len(config.tags), 2 * config.hidden),
-    }
+    } | ({"word_vectors": (config.word_vocab_size, config.word_dim)} if config.word_dim else {})
     for name, shape in expected.items():
         found = tuple(tensors[name].shape) if name in tensors else None
         if found != shape:

@@ -20,6 +20,7 @@ from data.batches import Encoded, Encoder, length_batches
 from data.corpus import Span
 from data.errors import CheckpointError, InputError
 from data.lexicon import Lexicon, jieba_lexicon
+from data.softlexicon import SoftLexicon
 from data.schemes import split_tag
 from data.text import split_text
 from data.vocab import Vocab
@@ -29,7 +30,7 @@ from model.spans import SpanArrays
 from model.store import Checkpoint, Store
 
 WEIGHTS, CONFIG, VOCAB = "weights.safetensors", "config.json", "vocab.json"
-HALF_PRECISION = ("char_embed.weight", "bigram_embed.weight")  # stored in float16 by `files(compact=True)`
+HALF_PRECISION = ("char_embed.weight", "bigram_embed.weight", "word_vectors")  # stored in float16 by `files(compact=True)`
 PRECISIONS = ("auto", "float32", "bfloat16")
 
 
@@ -60,12 +61,18 @@ class Tagger:
         bigrams: Vocab,
         train_words: set[str],
         ref: str | None = None,
+        lexicon_words: list[str] | None = None,
     ) -> None:
+        """`lexicon_words` name the rows of the network's `word_vectors`, where it has them."""
         self.network = network.eval()
         self.config: ModelConfig = network.config
         self.chars, self.bigrams, self.train_words, self.ref = chars, bigrams, train_words, ref
+        self.lexicon_words = lexicon_words or []
+        if len(self.lexicon_words) != self.config.word_vocab_size:
+            raise ValueError(f"{len(self.lexicon_words)} lexicon words for {self.config.word_vocab_size} word vectors")
         lexicon, gazetteers = (jieba_lexicon(), {tag: jieba_lexicon(tag) for tag in self.config.gazetteers}) if self.config.lexicon else (None, {})
-        self.encoder = Encoder(chars, bigrams, lexicon, self.config.user_flags, gazetteers)
+        soft = SoftLexicon(self.lexicon_words, network.word_vectors.cpu().float(), network.word_weights.cpu()) if self.config.word_dim and lexicon else None
+        self.encoder = Encoder(chars, bigrams, lexicon, self.config.user_flags, gazetteers, soft)
         prefixes = [split_tag(tag)[0] for tag in self.config.tags]
         self._word_tags = {p: torch.tensor([q == p for q in prefixes]) for p in "BME"}  # (tags,) each
         self._opens = np.array([p in "BS" for p in prefixes])  # (tags,): the tag begins a span
@@ -96,11 +103,12 @@ class Tagger:
                 raise ValueError(f"vocab.json lists {len(chars)} chars and {len(bigrams)} bigrams, config.json {config.char_vocab_size} and {config.bigram_vocab_size}")
             network = BiLSTMCRF(config)
             network.load_state_dict(tensors)
+            tagger = cls(network, chars, bigrams, words, ref, vocab.get("lexicon"))
         except (KeyError, TypeError, ValueError, RuntimeError, SafetensorError) as err:
             raise CheckpointError(f"{ref or 'checkpoint'} cannot be rebuilt: {err}") from None
         on = pick_device(device)
         network.to(on).tag_in(dtype if on.type == "cpu" else torch.float32)  # a GPU autocasts (BiLSTMCRF.decode)
-        return cls(network, chars, bigrams, words, ref)
+        return tagger
 
     def files(self, metrics: dict | None = None, compact: bool = False) -> dict[str, bytes]:
         """The checkpoint files that rebuild this tagger (see `from_checkpoint`). `compact`
@@ -108,8 +116,8 @@ class Tagger:
         publishing. Training states keep float32, so a resumed run matches an uninterrupted one."""
         state = {k: v.detach().cpu().contiguous() for k, v in self.network.state_dict().items()}
         if compact:
-            state.update({k: state[k].half() for k in HALF_PRECISION})
-        vocab = {"chars": self.chars.tokens, "bigrams": self.bigrams.tokens, "words": sorted(self.train_words)}
+            state.update({k: state[k].half() for k in HALF_PRECISION if k in state})
+        vocab = {"chars": self.chars.tokens, "bigrams": self.bigrams.tokens, "words": sorted(self.train_words)} | ({"lexicon": self.lexicon_words} if self.lexicon_words else {})
         as_json = lambda obj: json.dumps(obj, ensure_ascii=False, indent=1).encode()  # noqa: E731
         return {
             WEIGHTS: save_tensors(state),

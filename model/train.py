@@ -11,7 +11,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,7 @@ class TrainOptions:
     resume: bool = False
     dry_run: bool = False
     embeddings: Path | None = None  # pretrained vectors (`zhtag pretrain`) to start a new model from
+    word_vectors: bool = False  # feed the embeddings' lexicon-word vectors too (data.softlexicon)
     train_config: TrainConfig = field(default_factory=TrainConfig)
     model_overrides: dict[str, Any] = field(default_factory=dict)
 
@@ -138,7 +139,9 @@ def build_tagger(
         transfer(parent.network, parent.chars, parent.bigrams, network, chars, bigrams)
     elif embeddings is not None:
         embeddings.initialise(network.char_embed, chars, network.bigram_embed, bigrams)
-    return Tagger(network, chars, bigrams, words)
+        if network.config.word_dim:
+            embeddings.initialise_words(network.word_vectors, network.word_weights)
+    return Tagger(network, chars, bigrams, words, lexicon_words=parent.lexicon_words if parent else embeddings.words if network.config.word_dim else None)
 
 
 def _embedding_dims(embeddings: Embeddings | None, overrides: dict) -> dict[str, int]:
@@ -149,7 +152,8 @@ def _embedding_dims(embeddings: Embeddings | None, overrides: dict) -> dict[str,
     for key, size in dims.items():
         if overrides.get(key, size) != size:
             raise InputError(f"--{key.replace('_', '-')} {overrides[key]} differs from the pretrained embeddings' {size}")
-    return dims
+    words = {"word_dim": embeddings.word_vectors.shape[1], "word_vocab_size": len(embeddings.words)} if embeddings.words else {}
+    return dims | words
 
 
 def _grown(old: Vocab, new: Vocab) -> Vocab:
@@ -278,10 +282,22 @@ def _start(options: TrainOptions, train_set: list[Sentence], parent: Tagger | No
     vocabularies and weights."""
     built = None
     if world.main:
-        embeddings = Embeddings.load(options.embeddings) if options.embeddings else None
+        embeddings = _embeddings(options)
         built = build_tagger(options.task, train_set, options.train_config, options.model_overrides, parent, options.labels, embeddings)
     files = world.share(built.files() if built is not None and world.size > 1 else None)
     return built if built is not None else Tagger.from_files(files, precision=EXACT)
+
+
+def _embeddings(options: TrainOptions) -> Embeddings | None:
+    """The pretrained vectors a new model starts from, with their word vectors only if asked for."""
+    if options.embeddings is None:
+        if options.word_vectors:
+            raise InputError("--word-vectors takes the word vectors of --embeddings DIR; none was given")
+        return None
+    embeddings = Embeddings.load(options.embeddings)
+    if options.word_vectors and not embeddings.words:
+        raise InputError(f"{options.embeddings} holds no word vectors (make them with `zhtag pretrain --word-dim N`)")
+    return embeddings if options.word_vectors else replace(embeddings, words=[], word_vectors=torch.empty(0, 0))
 
 
 def _publish(

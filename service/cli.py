@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-chars", type=_positive, default=TrainConfig.batch_chars, help="padded characters per training step")
     t.add_argument("--gazetteers", type=_tag_prefixes, metavar="TAGS", help="comma-separated jieba POS tag prefixes, e.g. nr,ns,nt: their words in jieba's dictionary get flags of their own (new models only)")
     t.add_argument("--embeddings", type=Path, metavar="DIR", help="start a new model from `zhtag pretrain`'s vectors")
+    t.add_argument("--word-vectors", action="store_true", help="with --embeddings: feed each character the pooled vectors of the lexicon words it begins, lies inside and ends (new models only)")
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     t.add_argument("--resume", action="store_true", help="continue a killed run of the same --name")
     t.add_argument("--dry-run", action="store_true", help="train one batch end to end, store nothing")
@@ -74,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     pt.add_argument("--out", required=True, type=Path, metavar="DIR")
     pt.add_argument("--char-dim", type=_positive, default=100)
     pt.add_argument("--bigram-dim", type=_positive, default=50)
+    pt.add_argument("--word-dim", type=_positive, default=None, help="also vectors of jieba's words of this size, for `train --word-vectors` (default: none)")
     pt.add_argument("--epochs", type=_positive, default=5)
     pt.add_argument("--no-jieba-words", dest="jieba_words", action="store_false", help="leave jieba's dictionary words out of the text")
 
@@ -152,7 +154,7 @@ def _train(args: argparse.Namespace, out: IO[str]) -> None:
     options = TrainOptions(
         task=args.task, train=args.train, dev=args.dev, dev_ratio=args.dev_ratio, parent=args.parent,
         labels=args.labels, auto_promote=args.auto_promote, min_gain=args.min_gain, name=args.name, format=args.format, skip_bad=args.skip_bad, device=args.device, resume=args.resume,
-        dry_run=args.dry_run, embeddings=args.embeddings, train_config=cfg, model_overrides=overrides,
+        dry_run=args.dry_run, embeddings=args.embeddings, word_vectors=args.word_vectors, train_config=cfg, model_overrides=overrides,
     )
     result = train(options, log=lambda line: print(line, file=sys.stderr))
     if main_process():
@@ -167,9 +169,10 @@ def _pretrain(args: argparse.Namespace, out: IO[str]) -> None:
     texts = [s.text for path in args.corpora for s in read_corpus(path, skip_bad=True).sentences]
     if args.jieba_words:
         texts += sorted(jieba_lexicon().words)
-    embeddings = pretrain(texts, args.char_dim, args.bigram_dim, epochs=args.epochs)
+    embeddings = pretrain(texts, args.char_dim, args.bigram_dim, word_dim=args.word_dim or 0, epochs=args.epochs)
     embeddings.save(args.out)
-    print(json.dumps({"out": str(args.out), "texts": len(texts), "chars": len(embeddings.chars), "bigrams": len(embeddings.bigrams)}), file=out)
+    counts = {kind: len(getattr(embeddings, kind)) for kind in ("chars", "bigrams", "words")}
+    print(json.dumps({"out": str(args.out), "texts": len(texts), **counts}), file=out)
 
 
 def _eval(args: argparse.Namespace, out: IO[str]) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from data.batches import BOS, EOS, Encoder, bigram_strings, length_batches
 from data.formats import read_corpus
-from data.lexicon import MAX_WORD_LEN, Lexicon, jieba_lexicon
+from data.lexicon import MAX_WORD_LEN, Lexicon, codepoints, jieba_lexicon
+from data.softlexicon import SoftLexicon
 from data.text import fold
 from data.vocab import PAD, UNK, UNK_ID, Vocab
 
@@ -81,10 +83,11 @@ def reference_features(encoder: Encoder, text: str, extra: Lexicon | None) -> tu
 
 ALPHABET = "北京大学生天安门广场上海市Ａ1a \u3000。"
 LEXICON = Lexicon(["北京", "北京大学", "大学生", "天安门广场", "门广", "上海", "上海市", "Ａ1", "学生"])
+EXCLUDING = Lexicon(["市Ａ"], excluded=["上海市", "北京"])
+PIECES = st.lists(st.text(ALPHABET, min_size=1, max_size=30).map(lambda t: t.replace(" ", "")).filter(bool), min_size=1, max_size=8)
 
 
-@given(st.lists(st.text(ALPHABET, min_size=1, max_size=30).map(lambda t: t.replace(" ", "")).filter(bool), min_size=1, max_size=8),
-       st.sampled_from([None, Lexicon(["生天", "安门"]), Lexicon(["市Ａ"], excluded=["上海市", "北京"])]))
+@given(PIECES, st.sampled_from([None, Lexicon(["生天", "安门"]), Lexicon(["市Ａ"], excluded=["上海市", "北京"])]))
 def test_encoder_agrees_with_the_reference_definition_on_any_pieces(pieces: list[str], extra: Lexicon | None) -> None:
     chars = Vocab(list("北京大学生a0"))
     bigrams = Vocab([BOS + "北", "北京", "京大", "学生", "生" + EOS, "a0", "0" + EOS])
@@ -97,6 +100,19 @@ def test_encoder_agrees_with_the_reference_definition_on_any_pieces(pieces: list
         assert batch.chars[row, :n].tolist() == want_chars
         assert batch.bigrams[row, :n].tolist() == want_bigrams
         assert batch.lexicon[row, :n].tolist() == want_flags, piece
+
+
+@given(PIECES, st.sampled_from([None, Lexicon(["生天"]), EXCLUDING]))
+@example(["天安门广场", "北京上海市的大学生"], EXCLUDING)  # the second piece, with the dictionary, loses 北京 and 上海市
+def test_pooled_word_vectors_of_each_piece_are_its_own_whatever_it_is_encoded_with(pieces: list[str], extra: Lexicon | None) -> None:
+    words = ["北京", "大学生", "天安门广场", "上海市", "学生"]  # LEXICON's 门广, 上海, ... have no vector
+    soft = SoftLexicon(words, torch.randn(5, 3, generator=torch.Generator().manual_seed(0)), torch.arange(1.0, 6.0))
+    extras = [extra if i % 2 else None for i in range(len(pieces))]
+    batch = Encoder(Vocab([]), Vocab([]), LEXICON, soft=soft).encode(pieces, extras).batch(range(len(pieces)))
+    assert batch.lexicon.shape[-1] == 3 + soft.width
+    for row, (piece, piece_extra) in enumerate(zip(pieces, extras)):
+        alone = soft.features(codepoints(piece), LEXICON, piece_extra)  # (n, 9)
+        assert np.allclose(batch.lexicon[row, : len(piece), 3:].numpy(), alone, atol=1e-6), piece
 
 
 def test_encoder_agrees_with_the_reference_definition_on_the_fixture_corpora() -> None:

@@ -13,7 +13,7 @@ from safetensors.numpy import load as load_arrays
 from safetensors.numpy import save as save_arrays
 
 from data.errors import CorpusError
-from data.lexicon import MAX_WORD_LEN, Lexicon, cache_dir, jieba_lexicon, parse_dictionary, read_dictionary
+from data.lexicon import MAX_WORD_LEN, Lexicon, cache_dir, codepoints, jieba_lexicon, parse_dictionary, read_dictionary, word_hashes
 
 
 def test_features_flag_where_words_begin_continue_and_end() -> None:
@@ -25,6 +25,15 @@ def test_features_flag_where_words_begin_continue_and_end() -> None:
         (1, 0, 1),  # 学 begins 学生, ends 北京大学 and 大学
         (0, 0, 1),  # 生 ends 学生
     ]
+
+
+def test_occurrences_name_each_word_by_the_hash_word_hashes_gives_it() -> None:
+    words, text = ["北京", "北京大学", "大学", "学生", "中华人民共和国"], "北京大学生在中华人民共和国"
+    by_hash = dict(zip(word_hashes(words).tolist(), words))
+    starts, ends, hashes = Lexicon(words).occurrences(codepoints(text))
+    found = sorted((s, e, by_hash[h]) for s, e, h in zip(starts.tolist(), ends.tolist(), hashes.tolist()))
+    assert found == [(0, 2, "北京"), (0, 4, "北京大学"), (2, 4, "大学"), (3, 5, "学生"), (6, 13, "中华人民共和国")]
+    assert len(set(by_hash)) == len(words)
 
 
 def test_features_of_text_without_words_are_all_zero() -> None:

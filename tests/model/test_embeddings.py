@@ -3,6 +3,7 @@ characters and bigrams the tagger looks up, stored as safetensors and JSON, refu
 when damaged, and the start of a new model's embedding rows and vocabularies."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from safetensors.torch import save as save_tensors
 
 from data.batches import BOS, EOS
 from data.errors import InputError
+from data.lexicon import Lexicon
 from model.embeddings import VECTORS, Embeddings, pretrain
 from model.tagger import Tagger
 from model.train import TrainOptions, train
@@ -32,6 +34,18 @@ def test_vectors_cover_the_folded_characters_and_bigrams_the_tagger_looks_up(sma
     assert small.bigram_vectors.shape == (len(small.bigrams), 4)
 
 
+def test_word_vectors_are_learnt_for_the_lexicons_words_in_the_text() -> None:
+    lexicon = Lexicon(["北京", "天安门", "首都", "上海"])
+    words = pretrain(TEXTS, char_dim=6, bigram_dim=4, word_dim=5, lexicon=lexicon, epochs=2, min_count=1, workers=1)
+    assert set(words.words) == {"天安门", "北京", "首都"}, "上海 is not in the text; 我, 是 are no lexicon words"
+    assert words.word_vectors.shape == (3, 5)
+    assert not small_has_words(pretrain(TEXTS, char_dim=6, bigram_dim=4, epochs=1, min_count=1, workers=1))
+
+
+def small_has_words(embeddings: Embeddings) -> bool:
+    return bool(embeddings.words) or embeddings.word_vectors.numel() > 0
+
+
 def test_no_text_is_refused() -> None:
     with pytest.raises(InputError, match="no text"):
         pretrain(["", "  "])
@@ -42,6 +56,11 @@ def test_saved_embeddings_load_back_unchanged(small: Embeddings, tmp_path: Path)
     loaded = Embeddings.load(tmp_path)
     assert loaded.chars == small.chars and loaded.bigrams == small.bigrams
     assert torch.equal(loaded.char_vectors, small.char_vectors) and torch.equal(loaded.bigram_vectors, small.bigram_vectors)
+    assert not small_has_words(loaded)
+    with_words = replace(small, words=["北京"], word_vectors=torch.ones(1, 3))
+    with_words.save(tmp_path)
+    loaded = Embeddings.load(tmp_path)
+    assert loaded.words == ["北京"] and torch.equal(loaded.word_vectors, torch.ones(1, 3))
 
 
 def test_damaged_or_inconsistent_files_are_refused_by_name(small: Embeddings, tmp_path: Path) -> None:
@@ -77,6 +96,33 @@ def test_embedding_sizes_come_from_the_vectors_and_a_different_size_is_refused(s
     options = tiny_options("cws", Path(__file__).parent.parent / "fixtures/corpora/tiny.seg.txt", embeddings=tmp_path / "emb")
     with pytest.raises(InputError, match="--char-dim 8 differs from the pretrained embeddings' 6"):
         train(options, make_store(), **QUIET)
+
+
+def test_word_vectors_feed_a_new_model_and_travel_with_its_checkpoint(small: Embeddings, tmp_path: Path, tiny_options, make_store) -> None:
+    words = ["北京", "首都", "天安门"]
+    replace(small, words=words, word_vectors=torch.randn(3, 5)).save(tmp_path / "emb")
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("我 爱 北京\n北京 是 首都\n我 爱 天安门\n", encoding="utf-8")
+    store = make_store()
+    options = tiny_options("cws", corpus, embeddings=tmp_path / "emb", word_vectors=True, model_overrides={"char_dim": 6, "bigram_dim": 4})
+    tagger = Tagger.load(train(options, store, **QUIET).ref, store)
+    assert (tagger.config.word_dim, tagger.lexicon_words) == (5, words)
+    assert tagger.network.lstm.input_size == 6 + 2 * 4 + tagger.encoder.width, "the pooled vectors are LSTM inputs"
+    features = tagger.encoder.encode(["我爱北京"]).lexicon[:, -15:]  # (rows, 3 sets x 5)
+    assert features[2, :5].any() and features[3, 10:].any() and not features[:2].any(), "北 begins 北京, 京 ends it"
+    assert tagger.tag(["我爱北京"]) == Tagger.from_files(tagger.files(compact=True)).tag(["我爱北京"])
+    options = tiny_options("cws", corpus, parent=tagger.ref)
+    child = Tagger.load(train(options, store, **QUIET).ref, store)
+    assert child.lexicon_words == words and torch.equal(child.network.word_vectors, tagger.network.word_vectors), "fine-tuning keeps the table"
+
+
+def test_word_vectors_need_embeddings_that_hold_them(small: Embeddings, tmp_path: Path, tiny_options, make_store) -> None:
+    small.save(tmp_path / "emb")
+    corpus = Path(__file__).parent.parent / "fixtures/corpora/tiny.seg.txt"
+    with pytest.raises(InputError, match="none was given"):
+        train(tiny_options("cws", corpus, word_vectors=True), make_store(), **QUIET)
+    with pytest.raises(InputError, match="holds no word vectors"):
+        train(tiny_options("cws", corpus, embeddings=tmp_path / "emb", word_vectors=True), make_store(), **QUIET)
 
 
 def test_fine_tuning_keeps_the_parents_embeddings(trained_cws, small: Embeddings, tmp_path: Path) -> None:

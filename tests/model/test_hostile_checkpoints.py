@@ -81,6 +81,10 @@ def test_weights_of_another_shape_or_an_extra_tensor_are_refused(files: dict[str
     ({"gazetteers": "ns"}, "gazetteers must be"),
     ({"gazetteers": ["../x"]}, "gazetteers must be"),
     ({"gazetteers": ["ns"]}, "lstm.weight_ih_l0"),  # weights trained without it
+    ({"word_dim": -1}, "word_dim and word_vocab_size"),
+    ({"word_dim": 50, "word_vocab_size": 10**12}, "needs word_vectors of shape"),
+    ({"word_dim": 50, "lexicon": None}, "need a lexicon"),
+    ({"word_vocab_size": 3}, "3 word vectors"),  # vocab.json names none
 ])
 def test_absurd_config_values_are_refused_by_name(files: dict[str, bytes], values: dict, problem: str) -> None:
     with pytest.raises(CheckpointError, match=problem):

@@ -59,10 +59,14 @@ def test_train_starts_at_the_learning_rate_asked_and_records_it(tmp_path: Path, 
 def test_pretrained_embeddings_start_a_new_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZHTAG_STORE", str(tmp_path / "store"))
     code, out = run("pretrain", str(FIXTURES / "train.pos.txt"), str(FIXTURES / "input.txt"), "--out", str(tmp_path / "emb"),
-                    "--char-dim", "8", "--bigram-dim", "4", "--epochs", "1", "--no-jieba-words")
-    assert code == 0 and json.loads(out)["chars"] > 0
-    code, out = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--embeddings", str(tmp_path / "emb"), *TINY)
+                    "--char-dim", "8", "--bigram-dim", "4", "--word-dim", "3", "--epochs", "1", "--no-jieba-words")
+    assert code == 0 and json.loads(out)["chars"] > 0 and json.loads(out)["words"] > 0
+    code, out = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--embeddings", str(tmp_path / "emb"), "--word-vectors", *TINY)
     assert code == 0 and json.loads(out)["embeddings"]["path"] == str(tmp_path / "emb")
+    with pytest.raises(SystemExit) as stop:
+        run("pretrain", str(FIXTURES / "input.txt"), "--out", str(tmp_path / "bad"), "--word-dim", "0")
+    assert stop.value.code == 2, "a word size must be positive"
+
 
 def test_dry_run_stores_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))

@@ -1,0 +1,55 @@
+"""Word vectors of the lexicon words around each character (SoftLexicon, Ma et al. 2020).
+
+The lexicon flags say only that some word begins, continues or ends at a character; an entity
+model also gains from knowing which words: 中国 beginning at 中 reads differently from 中介.
+Each character gets, for each of its three word sets (the words it begins, lies inside, ends),
+the sum of their pretrained vectors weighted by word frequency, all three divided by the
+total weight of the character's words, as the paper pools them. The vectors stay as
+pretrained (the network learns how to read them), so these are input features computed with
+the lexicon flags, and a word the table lacks, such as a user dictionary's, adds nothing here.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from data.lexicon import Lexicon, word_hashes
+
+SETS = 3  # the words a character begins, lies strictly inside, ends
+
+
+class SoftLexicon:
+    def __init__(self, words: list[str], vectors: torch.Tensor, weights: torch.Tensor) -> None:
+        """`vectors` (words, dim) and `weights` (words,) float32 belong to `words` row by row."""
+        hashes = word_hashes(words)  # (words,)
+        self._order = np.argsort(hashes)  # (words,): row of each sorted hash
+        self._hashes = hashes[self._order]  # (words,) sorted
+        self.vectors, self.weights = vectors, weights
+
+    @property
+    def width(self) -> int:
+        """Feature columns per character."""
+        return SETS * self.vectors.shape[1]
+
+    def features(self, cps: np.ndarray, lexicon: Lexicon, excluded: Lexicon | None = None) -> np.ndarray:
+        """(n, width) float32 pooled vectors of the words of `lexicon` (less the words
+        `excluded` excludes) found in the code points `cps`: begins, inside, ends."""
+        starts, ends, rows = self._found(cps, lexicon, excluded)  # (m,) each
+        inner = ends - starts - 2  # (m,) characters strictly inside each occurrence
+        of = np.repeat(np.arange(len(starts)), inner)  # (inside,) occurrence of each inside character
+        at = starts[of] + 1 + np.arange(len(of)) - np.repeat(np.cumsum(inner) - inner, inner)  # (inside,)
+        slots = torch.from_numpy(np.concatenate([starts * SETS, at * SETS + 1, (ends - 1) * SETS + 2]))  # (hits,) character and set
+        word = torch.from_numpy(np.concatenate([rows, rows[of], rows]))  # (hits,)
+        weight = self.weights[word]  # (hits,)
+        pooled = torch.zeros(len(cps) * SETS, self.vectors.shape[1]).index_add_(0, slots, self.vectors[word] * weight[:, None])  # (n*3, dim)
+        total = torch.zeros(len(cps)).index_add_(0, slots // SETS, weight).clamp_min(1e-9)  # (n,)
+        return (pooled.view(len(cps), self.width) / total[:, None]).numpy()
+
+    def _found(self, cps: np.ndarray, lexicon: Lexicon, excluded: Lexicon | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(starts, ends, table rows) of the occurrences whose word has a vector."""
+        starts, ends, hashes = lexicon.occurrences(cps, excluded)
+        if not len(self._hashes):
+            return starts[:0], ends[:0], starts[:0]
+        at = np.searchsorted(self._hashes, hashes).clip(max=len(self._hashes) - 1)  # (m,)
+        known = self._hashes[at] == hashes
+        return starts[known], ends[known], self._order[at[known]]
