@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors import SafetensorError
@@ -61,7 +61,7 @@ class Embeddings:
             raise InputError(f"{directory}: damaged embeddings: {err}") from None
         loaded = cls(*(part for kind in ("chars", "bigrams", "words") for part in (tokens.get(kind, []), tensors.get(kind, torch.empty(0, 0)))))
         for kind, names, vectors in (("chars", loaded.chars, loaded.char_vectors), ("bigrams", loaded.bigrams, loaded.bigram_vectors), ("words", loaded.words, loaded.word_vectors)):
-            if (names or kind != "words") and vectors.dim() != 2 or vectors.shape[0] != len(names) or not vectors.is_floating_point():
+            if vectors.dim() != 2 or vectors.shape[0] != len(names) or not vectors.is_floating_point():
                 raise InputError(f"{directory / VECTORS}: {kind} holds {tuple(vectors.shape)} vectors for {len(names)} tokens")
         return loaded
 

@@ -73,6 +73,9 @@ def test_damaged_or_inconsistent_files_are_refused_by_name(small: Embeddings, tm
     (tmp_path / VECTORS).write_bytes(save_tensors({"chars": torch.zeros(2, 6), "bigrams": small.bigram_vectors}))
     with pytest.raises(InputError, match=r"chars holds \(2, 6\) vectors for \d+ tokens"):
         Embeddings.load(tmp_path)
+    (tmp_path / VECTORS).write_bytes(save_tensors({"chars": small.char_vectors, "bigrams": small.bigram_vectors, "words": torch.zeros(2, 3)}))
+    with pytest.raises(InputError, match=r"words holds \(2, 3\) vectors for 0 tokens"):
+        Embeddings.load(tmp_path)
 
 
 def test_a_new_model_starts_from_the_pretrained_rows(small: Embeddings, tmp_path: Path, tiny_options, make_store) -> None:
