@@ -25,6 +25,7 @@ class SoftLexicon:
         self._order = np.argsort(hashes)  # (words,): row of each sorted hash
         self._hashes = hashes[self._order]  # (words,) sorted
         self.vectors, self.weights = vectors, weights
+        self._weighted = vectors * weights[:, None]  # (words, dim)
 
     @property
     def width(self) -> int:
@@ -40,9 +41,8 @@ class SoftLexicon:
         at = starts[of] + 1 + np.arange(len(of)) - np.repeat(np.cumsum(inner) - inner, inner)  # (inside,)
         slots = torch.from_numpy(np.concatenate([starts * SETS, at * SETS + 1, (ends - 1) * SETS + 2]))  # (hits,) character and set
         word = torch.from_numpy(np.concatenate([rows, rows[of], rows]))  # (hits,)
-        weight = self.weights[word]  # (hits,)
-        pooled = torch.zeros(len(cps) * SETS, self.vectors.shape[1]).index_add_(0, slots, self.vectors[word] * weight[:, None])  # (n*3, dim)
-        total = torch.zeros(len(cps)).index_add_(0, slots // SETS, weight).clamp_min(1e-9)  # (n,)
+        pooled = torch.zeros(len(cps) * SETS, self.vectors.shape[1]).index_add_(0, slots, self._weighted[word])  # (n*3, dim)
+        total = torch.zeros(len(cps)).index_add_(0, slots // SETS, self.weights[word]).clamp_min(1e-9)  # (n,)
         return (pooled.view(len(cps), self.width) / total[:, None]).numpy()
 
     def _found(self, cps: np.ndarray, lexicon: Lexicon, excluded: Lexicon | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
