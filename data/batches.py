@@ -155,7 +155,7 @@ class Encoder:
             return flags
         flags[:, :FEATURES] = self.lexicon.flags(cps)
         if self.soft is not None:
-            flags[:, self._soft_columns] = self.soft.features(cps, self.lexicon)
+            self.soft.features(cps, self.lexicon, out=flags[:, self._soft_columns])
         for columns, gazetteer in zip(self._gazetteer_columns(), self.gazetteers.values()):
             flags[:, columns] = gazetteer.flags(cps)
         owner = np.append(np.repeat(np.arange(len(lengths)), lengths + 1), -1)  # (rows,): piece of each row

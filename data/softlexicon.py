@@ -32,18 +32,24 @@ class SoftLexicon:
         """Feature columns per character."""
         return SETS * self.vectors.shape[1]
 
-    def features(self, cps: np.ndarray, lexicon: Lexicon, excluded: Lexicon | None = None) -> np.ndarray:
+    def features(self, cps: np.ndarray, lexicon: Lexicon, excluded: Lexicon | None = None, out: np.ndarray | None = None) -> np.ndarray:
         """(n, width) float32 pooled vectors of the words of `lexicon` (less the words
-        `excluded` excludes) found in the code points `cps`: begins, inside, ends."""
+        `excluded` excludes) found in the code points `cps`: begins, inside, ends. Written
+        into `out` (zeros, possibly a column slice of a wider array) when given, so that a
+        150,000-character chunk needs no second array of its width."""
+        out = np.zeros((len(cps), self.width), dtype=np.float32) if out is None else out
         starts, ends, rows = self._found(cps, lexicon, excluded)  # (m,) each
         inner = ends - starts - 2  # (m,) characters strictly inside each occurrence
         of = np.repeat(np.arange(len(starts)), inner)  # (inside,) occurrence of each inside character
         at = starts[of] + 1 + np.arange(len(of)) - np.repeat(np.cumsum(inner) - inner, inner)  # (inside,)
-        slots = torch.from_numpy(np.concatenate([starts * SETS, at * SETS + 1, (ends - 1) * SETS + 2]))  # (hits,) character and set
-        word = torch.from_numpy(np.concatenate([rows, rows[of], rows]))  # (hits,)
-        pooled = torch.zeros(len(cps) * SETS, self.vectors.shape[1]).index_add_(0, slots, self._weighted[word])  # (n*3, dim)
-        total = torch.zeros(len(cps)).index_add_(0, slots // SETS, self.weights[word]).clamp_min(1e-9)  # (n,)
-        return (pooled.view(len(cps), self.width) / total[:, None]).numpy()
+        sets = torch.from_numpy(out).view(len(cps), SETS, self.vectors.shape[1])  # (n, 3, dim), a view of `out`
+        total = torch.zeros(len(cps))  # (n,)
+        for k, (chars, words) in enumerate([(starts, rows), (at, rows[of]), (ends - 1, rows)]):
+            chars, words = torch.from_numpy(chars), torch.from_numpy(words)  # (hits,) each
+            sets[:, k].index_add_(0, chars, self._weighted[words])
+            total.index_add_(0, chars, self.weights[words])
+        sets.div_(total.clamp_min(1e-9)[:, None, None])
+        return out
 
     def _found(self, cps: np.ndarray, lexicon: Lexicon, excluded: Lexicon | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(starts, ends, table rows) of the occurrences whose word has a vector."""
