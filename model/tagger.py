@@ -19,6 +19,7 @@ from safetensors.torch import save as save_tensors
 from data.batches import Encoded, Encoder, length_batches
 from data.corpus import Span
 from data.errors import CheckpointError, InputError
+from data.formats.pos import POS_ENTITIES
 from data.lexicon import Lexicon, jieba_lexicon
 from data.softlexicon import SoftLexicon
 from data.schemes import split_tag
@@ -74,7 +75,7 @@ class Tagger:
         soft = SoftLexicon(self.lexicon_words, network.word_vectors.cpu().float(), network.word_weights.cpu()) if self.config.word_dim and lexicon else None
         self.encoder = Encoder(chars, bigrams, lexicon, self.config.user_flags, gazetteers, soft)
         prefixes = [split_tag(tag)[0] for tag in self.config.tags]
-        self._word_tags = {p: torch.tensor([q == p for q in prefixes]) for p in "BME"}  # (tags,) each
+        self._prefixes, self._labels = np.array(prefixes), np.array([split_tag(tag)[1] or "" for tag in self.config.tags])  # (tags,) each
         self._opens = np.array([p in "BS" for p in prefixes])  # (tags,): the tag begins a span
         self._closes = np.array([p in "ES" for p in prefixes])  # (tags,): the tag ends one
 
@@ -193,22 +194,37 @@ class Tagger:
             score = self.network.crf.span_log_probs(decoded.emissions, decoded.mask, decoded.tags, *spans).exp().cpu().numpy()
         return np.asarray(index)[rows], starts, ends, first, score
 
-    def _forced(self, piece: str, user_words: Lexicon | None) -> list[tuple[int, int]]:
-        """Words a `force` dictionary keeps whole in `piece` (segmentation tasks only)."""
-        if user_words is None or not user_words.force or self.config.task == "ner":
+    def _forced(self, piece: str, user_words: Lexicon | None) -> list[tuple[int, int, str]]:
+        """(start, end, label) of the words a `force` dictionary keeps whole in `piece`: any
+        word for segmentation (label ""), for an entity model only the words whose tag names
+        one of its entity types, as that entity (see `_entity_type`)."""
+        if user_words is None or not user_words.force:
             return []
-        return user_words.forced(piece)
+        if self.config.task != "ner":
+            return [(start, end, "") for start, end in user_words.forced(piece)]
+        found = [(start, end, self._entity_type(user_words.tags.get(piece[start:end], ""))) for start, end in user_words.forced(piece)]
+        return [(start, end, label) for start, end, label in found if label]
 
-    def _allowed(self, forced: Sequence[list[tuple[int, int]]], width: int) -> torch.Tensor | None:
+    def _entity_type(self, tag: str) -> str:
+        """The entity type a dictionary tag names for this model, "" for none: the type itself
+        (for a model trained on its own labels) or jieba's nr, ns, nt (nrfg, nsf, ...) for PER,
+        LOC, ORG."""
+        types = set(self._labels.tolist()) - {""}
+        named = tag if tag in types else next((label for prefix, label in POS_ENTITIES.items() if tag.startswith(prefix)), "")
+        return named if named in types else ""
+
+    def _allowed(self, forced: Sequence[list[tuple[int, int, str]]], width: int) -> torch.Tensor | None:
         """(batch, width, tags) tags each position may take so that every forced word is one
-        word: B at its start, M inside, E at its end (the CRF's transitions do the rest)."""
+        span (lexicon words have two characters or more): B at its start, M inside, E at its
+        end, each of the word's entity type where it has one (the CRF's transitions do the rest)."""
         if not any(forced):
             return None
         allowed = torch.ones(len(forced), width, len(self.config.tags), dtype=torch.bool)  # (batch, width, tags)
         for row, words in enumerate(forced):
-            for start, end in words:
-                allowed[row, start] = self._word_tags["B"]
-                allowed[row, start + 1 : end - 1] = self._word_tags["M"]
-                allowed[row, end - 1] = self._word_tags["E"]
+            for start, end, label in words:
+                of_type = self._labels == label if label else np.ones(len(self._labels), bool)  # (tags,)
+                tags = {prefix: torch.from_numpy((self._prefixes == prefix) & of_type) for prefix in "BME"}  # (tags,) each
+                allowed[row, start] = tags["B"]
+                allowed[row, start + 1 : end - 1] = tags["M"]
+                allowed[row, end - 1] = tags["E"]
         return allowed
-

@@ -90,7 +90,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--model", default=default, metavar="REF")
         p.add_argument("--user-dict", type=Path, action="append", default=[], help="jieba-format dictionary")
         p.add_argument("--dict-mode", choices=["prefer", "force"], default="prefer",
-                       help="prefer: the model weighs the dictionary; force: its words are kept whole where they cut no other")
+                       help="prefer: the model weighs the dictionary; force: its words are kept whole where they cut no other "
+                            "(ner: its words tagged nr, ns, nt or an entity type are held to that entity)")
         p.add_argument("--threads", type=_positive, default=os.cpu_count() or 1, help="tagging threads (default: one per core)")
         p.add_argument("--script", choices=["auto", "simplified", "traditional"], default="auto",
                        help="traditional input is tagged through a character-by-character mapping to simplified (auto: detected per line)")

@@ -18,7 +18,9 @@ class TagRequest(BaseModel):
     )
     dictionary: str | None = Field(None, max_length=64, description="a named dictionary (PUT /v1/dictionaries/{name}) to use with user_dict")
     user_dict_mode: Literal["prefer", "force"] = Field(
-        "prefer", description="prefer: the model weighs user_dict and dictionary; force: their words are kept whole where they cut no other"
+        "prefer",
+        description="prefer: the model weighs user_dict and dictionary; force: their words are kept whole where they cut no other "
+        "(ner: their words tagged nr, ns, nt or an entity type are held to that entity)",
     )
     min_score: float = Field(0.0, ge=0.0, le=1.0, description="entities only: leave out those the model gives a lower probability")
     scores: bool = Field(False, description="segment and pos: give each token its score (entities always have one)")

@@ -42,8 +42,9 @@ class Tagger:
         """Load nothing yet: each task's default model (`cws`, `ner`, `pos`: the store's active
         version, else the shipped one) loads on the first call that needs it. `store` is a
         store root, by default `$ZHTAG_STORE` or `~/.zhtag/store`, read at that first load.
-        `dict_mode="force"` keeps added words whole wherever they cross no other added word
-        (the default, `prefer`, lets the model weigh them). `script="traditional"` tags every
+        `dict_mode="force"` keeps added words whole wherever they cross no other added word,
+        and for `ner` holds those tagged nr, ns, nt (or an entity type) to that entity (the
+        default, `prefer`, lets the model weigh them). `script="traditional"` tags every
         text through a character-by-character mapping to simplified, `"auto"` the texts found
         to be traditional; answers keep the original characters and offsets."""
         if dict_mode not in ("prefer", "force"):
