@@ -74,8 +74,11 @@ class Tagger:
         lexicon, gazetteers = (jieba_lexicon(), {tag: jieba_lexicon(tag) for tag in self.config.gazetteers}) if self.config.lexicon else (None, {})
         soft = SoftLexicon(self.lexicon_words, network.word_vectors.cpu().float(), network.word_weights.cpu()) if self.config.word_dim and lexicon else None
         self.encoder = Encoder(chars, bigrams, lexicon, self.config.user_flags, gazetteers, soft)
-        prefixes = [split_tag(tag)[0] for tag in self.config.tags]
-        self._prefixes, self._labels = np.array(prefixes), np.array([split_tag(tag)[1] or "" for tag in self.config.tags])  # (tags,) each
+        prefixes, labels = zip(*(split_tag(tag) for tag in self.config.tags))
+        self._types = set(labels) - {None}  # entity types (ner), POS tags (pos), none (cws)
+        self._span_tags = {  # type ("" for any) -> B/M/E -> (tags,) the tags a forced span may take there
+            kind: {p: torch.tensor([q == p and kind in ("", label) for q, label in zip(prefixes, labels)]) for p in "BME"} for kind in {"", *self._types}
+        }
         self._opens = np.array([p in "BS" for p in prefixes])  # (tags,): the tag begins a span
         self._closes = np.array([p in "ES" for p in prefixes])  # (tags,): the tag ends one
 
@@ -209,9 +212,8 @@ class Tagger:
         """The entity type a dictionary tag names for this model, "" for none: the type itself
         (for a model trained on its own labels) or jieba's nr, ns, nt (nrfg, nsf, ...) for PER,
         LOC, ORG."""
-        types = set(self._labels.tolist()) - {""}
-        named = tag if tag in types else next((label for prefix, label in POS_ENTITIES.items() if tag.startswith(prefix)), "")
-        return named if named in types else ""
+        named = tag if tag in self._types else next((label for prefix, label in POS_ENTITIES.items() if tag.startswith(prefix)), "")
+        return named if named in self._types else ""
 
     def _allowed(self, forced: Sequence[list[tuple[int, int, str]]], width: int) -> torch.Tensor | None:
         """(batch, width, tags) tags each position may take so that every forced word is one
@@ -222,8 +224,7 @@ class Tagger:
         allowed = torch.ones(len(forced), width, len(self.config.tags), dtype=torch.bool)  # (batch, width, tags)
         for row, words in enumerate(forced):
             for start, end, label in words:
-                of_type = self._labels == label if label else np.ones(len(self._labels), bool)  # (tags,)
-                tags = {prefix: torch.from_numpy((self._prefixes == prefix) & of_type) for prefix in "BME"}  # (tags,) each
+                tags = self._span_tags[label]
                 allowed[row, start] = tags["B"]
                 allowed[row, start + 1 : end - 1] = tags["M"]
                 allowed[row, end - 1] = tags["E"]
