@@ -1,25 +1,56 @@
 """Writing files so that a crash never leaves half of one: what every stored thing (model
-versions, aliases, dictionaries, caches) is written with."""
+versions, aliases, dictionaries, caches, corpora) is written with.
+
+Temp files and directories are made beside their target with an exclusive create rather than
+`tempfile.mkstemp`/`mkdtemp`, whose private 0600/0700 modes would follow the file into place:
+a model stored by a trainer must stay readable by servers running as another user, so the
+result gets the mode a plain `open` would give it under the process's umask.
+"""
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
+
+
+def fresh_name(path: Path) -> Path:
+    """A hidden sibling of `path` to write it out of sight: `.tmp-` marks what a crash left."""
+    return path.parent / f".tmp-{path.name}-{secrets.token_hex(6)}"
+
+
+@contextmanager
+def replacing(path: Path, mode: str = "wb", **open_args: Any) -> Iterator[IO[Any]]:
+    """A handle on a fresh file that replaces `path` when the block ends without error, so a
+    reader sees the old file or the new one, never half of one, and the new one survives a
+    power loss. On error the old file is left as it was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = fresh_name(path)
+    try:
+        with open(tmp, mode.replace("w", "x"), **open_args) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
 
 
 def write_atomic(path: Path, content: bytes) -> None:
-    """Replace `path` so that a reader sees the old file or the new one, never half of one,
-    and the new one survives a power loss."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    os.close(fd)
-    try:
-        write_synced(Path(tmp), content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
+    """Replace `path` with `content` (see `replacing`)."""
+    with replacing(path) as handle:
+        handle.write(content)
+
+
+def fresh_dir(parent: Path) -> Path:
+    """A new hidden directory in `parent`, to fill before renaming it into place."""
+    directory = fresh_name(parent / "version")
+    directory.mkdir()
+    return directory
 
 
 def write_synced(path: Path, content: bytes) -> None:

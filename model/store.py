@@ -19,7 +19,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,7 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
-from data.atomic import fsync_dir, write_atomic, write_synced
+from data.atomic import fresh_dir, fsync_dir, write_atomic, write_synced
 from data.errors import CheckpointError, ModelNotFound
 
 MANIFEST = "manifest.json"
@@ -91,7 +90,7 @@ class LocalRoot:
         writer's win means the next number."""
         name_dir = self.path / name
         name_dir.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=name_dir))
+        tmp = fresh_dir(name_dir)
         try:
             for filename, content in files.items():
                 write_synced(tmp / filename, content)

@@ -34,6 +34,15 @@ CORPORA = FIXTURES / "corpora"
 TINY_MODEL = {"hidden": 8, "char_dim": 8, "bigram_dim": 4}
 
 
+@pytest.fixture
+def umask() -> Iterator[Callable[[int], None]]:
+    """Sets the process's umask for one test, restoring the old one after."""
+    old = os.umask(0o022)
+    os.umask(old)
+    yield os.umask
+    os.umask(old)
+
+
 def _tiny_options(task: str, corpus: Path, **options: Any) -> TrainOptions:
     """TrainOptions for a tiny CPU model: 2 epochs unless `train_config` says otherwise;
     `model_overrides` are applied over the tiny sizes."""

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from itertools import pairwise
 from pathlib import Path
 
+from data.atomic import replacing
 from data.corpus import Sentence, Span
 from data.errors import InputError
 from data.formats.source import FORMATS
@@ -107,12 +106,6 @@ def write_corpus(sentences: Iterable[Sentence], path: str | Path, format: str, s
         raise InputError(f"unknown tag scheme {scheme!r}; expected one of {', '.join(_FROM_INTERNAL)}")
     render = _WRITERS[format]
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            for sentence in sentences:
-                out.write(render(sentence, scheme))
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with replacing(path, "w", encoding="utf-8", newline="\n") as out:
+        for sentence in sentences:
+            out.write(render(sentence, scheme))

@@ -9,6 +9,7 @@ import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -182,6 +183,15 @@ def test_a_missing_or_garbled_manifest_is_a_checkpoint_error(
         path.write_bytes(manifest)
     with pytest.raises(CheckpointError, match="cws@1"):
         store.resolve("cws@1")
+
+
+def test_a_stored_version_is_readable_by_servers_running_as_another_user(store: Store, umask: Callable[[int], None]) -> None:
+    umask(0o022)
+    store.save("cws", FILES)
+    version, folder = store.root / "cws" / "1", store.root / "cws"
+    assert stat.S_IMODE(version.stat().st_mode) == 0o755
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in [*version.iterdir(), *folder.iterdir()] if p.is_file()}
+    assert modes and set(modes.values()) == {0o644}, modes
 
 
 def test_a_leftover_temp_directory_is_not_a_version(store: Store) -> None:
