@@ -90,15 +90,17 @@ class Encoder:
 
     def __init__(
         self, chars: Vocab, bigrams: Vocab, lexicon: Lexicon | None, user_flags: bool = False,
-        gazetteers: Mapping[str, Lexicon] | None = None, soft: SoftLexicon | None = None,
+        gazetteers: Mapping[str, Lexicon] | None = None, soft: SoftLexicon | None = None, mute_vectors: bool = False,
     ) -> None:
         """`user_flags`: a user dictionary's words get flags of their own, after the lexicon's,
         rather than adding to its flags (see `ModelConfig.user_flags`). Each of `gazetteers`
         (lexicons of one kind of name, by POS tag prefix) flags its words in columns of its
         own, after those; a user dictionary's words tagged with that prefix join them. `soft`
-        pools the vectors of the lexicon's words in the last columns."""
+        pools the vectors of the lexicon's words in the last columns; with `mute_vectors` they
+        are zeros wherever a user dictionary's word lies, so the user's word is not outweighed
+        by the vectors of the jieba words it overrides (see `ModelConfig.user_words_mute_vectors`)."""
         self.chars, self.bigrams, self.lexicon, self.user_flags, self.gazetteers = chars, bigrams, lexicon, user_flags, dict(gazetteers or {})
-        self.soft = soft
+        self.soft, self.mute_vectors = soft, mute_vectors and soft is not None
         self._char_ids = np.full(0x110000, UNK_ID, dtype=np.int32)  # (code points,)
         singles = [(ord(t), i) for t, i in chars.index.items() if len(t) == 1]
         if singles:
@@ -155,7 +157,7 @@ class Encoder:
             return flags
         flags[:, :FEATURES] = self.lexicon.flags(cps)
         if self.soft is not None:
-            self.soft.features(cps, self.lexicon, out=flags[:, self._soft_columns])
+            self.soft.features(cps, self.lexicon, out=flags[:, self.soft_columns])
         for columns, gazetteer in zip(self._gazetteer_columns(), self.gazetteers.values()):
             flags[:, columns] = gazetteer.flags(cps)
         owner = np.append(np.repeat(np.arange(len(lengths)), lengths + 1), -1)  # (rows,): piece of each row
@@ -165,9 +167,11 @@ class Encoder:
             if extra.excluded:
                 flags[rows, :FEATURES] = marks(len(rows), *self.lexicon.hits(cps[rows], extra))
                 if self.soft is not None:
-                    flags[rows, self._soft_columns] = self.soft.features(cps[rows], self.lexicon, extra)
+                    flags[rows, self.soft_columns] = self.soft.features(cps[rows], self.lexicon, extra)
             own = self.user_columns
             flags[rows, own] = np.maximum(flags[rows, own], marks(len(rows), *extra.hits(cps[rows])))
+            if self.mute_vectors:
+                flags[rows[flags[rows, own].any(axis=1)], self.soft_columns] = 0
             for columns, (prefix, gazetteer) in zip(self._gazetteer_columns(), self.gazetteers.items()):
                 if extra.excluded:
                     flags[rows, columns] = marks(len(rows), *gazetteer.hits(cps[rows], extra))
@@ -184,7 +188,7 @@ class Encoder:
         return [slice(flag_width(self.user_flags, i), flag_width(self.user_flags, i + 1)) for i in range(len(self.gazetteers))]
 
     @property
-    def _soft_columns(self) -> slice:
+    def soft_columns(self) -> slice:
         return slice(flag_width(self.user_flags, len(self.gazetteers)), self.width)
 
     @property

@@ -27,6 +27,7 @@ class ModelConfig:
     gazetteers: list[str] = field(default_factory=list)  # jieba POS tag prefixes (nr, ns, nt) whose words get flags of their own
     word_dim: int = 0  # size of the pretrained lexicon-word vectors pooled at each character (data.softlexicon); 0: none
     word_vocab_size: int = 0  # lexicon words with a vector
+    user_words_mute_vectors: bool = False  # where a user-dictionary word lies, the pooled word vectors are zeroed, in training as in tagging
     max_len: int = 150  # longer inputs are split at punctuation before the model sees them
 
     def __post_init__(self) -> None:
@@ -38,6 +39,8 @@ class ModelConfig:
             raise ValueError(f"config sizes must be positive integers: {', '.join(bad)}")
         if any(type(getattr(self, k)) is not int or getattr(self, k) < 0 for k in ("word_dim", "word_vocab_size")):
             raise ValueError("word_dim and word_vocab_size must be integers >= 0")
+        if self.user_words_mute_vectors is not False and not (self.user_words_mute_vectors is True and self.word_dim and self.user_flags):
+            raise ValueError("user_words_mute_vectors must be a boolean, and true only with word vectors (word_dim) and user_flags")
         if self.word_dim and not self.lexicon:
             raise ValueError("word vectors (word_dim) pool the lexicon's words: they need a lexicon")
         if self.task not in ("cws", "pos", "ner"):

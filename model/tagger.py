@@ -73,7 +73,7 @@ class Tagger:
             raise ValueError(f"{len(self.lexicon_words)} lexicon words for {self.config.word_vocab_size} word vectors")
         lexicon, gazetteers = (jieba_lexicon(), {tag: jieba_lexicon(tag) for tag in self.config.gazetteers}) if self.config.lexicon else (None, {})
         soft = SoftLexicon(self.lexicon_words, network.word_vectors.cpu().float(), network.word_weights.cpu()) if self.config.word_dim and lexicon else None
-        self.encoder = Encoder(chars, bigrams, lexicon, self.config.user_flags, gazetteers, soft)
+        self.encoder = Encoder(chars, bigrams, lexicon, self.config.user_flags, gazetteers, soft, self.config.user_words_mute_vectors)
         prefixes, labels = zip(*(split_tag(tag) for tag in self.config.tags))
         self._types = set(labels) - {None}  # entity types (ner), POS tags (pos), none (cws)
         self._span_tags = {  # type ("" for any) -> B/M/E -> (tags,) the tags a forced span may take there

@@ -131,6 +131,7 @@ def build_tagger(
         base = parent.config.to_dict()
     else:
         base = {"task": task, "user_flags": task != "ner", **overrides, **_embedding_dims(embeddings, overrides)}
+        base["user_words_mute_vectors"] = bool(base["user_flags"] and base.get("word_dim"))
         if embeddings is not None:
             embeddings.extend(chars, bigrams)
     base.update(tags=tags, char_vocab_size=len(chars), bigram_vocab_size=len(bigrams))
@@ -208,13 +209,29 @@ class Trainer:
         self.chars = int(self.encoded.lengths.sum())
         self.optimizer = torch.optim.Adam(self.network.parameters(), lr=cfg.lr)
         self.user_words = UserWords(train, self.encoded) if tagger.config.user_flags and tagger.config.lexicon else None
+        self._muted: tuple[np.ndarray, np.ndarray] | None = None  # rows whose word vectors a user word muted, and the vectors
+
+    def _sample_user_words(self, rng: np.random.Generator) -> None:
+        """This epoch's user dictionaries into their flag columns; a model whose user words
+        mute the word vectors gets them zeroed where those words lie, as tagging does (the
+        rows muted last epoch are given their vectors back first)."""
+        encoder, lexicon = self.tagger.encoder, self.encoded.lexicon
+        lexicon[:, encoder.user_columns] = flags = self.user_words.sample(rng)
+        if not self.tagger.config.user_words_mute_vectors:
+            return
+        vectors = lexicon[:, encoder.soft_columns]  # (rows, 3*word_dim), a view
+        if self._muted is not None:
+            vectors[self._muted[0]] = self._muted[1]
+        rows = np.flatnonzero(flags.any(axis=1))
+        self._muted = (rows, vectors[rows])  # fancy indexing copies
+        vectors[rows] = 0
 
     def run_epoch(self, epoch: int, max_batches: int | None = None) -> float:
         """One pass over this rank's share of the data; returns its mean loss per character."""
         rng = random.Random(self.cfg.seed * 1000 + epoch)  # the same batches on every rank
         torch.manual_seed((self.cfg.seed * 1000 + epoch) * self.world.size + self.world.rank)  # each rank its own dropout
         if self.user_words is not None:
-            self.encoded.lexicon[:, self.tagger.encoder.user_columns] = self.user_words.sample(np.random.default_rng(self.cfg.seed * 1000 + epoch))
+            self._sample_user_words(np.random.default_rng(self.cfg.seed * 1000 + epoch))
         for group in self.optimizer.param_groups:
             group["lr"] = self.cfg.lr * 0.9**epoch
         self.network.train()

@@ -115,6 +115,18 @@ def test_pooled_word_vectors_of_each_piece_are_its_own_whatever_it_is_encoded_wi
         assert np.allclose(batch.lexicon[row, : len(piece), 3:].numpy(), alone, atol=1e-6), piece
 
 
+def test_a_user_word_mutes_the_word_vectors_where_it_lies_when_the_model_was_trained_so() -> None:
+    soft = SoftLexicon(["北京", "大学生"], torch.ones(2, 3), torch.ones(2))
+    pieces, extras = ["北京大学生", "北京大学生"], [Lexicon(["京大"]), None]
+
+    def vectors(mute: bool) -> torch.Tensor:  # (pieces, chars): whether each character has pooled vectors
+        encoder = Encoder(Vocab([]), Vocab([]), LEXICON, user_flags=True, soft=soft, mute_vectors=mute)
+        return encoder.encode(pieces, extras).batch([0, 1]).lexicon[:, :5, 6:].any(-1)
+
+    assert vectors(mute=True).tolist() == [[True, False, False, True, True], [True] * 5], "京 and 大 lie in the user's 京大"
+    assert vectors(mute=False).tolist() == [[True] * 5] * 2
+
+
 def test_encoder_agrees_with_the_reference_definition_on_the_fixture_corpora() -> None:
     sentences = [s for path in sorted(CORPORA.glob("tiny.*")) for s in read_corpus(path).sentences]
     texts = [s.text for s in sentences]

@@ -6,16 +6,19 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import save as save_tensors
 
 from data.batches import BOS, EOS
 from data.errors import InputError
+from data.formats import read_corpus
 from data.lexicon import Lexicon
 from model.embeddings import VECTORS, Embeddings, pretrain
 from model.tagger import Tagger
-from model.train import TrainOptions, train
+from model.config import TrainConfig
+from model.train import Trainer, TrainOptions, train
 
 QUIET = {"log": lambda line: None}
 TEXTS = ["我爱北京天安门", "北京是中国的首都", "２０２６年我在北京", "天安门在北京"] * 5
@@ -117,6 +120,27 @@ def test_word_vectors_feed_a_new_model_and_travel_with_its_checkpoint(small: Emb
     options = tiny_options("cws", corpus, parent=tagger.ref)
     child = Tagger.load(train(options, store, **QUIET).ref, store)
     assert child.lexicon_words == words and torch.equal(child.network.word_vectors, tagger.network.word_vectors), "fine-tuning keeps the table"
+
+
+def test_training_mutes_the_word_vectors_under_each_epochs_user_words_and_gives_the_last_ones_back(
+    small: Embeddings, tmp_path: Path, tiny_options, make_store
+) -> None:
+    replace(small, words=["北京", "首都", "天安门"], word_vectors=torch.randn(3, 5)).save(tmp_path / "emb")
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("我 爱 北京\n北京 是 首都\n我 爱 天安门\n" * 20, encoding="utf-8")
+    store = make_store()
+    options = tiny_options("cws", corpus, embeddings=tmp_path / "emb", word_vectors=True, model_overrides={"char_dim": 6, "bigram_dim": 4})
+    tagger = Tagger.load(train(options, store, **QUIET).ref, store)
+    assert tagger.config.user_words_mute_vectors, "a new model with word vectors and user flags is trained to be muted"
+    trainer = Trainer(tagger, read_corpus(corpus).sentences, TrainConfig(), torch.device("cpu"))
+    lexicon, columns = trainer.encoded.lexicon, tagger.encoder
+    original = lexicon[:, columns.soft_columns].copy()
+    for seed in (1, 2):
+        trainer._sample_user_words(np.random.default_rng(seed))
+        users = lexicon[:, columns.user_columns].any(axis=1)
+        vectors = lexicon[:, columns.soft_columns]
+        assert users.any() and not vectors[users].any(), "no vectors where this epoch's user words lie"
+        assert np.array_equal(vectors[~users], original[~users]), "all others as encoded, last epoch's muted rows too"
 
 
 def test_word_vectors_need_embeddings_that_hold_them(small: Embeddings, tmp_path: Path, tiny_options, make_store) -> None:

@@ -85,6 +85,8 @@ def test_weights_of_another_shape_or_an_extra_tensor_are_refused(files: dict[str
     ({"word_dim": 50, "word_vocab_size": 10**12}, "needs word_vectors of shape"),
     ({"word_dim": 50, "lexicon": None}, "need a lexicon"),
     ({"word_vocab_size": 3}, "3 word vectors"),  # vocab.json names none
+    ({"user_words_mute_vectors": "yes"}, "user_words_mute_vectors must be a boolean"),
+    ({"user_words_mute_vectors": True}, "true only with word vectors"),  # this model has none
 ])
 def test_absurd_config_values_are_refused_by_name(files: dict[str, bytes], values: dict, problem: str) -> None:
     with pytest.raises(CheckpointError, match=problem):
