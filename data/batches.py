@@ -155,9 +155,10 @@ class Encoder:
         flags = np.zeros((len(cps), self.width), dtype=np.float32)  # (rows, width)
         if self.lexicon is None:
             return flags
-        flags[:, :FEATURES] = self.lexicon.flags(cps)
+        found = self.lexicon.occurrences(cps)
+        flags[:, :FEATURES] = marks(len(cps), *found[:2])
         if self.soft is not None:
-            self.soft.features(cps, self.lexicon, out=flags[:, self.soft_columns])
+            self.soft.features(len(cps), found, out=flags[:, self.soft_columns])
         for columns, gazetteer in zip(self._gazetteer_columns(), self.gazetteers.values()):
             flags[:, columns] = gazetteer.flags(cps)
         owner = np.append(np.repeat(np.arange(len(lengths)), lengths + 1), -1)  # (rows,): piece of each row
@@ -165,9 +166,10 @@ class Encoder:
             brings = np.array([e is extra for e in extras] + [False])  # (pieces + 1,)
             rows = np.flatnonzero(brings[owner])
             if extra.excluded:
-                flags[rows, :FEATURES] = marks(len(rows), *self.lexicon.hits(cps[rows], extra))
+                found = self.lexicon.occurrences(cps[rows], extra)
+                flags[rows, :FEATURES] = marks(len(rows), *found[:2])
                 if self.soft is not None:
-                    flags[rows, self.soft_columns] = self.soft.features(cps[rows], self.lexicon, extra)
+                    flags[rows, self.soft_columns] = self.soft.features(len(rows), found)
             own = self.user_columns
             flags[rows, own] = np.maximum(flags[rows, own], marks(len(rows), *extra.hits(cps[rows])))
             if self.mute_vectors:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from data.lexicon import Lexicon, word_hashes
+from data.lexicon import word_hashes
 
 SETS = 3  # the words a character begins, lies strictly inside, ends
 
@@ -32,18 +32,19 @@ class SoftLexicon:
         """Feature columns per character."""
         return SETS * self.vectors.shape[1]
 
-    def features(self, cps: np.ndarray, lexicon: Lexicon, excluded: Lexicon | None = None, out: np.ndarray | None = None) -> np.ndarray:
-        """(n, width) float32 pooled vectors of the words of `lexicon` (less the words
-        `excluded` excludes) found in the code points `cps`: begins, inside, ends. Written
-        into `out` (zeros, possibly a column slice of a wider array) when given, so that a
-        150,000-character chunk needs no second array of its width."""
-        out = np.zeros((len(cps), self.width), dtype=np.float32) if out is None else out
-        starts, ends, rows = self._found(cps, lexicon, excluded)  # (m,) each
+    def features(self, n: int, occurrences: tuple[np.ndarray, np.ndarray, np.ndarray], out: np.ndarray | None = None) -> np.ndarray:
+        """(n, width) float32 pooled vectors of the word occurrences (starts, ends, hashes) that
+        `Lexicon.occurrences` found in n code points: begins, inside, ends. Taking them rather
+        than matching again lets the encoder match the lexicon once for its flags and these.
+        Written into `out` (zeros, possibly a column slice of a wider array) when given, so that
+        a 150,000-character chunk needs no second array of its width."""
+        out = np.zeros((n, self.width), dtype=np.float32) if out is None else out
+        starts, ends, rows = self._known(*occurrences)  # (m,) each
         inner = ends - starts - 2  # (m,) characters strictly inside each occurrence
         of = np.repeat(np.arange(len(starts)), inner)  # (inside,) occurrence of each inside character
         at = starts[of] + 1 + np.arange(len(of)) - np.repeat(np.cumsum(inner) - inner, inner)  # (inside,)
-        sets = torch.from_numpy(out).view(len(cps), SETS, self.vectors.shape[1])  # (n, 3, dim), a view of `out`
-        total = torch.zeros(len(cps))  # (n,)
+        sets = torch.from_numpy(out).view(n, SETS, self.vectors.shape[1])  # (n, 3, dim), a view of `out`
+        total = torch.zeros(n)  # (n,)
         for k, (chars, words) in enumerate([(starts, rows), (at, rows[of]), (ends - 1, rows)]):
             chars, words = torch.from_numpy(chars), torch.from_numpy(words)  # (hits,) each
             sets[:, k].index_add_(0, chars, self._weighted[words])
@@ -51,9 +52,8 @@ class SoftLexicon:
         sets.div_(total.clamp_min(1e-9)[:, None, None])
         return out
 
-    def _found(self, cps: np.ndarray, lexicon: Lexicon, excluded: Lexicon | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _known(self, starts: np.ndarray, ends: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(starts, ends, table rows) of the occurrences whose word has a vector."""
-        starts, ends, hashes = lexicon.occurrences(cps, excluded)
         if not len(self._hashes):
             return starts[:0], ends[:0], starts[:0]
         at = np.searchsorted(self._hashes, hashes).clip(max=len(self._hashes) - 1)  # (m,)

@@ -111,7 +111,7 @@ def test_pooled_word_vectors_of_each_piece_are_its_own_whatever_it_is_encoded_wi
     batch = Encoder(Vocab([]), Vocab([]), LEXICON, soft=soft).encode(pieces, extras).batch(range(len(pieces)))
     assert batch.lexicon.shape[-1] == 3 + soft.width
     for row, (piece, piece_extra) in enumerate(zip(pieces, extras)):
-        alone = soft.features(codepoints(piece), LEXICON, piece_extra)  # (n, 9)
+        alone = soft.features(len(piece), LEXICON.occurrences(codepoints(piece), piece_extra))  # (n, 9)
         assert np.allclose(batch.lexicon[row, : len(piece), 3:].numpy(), alone, atol=1e-6), piece
 
 

@@ -16,7 +16,7 @@ WEIGHTS = torch.tensor([3.0, 1.0, 1.0, 1.0])
 
 def pooled(text: str, soft: SoftLexicon, lexicon: Lexicon, excluded: Lexicon | None = None) -> np.ndarray:
     """(characters, begins|inside|ends, words) shares."""
-    return soft.features(codepoints(text), lexicon, excluded).reshape(len(text), 3, soft.vectors.shape[1])
+    return soft.features(len(text), lexicon.occurrences(codepoints(text), excluded)).reshape(len(text), 3, soft.vectors.shape[1])
 
 
 def test_each_set_holds_its_words_weighted_by_frequency_over_all_the_characters_words() -> None:
@@ -32,7 +32,7 @@ def test_a_character_in_no_known_word_gets_zeros() -> None:
     soft = SoftLexicon(["北京"], VECTORS[:1], WEIGHTS[:1])
     shares = pooled("去南京大学", soft, Lexicon(["南京", "大学"]))
     assert not shares.any(), "words the table lacks (a user dictionary's) add nothing"
-    assert SoftLexicon([], torch.empty(0, 4), torch.empty(0)).features(codepoints("北京"), Lexicon(["北京"])).shape == (2, 12)
+    assert SoftLexicon([], torch.empty(0, 4), torch.empty(0)).features(2, Lexicon(["北京"]).occurrences(codepoints("北京"))).shape == (2, 12)
 
 
 def test_words_a_dictionary_excludes_are_left_out() -> None:
