@@ -217,7 +217,7 @@ class Trainer:
         rows muted last epoch are given their vectors back first)."""
         encoder, lexicon = self.tagger.encoder, self.encoded.lexicon
         lexicon[:, encoder.user_columns] = flags = self.user_words.sample(rng)
-        if not self.tagger.config.user_words_mute_vectors:
+        if not encoder.mute_vectors:
             return
         vectors = lexicon[:, encoder.soft_columns]  # (rows, 3*word_dim), a view
         if self._muted is not None:
