@@ -14,9 +14,10 @@ from itertools import chain
 import numpy as np
 import torch
 
+from data.hashtable import HashTable
 from data.lexicon import FEATURES, Lexicon, codepoints, marks
 from data.softlexicon import SETS, SoftLexicon
-from data.text import fold
+from data.text import fold, fold_codepoints
 from data.vocab import UNK_ID, Vocab
 
 BOS, EOS = "\x02", "\x03"
@@ -80,13 +81,13 @@ def bigram_strings(text: str) -> list[tuple[str, str]]:
 
 
 def _pair_keys(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """One int64 per pair of code points (each below 2**21), as `Encoder` keys bigrams."""
-    return (left.astype(np.int64) << 21) | right
+    """One uint64 per pair of code points (each below 2**21), as `Encoder` keys bigrams."""
+    return (left.astype(np.uint64) << np.uint64(21)) | right.astype(np.uint64)
 
 
 class Encoder:
-    """Maps texts to feature ids with lookup tables: code point -> character id, and sorted
-    code-point pairs -> bigram id."""
+    """Maps texts to feature ids with lookup tables: code point -> character id, and a hash
+    table of code-point pairs -> bigram id."""
 
     def __init__(
         self, chars: Vocab, bigrams: Vocab, lexicon: Lexicon | None, user_flags: bool = False,
@@ -105,12 +106,9 @@ class Encoder:
         singles = [(ord(t), i) for t, i in chars.index.items() if len(t) == 1]
         if singles:
             self._char_ids[[c for c, _ in singles]] = [i for _, i in singles]
-        pairs = [i for i, t in enumerate(bigrams.tokens) if len(t) == 2]  # the specials are longer
+        pairs = [i for i, t in enumerate(bigrams.tokens) if len(t) == 2]  # the specials are longer, and first: ids > 0
         points = codepoints("".join(bigrams.tokens[i] for i in pairs)).reshape(-1, 2)  # (pairs, 2)
-        keys = _pair_keys(points[:, 0], points[:, 1])  # (pairs,)
-        order = np.argsort(keys)
-        self._bigram_keys = keys[order]  # (pairs,) sorted
-        self._bigram_ids = np.append(np.array(pairs, dtype=np.int64)[order], UNK_ID)  # (pairs + 1,): misses map to UNK
+        self._bigram_table = HashTable.of(_pair_keys(points[:, 0], points[:, 1]), np.array(pairs, dtype=np.uint32))
 
     def encode(self, pieces: Sequence[str], extras: Sequence[Lexicon | None] | None = None,
                tags: Sequence[Sequence[int]] | None = None) -> Encoded:
@@ -119,10 +117,11 @@ class Encoder:
         lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))  # (pieces,)
         starts = np.cumsum(lengths + 1) - lengths - 1  # (pieces,)
         joined = "".join(piece + "\n" for piece in pieces) + "\n"  # the final separator is the padding row
-        folded = codepoints(fold(joined)).astype(np.int64)  # (rows,)
+        cps = codepoints(joined)  # (rows,)
+        folded = fold_codepoints(cps)  # (rows,)
         chars = self._char_ids[folded].astype(np.int64)  # (rows,)
         bigrams = self._bigrams(folded, starts, lengths)  # (rows, 2)
-        lexicon = self._lexicon(codepoints(joined), lengths, extras)  # (rows, flags)
+        lexicon = self._lexicon(cps, lengths, extras)  # (rows, flags)
         gold = None
         if tags is not None:
             gold = np.zeros(len(joined), dtype=np.int64)
@@ -143,9 +142,9 @@ class Encoder:
         return np.stack([left, right], axis=1)
 
     def _bigram_ids_of(self, keys: np.ndarray) -> np.ndarray:
-        idx = np.searchsorted(self._bigram_keys, keys)  # (n,)
-        found = self._bigram_keys[idx.clip(max=len(self._bigram_keys) - 1)] == keys if len(self._bigram_keys) else np.zeros(len(keys), bool)
-        return self._bigram_ids[np.where(found, idx, len(self._bigram_keys))]
+        ids = self._bigram_table.find(keys).astype(np.int64)  # (n,) 0 where not a bigram of the vocabulary
+        ids[ids == 0] = UNK_ID
+        return ids
 
     def _lexicon(self, cps: np.ndarray, lengths: np.ndarray, extras: Sequence[Lexicon | None] | None) -> np.ndarray:
         """Lexicon flags of every row, then each user dictionary's flags on the pieces that

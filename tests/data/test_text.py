@@ -1,12 +1,14 @@
 """Specification of data/text.py: `split_text` cuts any input into model-sized pieces whose
 offsets index the exact input and which never hold whitespace; `fold` maps characters to the
-feature form without changing the length."""
+feature form without changing the length, on a string or on its code points alike."""
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from data.text import fold, fold_char, split_text
+from data.lexicon import codepoints
+from data.text import fold, fold_char, fold_codepoints, split_text
 
 CHARS = st.sampled_from(list("我们去公园今天很好。！？；，、：,.!?;…abcXYZ019１２ＡＢ ") + [" ", "\t", "\n", "\u3000", "\xa0", "\r"])
 TEXTS = st.one_of(st.text(CHARS, max_size=80), st.text(max_size=40))
@@ -63,6 +65,11 @@ def test_a_one_million_character_line_splits_into_pieces_that_map_back() -> None
 @given(st.text())
 def test_fold_keeps_the_length(text: str) -> None:
     assert len(fold(text)) == len(text)
+
+
+@given(TEXTS)
+def test_fold_of_code_points_is_fold_of_the_text(text: str) -> None:
+    assert np.array_equal(fold_codepoints(codepoints(text)), codepoints(fold(text)))
 
 
 def test_fold_maps_digits_and_letters_of_both_widths() -> None:
