@@ -21,11 +21,13 @@ class HashTable:
 
     @classmethod
     def of(cls, keys: np.ndarray, values: np.ndarray) -> "HashTable":
-        """The table of distinct uint64 `keys` (n,) with their nonzero `values` (n,). Keys are
-        placed in rounds, one per free slot a round; a key that finds its slot taken moves one
-        on, so every slot between a key's home and its place is full, which `find` relies on."""
-        if len(np.unique(keys)) != len(keys) or not values.all():
-            raise ValueError("a hash table needs distinct keys and nonzero values")
+        """The table of uint64 `keys` (n,) with their nonzero `values` (n,). Keys are placed in
+        rounds, one per free slot a round; a key that finds its slot taken moves one on, so
+        every slot between a key's home and its place is full, which `find` relies on. A key
+        given twice is found with its first value, the one placed nearer its home (not
+        refused: checking for repeats took as long as building the table)."""
+        if not values.all():
+            raise ValueError("a hash table's values must be nonzero: 0 marks an empty slot")
         size = 2 << max(len(keys) - 1, 0).bit_length()  # >= 2n
         table = cls(np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=values.dtype))
         todo, slot = np.arange(len(keys)), table._home(keys)  # (n,) each

@@ -22,8 +22,7 @@ SETS = 3  # the words a character begins, lies strictly inside, ends
 class SoftLexicon:
     def __init__(self, words: list[str], vectors: torch.Tensor, weights: torch.Tensor) -> None:
         """`vectors` (words, dim) and `weights` (words,) float32 belong to `words` row by row."""
-        hashes, first = np.unique(word_hashes(words), return_index=True)  # (distinct,) each: a word listed twice keeps its first row
-        self._rows = HashTable.of(hashes, first.astype(np.uint32) + 1)  # hash -> row + 1
+        self._rows = HashTable.of(word_hashes(words), np.arange(1, len(words) + 1, dtype=np.uint32))  # hash -> row + 1
         self.vectors, self.weights = vectors, weights
         self._weighted = vectors * weights[:, None]  # (words, dim)
 
