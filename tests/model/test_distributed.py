@@ -32,8 +32,14 @@ def zhtag_command() -> str:
 
 
 def launch(store: Path, corpus: Path, processes: int, *extra: str) -> subprocess.Popen:
+    """The run, its stderr appended to `log_of(store)` for `finish` to show if it fails."""
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(processes), "--no-python", zhtag_command()]
-    return zhtag(store, *TRAIN, "--train", str(corpus), *extra, launcher=torchrun if processes > 1 else CLI)
+    with log_of(store).open("ab") as log:
+        return zhtag(store, *TRAIN, "--train", str(corpus), *extra, launcher=torchrun if processes > 1 else CLI, stderr=log)
+
+
+def log_of(store: Path) -> Path:
+    return store.parent / f"{store.name}.stderr.log"
 
 
 def kill_9_all(process: subprocess.Popen) -> None:
@@ -50,9 +56,9 @@ def kill_9_all(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def finish(process: subprocess.Popen) -> list[dict]:
+def finish(process: subprocess.Popen, store: Path) -> list[dict]:
     out, _ = process.communicate(timeout=600)
-    assert process.returncode == 0
+    assert process.returncode == 0, log_of(store).read_text(encoding="utf-8", errors="replace")[-4000:]
     return [json.loads(line) for line in out.splitlines()]
 
 
@@ -73,7 +79,7 @@ def runs(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[int, tu
     results = {}
     for processes in (1, 2):
         root = tmp_path_factory.mktemp(f"store{processes}")
-        (printed,) = finish(launch(root, corpus, processes))
+        (printed,) = finish(launch(root, corpus, processes), root)
         results[processes] = (root, printed)
     return results
 
@@ -109,6 +115,6 @@ def test_resume_finishes_a_killed_distributed_run_with_the_uninterrupted_model(r
     kill_9_all(killed)
     assert store_at(tmp_path, tmp_path).list() == [], "a killed run publishes nothing"
 
-    finish(launch(tmp_path, corpus, 2, "--resume"))
+    finish(launch(tmp_path, corpus, 2, "--resume"), tmp_path)
     weights = lambda root: store_at(root, tmp_path).resolve("d@1").read_bytes("weights.safetensors")  # noqa: E731
     assert weights(tmp_path) == weights(runs[2][0])

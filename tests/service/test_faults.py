@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -25,10 +26,10 @@ TOKEN = "faults-admin"
 CLI = [sys.executable, "-m", "service.cli"]
 
 
-def zhtag(store: Path, *argv: str, launcher: Sequence[str] = CLI) -> subprocess.Popen:
+def zhtag(store: Path, *argv: str, launcher: Sequence[str] = CLI, stderr: int | IO[bytes] = subprocess.DEVNULL) -> subprocess.Popen:
     """`zhtag ARGV` on `store`, started by `launcher` (torchrun, say), one torch thread."""
     env = {**os.environ, "ZHTAG_STORE": str(store), "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen([*launcher, *argv], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    return subprocess.Popen([*launcher, *argv], env=env, stdout=subprocess.PIPE, stderr=stderr)
 
 
 def big_corpus(tmp_path: Path) -> Path:
