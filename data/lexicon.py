@@ -71,8 +71,8 @@ def _prefix_hashes(ordered: list[str]) -> list[tuple[int, int, np.ndarray]]:
 
 def word_hashes(words: list[str]) -> np.ndarray:
     """(words,) uint64 the hash `Lexicon.occurrences` gives each of `words`."""
-    order = sorted(range(len(words)), key=lambda i: len(words[i]))
-    whole = [h for length, k, h in _prefix_hashes([words[i] for i in order]) if k == length]
+    order = np.argsort(np.fromiter(map(len, words), dtype=np.int64, count=len(words)), kind="stable")  # (words,) shortest first
+    whole = [h for length, k, h in _prefix_hashes([words[i] for i in order.tolist()]) if k == length]
     hashes = np.empty(len(words), dtype=np.uint64)
     hashes[order] = np.concatenate([np.empty(0, np.uint64), *whole])
     return hashes
