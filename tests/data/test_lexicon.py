@@ -2,6 +2,8 @@
 found in a text, and reading jieba-format dictionaries."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -197,3 +199,11 @@ def test_a_jieba_gazetteer_holds_the_words_of_its_part_of_speech_only() -> None:
     assert places.matches("他在北京学习") == [(2, 4)], "北京 is a place; 学习 (v) is no name"
     assert "北京" not in names.words and "学习" not in places.words
     assert len(jieba_lexicon().words) > len(names.words) > len(places.words) > 0
+
+
+def test_jiebas_lexicon_is_read_without_importing_jieba() -> None:
+    """Importing jieba loads its HMM tables, time every `zhtag segment` would pay at start."""
+    script = "import sys; from data.lexicon import jieba_lexicon; assert jieba_lexicon().matches('北京'); print('jieba' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).parents[2], timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
