@@ -106,9 +106,11 @@ class Encoder:
         singles = [(ord(t), i) for t, i in chars.index.items() if len(t) == 1]
         if singles:
             self._char_ids[[c for c, _ in singles]] = [i for _, i in singles]
-        pairs = [i for i, t in enumerate(bigrams.tokens) if len(t) == 2]  # the specials are longer, and first: ids > 0
-        points = codepoints("".join(bigrams.tokens[i] for i in pairs)).reshape(-1, 2)  # (pairs, 2)
-        self._bigram_table = HashTable.of(_pair_keys(points[:, 0], points[:, 1]), np.array(pairs, dtype=np.uint32))
+        lengths = np.fromiter(map(len, bigrams.tokens), dtype=np.int64, count=len(bigrams))  # (tokens,)
+        pairs = np.flatnonzero(lengths == 2)  # (pairs,) ids of code-point pairs: the specials are longer, and first, so ids > 0
+        first = (np.cumsum(lengths) - lengths)[pairs]  # (pairs,) where each pair begins in the joined tokens
+        points = codepoints("".join(bigrams.tokens))  # (total,)
+        self._bigram_table = HashTable.of(_pair_keys(points[first], points[first + 1]), pairs.astype(np.uint32))
 
     def encode(self, pieces: Sequence[str], extras: Sequence[Lexicon | None] | None = None,
                tags: Sequence[Sequence[int]] | None = None) -> Encoded:
