@@ -105,7 +105,7 @@ class Tagger:
             chars, bigrams, words = Vocab.from_list(vocab["chars"]), Vocab.from_list(vocab["bigrams"]), set(vocab["words"])
             if (len(chars), len(bigrams)) != (config.char_vocab_size, config.bigram_vocab_size):
                 raise ValueError(f"vocab.json lists {len(chars)} chars and {len(bigrams)} bigrams, config.json {config.char_vocab_size} and {config.bigram_vocab_size}")
-            network = BiLSTMCRF(config)
+            network = BiLSTMCRF(config, initialise_embeddings=False)
             network.load_state_dict(tensors)
             tagger = cls(network, chars, bigrams, words, ref, vocab.get("lexicon"))
         except (KeyError, TypeError, ValueError, RuntimeError, SafetensorError) as err:
