@@ -9,6 +9,7 @@ on its own share of each epoch's length-bucketed batches.
 """
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -81,5 +82,11 @@ def main_process() -> bool:
 
 
 def leave() -> None:
+    """Leave the group with nothing left that holds it. DistributedDataParallel keeps the group
+    alive from inside reference cycles; left to the interpreter's exit, gloo's threads were
+    torn down with it and a rank aborted ("terminate called without an active exception") in
+    2 of 40 two-process runs. Collecting the cycles first ends the group here, while Python
+    is still whole."""
     if dist.is_initialized():
+        gc.collect()
         dist.destroy_process_group()
