@@ -1,6 +1,7 @@
 """The `zhtag` command line, end to end on tiny models trained inside the test."""
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -205,6 +206,13 @@ def test_errors_print_one_line_and_exit_non_zero(argv: list[str], message: str, 
     err = capsys.readouterr().err.strip().splitlines()
     assert code != 0
     assert len(err) == 1 and err[0].startswith("zhtag: error:") and message in err[0]
+
+
+@pytest.mark.parametrize("model", ["tcws", "nosuchmodel"])
+def test_tagging_leaves_the_garbage_collector_running_whether_the_model_loads_or_not(model: str) -> None:
+    """The collector is paused while torch and the model load; callers of `main` get it back."""
+    run("segment", str(FIXTURES / "input.txt"), "--model", model)
+    assert gc.isenabled()
 
 
 @pytest.mark.parametrize("argv", [["train", "--task", "cws", "--train", "x.txt", "--lr", "-1"], ["train", "--task", "ner", "--train", "x.bio", "--gazetteers", "ns,../x"], ["ner", "--min-score", "1.5"], ["segment", "--no-such-flag"]])
