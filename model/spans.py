@@ -27,13 +27,15 @@ class SpanArrays:
     text: np.ndarray  # (spans,) int64: the text each span belongs to
     start: np.ndarray  # (spans,) int64
     end: np.ndarray  # (spans,) int64, exclusive
-    label: list[str | None]  # (spans,)
+    label: np.ndarray  # (spans,) int64, index into `names`
+    names: list[str | None]  # label names; `zhtag segment`'s words never look theirs up
     score: np.ndarray | None  # (spans,) float64, the CRF's marginal probability; None: not computed
 
     def lists(self) -> list[list[Span]]:
         """The spans of each text."""
-        scores = self.score.round(4).tolist() if self.score is not None else [None] * len(self.label)
-        flat = list(map(Span, self.start.tolist(), self.end.tolist(), self.label, scores))
+        labels = [self.names[i] for i in self.label.tolist()]
+        scores = self.score.round(4).tolist() if self.score is not None else [None] * len(labels)
+        flat = list(map(Span, self.start.tolist(), self.end.tolist(), labels, scores))
         bounds = np.searchsorted(self.text, np.arange(self.texts + 1)).tolist()
         return [flat[a:b] for a, b in zip(bounds, bounds[1:])]
 

@@ -178,7 +178,7 @@ class Tagger:
         piece, start, end, label = piece[order], start[order], end[order], label[order]
         score = np.concatenate([f[4] for f in found])[order] if scores and found else None
         names = [split_tag(tag)[1] for tag in self.config.tags]
-        return SpanArrays(len(texts), owner[piece], start + offset[piece], end + offset[piece], [names[t] for t in label.tolist()], score)
+        return SpanArrays(len(texts), owner[piece], start + offset[piece], end + offset[piece], label, names, score)
 
     def _decode(self, encoded: Encoded, index: list[int], forced: Sequence[list[tuple[int, int]]], scores: bool) -> tuple[np.ndarray, ...]:
         """(piece, start, end, tag, score) arrays of the spans found in the pieces `index`,
