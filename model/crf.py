@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -92,23 +93,28 @@ class CRF(nn.Module):
         return torch.logsumexp(alpha + end, dim=1)
 
     def viterbi(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """(batch, seq) best tag path of each sentence; steps past its end repeat its last tag."""
+        """(batch, seq) best tag path of each sentence; steps past its end repeat its last tag.
+        The trace back runs in numpy on the host: its steps are gathers of a few hundred
+        integers, where each torch call costs more than the work."""
         trans, start, end = self._scores()
         best_previous = self._best_previous(trans)
-        score = start + emissions[:, 0]  # (batch, n)
+        steps, keep = emissions.unbind(1), mask.unsqueeze(2).unbind(1)  # seq x (batch, n), seq x (batch, 1)
+        score = start + steps[0]  # (batch, n)
         history = []
-        for t in range(1, emissions.shape[1]):
+        for t in range(1, len(steps)):
             best, idx = best_previous(score)  # (batch, n) each
             history.append(idx)
-            score = torch.where(mask[:, t : t + 1], best + emissions[:, t], score)
-        lengths = mask.sum(1)  # (batch,)
-        current = (score + end).argmax(1)  # (batch,) tag of each sentence's last step
-        path = [current]
-        for t in range(emissions.shape[1] - 2, -1, -1):
-            previous = history[t].gather(1, current.unsqueeze(1)).squeeze(1)  # (batch,)
-            current = torch.where(lengths > t + 1, previous, current)
-            path.append(current)
-        return torch.stack(path[::-1], 1)  # (batch, seq)
+            score = torch.where(keep[t], best + steps[t], score)
+        current = (score + end).argmax(1).cpu().numpy()  # (batch,) tag of each sentence's last step
+        back = torch.stack(history).cpu().numpy() if history else None  # (seq-1, batch, n) best previous tags
+        last = mask.sum(1).cpu().numpy() - 1  # (batch,) each sentence's last step
+        rows = np.arange(len(current))
+        path = np.empty((len(steps), len(current)), dtype=np.int64)  # (seq, batch)
+        path[-1] = current
+        for t in range(len(steps) - 2, -1, -1):
+            current = np.where(last > t, back[t, rows, current], current)
+            path[t] = current
+        return torch.from_numpy(path.T.copy()).to(emissions.device)  # (batch, seq)
 
     def _best_previous(self, trans: torch.Tensor) -> Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
         """score (batch, n) -> (best score, best previous tag) of each next tag, (batch, n) each."""
