@@ -128,6 +128,21 @@ def flops_per_char(network: BiLSTMCRF) -> dict[str, int]:
     }
 
 
+def lstm_alone(network: BiLSTMCRF, rows: int = 224, steps: int = 150, seconds: float = 2.0) -> float:
+    """Chars/s of torch's LSTM alone, both directions in turn as tagging runs them, on random
+    inputs of the tagger's width and dtype: how near the kernel itself comes to the bound, and
+    so how much of the gap the rest of the pipeline makes."""
+    inputs = torch.randn(steps, rows, network.tagging_width).to(network.tagging_dtype)  # (seq, batch, width)
+    run = lambda: [network._direction(inputs, suffix) for suffix in ("l0", "l0_reverse")]  # noqa: E731
+    with torch.inference_mode():
+        run()
+        count, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            run()
+            count += 1
+    return count * rows * steps / (time.perf_counter() - started)
+
+
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip() or "?"
@@ -185,6 +200,9 @@ def main() -> None:
         bound = peak / sum(flops.values())
         print(f"{str(dtype)[6:]} matmul: {peak / 1e9:,.1f} GFLOP/s -> compute bound {bound:,.0f} chars/s; "
               f"zhtag's best in-process {best:,.0f} chars/s = {best / bound:.1%} of it (target >= 50%)")
+        if dtype == ran_in:
+            alone = lstm_alone(tagger.network)
+            print(f"torch's LSTM alone, both directions, 224 rows x 150 steps of random input: {alone:,.0f} chars/s = {alone / bound:.1%} of it")
     print(f"(zhtag ran its LSTM in {str(ran_in)[6:]}; the bound of that dtype is the one that applies)")
 
 

@@ -97,7 +97,7 @@ class BiLSTMCRF(nn.Module):
         extra = -rows % 16
         ids = tuple(nn.functional.pad(t, (0, 0) * (t.dim() - 2) + (0, extra)) for t in ids)  # (seq, batch+extra, ...) each
         lengths = nn.functional.pad(lengths, (0, extra))  # (batch+extra,)
-        inputs = self._inputs(*ids, zero_columns=-self.lstm.input_size % 8, tables=self._tagging_tables)  # (seq, batch+extra, width+)
+        inputs = self._inputs(*ids, zero_columns=self.tagging_width - self.lstm.input_size, tables=self._tagging_tables)  # (seq, batch+extra, width+)
         steps, padded_rows = inputs.shape[:2]
         step = torch.arange(steps)[:, None]  # (seq, 1)
         flip = (torch.where(step < lengths, lengths - 1 - step, step) * padded_rows + torch.arange(padded_rows)).flatten()  # (seq*rows,)
@@ -107,6 +107,11 @@ class BiLSTMCRF(nn.Module):
             backward = reverse(self._direction(reverse(inputs), f"l{layer}_reverse"))  # (seq, rows, hidden)
             inputs = torch.cat([forward, backward], dim=-1)  # (seq, rows, 2*hidden)
         return inputs[:, :rows].float()  # (seq, batch, 2*hidden)
+
+    @property
+    def tagging_width(self) -> int:
+        """LSTM input columns when tagging by direction: the input padded to a multiple of 8."""
+        return self.lstm.input_size + (-self.lstm.input_size % 8)
 
     def _direction(self, inputs: torch.Tensor, suffix: str) -> torch.Tensor:
         """(seq, batch, hidden) states of one direction of one layer, read front to back."""
