@@ -262,28 +262,20 @@ def _writer(args: argparse.Namespace) -> Callable[[list[str], SpanArrays], str]:
     return lambda texts, found: "".join(line(text, spans) + "\n" for text, spans in zip(texts, found.lists()))
 
 
-@contextmanager
-def _uncollected() -> Iterator[None]:
-    """Torch and the model live until exit, so the garbage collector need not look at them:
-    paused while they load (its full passes over torch's million new objects cost 0.13 s of
-    `zhtag segment`'s 1.5 s start), then frozen out, so the collections after, and the one at
-    interpreter exit above all, skip them (0.4 s of a 3 s run on the 883k-character file)."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.enable()
-
-
 def _tag(args: argparse.Namespace, out: IO[str]) -> None:
-    with _uncollected():
+    """Torch and the model live until exit, so once loaded they are frozen out of the garbage
+    collector: its later passes, and the one at interpreter exit above all, skip their million
+    objects (0.4 s of a 3 s `zhtag segment` run on the 883k-character file)."""
+    from model.collector import collector_paused
+
+    with collector_paused():
         from data.lexicon import Lexicon, read_dictionary
         from data.script import for_model
         from model.parallel import map_chunks
         from model.tagger import Tagger
 
         tagger = Tagger.load(args.model)
+    gc.freeze()
     words = {w: t for path in args.user_dict for w, t in read_dictionary(path).items()}
     user_words = Lexicon(words, force=args.dict_mode == "force", tags=words) if words else None
     write = _writer(args)

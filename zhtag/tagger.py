@@ -152,10 +152,13 @@ class Tagger:
         return model
 
     def _load(self, ref: str) -> Model:
-        from model.store import Store
-        from model.tagger import Tagger as Model  # imports torch: only now, so `import zhtag` stays fast
+        from model.collector import collector_paused
 
-        return Model.load(ref, Store(self.store), self.device)
+        with collector_paused():
+            from model.store import Store
+            from model.tagger import Tagger as Model  # imports torch: only now, so `import zhtag` stays fast
+
+            return Model.load(ref, Store(self.store), self.device)
 
 
 def _as_batch(texts: object) -> list[str]:

@@ -2,6 +2,7 @@
 results with exact offsets, a user dictionary, models loaded on first use, safe across threads."""
 from __future__ import annotations
 
+import gc
 import re
 import threading
 from collections.abc import Callable
@@ -176,6 +177,20 @@ def test_load_takes_one_model_per_task(empty_store: Path) -> None:
 def test_a_reference_to_nothing_fails_at_load(empty_store: Path) -> None:
     with pytest.raises(zhtag.ModelNotFound, match="nothing"):
         zhtag.Tagger.load("nothing")
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_garbage_collector_is_paused_while_a_model_loads_then_left_as_it_was(
+    empty_store: Path, monkeypatch: pytest.MonkeyPatch, enabled: bool
+) -> None:
+    seen, load = [], Model.load
+    monkeypatch.setattr(Model, "load", staticmethod(lambda *args, **kwargs: (seen.append(gc.isenabled()), load(*args, **kwargs))[1]))
+    (gc.enable if enabled else gc.disable)()
+    try:
+        zhtag.Tagger.load("cws", device="cpu")
+        assert seen == [False] and gc.isenabled() == enabled
+    finally:
+        gc.enable()
 
 
 def test_models_of_another_store_serve_their_own_task(trained_cws: Any) -> None:
