@@ -76,19 +76,16 @@ class CRF(nn.Module):
     def log_partition(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """log Z per sentence by the forward algorithm; (batch,).
 
-        Each step's log-sum-exp over previous tags is a matrix product in probability space,
-        shifted by the row maximum: with a hundred-odd POS tags a (batch, n, n) broadcast per
-        step would dominate training. Sums are floored at 1e-30 (mass below e^-69 of the best
-        path), which keeps forbidden-only states finite and their gradients zero, not NaN.
+        Each step's log-sum-exp over previous tags is a matrix product in probability space
+        (`_log_matmul_exp`): with a hundred-odd POS tags a (batch, n, n) broadcast per step
+        would dominate training.
         """
         trans, start, end = self._scores()
         exp_trans = trans.exp()  # (n, n); forbidden transitions are exactly 0
         steps = emissions.unbind(1)  # seq x (batch, n); one unbind keeps backward linear in seq
         alpha = start + steps[0]  # (batch, n)
         for t in range(1, len(steps)):
-            top = alpha.max(dim=1, keepdim=True).values.detach()  # (batch, 1)
-            total = ((alpha - top).exp() @ exp_trans).clamp_min(1e-30)  # (batch, n)
-            nxt = total.log() + top + steps[t]  # (batch, n)
+            nxt = _log_matmul_exp(alpha, exp_trans) + steps[t]  # (batch, n)
             alpha = torch.where(mask[:, t : t + 1], nxt, alpha)
         return torch.logsumexp(alpha + end, dim=1)
 
@@ -139,30 +136,44 @@ class CRF(nn.Module):
     ) -> torch.Tensor:
         """(spans,) log P(tags[r, s:e] is the path there) for each span (rows[i], starts[i],
         ends[i]): the marginal probability of a decoded span under the CRF, by forward-backward.
-        `tags` (batch, seq) holds each span's path; all spans are scored at once."""
-        trans, start, end = self._scores()
+        `tags` (batch, seq) holds each span's path; all spans are scored at once. In float64:
+        alpha and beta grow with the sentence, and float32's rounding of them moved
+        probabilities by up to 0.023."""
+        trans, start, end = (scores.double() for scores in self._scores())
+        emissions = emissions.double()  # (batch, seq, n)
         alpha, beta = self._forward_backward(emissions, mask, trans, start, end)  # (batch, seq, n) each
         log_z = torch.logsumexp(alpha[torch.arange(len(mask)), mask.sum(1) - 1] + end, dim=1)  # (batch,)
-        step = emissions.double().gather(2, tags.unsqueeze(2)).squeeze(2)  # (batch, seq): emission of each path tag
-        step[:, 1:] += trans.double()[tags[:, :-1], tags[:, 1:]]  # and the transition into it
-        path = step.cumsum(1)  # (batch, seq), in float64 so that long sums do not drift
+        step = emissions.gather(2, tags.unsqueeze(2)).squeeze(2)  # (batch, seq): emission of each path tag
+        step[:, 1:] += trans[tags[:, :-1], tags[:, 1:]]  # and the transition into it
+        path = step.cumsum(1)  # (batch, seq)
         last = ends - 1
         inside = path[rows, last] - path[rows, starts]  # (spans,) steps after the first, up to the last
-        first, after = alpha[rows, starts, tags[rows, starts]].double(), beta[rows, last, tags[rows, last]].double()  # (spans,) each
-        return (first + inside + after - log_z[rows].double()).clamp(max=0.0)  # rounding must not make a probability exceed 1
+        first, after = alpha[rows, starts, tags[rows, starts]], beta[rows, last, tags[rows, last]]  # (spans,) each
+        return (first + inside + after - log_z[rows]).clamp(max=0.0)  # rounding must not make a probability exceed 1
 
     def _forward_backward(
         self, emissions: torch.Tensor, mask: torch.Tensor, trans: torch.Tensor, start: torch.Tensor, end: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """alpha[t, j]: log-sum of prefixes ending in j at t (emission at t included);
-        beta[t, j]: log-sum of suffixes after j at t (end score included, emission at t not)."""
-        steps = emissions.shape[1]
-        alphas = [start + emissions[:, 0]]  # seq x (batch, n)
-        for t in range(1, steps):
-            nxt = torch.logsumexp(alphas[-1].unsqueeze(2) + trans, dim=1) + emissions[:, t]  # (batch, n)
-            alphas.append(torch.where(mask[:, t : t + 1], nxt, alphas[-1]))
+        beta[t, j]: log-sum of suffixes after j at t (end score included, emission at t not).
+        Each step is a matrix product in probability space, as in `log_partition`."""
+        exp_trans = trans.exp()  # (n, n); forbidden transitions are exactly 0
+        steps, keep = emissions.unbind(1), mask.unsqueeze(2).unbind(1)  # seq x (batch, n), seq x (batch, 1)
+        alphas = [start + steps[0]]  # seq x (batch, n)
+        for t in range(1, len(steps)):
+            nxt = _log_matmul_exp(alphas[-1], exp_trans) + steps[t]  # (batch, n)
+            alphas.append(torch.where(keep[t], nxt, alphas[-1]))
         betas = [end.expand_as(alphas[0])]  # built backwards
-        for t in range(steps - 2, -1, -1):
-            after = torch.logsumexp(trans + (emissions[:, t + 1] + betas[-1]).unsqueeze(1), dim=2)  # (batch, n)
-            betas.append(torch.where(mask[:, t + 1 : t + 2], after, end.expand_as(after)))
+        for t in range(len(steps) - 2, -1, -1):
+            after = _log_matmul_exp(steps[t + 1] + betas[-1], exp_trans.T)  # (batch, n)
+            betas.append(torch.where(keep[t + 1], after, end.expand_as(after)))
         return torch.stack(alphas, 1), torch.stack(betas[::-1], 1)
+
+
+def _log_matmul_exp(scores: torch.Tensor, exp_trans: torch.Tensor) -> torch.Tensor:
+    """(batch, n) log(exp(scores) @ exp_trans): the log-sum-exp over previous tags of every
+    next tag, as a matrix product shifted by each row's maximum. Sums are floored at 1e-30
+    (mass below e^-69 of the best path), which keeps forbidden-only states finite and their
+    gradients zero, not NaN."""
+    top = scores.max(dim=1, keepdim=True).values.detach()  # (batch, 1)
+    return ((scores - top).exp() @ exp_trans).clamp_min(1e-30).log() + top  # (batch, n)

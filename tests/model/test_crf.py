@@ -247,3 +247,20 @@ def test_a_tag_set_of_another_shape_keeps_the_dense_viterbi() -> None:
     crf = random_crf(odd, seed=3)
     emissions, mask = padded_batch([4, 2], len(odd), seed=5)
     assert all(first_invalid([odd[i] for i in path]) is None for path in best_paths(crf, emissions, mask))
+
+
+def test_span_marginals_of_a_long_float32_sentence_are_as_exact_as_in_float64() -> None:
+    """A network emits float32; over 150 steps of large scores float32's rounding of the
+    forward and backward sums moved probabilities in the third decimal."""
+    torch.manual_seed(4)
+    crf = CRF(ENTITY_TAGS)
+    for p in crf.parameters():
+        torch.nn.init.normal_(p)
+    emissions = 8 * torch.randn(3, 150, len(ENTITY_TAGS))  # (batch, seq, n) float32
+    mask = torch.ones(3, 150, dtype=torch.bool)
+    tags = crf.viterbi(emissions, mask)
+    rows, starts = torch.arange(3).repeat_interleave(30), torch.arange(0, 150, 5).repeat(3)
+    ends = starts + 1
+    got = crf.span_log_probs(emissions, mask, tags, rows, starts, ends).exp()
+    exact = crf.double().span_log_probs(emissions.double(), mask, tags, rows, starts, ends).exp()
+    assert torch.allclose(got, exact, rtol=0, atol=1e-9)
