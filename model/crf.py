@@ -109,12 +109,12 @@ class CRF(nn.Module):
         current = (score + end).argmax(1).cpu().numpy()  # (batch,) tag of each sentence's last step
         back = torch.stack(history).cpu().numpy() if history else None  # (seq-1, batch, n)
         into = self._into(trans).cpu().numpy()  # (n next, n previous)
-        last = mask.sum(1).cpu().numpy() - 1  # (batch,) each sentence's last step
+        inside = mask.T.contiguous().cpu().numpy()  # (seq, batch)
         path = np.empty((len(steps), len(current)), dtype=np.int64)  # (seq, batch)
         path[-1] = current
         for t in range(len(steps) - 2, -1, -1):
-            previous = (back[t] + into[current]).argmax(1)  # (batch,) the first best, as torch's max takes
-            current = np.where(last > t, previous, current)
+            previous = (back[t] + np.take(into, current, axis=0)).argmax(1)  # (batch,) the first best, as torch's max takes
+            current = np.where(inside[t + 1], previous, current)
             path[t] = current
         return torch.from_numpy(path.T.copy()).to(emissions.device)  # (batch, seq)
 
