@@ -1,4 +1,5 @@
-"""Python's garbage collector, paused while torch and a model load.
+"""Loading torch and a model with Python's garbage collector paused: `load_tagger` is how
+the CLI and the Python API load a model.
 
 Loading makes about a million objects that live as long as the process; each full pass the
 collector makes over them while they are being made is wasted: 0.13 s of `zhtag segment`'s
@@ -10,6 +11,11 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from model.tagger import Tagger
 
 
 @contextmanager
@@ -23,3 +29,13 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def load_tagger(ref: str, store: Path | str | None = None, device: str = "cpu") -> "Tagger":
+    """`Tagger.load` of `ref` from the store at `store` (default: `ZHTAG_STORE`), torch's
+    import included, with the collector paused."""
+    with collector_paused():
+        from model.store import Store
+        from model.tagger import Tagger
+
+        return Tagger.load(ref, Store(store), device)

@@ -266,16 +266,14 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
     """Torch and the model live until exit, so once loaded they are frozen out of the garbage
     collector: its later passes, and the one at interpreter exit above all, skip their million
     objects (0.4 s of a 3 s `zhtag segment` run on the 883k-character file)."""
-    from model.collector import collector_paused
+    from data.lexicon import Lexicon, read_dictionary
+    from data.script import for_model
+    from model.collector import load_tagger
 
-    with collector_paused():
-        from data.lexicon import Lexicon, read_dictionary
-        from data.script import for_model
-        from model.parallel import map_chunks
-        from model.tagger import Tagger
-
-        tagger = Tagger.load(args.model)
+    tagger = load_tagger(args.model)
     gc.freeze()
+    from model.parallel import map_chunks  # after the load: it imports torch, which the load did with the collector paused
+
     words = {w: t for path in args.user_dict for w, t in read_dictionary(path).items()}
     user_words = Lexicon(words, force=args.dict_mode == "force", tags=words) if words else None
     write = _writer(args)

@@ -152,13 +152,9 @@ class Tagger:
         return model
 
     def _load(self, ref: str) -> Model:
-        from model.collector import collector_paused
+        from model.collector import load_tagger  # imports torch: only now, so `import zhtag` stays fast
 
-        with collector_paused():
-            from model.store import Store
-            from model.tagger import Tagger as Model  # imports torch: only now, so `import zhtag` stays fast
-
-            return Model.load(ref, Store(self.store), self.device)
+        return load_tagger(ref, self.store, self.device)
 
 
 def _as_batch(texts: object) -> list[str]:
