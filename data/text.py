@@ -1,7 +1,8 @@
 """Text handling shared by training and tagging: feature folding and splitting long input.
 
-Folding (full-width to half-width, digits to `0`, Latin letters to `a`) only feeds the model's
-features, so `１９９８年` and `2024年` look alike to it; output always keeps the original
+Folding (full-width to half-width, digits to `0`, Latin letters to `a`, accented ones too) only
+feeds the model's features, so `１９９８年` and `2024年` look alike to it, and `café` reads as one
+Latin word rather than `caf` and a character it never saw; output always keeps the original
 characters because every piece carries its offset into the exact input string.
 """
 from __future__ import annotations
@@ -18,6 +19,9 @@ WHITESPACE = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())  # eve
 _NON_SPACE = re.compile(r"\S+")
 
 
+ACCENTED_LATIN = (range(0xC0, 0x250), range(0x1E00, 0x1F00))  # Latin-1 Supplement, Extended-A and -B, Extended Additional
+
+
 def fold_char(ch: str) -> str:
     """Feature form of one character."""
     code = ord(ch)
@@ -25,12 +29,12 @@ def fold_char(ch: str) -> str:
         ch = chr(code - 0xFEE0)
     if ch.isascii() and ch.isdigit():
         return "0"
-    if ch.isascii() and ch.isalpha():
+    if ch.isalpha() and (ch.isascii() or any(ord(ch) in block for block in ACCENTED_LATIN)):
         return "a"
     return ch
 
 
-_FOLD_TABLE = {code: fold_char(chr(code)) for code in [*range(0x21, 0x7F), *range(0xFF01, 0xFF5F)]}
+_FOLD_TABLE = {code: fold_char(chr(code)) for code in [*range(0x21, 0x7F), *range(0xFF01, 0xFF5F), *(c for block in ACCENTED_LATIN for c in block)]}
 
 
 def fold(text: str) -> str:

@@ -1,7 +1,7 @@
 """The one tagger behind the CLI, the HTTP API and the Python API.
 
 It owns the network with its vocabularies and lexicon, turns any text into model-sized pieces
-(`data.text.split_text`), tags them in length-sorted batches, and maps spans back to offsets
+(`data.text.split_text`) of what the model reads of it (`data.graphemes`), tags them in length-sorted batches, and maps spans back to offsets
 in the exact input string.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ from data.batches import Encoded, Encoder, length_batches
 from data.corpus import Span
 from data.errors import CheckpointError, InputError
 from data.formats.pos import POS_ENTITIES
+from data.graphemes import GraphemeViews
 from data.lexicon import Lexicon, jieba_lexicon
 from data.softlexicon import SoftLexicon
 from data.schemes import split_tag
@@ -166,7 +167,8 @@ class Tagger:
         per network call) defaults to what measured fastest on the network's device."""
         scores = self.config.task == "ner" if scores is None else scores
         batch_chars = batch_chars or self.batch_chars
-        pieces = [(i, offset, piece) for i, text in enumerate(texts) for offset, piece in split_text(text, self.config.max_len)]
+        graphemes = GraphemeViews(texts)
+        pieces = [(i, offset, piece) for i, text in enumerate(graphemes.views) for offset, piece in split_text(text, self.config.max_len)]
         owner = np.array([i for i, _, _ in pieces], dtype=np.int64)  # (pieces,) text of each piece
         offset = np.array([o for _, o, _ in pieces], dtype=np.int64)  # (pieces,) where it begins in its text
         words = [user_words[i] for i in owner.tolist()]
@@ -178,7 +180,9 @@ class Tagger:
         piece, start, end, label = piece[order], start[order], end[order], label[order]
         score = np.concatenate([f[4] for f in found])[order] if scores and found else None
         names = [split_tag(tag)[1] for tag in self.config.tags]
-        return SpanArrays(len(texts), owner[piece], start + offset[piece], end + offset[piece], label, names, score)
+        text = owner[piece]
+        start, end = (graphemes.offsets(text, at + offset[piece]) for at in (start, end))
+        return SpanArrays(len(texts), text, start, end, label, names, score)
 
     def _decode(self, encoded: Encoded, index: list[int], forced: Sequence[list[tuple[int, int]]], scores: bool) -> tuple[np.ndarray, ...]:
         """(piece, start, end, tag, score) arrays of the spans found in the pieces `index`,

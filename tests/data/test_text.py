@@ -80,5 +80,9 @@ def test_fold_maps_digits_and_letters_of_both_widths() -> None:
 def test_fold_turns_full_width_punctuation_half_width_and_keeps_the_rest() -> None:
     assert fold("！，？（）") == "!,?()"
     assert fold("中文\u3000。、…") == "中文\u3000。、…"
-    assert fold_char("é") == "é"  # not ASCII: left alone
     assert fold_char("٣") == "٣"
+
+
+def test_fold_reads_accented_latin_letters_as_latin_letters_and_other_scripts_as_themselves() -> None:
+    assert fold("café Pokémon Běijīng Zürich Æß") == "aaaa aaaaaaa aaaaaaa aaaaaa aa"
+    assert fold("×÷αЖ한") == "×÷αЖ한"  # signs, Greek, Cyrillic, Hangul: left alone

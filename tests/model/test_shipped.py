@@ -32,6 +32,12 @@ def test_the_cws_model_segments_a_plain_sentence(store: Store) -> None:
     assert [text[s.start : s.end] for s in spans] == ["我", "爱", "北京", "天安门"]
 
 
+def test_the_cws_model_keeps_accented_latin_words_and_emoji_sequences_whole(store: Store) -> None:
+    text = "我喜欢Pokémon和café，Zürich很美👍🏽👨‍👩‍👧"
+    spans = Tagger.load("cws", store).tag([text])[0]
+    assert {"Pokémon", "café", "Zürich", "👍🏽", "👨‍👩‍👧"} <= {text[s.start : s.end] for s in spans}
+
+
 def test_the_ner_model_finds_people_places_and_organisations(store: Store) -> None:
     text = "江泽民在北京会见了联合国秘书长。"
     spans = Tagger.load("ner", store).tag([text])[0]

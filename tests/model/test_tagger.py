@@ -1,0 +1,36 @@
+"""Specification of model/tagger.py's reading of text: a user-perceived character of several
+code points (an emoji sequence, a flag, a letter and its combining accent) is one character to
+the model, so no span begins or ends inside it, in every task."""
+from __future__ import annotations
+
+import numpy as np
+import regex
+
+from data.graphemes import GraphemeViews
+from tests.model.test_batching import random_tagger
+
+TEXTS = [
+    "我❤️你，👨‍👩‍👧一家去🇨🇳看国旗👍🏽好",
+    "cafe\u0301很好e\u0301e\u0301e\u0301北京",
+    "小猫🐱‍👤在窗台上睡觉 \u0301了",
+    "今天天气很好",
+]
+
+
+def boundaries(text: str) -> set[int]:
+    return {m.start() for m in regex.finditer(r"\X", text)} | {len(text)}
+
+
+def test_no_span_begins_or_ends_inside_a_cluster_and_the_spans_tile_the_text() -> None:
+    for text, spans in zip(TEXTS, random_tagger().tag(TEXTS), strict=True):
+        mark_after_space = {text.find(" \u0301") + 1} - {0}  # a cluster of its own to the tagger (data.graphemes)
+        assert {s.start for s in spans} | {s.end for s in spans} <= boundaries(text) | mark_after_space
+        covered = [i for s in spans for i in range(s.start, s.end)]
+        assert covered == [i for i, ch in enumerate(text) if not ch.isspace()]
+
+
+def test_a_text_is_tagged_as_its_view_with_offsets_moved_back_to_the_text() -> None:
+    tagger, views = random_tagger(), GraphemeViews(TEXTS)
+    for i, (spans, of_view) in enumerate(zip(tagger.tag(TEXTS), tagger.tag(views.views), strict=True)):
+        moved = [views.offsets(np.array([i, i]), np.array([s.start, s.end])).tolist() for s in of_view]
+        assert [(s.start, s.end, s.label) for s in spans] == [(a, b, s.label) for (a, b), s in zip(moved, of_view)]
