@@ -200,9 +200,9 @@ PIECE_BYTES = 150_000  # a longer line is read and tagged in pieces, so memory s
 def _pieces(source: str, whole_lines: bool) -> Iterator[Piece]:
     """Input lines without their line endings, a line longer than PIECE_BYTES in pieces cut
     after punctuation or whitespace where there is some (or refused, with `whole_lines`).
-    Invalid UTF-8 is reported with its line number."""
+    Invalid UTF-8 is reported with its line number; a leading byte-order mark is dropped."""
     handle = sys.stdin.buffer if source == "-" else open(source, "rb")
-    decoder, carry, lineno = codecs.getincrementaldecoder("utf-8")(), "", 1
+    decoder, carry, lineno = codecs.getincrementaldecoder("utf-8-sig")(), "", 1  # a leading BOM is a signature, not text, as for corpora
     with handle:
         while raw := handle.readline(PIECE_BYTES):
             ends = raw.endswith(b"\n") or len(raw) < PIECE_BYTES  # short without a newline: the file's last line

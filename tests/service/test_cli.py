@@ -232,6 +232,15 @@ def test_a_malformed_corpus_is_reported_with_file_and_line(tmp_path: Path, capsy
     assert f"{bad}:2:" in capsys.readouterr().err
 
 
+def test_a_byte_order_mark_opening_the_input_is_dropped_not_segmented(tmp_path: Path) -> None:
+    text = tmp_path / "bom.txt"
+    text.write_bytes("\ufeff我们去公园\n\ufeff好\n".encode())
+    code, out = run("segment", str(text), "--model", "tcws")
+    first, second = out.splitlines()
+    assert code == 0 and first.replace(" ", "") == "我们去公园"
+    assert second.replace(" ", "") == "\ufeff好"  # only the file's first bytes are a signature
+
+
 def test_invalid_utf8_input_names_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_bytes("好的\n".encode() + b"\xff\xfe\n")
