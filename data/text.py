@@ -13,6 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from data.atoms import atom_spans
+
 SENTENCE_END = frozenset("。！？!?；;…")
 CLAUSE_END = frozenset("，,、：:")
 WHITESPACE = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())  # every str.isspace() character
@@ -58,12 +60,17 @@ def _fold_points() -> np.ndarray:
 
 def _cut_points(text: str, max_len: int) -> list[int]:
     """Ends of chunks of at most `max_len` characters, cut after sentence punctuation when
-    possible, else after clause punctuation, else hard at `max_len`."""
+    possible, else after clause punctuation, else hard at `max_len`; never inside a web or
+    e-mail address (whose `?`, `:` and `,` are no punctuation) unless it is longer than that."""
     cuts, start = [], 0
+    atoms = atom_spans(text) if len(text) > max_len else []
     while len(text) - start > max_len:
         window = text[start : start + max_len]
-        end = last_end(window, SENTENCE_END) or last_end(window, CLAUSE_END) or max_len
-        start += end
+        cut = start + (last_end(window, SENTENCE_END) or last_end(window, CLAUSE_END) or max_len)
+        atom = next((a for a, b in atoms if a < cut < b), None)
+        if atom is not None:
+            cut = atom if atom > start else start + max_len  # before the address, or hard if it began the chunk
+        start = cut
         cuts.append(start)
     cuts.append(len(text))
     return cuts

@@ -16,6 +16,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
+from data.atoms import atom_spans
 from data.batches import Encoded, Encoder, length_batches
 from data.corpus import Span
 from data.errors import CheckpointError, InputError
@@ -202,13 +203,15 @@ class Tagger:
         return np.asarray(index)[rows], starts, ends, first, score
 
     def _forced(self, piece: str, user_words: Lexicon | None) -> list[tuple[int, int, str]]:
-        """(start, end, label) of the words a `force` dictionary keeps whole in `piece`: any
-        word for segmentation (label ""), for an entity model only the words whose tag names
-        one of its entity types, as that entity (see `_entity_type`)."""
+        """(start, end, label) of the spans kept whole in `piece`. Segmentation keeps web and
+        e-mail addresses whole (`data.atoms`), then the words of a `force` dictionary that
+        overlap none of them (label ""); an entity model keeps only the dictionary's words
+        whose tag names one of its entity types, as that entity (see `_entity_type`)."""
+        atoms = [] if self.config.task == "ner" else [(start, end, "") for start, end in atom_spans(piece)]
         if user_words is None or not user_words.force:
-            return []
+            return atoms
         if self.config.task != "ner":
-            return [(start, end, "") for start, end in user_words.forced(piece)]
+            return atoms + [(start, end, "") for start, end in user_words.forced(piece) if not any(start < e and s < end for s, e, _ in atoms)]
         found = [(start, end, self._entity_type(user_words.tags.get(piece[start:end], ""))) for start, end in user_words.forced(piece)]
         return [(start, end, label) for start, end, label in found if label]
 

@@ -45,6 +45,18 @@ def test_split_text_cuts_hard_at_max_len_without_punctuation() -> None:
     assert list(split_text("一二三四五六七", 3)) == [(0, "一二三"), (3, "四五六"), (6, "七")]
 
 
+def test_split_text_cuts_before_a_web_address_rather_than_at_its_punctuation() -> None:
+    url = "https://example.com/a?b=1,c:2"
+    text = "我们" * 60 + "请看" + url + "，好的" + "天气" * 50
+    pieces = check_pieces(text, 150)
+    assert any(piece.startswith(url) for _, piece in pieces)
+
+
+def test_split_text_cuts_an_address_longer_than_max_len_hard() -> None:
+    text = "https://example.com/" + "a" * 200 + "?x=1"
+    assert [(offset, len(piece)) for offset, piece in split_text(text, 150)] == [(0, 150), (150, 74)]
+
+
 def test_split_text_separates_at_any_whitespace() -> None:
     text = " 今天\u3000天气\t很好\n。 "
     assert list(split_text(text, 150)) == [(1, "今天"), (4, "天气"), (7, "很好"), (10, "。")]

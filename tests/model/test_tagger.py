@@ -7,6 +7,7 @@ import numpy as np
 import regex
 
 from data.graphemes import GraphemeViews
+from data.lexicon import Lexicon
 from tests.model.test_batching import random_tagger
 
 TEXTS = [
@@ -34,3 +35,13 @@ def test_a_text_is_tagged_as_its_view_with_offsets_moved_back_to_the_text() -> N
     for i, (spans, of_view) in enumerate(zip(tagger.tag(TEXTS), tagger.tag(views.views), strict=True)):
         moved = [views.offsets(np.array([i, i]), np.array([s.start, s.end])).tolist() for s in of_view]
         assert [(s.start, s.end, s.label) for s in spans] == [(a, b, s.label) for (a, b), s in zip(moved, of_view)]
+
+
+def test_a_web_or_e_mail_address_is_one_word_even_where_a_forced_dictionary_word_lies_inside_it() -> None:
+    text = "请访问https://www.example.com/a?b=1或写信给zhang.san@example.com。"
+    urls = ["https://www.example.com/a?b=1", "zhang.san@example.com"]
+    tagger = random_tagger()
+    for words in (None, Lexicon(["example", "请访问"], force=True)):
+        spans = tagger.tag([text], words)[0]
+        assert set(urls) <= {text[s.start : s.end] for s in spans}
+    assert "请访问" in {text[s.start : s.end] for s in tagger.tag([text], words)[0]}, "a dictionary word outside them is still forced"
