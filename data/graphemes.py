@@ -60,13 +60,13 @@ class GraphemeViews:
 
 
 def cluster_starts(text: str) -> list[int]:
-    """Where each extended grapheme cluster of `text` begins. A cluster that begins with
-    whitespace (a space before a combining mark) counts as its code points, one by one: the
-    tagger drops whitespace, and must not drop the mark with it."""
+    """Where each extended grapheme cluster of `text` begins. A cluster holding whitespace (a
+    space before a combining mark, or after a prepended sign) counts as its code points, one by
+    one: whitespace is never inside a span, nor dropped with a mark beside it."""
     import regex  # only for text outside SINGLE's ranges
 
     starts = []
     for match in regex.finditer(r"\X", text):
         begin, end = match.span()
-        starts.extend(range(begin, end) if text[begin].isspace() else (begin,))
+        starts.extend(range(begin, end) if any(ch.isspace() for ch in match.group()) else (begin,))
     return starts

@@ -1,14 +1,21 @@
 """Specification of model/tagger.py's reading of text: a user-perceived character of several
 code points (an emoji sequence, a flag, a letter and its combining accent) is one character to
-the model, so no span begins or ends inside it, in every task."""
+the model, so no span begins or ends inside it, while spans still tile every non-space
+character and hold no whitespace; and a web or e-mail address is one word."""
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from data.graphemes import GraphemeViews
 from data.lexicon import Lexicon
 from tests.model.test_batching import random_tagger
+
+tagger = functools.cache(random_tagger)
 
 TEXTS = [
     "我❤️你，👨‍👩‍👧一家去🇨🇳看国旗👍🏽好",
@@ -28,6 +35,17 @@ def test_no_span_begins_or_ends_inside_a_cluster_and_the_spans_tile_the_text() -
         assert {s.start for s in spans} | {s.end for s in spans} <= boundaries(text) | mark_after_space
         covered = [i for s in spans for i in range(s.start, s.end)]
         assert covered == [i for i, ch in enumerate(text) if not ch.isspace()]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["我", "❤️", "👨\u200d👩", "🇨🇳", "e\u0301", " ", "\u0600 ", " \u0301", "好"]), max_size=10), st.text(max_size=10))
+def test_spans_of_any_text_tile_its_non_space_characters_and_cut_no_cluster_without_space(parts: list[str], tail: str) -> None:
+    text = "".join(parts) + tail
+    spans = tagger().tag([text])[0]
+    covered = [i for s in spans for i in range(s.start, s.end)]
+    assert covered == [i for i, ch in enumerate(text) if not ch.isspace()]
+    whole = {m.span() for m in regex.finditer(r"\X", text) if not any(ch.isspace() for ch in m.group())}
+    assert not any(a < cut < b for a, b in whole for s in spans for cut in (s.start, s.end))
 
 
 def test_a_text_is_tagged_as_its_view_with_offsets_moved_back_to_the_text() -> None:
