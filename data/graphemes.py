@@ -8,15 +8,19 @@ reads each cluster as its first code point, and spans found in that view are map
 offsets in the exact text: no span ever begins or ends inside a cluster.
 
 Nearly all Chinese text holds no cluster of two code points, and is passed through after one
-C-level scan; only a text with a code point outside the ranges below is cut into clusters, by
-the `regex` package's `\\X`.
+C-level scan; in other text only the runs of code points outside the ranges below, with their
+neighbours, are cut into clusters, by the `regex` package's `\\X`.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+
+from data.lexicon import codepoints
 
 # Code points that neither continue a cluster nor join the next one to theirs (checked against
 # Unicode's Grapheme_Cluster_Break property in tests/data/test_graphemes.py): ASCII, Latin and
@@ -29,44 +33,71 @@ SINGLE = (
     "\x00-\u02ff\u2000-\u200b\u200e-\u20cf\u2100-\u2bff\u3000-\u3029\u3030-\u3098\u309b-\u9fff"
     "\ufe10-\ufe1f\ufe30-\ufe6f\uff00-\uff9d\uffa0-\uffef"
 )
-_MAY_JOIN = re.compile(f"[^{SINGLE}]")
+_JOINING_RUN = re.compile(f"[^{SINGLE}]+")
 
 
 class GraphemeViews:
-    """Each text as the model reads it (`views`), and the way back to the text's offsets."""
+    """Each text as the model reads it (`views`), and the way back to the text's offsets.
+
+    The texts are scanned joined by newlines, which end every cluster; where some cluster has
+    two or more code points, `_kept` lists the joined string's cluster starts, so that offset
+    `o` into view `i` is `_kept[_view_base[i] + o] - _base[i]` in text `i`."""
 
     def __init__(self, texts: Sequence[str]) -> None:
         self.views: list[str] = list(texts)
-        self._starts: dict[int, np.ndarray] = {}  # text -> (clusters + 1,) where each cluster begins, then the text's length
-        for i, text in enumerate(texts):
-            if _MAY_JOIN.search(text):
-                starts = cluster_starts(text)
-                if len(starts) < len(text):
-                    self.views[i] = "".join(text[s] for s in starts)
-                    self._starts[i] = np.array([*starts, len(text)], dtype=np.int64)
+        self._kept: np.ndarray | None = None
+        joined = "\n".join(texts)
+        if not _JOINING_RUN.search(joined):
+            return
+        kept = cluster_starts(joined)  # (clusters,)
+        if len(kept) == len(joined):
+            return
+        self._base = np.cumsum([0, *(len(t) + 1 for t in texts[:-1])])  # (texts,) where each text begins in `joined`
+        self._view_base = np.searchsorted(kept, self._base)  # (texts,) where each view begins in the joined view
+        view = codepoints(joined)[kept].tobytes().decode("utf-32-le", "surrogatepass")
+        ends = np.append(self._view_base[1:] - 1, len(kept)).tolist()
+        self.views = [view[a:b] for a, b in zip(self._view_base.tolist(), ends)]
+        self._kept = np.append(kept, len(joined))
 
     def offsets(self, text: np.ndarray, offset: np.ndarray) -> np.ndarray:
         """(n,) offsets into the texts of `offset` (n,) into the views of texts `text` (n,)."""
-        if not self._starts:
+        if self._kept is None:
             return offset
-        collapsed = list(self._starts)
-        base = np.full(len(self.views), -1, dtype=np.int64)  # (texts,) where each text's starts lie in `table`
-        base[collapsed] = np.cumsum([0, *(len(self._starts[i]) for i in collapsed[:-1])])
-        table = np.concatenate([self._starts[i] for i in collapsed])
-        hit = base[text] >= 0
-        mapped = offset.copy()
-        mapped[hit] = table[base[text[hit]] + offset[hit]]
-        return mapped
+        return self._kept[self._view_base[text] + offset] - self._base[text]
 
 
-def cluster_starts(text: str) -> list[int]:
-    """Where each extended grapheme cluster of `text` begins. A cluster holding whitespace (a
-    space before a combining mark, or after a prepended sign) counts as its code points, one by
-    one: whitespace is never inside a span, nor dropped with a mark beside it."""
-    import regex  # only for text outside SINGLE's ranges
+def cluster_starts(text: str) -> np.ndarray:
+    """(clusters,) where each extended grapheme cluster of `text` begins. Only the runs of code
+    points outside SINGLE's ranges, with the code point on either side (a base before its
+    marks; one after a joiner or a prepended sign), can hold a cluster of two or more, so only
+    they are cut by `regex`'s `\\X`. A cluster holding whitespace (a space before a combining
+    mark, or after a prepended sign) counts as its code points, one by one: whitespace is
+    never inside a span, nor dropped with a mark beside it."""
+    continues = np.zeros(len(text), dtype=bool)  # (len(text),) the code point is not its cluster's first
+    clusters = _clusters()
+    for begin, end in _regions(text):
+        for match in clusters.finditer(text, begin, end):
+            if match.end() - match.start() > 1 and not any(ch.isspace() for ch in match.group()):
+                continues[match.start() + 1 : match.end()] = True
+    return np.flatnonzero(~continues)
 
-    starts = []
-    for match in regex.finditer(r"\X", text):
-        begin, end = match.span()
-        starts.extend(range(begin, end) if any(ch.isspace() for ch in match.group()) else (begin,))
-    return starts
+
+@functools.cache
+def _clusters() -> Any:
+    """`regex`'s extended grapheme cluster pattern, imported and compiled on first use: most
+    text never needs it."""
+    import regex
+
+    return regex.compile(r"\X")
+
+
+def _regions(text: str) -> list[tuple[int, int]]:
+    """Each run outside SINGLE's ranges widened by a code point on either side, runs whose
+    regions touch merged, so that every cluster of two or more lies inside one region."""
+    regions: list[tuple[int, int]] = []
+    for match in _JOINING_RUN.finditer(text):
+        begin, end = max(match.start() - 1, 0), min(match.end() + 1, len(text))
+        if regions and begin <= regions[-1][1]:
+            begin = regions.pop()[0]
+        regions.append((begin, end))
+    return regions

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from data.graphemes import SINGLE, GraphemeViews, cluster_starts
 
 JOINING = regex.compile(r"[\p{GCB=Extend}\p{GCB=SpacingMark}\p{GCB=ZWJ}\p{GCB=Regional_Indicator}\p{GCB=Prepend}\p{GCB=L}\p{GCB=V}\p{GCB=T}\p{GCB=LV}\p{GCB=LVT}]")
-CLUSTERS = ["我", "❤️", "👨‍👩‍👧", "🇨🇳", "👍🏽", "é", "e\u0301", "한", "स्ते", "ｶﾞ", " ", "\u3000", "a", "。"]
+CLUSTERS = ["我", "❤️", "👨‍👩‍👧", "🇨🇳", "🇺", "👍🏽", "é", "e\u0301", "\u0301", "한", "\u1100\u1161", "स्ते", "ｶﾞ", " ", "\u3000", "a", "。", "\u0600", "\u200d", "©"]
 
 
 def single_ranges() -> list[range]:
@@ -47,16 +47,30 @@ def test_each_cluster_is_read_as_its_first_code_point_and_maps_back_to_where_it_
 
 
 def test_a_mark_after_whitespace_stays_apart_so_it_is_never_dropped_with_the_space() -> None:
-    assert cluster_starts("好 \u0301了") == [0, 1, 2, 3]
+    assert cluster_starts("好 \u0301了").tolist() == [0, 1, 2, 3]
     assert GraphemeViews(["好 \u0301了"]).views == ["好 \u0301了"]
 
 
+def whole_text_starts(text: str) -> list[int]:
+    """Cluster starts by `\\X` over the whole text, clusters holding whitespace split."""
+    starts: list[int] = []
+    for m in regex.finditer(r"\X", text):
+        starts.extend(range(m.start(), m.end()) if any(ch.isspace() for ch in m.group()) else [m.start()])
+    return starts
+
+
+@given(st.lists(st.lists(st.sampled_from(CLUSTERS), max_size=8).map("".join), max_size=4), st.text(max_size=12))
+def test_views_of_any_texts_map_back_to_each_texts_clusters(texts: list[str], tail: str) -> None:
+    texts = [*texts, tail]
+    views = GraphemeViews(texts)
+    for i, text in enumerate(texts):
+        starts = whole_text_starts(text)
+        assert views.views[i] == "".join(text[s] for s in starts)
+        mapped = views.offsets(np.full(len(starts) + 1, i), np.arange(len(starts) + 1)).tolist()
+        assert mapped == [*starts, len(text)]
+
+
 @given(st.lists(st.sampled_from(CLUSTERS), max_size=12), st.text(max_size=12))
-def test_views_map_back_to_the_clusters_of_any_text(clusters: list[str], tail: str) -> None:
+def test_cutting_only_around_the_joining_runs_finds_every_cluster(clusters: list[str], tail: str) -> None:
     text = "".join(clusters) + tail
-    starts = cluster_starts(text)
-    views = GraphemeViews([text])
-    assert views.views[0] == "".join(text[s] for s in starts)
-    mapped = views.offsets(np.zeros(len(starts) + 1, dtype=np.int64), np.arange(len(starts) + 1)).tolist()
-    assert mapped == [*starts, len(text)]
-    assert set(mapped) >= {m.start() for m in regex.finditer(r"\X", text) if not text[m.start()].isspace()}
+    assert cluster_starts(text).tolist() == whole_text_starts(text)
