@@ -1,8 +1,8 @@
 """The one tagger behind the CLI, the HTTP API and the Python API.
 
-It owns the network with its vocabularies and lexicon, turns any text into model-sized pieces
-(`data.text.split_text`) of what the model reads of it (`data.graphemes`), tags them in length-sorted batches, and maps spans back to offsets
-in the exact input string.
+It owns the network with its vocabularies and lexicon, turns what the model reads of any text
+(`data.graphemes`) into model-sized pieces (`data.text.split_text`), tags them in length-sorted
+batches, and maps spans back to offsets in the exact input string.
 """
 from __future__ import annotations
 
