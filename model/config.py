@@ -67,7 +67,6 @@ class TrainConfig:
     patience: int = 3  # epochs without dev F1 gain before stopping
     lr: float = 2e-3
     batch_chars: int = 4000  # padded characters per batch
-    swap_entities: float = 0.0  # entity models: share of training entities replaced each epoch (data.augment)
     clip: float = 5.0
     seed: int = 1
     min_bigram_count: int = 2

@@ -19,7 +19,6 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from data.augment import MentionSwap
 from data.batches import Encoded, bigram_strings, length_batches
 from data.corpus import Sentence, Span, model_pieces
 from data.errors import InputError, ModelNotFound
@@ -204,18 +203,13 @@ class Trainer:
         self.tagger, self.cfg, self.device, self.world = tagger, cfg, device, world
         self.network = tagger.network.to(device)
         self.model = world.wrap(self.network, device)  # what the steps call: across ranks, it averages gradients
-        self.train_set = train
-        self.encoded = self._encode(train)
+        tag_index = {t: i for i, t in enumerate(tagger.config.tags)}
+        tags = [[tag_index[t] for t in spans_to_tags(len(s.text), s.spans)] for s in train]
+        self.encoded = tagger.encoder.encode([s.text for s in train], tags=tags)
         self.chars = int(self.encoded.lengths.sum())
-        self.swap = MentionSwap(train) if cfg.swap_entities else None
         self.optimizer = torch.optim.Adam(self.network.parameters(), lr=cfg.lr)
         self.user_words = UserWords(train, self.encoded) if tagger.config.user_flags and tagger.config.lexicon else None
         self._muted: tuple[np.ndarray, np.ndarray] | None = None  # rows whose word vectors a user word muted, and the vectors
-
-    def _encode(self, sentences: list[Sentence]) -> Encoded:
-        tag_index = {t: i for i, t in enumerate(self.tagger.config.tags)}
-        tags = [[tag_index[t] for t in spans_to_tags(len(s.text), s.spans)] for s in sentences]
-        return self.tagger.encoder.encode([s.text for s in sentences], tags=tags)
 
     def _sample_user_words(self, rng: np.random.Generator) -> None:
         """This epoch's user dictionaries into their flag columns; a model whose user words
@@ -238,9 +232,6 @@ class Trainer:
         torch.manual_seed((self.cfg.seed * 1000 + epoch) * self.world.size + self.world.rank)  # each rank its own dropout
         if self.user_words is not None:
             self._sample_user_words(np.random.default_rng(self.cfg.seed * 1000 + epoch))
-        if self.swap is not None:
-            swapped = self.swap.swapped(self.train_set, self.cfg.swap_entities, random.Random(f"swap {self.cfg.seed} {epoch}"), self.tagger.config.max_len)
-            self.encoded = self._encode(swapped)
         for group in self.optimizer.param_groups:
             group["lr"] = self.cfg.lr * 0.9**epoch
         self.network.train()

@@ -64,7 +64,6 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--dropout", type=float, help="dropout on the LSTM's inputs and outputs, and between its layers (new models only)")
     t.add_argument("--layers", type=_positive, help="stacked bidirectional LSTM layers (new models only; default 1)")
     t.add_argument("--batch-chars", type=_positive, default=TrainConfig.batch_chars, help="padded characters per training step")
-    t.add_argument("--swap-entities", type=_probability, default=TrainConfig.swap_entities, metavar="SHARE", help="ner: each epoch, replace this share of the training entities by other entities of their type from the corpus (mention replacement)")
     t.add_argument("--gazetteers", type=_tag_prefixes, metavar="TAGS", help="comma-separated jieba POS tag prefixes, e.g. nr,ns,nt: their words in jieba's dictionary get flags of their own (new models only)")
     t.add_argument("--embeddings", type=Path, metavar="DIR", help="start a new model from `zhtag pretrain`'s vectors")
     t.add_argument("--word-vectors", action="store_true", help="with --embeddings: feed each character the pooled vectors of the lexicon words it begins, lies inside and ends (new models only)")
@@ -151,9 +150,7 @@ def _train(args: argparse.Namespace, out: IO[str]) -> None:
     from model.distributed import main_process
     from model.train import TrainOptions, train
 
-    if args.swap_entities and args.task != "ner":
-        raise InputError("--swap-entities applies to --task ner only: words of a segmentation corpus have no types to swap within")
-    cfg = TrainConfig(epochs=args.epochs, patience=args.patience, seed=args.seed, lr=args.lr, batch_chars=args.batch_chars, swap_entities=args.swap_entities)
+    cfg = TrainConfig(epochs=args.epochs, patience=args.patience, seed=args.seed, lr=args.lr, batch_chars=args.batch_chars)
     sizes = {"hidden": args.hidden, "char_dim": args.char_dim, "bigram_dim": args.bigram_dim, "dropout": args.dropout, "layers": args.layers, "gazetteers": args.gazetteers}
     overrides = {k: v for k, v in sizes.items() if v is not None}
     options = TrainOptions(

@@ -13,9 +13,9 @@ import pytest
 import torch
 
 from data.batches import Encoder
-from data.corpus import Sentence, Span, sentence_from_words
+from data.corpus import sentence_from_words
 from data.errors import CheckpointError, InputError
-from data.formats import read_corpus, write_corpus
+from data.formats import read_corpus
 from data.lexicon import Lexicon
 from model.config import TrainConfig
 from model.store import Store
@@ -217,22 +217,6 @@ def test_an_entity_model_keeps_its_training_entities_and_scores_dev_recall_of_th
     train_side, _ = split_dev(read_corpus(CORPORA / "tiny.bio").sentences, options.dev_ratio, options.train_config.seed)
     assert Tagger.load(result.ref, store).train_words == {w for s in train_side for w in s.words()}
     assert 0 <= result.metrics["dev"]["unseen_recall"] <= 100 and result.metrics["dev"]["unseen_rate"] > 0, "the tiny dev set has unseen entities"
-
-
-def test_mention_swapping_trains_each_epoch_on_other_entities_of_the_same_types(tmp_path, tiny_options, make_store, monkeypatch) -> None:
-    encoded = []
-    original = Trainer._encode
-    monkeypatch.setattr(Trainer, "_encode", lambda self, sentences: encoded.append(sentences) or original(self, sentences))
-    names, places = ["王小明", "李华", "欧阳修", "张三"], ["杭州", "成都", "乌鲁木齐", "上海"]
-    sentences = [Sentence(f"{n}住在{p}。", (Span(0, len(n), "PER"), Span(len(n) + 2, len(n) + 2 + len(p), "LOC"))) for n, p in zip(names, places)]
-    write_corpus(sentences, tmp_path / "train.bio", "conll")
-    options = tiny_options("ner", tmp_path / "train.bio", dev=CORPORA / "tiny.bio", train_config=TrainConfig(epochs=2, batch_chars=500, swap_entities=1.0))
-    result = train(options, make_store(), **QUIET)
-    corpus, first, second = encoded  # the training side as read, then each epoch's
-    labels = lambda sentences: [[span.label for span in s.spans] for s in sentences]  # noqa: E731
-    assert len(first) == len(second) == len(corpus) and labels(first) == labels(second) == labels(corpus)
-    assert corpus != first != second
-    assert result.metrics["train"]["swap_entities"] == 1.0
 
 
 def test_the_dev_ratio_must_be_a_fraction(tiny_options, make_store) -> None:

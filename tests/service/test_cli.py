@@ -199,7 +199,6 @@ def test_models_verify_names_each_damaged_version_and_exits_non_zero(store: Path
         (["segment", "--model", "nosuchmodel"], "nosuchmodel"),
         (["segment", "missing-file.txt", "--model", "tcws"], "missing-file.txt"),
         (["train", "--task", "cws", "--train", "missing.txt"], "missing.txt"),
-        (["train", "--task", "cws", "--train", "missing.txt", "--swap-entities", "0.3"], "--swap-entities applies to --task ner only"),
     ],
 )
 def test_errors_print_one_line_and_exit_non_zero(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
