@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-_HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+from data.fullwidth import HALF_WIDTH
+
 _HINT = re.compile("//|@|ww|WW|／／|＠|ｗｗ|ＷＷ")  # every address has one: most pieces are passed over after this scan
 _URL = re.compile(r"(?:(?:https?|ftp)://|www\.)[\w\-.~:/?#\[\]@!$&'()*+,;=%]*[\w/#=&~\-+%]", re.IGNORECASE | re.ASCII)
 _EMAIL = re.compile(r"[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}", re.ASCII)
@@ -22,7 +23,7 @@ def atom_spans(piece: str) -> list[tuple[int, int]]:
     longer, is kept. An address never ends in punctuation (a full stop after it is not its)."""
     if not _HINT.search(piece):
         return []
-    text = piece.translate(_HALF_WIDTH)
+    text = piece.translate(HALF_WIDTH)
     found = sorted((m.span() for pattern in (_URL, _EMAIL) for m in pattern.finditer(text)), key=lambda s: (s[0], -s[1]))
     kept: list[tuple[int, int]] = []
     for start, end in found:

@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from data.atoms import atom_spans
+from data.fullwidth import FULL_WIDTH, HALF_WIDTH
 
 SENTENCE_END = frozenset("。！？!?；;…")
 CLAUSE_END = frozenset("，,、：:")
@@ -26,9 +27,7 @@ ACCENTED_LATIN = (range(0xC0, 0x250), range(0x1E00, 0x1F00))  # Latin-1 Suppleme
 
 def fold_char(ch: str) -> str:
     """Feature form of one character."""
-    code = ord(ch)
-    if 0xFF01 <= code <= 0xFF5E:
-        ch = chr(code - 0xFEE0)
+    ch = chr(HALF_WIDTH.get(ord(ch), ord(ch)))
     if ch.isascii() and ch.isdigit():
         return "0"
     if ch.isalpha() and (ch.isascii() or any(ord(ch) in block for block in ACCENTED_LATIN)):
@@ -36,7 +35,7 @@ def fold_char(ch: str) -> str:
     return ch
 
 
-_FOLD_TABLE = {code: fold_char(chr(code)) for code in [*range(0x21, 0x7F), *range(0xFF01, 0xFF5F), *(c for block in ACCENTED_LATIN for c in block)]}
+_FOLD_TABLE = {code: fold_char(chr(code)) for code in [*range(0x21, 0x7F), *FULL_WIDTH, *(c for block in ACCENTED_LATIN for c in block)]}
 
 
 def fold(text: str) -> str:
