@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn
 
-from data.errors import CheckpointError, InputError, ZhtagError
+from data.errors import CheckpointError, CorpusError, InputError, ZhtagError
 from data.text import CLAUSE_END, SENTENCE_END, WHITESPACE, last_end
 from model.config import TrainConfig, is_tag_prefix
 
@@ -158,7 +158,12 @@ def _train(args: argparse.Namespace, out: IO[str]) -> None:
         labels=args.labels, auto_promote=args.auto_promote, min_gain=args.min_gain, name=args.name, format=args.format, skip_bad=args.skip_bad, device=args.device, resume=args.resume,
         dry_run=args.dry_run, embeddings=args.embeddings, word_vectors=args.word_vectors, train_config=cfg, model_overrides=overrides,
     )
-    result = train(options, log=lambda line: print(line, file=sys.stderr))
+    try:
+        result = train(options, log=lambda line: print(line, file=sys.stderr))
+    except CorpusError as err:
+        if not err.line or args.skip_bad:
+            raise
+        raise CorpusError(err.path, err.line, f"{err.problem} (--skip-bad skips such lines and reports how many)") from None
     if main_process():
         print(json.dumps({"model": result.ref, **result.metrics}, ensure_ascii=False), file=out)
 
