@@ -22,7 +22,7 @@ from tqdm import tqdm
 from data.batches import Encoded, bigram_strings, length_batches
 from data.corpus import Sentence, Span, model_pieces
 from data.errors import InputError, ModelNotFound
-from data.formats import read_corpus
+from data.formats import read_corpus, read_raw
 from data.lexicon import marks
 from data.schemes import spans_to_tags, tag_set
 from data.text import fold
@@ -34,6 +34,7 @@ from model.grow import transfer
 from model.network import BiLSTMCRF
 from model.store import Store, parse_ref
 from model.tagger import Tagger
+from model.teacher import SHARED_RUN, taught_sentences
 from model.curve import plot_curve
 from model.distributed import World, join, leave
 from model.trainstate import Progress, TrainState, resume_progress, sha256_file
@@ -61,6 +62,8 @@ class TrainOptions:
     dry_run: bool = False
     embeddings: Path | None = None  # pretrained vectors (`zhtag pretrain`) to start a new model from
     word_vectors: bool = False  # feed the embeddings' lexicon-word vectors too (data.softlexicon)
+    raw: Path | None = None  # raw text, a text a line, that `teacher` tags into more training sentences (model.teacher)
+    teacher: str | None = None
     train_config: TrainConfig = field(default_factory=TrainConfig)
     model_overrides: dict[str, Any] = field(default_factory=dict)
 
@@ -278,6 +281,8 @@ def _train(
     torch.manual_seed(options.train_config.seed)
     parent = Tagger.load(options.parent, store, precision=EXACT) if options.parent else None
     train_set, dev = _datasets(options, parent, log)
+    taught, provenance = _taught(options, store, dev, _max_len(options, parent), log)
+    train_set += taught
     name = options.name or (parse_ref(parent.ref)[0] if parent and parent.ref else options.task)
     state = TrainState(store.root / ".training" / name)
     if options.embeddings is not None and parent is not None:
@@ -290,7 +295,7 @@ def _train(
         return TrainResult(None, {"loss": round(loss, 4), **dev_scores(tagger, dev[:50])})
     log(f"training {name}: {len(train_set)} sentences, {sum(len(s.text) for s in train_set)} chars; dev {len(dev)}; {world.size} process(es)")
     progress = _fit(trainer, state, dev, saved, log, on_epoch)
-    result = _publish(options, store, name, parent, trainer, state, progress, dev) if world.main else None
+    result = _publish(options, store, name, parent, trainer, state, progress, dev, provenance) if world.main else None
     return world.share(result)
 
 
@@ -318,7 +323,8 @@ def _embeddings(options: TrainOptions) -> Embeddings | None:
 
 
 def _publish(
-    options: TrainOptions, store: Store, name: str, parent: Tagger | None, trainer: Trainer, state: TrainState, progress: Progress, dev: list[Sentence]
+    options: TrainOptions, store: Store, name: str, parent: Tagger | None, trainer: Trainer, state: TrainState, progress: Progress, dev: list[Sentence],
+    raw: dict[str, Any] | None = None,
 ) -> TrainResult:
     """Store the best epoch as a new version, with its metrics and learning curve."""
     published = Tagger.from_files(state.best_tagger(trainer.tagger).files(compact=True), precision=EXACT)  # what the store will hold
@@ -332,6 +338,7 @@ def _publish(
         "curve": progress.curve,
         "train": options.train_config.to_dict(),
         "embeddings": _provenance(options.embeddings),
+        "raw": raw,  # the teacher-tagged raw text, if any (`_taught`)
     }
     metrics["promotion"] = promotion(options, _is_new(store, name), parent, dev, metrics["dev"]["f1"], published.config.tags)
     corpus = {"sha256": sha256_file(options.train), "size": options.train.stat().st_size}
@@ -379,12 +386,32 @@ def _is_new(store: Store, name: str) -> bool:
     return False
 
 
+def _max_len(options: TrainOptions, parent: Tagger | None) -> int:
+    return parent.config.max_len if parent else options.model_overrides.get("max_len", ModelConfig.max_len)
+
+
 def _datasets(options: TrainOptions, parent: Tagger | None, log: Callable[[str], None]) -> tuple[list[Sentence], list[Sentence]]:
-    max_len = parent.config.max_len if parent else options.model_overrides.get("max_len", ModelConfig.max_len)
-    load = lambda path: load_sentences(path, options.task, options.format, options.skip_bad, max_len, log)  # noqa: E731
+    load = lambda path: load_sentences(path, options.task, options.format, options.skip_bad, _max_len(options, parent), log)  # noqa: E731
     if options.dev:
         return load(options.train), load(options.dev)
     return split_dev(load(options.train), options.dev_ratio, options.train_config.seed)
+
+
+def _taught(
+    options: TrainOptions, store: Store, dev: list[Sentence], max_len: int, log: Callable[[str], None]
+) -> tuple[list[Sentence], dict[str, Any] | None]:
+    """The sentences `options.teacher` makes of `options.raw` (none without them), and where
+    they came from, for the metrics."""
+    if (options.raw is None) != (options.teacher is None):
+        raise InputError("--raw FILE and --teacher REF go together: the teacher tags the raw text")
+    if options.raw is None or options.teacher is None:
+        return [], None
+    teacher = Tagger.load(options.teacher, store)
+    sentences, left_out = taught_sentences(teacher, options.task, read_raw(options.raw, skip_bad=options.skip_bad), dev, max_len)
+    chars = sum(len(s.text) for s in sentences)
+    log(f"{options.raw}: {len(sentences)} pieces ({chars} chars) tagged by {teacher.ref} join the training side; "
+        f"{left_out} left out for sharing {SHARED_RUN} characters with dev")
+    return sentences, {"path": str(options.raw), "sha256": sha256_file(options.raw), "teacher": teacher.ref, "sentences": len(sentences), "chars": chars, "left_out": left_out}
 
 
 def _fit(

@@ -67,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--gazetteers", type=_tag_prefixes, metavar="TAGS", help="comma-separated jieba POS tag prefixes, e.g. nr,ns,nt: their words in jieba's dictionary get flags of their own (new models only)")
     t.add_argument("--embeddings", type=Path, metavar="DIR", help="start a new model from `zhtag pretrain`'s vectors")
     t.add_argument("--word-vectors", action="store_true", help="with --embeddings: feed each character the pooled vectors of the lexicon words it begins, lies inside and ends (new models only)")
+    t.add_argument("--raw", type=Path, metavar="FILE", help="raw text, a text a line, that --teacher tags into more training sentences (dev stays unread)")
+    t.add_argument("--teacher", metavar="REF", help="the model that tags --raw: one of the task (for cws, a cws or pos model)")
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     t.add_argument("--resume", action="store_true", help="continue a killed run of the same --name")
     t.add_argument("--dry-run", action="store_true", help="train one batch end to end, store nothing")
@@ -156,7 +158,7 @@ def _train(args: argparse.Namespace, out: IO[str]) -> None:
     options = TrainOptions(
         task=args.task, train=args.train, dev=args.dev, dev_ratio=args.dev_ratio, parent=args.parent,
         labels=args.labels, auto_promote=args.auto_promote, min_gain=args.min_gain, name=args.name, format=args.format, skip_bad=args.skip_bad, device=args.device, resume=args.resume,
-        dry_run=args.dry_run, embeddings=args.embeddings, word_vectors=args.word_vectors, train_config=cfg, model_overrides=overrides,
+        dry_run=args.dry_run, embeddings=args.embeddings, word_vectors=args.word_vectors, raw=args.raw, teacher=args.teacher, train_config=cfg, model_overrides=overrides,
     )
     try:
         result = train(options, log=lambda line: print(line, file=sys.stderr))

@@ -31,6 +31,7 @@ def options_from_spec(spec: dict[str, Any], root: Path) -> TrainOptions:
         dev_ratio=spec.get("dev_ratio", 0.05), parent=spec.get("base"), labels=spec.get("labels", "keep"), name=name,
         format=spec.get("format"), skip_bad=spec.get("skip_bad", False), resume=resume,
         auto_promote=spec.get("auto_promote", True), min_gain=spec.get("min_gain", 0.0),
+        raw=Path(spec["raw_file"]) if spec.get("raw_file") else None, teacher=spec.get("teacher"),
         train_config=TrainConfig(epochs=spec.get("epochs", TrainConfig.epochs)),
     )
 

@@ -24,8 +24,8 @@ Choices a user of these files should know about:
   and counted once, since a sentence with a hole in it would teach the wrong tags.
 """
 from data.formats.pos import POS_ENTITIES
-from data.formats.read import Corpus, read_corpus
+from data.formats.read import Corpus, read_corpus, read_raw
 from data.formats.source import FORMATS
 from data.formats.write import write_corpus
 
-__all__ = ["FORMATS", "POS_ENTITIES", "Corpus", "read_corpus", "write_corpus"]
+__all__ = ["FORMATS", "POS_ENTITIES", "Corpus", "read_corpus", "read_raw", "write_corpus"]

@@ -1,4 +1,5 @@
-"""`read_corpus`: a file, in a format given or detected, read into a `Corpus`."""
+"""`read_corpus`: a file, in a format given or detected, read into a `Corpus`; `read_raw`: a
+file of raw text, a text a line."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from data.formats.conll import _read_conll
 from data.formats.jsonl import _read_jsonl
 from data.formats.pos import _read_pos
 from data.formats.seg import _read_seg
-from data.formats.source import FORMATS, _detect, _Source
+from data.formats.source import FORMATS, _detect, _read_by_line, _Source
 
 
 @dataclass
@@ -49,3 +50,10 @@ def read_corpus(
         raise InputError(f"unknown corpus format {format!r}; expected one of {', '.join(FORMATS)}")
     sentences, labelled = _READERS[format](source, entities_from_pos)
     return Corpus(sentences, format, source.skipped, labelled)
+
+
+def read_raw(path: str | Path, *, skip_bad: bool = False) -> list[str]:
+    """The non-blank lines of a raw text file, without their line endings: text for a model to
+    tag, such as a teacher's (`model.teacher`). Invalid UTF-8 is reported on its line, or
+    skipped with `skip_bad`, as in a corpus."""
+    return [sentence.text for sentence in _read_by_line(_Source(str(path), skip_bad), lambda line: Sentence(line.rstrip("\r\n"), ()))]

@@ -1,8 +1,10 @@
-"""Training jobs over HTTP: submit a corpus (uploaded, or by path under `ZHTAG_CORPORA`), poll
-the job, cancel it. The corpus is read and checked before the job is queued, by the same
-`load_sentences` that training uses, so a malformed file is refused at once with its line."""
+"""Training jobs over HTTP: submit a corpus (uploaded, or by path under `ZHTAG_CORPORA`), and
+raw text for a teacher model to tag if wanted, poll the job, cancel it. Every file is read and
+checked before the job is queued, by the same readers that training uses, so a malformed file
+is refused at once with its line."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -12,9 +14,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from data.errors import CorpusError, InputError, ZhtagError
+from data.formats import read_raw
 from model.config import ModelConfig
 from model.curve import plot_curve
-from model.store import NAME_PATTERN
+from model.store import NAME_PATTERN, Store
+from model.teacher import check_teacher
 from model.train import load_sentences
 from service.deps import AdminDep, RegistryDep, SettingsDep
 from service.jobs import JobStore, new_job_id
@@ -71,14 +75,25 @@ async def _corpus(field: str, upload: UploadFile | None, path: str | None, folde
     return corpus_path(settings, path) if path else None
 
 
-def _check(path: Path, shown: str, task: str, fmt: str | None, skip_bad: bool) -> None:
-    """Read the corpus as training will; errors name the file as the client knows it."""
+def _check(field: str, path: Path, shown: str, task: str, fmt: str | None, skip_bad: bool) -> None:
+    """Read the file as training will (the raw text as lines, a corpus as sentences of `task`);
+    errors name it as the client knows it."""
     try:
-        load_sentences(path, task, fmt, skip_bad=skip_bad, max_len=ModelConfig.max_len, log=lambda line: None)
+        if field == "raw":
+            read_raw(path, skip_bad=skip_bad)
+        else:
+            load_sentences(path, task, fmt, skip_bad=skip_bad, max_len=ModelConfig.max_len, log=lambda line: None)
     except CorpusError as err:
         raise CorpusError(shown, err.line, err.problem) from None
     except InputError as err:
         raise InputError(str(err).replace(str(path), shown)) from None
+
+
+def _teacher(store: Store, ref: str, task: str) -> str:
+    """The exact version `ref` names now, once it is known to fit `task` as a teacher."""
+    checkpoint = store.resolve(ref)
+    check_teacher(task, json.loads(checkpoint.read_bytes("config.json"))["task"], checkpoint.ref)
+    return checkpoint.ref
 
 
 @router.post("/train", status_code=202, dependencies=[AdminDep])
@@ -99,10 +114,16 @@ async def submit(
     dev: UploadFile | None = None,
     train_path: Annotated[str | None, Form(max_length=1024)] = None,
     dev_path: Annotated[str | None, Form(max_length=1024)] = None,
+    teacher: Annotated[str | None, Form(max_length=80)] = None,
+    raw: UploadFile | None = None,
+    raw_path: Annotated[str | None, Form(max_length=1024)] = None,
 ) -> JSONResponse:
-    """Queue a training job; 422 names the file, line and problem of a malformed corpus."""
+    """Queue a training job; 422 names the file, line and problem of a malformed corpus. With
+    `teacher`, the raw text `raw` (or `raw_path`), tagged by that model, joins the training side
+    (`zhtag train --raw --teacher`)."""
     jobs = _jobs(request)
     parent = await run_in_threadpool(registry.store.locate, base) if base else None  # fine-tune what is active now
+    taught_by = await run_in_threadpool(_teacher, registry.store, teacher, task) if teacher else None
     job_id = new_job_id()
     folder = registry.store.root / ".jobs" / job_id
     folder.mkdir(parents=True)
@@ -111,10 +132,13 @@ async def submit(
         if train_file is None:
             raise InputError("a training corpus is required: upload the file train or give train_path")
         dev_file = await _corpus("dev", dev, dev_path, folder, settings)
-        for field, path, upload in (("train", train_file, train), ("dev", dev_file, dev)):
+        raw_file = await _corpus("raw", raw, raw_path, folder, settings)
+        if (raw_file is None) != (teacher is None):
+            raise InputError("raw text (raw or raw_path) and teacher go together: the teacher tags the raw text")
+        for field, path, upload in (("train", train_file, train), ("dev", dev_file, dev), ("raw", raw_file, raw)):
             if path is not None:
                 shown = f"{field} ({upload.filename})" if upload is not None else f"{field}_path {path.name}"
-                await run_in_threadpool(_check, path, shown, task, format, skip_bad)
+                await run_in_threadpool(_check, field, path, shown, task, format, skip_bad)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -122,6 +146,7 @@ async def submit(
         "task": task, "name": name, "base": parent, "epochs": epochs, "format": format, "labels": labels,
         "auto_promote": auto_promote, "min_gain": min_gain, "skip_bad": skip_bad, "train_file": str(train_file),
         "dev_file": str(dev_file) if dev_file else None, "threads": settings.job_threads,
+        "raw_file": str(raw_file) if raw_file else None, "teacher": taught_by,
     }
     job = await run_in_threadpool(jobs.create, spec, job_id)
     return JSONResponse({"id": job.id, "status": job.status}, status_code=202)

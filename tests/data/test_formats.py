@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from data.corpus import Sentence, Span, sentence_from_words
 from data.errors import CorpusError, InputError
-from data.formats import read_corpus, write_corpus
+from data.formats import read_corpus, read_raw, write_corpus
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "corpora"
 
@@ -285,6 +285,18 @@ def test_invalid_utf8_in_conll_drops_its_sentence(tmp_path: Path) -> None:
     path = write(tmp_path, b"\xe6\x88\x91 O\n\n\xff O\n\xe5\xa5\xbd O\n")
     fails(path, 3, "invalid UTF-8", "conll")
     assert read_corpus(path, "conll", skip_bad=True).skipped == 1
+
+
+def test_raw_text_is_its_non_blank_lines_as_written(tmp_path: Path) -> None:
+    path = write(tmp_path, "\ufeff今天 很好\r\n\n  \n明天下雨。\n".encode())
+    assert read_raw(path) == ["今天 很好", "明天下雨。"]
+
+
+def test_invalid_utf8_in_raw_text_is_reported_on_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "今天很好\n明天".encode() + b"\xff\n" + "好\n".encode())
+    with pytest.raises(CorpusError, match=r":2: invalid UTF-8"):
+        read_raw(path)
+    assert read_raw(path, skip_bad=True) == ["今天很好", "好"]
 
 
 def test_missing_file_is_reported_as_line_zero(tmp_path: Path) -> None:

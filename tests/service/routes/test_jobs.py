@@ -90,6 +90,26 @@ def test_a_corpus_that_cannot_teach_the_task_is_refused(client: TestClient) -> N
     assert response.status_code == 422 and "train (ents.bio)" in response.json()["detail"]
 
 
+def test_raw_text_tagged_by_a_teacher_joins_a_jobs_training_side(client: TestClient) -> None:
+    raw = "熊猫在动物园里吃竹子。\n企鹅会游泳。\n".encode()
+    response = submit(client, files={"train": ("mine.txt", CORPUS), "raw": ("raw.txt", raw)}, teacher="tcws")
+    assert response.status_code == 202
+    job = wait_for(client, response.json()["id"], {"succeeded", "failed"})
+    assert job["status"] == "succeeded", job["error"]
+    assert job["spec"]["teacher"] == "tcws@1"
+    assert job["metrics"]["raw"]["teacher"] == "tcws@1" and job["metrics"]["raw"]["sentences"] == 2
+
+
+def test_raw_text_needs_a_teacher_of_a_fitting_task(client: TestClient, root: Path, store: Path) -> None:
+    shutil.copytree(store / "tner", root / "tner")
+    raw = {"train": ("mine.txt", CORPUS), "raw": ("raw.txt", "企鹅会游泳。\n".encode())}
+    alone = submit(client, files=raw)
+    assert alone.status_code == 422 and "go together" in alone.json()["detail"]
+    wrong = submit(client, files=raw, teacher="tner")
+    assert wrong.status_code == 422 and "the teacher tner@1 is a ner model" in wrong.json()["detail"]
+    assert client.get("/v1/jobs").json() == []
+
+
 def test_an_oversized_upload_is_a_413(client: TestClient) -> None:
     response = submit(client, files={"train": ("big.txt", CORPUS * 50)})
     assert response.status_code == 413 and "max_upload_bytes" in response.json()["detail"]

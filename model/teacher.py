@@ -1,0 +1,43 @@
+"""Training sentences from raw text, tagged by a teacher model.
+
+Labelled text is scarce and raw text of the domain plentiful: a teacher (a stored or shipped
+model, best a bigger one, such as `pos` for a `cws`) tags the raw text, and the new model
+trains on those sentences beside the labelled ones. It learns the teacher's answers on words
+its labelled corpus never shows. Raw pieces that share a run of `SHARED_RUN` characters with
+a dev sentence are left out, so that dev stays text the new model has not read.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from data.corpus import Sentence, Span
+from data.errors import InputError
+from data.text import split_text
+from model.parallel import CHUNK_LINES
+from model.tagger import Tagger
+
+SHARED_RUN = 10  # characters in common with a dev sentence that leave a raw piece out
+
+
+def taught_sentences(teacher: Tagger, task: str, texts: Sequence[str], dev: Sequence[Sentence], max_len: int) -> tuple[list[Sentence], int]:
+    """(sentences, left out): the pieces of `texts` (cut as tagging cuts them) as `teacher`
+    tags them, shaped for `task` (a `pos` teacher's words, untagged, for `cws`), and how many
+    pieces were left out for sharing a run with `dev`."""
+    check_teacher(task, teacher.config.task, teacher.ref)
+    runs = {s.text[i : i + SHARED_RUN] for s in dev for i in range(len(s.text) - SHARED_RUN + 1)}
+    pieces = [piece for text in texts for _, piece in split_text(text, max_len)]
+    kept = [p for p in pieces if not any(p[i : i + SHARED_RUN] in runs for i in range(len(p) - SHARED_RUN + 1))]
+    sentences = []
+    for first in range(0, len(kept), CHUNK_LINES):
+        chunk = kept[first : first + CHUNK_LINES]
+        for piece, spans in zip(chunk, teacher.tag(chunk, scores=False)):
+            sentences.append(Sentence(piece, tuple(Span(s.start, s.end, None if task == "cws" else s.label) for s in spans)))
+    return sentences, len(pieces) - len(kept)
+
+
+def check_teacher(task: str, teacher_task: str, teacher_ref: str | None) -> None:
+    """Refuse a teacher whose answers do not fit `task`: a segmenter can learn a POS model's
+    words; otherwise the teacher does the task itself."""
+    if teacher_task != task and (task, teacher_task) != ("cws", "pos"):
+        allowed = "a cws or pos model" if task == "cws" else f"a {task} model"
+        raise InputError(f"the teacher {teacher_ref} is a {teacher_task} model; a {task} model learns from {allowed}")
