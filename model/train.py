@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -113,16 +113,19 @@ def split_dev(sentences: list[Sentence], ratio: float, seed: int) -> tuple[list[
 
 def build_tagger(
     task: str, sentences: list[Sentence], cfg: TrainConfig, overrides: dict, parent: Tagger | None, labels: str = "keep",
-    embeddings: Embeddings | None = None,
+    embeddings: Embeddings | None = None, taught: Sequence[Sentence] = (),
 ) -> Tagger:
-    """A fresh tagger sized for `sentences` (its embeddings started from `embeddings`), or
-    `parent` grown to cover them. With `labels="replace"` the tag set is the corpus's alone;
-    tags it shares with the parent by name still start from the parent's weights."""
-    char_counts = Counter(ch for s in sentences for ch in fold(s.text))
-    bigram_counts = Counter(b for s in sentences for pair in bigram_strings(s.text) for b in pair)
+    """A fresh tagger sized for `sentences` and `taught` (a teacher's, `model.teacher`; its
+    embeddings started from `embeddings`), or `parent` grown to cover them. With
+    `labels="replace"` the tag set is the corpus's alone; tags it shares with the parent by name
+    still start from the parent's weights. The training words, against which OOV and unseen
+    entities are counted, are the labelled sentences' alone, as the standard measures define them."""
+    every = [*sentences, *taught]
+    char_counts = Counter(ch for s in every for ch in fold(s.text))
+    bigram_counts = Counter(b for s in every for pair in bigram_strings(s.text) for b in pair)
     chars = Vocab.from_counts(char_counts)
     bigrams = Vocab.from_counts(bigram_counts, cfg.min_bigram_count, cfg.max_bigrams)
-    tags = tag_set({span.label for s in sentences for span in s.spans}, outside=task == "ner")
+    tags = tag_set({span.label for s in every for span in s.spans}, outside=task == "ner")
     words = {w for s in sentences for w in s.words()}  # ner: the entities, for unseen-entity recall
     if parent is not None:
         if parent.config.task != task:
@@ -282,13 +285,13 @@ def _train(
     parent = Tagger.load(options.parent, store, precision=EXACT) if options.parent else None
     train_set, dev = _datasets(options, parent, log)
     taught, provenance = _taught(options, store, dev, _max_len(options, parent), log)
-    train_set += taught
     name = options.name or (parse_ref(parent.ref)[0] if parent and parent.ref else options.task)
     state = TrainState(store.root / ".training" / name)
     if options.embeddings is not None and parent is not None:
         raise InputError("--embeddings starts a new model; a model fine-tuned --from another keeps its embeddings")
     saved = world.share(state.latest_files() if options.resume and world.main else None)  # the killed run's last epoch
-    tagger = Tagger.from_files(saved, precision=EXACT) if saved else _start(options, train_set, parent, world)
+    tagger = Tagger.from_files(saved, precision=EXACT) if saved else _start(options, train_set, taught, parent, world)
+    train_set = train_set + taught
     trainer = Trainer(tagger, train_set, options.train_config, device, world)
     if options.dry_run:
         loss = trainer.run_epoch(0, max_batches=1)
@@ -299,13 +302,13 @@ def _train(
     return world.share(result)
 
 
-def _start(options: TrainOptions, train_set: list[Sentence], parent: Tagger | None, world: World) -> Tagger:
+def _start(options: TrainOptions, train_set: list[Sentence], taught: list[Sentence], parent: Tagger | None, world: World) -> Tagger:
     """A new tagger, built on rank 0 and sent to the others, so all start from the same
     vocabularies and weights."""
     built = None
     if world.main:
         embeddings = _embeddings(options)
-        built = build_tagger(options.task, train_set, options.train_config, options.model_overrides, parent, options.labels, embeddings)
+        built = build_tagger(options.task, train_set, options.train_config, options.model_overrides, parent, options.labels, embeddings, taught)
     files = world.share(built.files() if built is not None and world.size > 1 else None)
     return built if built is not None else Tagger.from_files(files, precision=EXACT)
 

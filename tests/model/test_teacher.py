@@ -12,6 +12,7 @@ import pytest
 
 from data.corpus import sentence_from_words
 from data.errors import InputError
+from data.formats import read_corpus
 from model.config import TrainConfig
 from model.store import Store
 from model.tagger import Tagger
@@ -68,7 +69,11 @@ def test_training_with_raw_text_adds_the_teachers_sentences_and_records_them(tra
     recorded = json.loads(store.resolve(result.ref).read_bytes("metrics.json"))["raw"]
     assert recorded["teacher"] == trained_cws.ref and recorded["sentences"] == 4 and recorded["chars"] == sum(len(t.replace(" ", "")) for t in RAW)
     assert any("4 pieces" in line and f"tagged by {trained_cws.ref}" in line for line in lines)
-    assert "熊" in Tagger.load(result.ref, store).chars.tokens  # a character only the raw text holds
+    student = Tagger.load(result.ref, store)
+    assert "熊" in student.chars.tokens  # a character only the raw text holds
+    corpus_words = {w for s in read_corpus(trained_cws.corpus).sentences for w in s.words()}
+    raw_only = {w for s in taught_sentences(trained_cws.tagger, "cws", RAW, [], 150)[0] for w in s.words()} - corpus_words
+    assert raw_only and not raw_only & student.train_words  # OOV stays relative to the labelled corpus
 
 
 @pytest.mark.parametrize("given", [{"raw": Path("raw.txt")}, {"teacher": "cws"}])
