@@ -90,7 +90,7 @@ def test_results_are_frozen_values() -> None:
 
 # The user dictionary. Its words reach the model as flags of their own, which it follows unless
 # the context argues against them: measured with the shipped cws model, 飞桨框架 comes out whole
-# once added, while 小米汽车 stays 小米 汽车. Taking 淘宝 out of jieba's dictionary splits it, as in jieba.
+# once added, while 小米汽车 stays 小米 汽车. Taking 支付宝 out of jieba's dictionary splits it, as in jieba.
 
 def words(tagger: zhtag.Tagger, text: str) -> list[str]:
     return [t.text for t in tagger.segment(text)]
@@ -132,12 +132,12 @@ def test_traditional_text_is_tagged_as_simplified_and_answered_in_its_own_charac
 
 
 def test_deleting_a_word_of_jiebas_dictionary_splits_it_until_it_is_added_again(tagger: zhtag.Tagger) -> None:
-    text = "他在淘宝上买了手机"
-    assert "淘宝" in words(tagger, text)
-    tagger.del_word("淘宝")
-    assert "淘宝" not in words(tagger, text)
-    tagger.add_word("淘宝")
-    assert "淘宝" in words(tagger, text)
+    text = "我用支付宝付款"
+    assert "支付宝" in words(tagger, text)
+    tagger.del_word("支付宝")
+    assert "支付宝" not in words(tagger, text)
+    tagger.add_word("支付宝")
+    assert "支付宝" in words(tagger, text)
 
 
 def test_user_words_reach_the_pos_model_too(tagger: zhtag.Tagger) -> None:
