@@ -27,6 +27,10 @@ class Sentence:
     def words(self) -> list[str]:
         return [self.text[s.start : s.end] for s in self.spans]
 
+    def unlabelled(self) -> "Sentence":
+        """The same spans without their labels: what segmentation learns from a POS corpus."""
+        return Sentence(self.text, tuple(Span(s.start, s.end) for s in self.spans))
+
 
 def sentence_from_words(words: list[str], tags: list[str | None] | None = None) -> Sentence:
     """Join words into a sentence whose spans tile the text (whitespace already removed)."""

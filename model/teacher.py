@@ -9,11 +9,12 @@ a dev sentence are left out, so that dev stays text the new model has not read.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 
-from data.corpus import Sentence, Span
+from data.corpus import Sentence
 from data.errors import InputError
 from data.text import split_text
-from model.parallel import CHUNK_LINES
+from model.parallel import map_chunks
 from model.tagger import Tagger
 
 SHARED_RUN = 10  # characters in common with a dev sentence that leave a raw piece out
@@ -27,12 +28,9 @@ def taught_sentences(teacher: Tagger, task: str, texts: Sequence[str], dev: Sequ
     runs = {s.text[i : i + SHARED_RUN] for s in dev for i in range(len(s.text) - SHARED_RUN + 1)}
     pieces = [piece for text in texts for _, piece in split_text(text, max_len)]
     kept = [p for p in pieces if not any(p[i : i + SHARED_RUN] in runs for i in range(len(p) - SHARED_RUN + 1))]
-    sentences = []
-    for first in range(0, len(kept), CHUNK_LINES):
-        chunk = kept[first : first + CHUNK_LINES]
-        for piece, spans in zip(chunk, teacher.tag(chunk, scores=False)):
-            sentences.append(Sentence(piece, tuple(Span(s.start, s.end, None if task == "cws" else s.label) for s in spans)))
-    return sentences, len(pieces) - len(kept)
+    tagged = chain.from_iterable(map_chunks(lambda chunk: teacher.tag(chunk, scores=False), kept, workers=1))  # one thread: training's torch threads stay as set
+    sentences = [Sentence(piece, tuple(spans)) for piece, spans in zip(kept, tagged, strict=True)]
+    return [s.unlabelled() for s in sentences] if task == "cws" else sentences, len(pieces) - len(kept)
 
 
 def check_teacher(task: str, teacher_task: str, teacher_ref: str | None) -> None:

@@ -20,7 +20,7 @@ import torch
 from tqdm import tqdm
 
 from data.batches import Encoded, bigram_strings, length_batches
-from data.corpus import Sentence, Span, model_pieces
+from data.corpus import Sentence, model_pieces
 from data.errors import InputError, ModelNotFound
 from data.formats import read_corpus, read_raw
 from data.lexicon import marks
@@ -89,7 +89,7 @@ def load_sentences(
     if task in ("pos", "ner") and not corpus.labelled:
         raise InputError(f"{path}: task {task} needs labelled spans (word/TAG tokens or typed entities), the corpus has none")
     if task == "cws":
-        sentences = [Sentence(s.text, tuple(Span(sp.start, sp.end) for sp in s.spans)) for s in sentences]
+        sentences = [s.unlabelled() for s in sentences]
     if not sentences:
         raise InputError(f"{path}: no sentences to train on")
     return sentences
@@ -281,14 +281,16 @@ def train(
 def _train(
     options: TrainOptions, store: Store, world: World, device: torch.device, log: Callable[[str], None], on_epoch: Callable[[Progress], None]
 ) -> TrainResult:
+    if options.embeddings is not None and options.parent is not None:
+        raise InputError("--embeddings starts a new model; a model fine-tuned --from another keeps its embeddings")
+    if (options.raw is None) != (options.teacher is None):
+        raise InputError("--raw FILE and --teacher REF go together: the teacher tags the raw text")
     torch.manual_seed(options.train_config.seed)
     parent = Tagger.load(options.parent, store, precision=EXACT) if options.parent else None
     train_set, dev = _datasets(options, parent, log)
     taught, provenance = _taught(options, store, dev, _max_len(options, parent), log)
     name = options.name or (parse_ref(parent.ref)[0] if parent and parent.ref else options.task)
     state = TrainState(store.root / ".training" / name)
-    if options.embeddings is not None and parent is not None:
-        raise InputError("--embeddings starts a new model; a model fine-tuned --from another keeps its embeddings")
     saved = world.share(state.latest_files() if options.resume and world.main else None)  # the killed run's last epoch
     tagger = Tagger.from_files(saved, precision=EXACT) if saved else _start(options, train_set, taught, parent, world)
     train_set = train_set + taught
@@ -405,8 +407,6 @@ def _taught(
 ) -> tuple[list[Sentence], dict[str, Any] | None]:
     """The sentences `options.teacher` makes of `options.raw` (none without them), and where
     they came from, for the metrics."""
-    if (options.raw is None) != (options.teacher is None):
-        raise InputError("--raw FILE and --teacher REF go together: the teacher tags the raw text")
     if options.raw is None or options.teacher is None:
         return [], None
     teacher = Tagger.load(options.teacher, store)

@@ -4,7 +4,6 @@ checked before the job is queued, by the same readers that training uses, so a m
 is refused at once with its line."""
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,6 +17,7 @@ from data.formats import read_raw
 from model.config import ModelConfig
 from model.curve import plot_curve
 from model.store import NAME_PATTERN, Store
+from model.tagger import CONFIG
 from model.teacher import check_teacher
 from model.train import load_sentences
 from service.deps import AdminDep, RegistryDep, SettingsDep
@@ -92,7 +92,7 @@ def _check(field: str, path: Path, shown: str, task: str, fmt: str | None, skip_
 def _teacher(store: Store, ref: str, task: str) -> str:
     """The exact version `ref` names now, once it is known to fit `task` as a teacher."""
     checkpoint = store.resolve(ref)
-    check_teacher(task, json.loads(checkpoint.read_bytes("config.json"))["task"], checkpoint.ref)
+    check_teacher(task, checkpoint.read_json(CONFIG).get("task", "?"), checkpoint.ref)
     return checkpoint.ref
 
 
