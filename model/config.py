@@ -5,6 +5,19 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from data.errors import InputError
+
+TASKS = ("cws", "ner", "pos")
+ANSWERS = {"segment": ("cws", "pos"), "pos": ("pos",), "ner": ("ner",)}  # tasks whose models can answer each request; the first is its default
+
+
+def check_answers(model: Any, request: str) -> None:
+    """Refuse a model (a `Tagger`) that would answer `request` wrongly, where a typo in a
+    reference would otherwise print plausible garbage: a ner model's spans are entities, not
+    words, and a cws model has no tags."""
+    if model.config.task not in ANSWERS[request]:
+        raise InputError(f"{model.ref} is a {model.config.task} model: {request} needs a {' or '.join(ANSWERS[request])} model")
+
 
 def is_tag_prefix(text: object) -> bool:
     """A jieba POS tag or the start of one, as `ModelConfig.gazetteers` lists them: ns, nr."""

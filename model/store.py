@@ -35,7 +35,8 @@ HISTORY = "HISTORY"
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"  # model names, and every other name a user gives the service
 NAME = re.compile(NAME_PATTERN)
 VERSION = re.compile(r"[1-9][0-9]*")  # a version directory's name
-_REF = re.compile(rf"(?P<name>{NAME_PATTERN})(?:@(?P<version>{VERSION.pattern}))?")
+REF_PATTERN = rf"(?P<name>{NAME_PATTERN})(?:@(?P<version>{VERSION.pattern}))?"  # "name" or "name@N"
+_REF = re.compile(REF_PATTERN)
 _FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
@@ -216,7 +217,7 @@ class Store:
     ) -> str:
         """Publish `files` as the next version of `name`, make it active unless told not to
         (a version that did not pass a promotion gate), return "name@N"."""
-        _check_name(name)
+        check_name(name)
         for filename in files:
             _check_filename(filename)
         if parent is not None and parse_ref(parent)[1] is None:
@@ -361,11 +362,13 @@ class Store:
         return sorted(n for n in names if self._versions(n))
 
     def _active(self, name: str, versions: dict[int, Root], aliases: Aliases) -> int:
-        """The user root's active version, else the shipped root's, else the highest."""
+        """The user root's active version, else the shipped root's (its highest where none is
+        marked), else the highest: a stored version never activated must not displace the
+        shipped model of its name."""
         for active in (aliases.active, self._shipped.aliases(name).active):
             if active is not None:
                 return active
-        return max(versions)
+        return max(self._shipped.versions(name) or versions)
 
 
 def parse_ref(ref: str) -> tuple[str, int | None]:
@@ -380,7 +383,8 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
     return match["name"], int(version) if version else None
 
 
-def _check_name(name: str) -> None:
+def check_name(name: str) -> None:
+    """Refuse a model name that could not be stored (a path, a reference with a version)."""
     if not NAME.fullmatch(name):
         raise CheckpointError(
             f"invalid model name {name!r}: use 1-64 letters, digits, '.', '_' or '-', "

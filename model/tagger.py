@@ -38,9 +38,19 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 def pick_device(name: str = "auto") -> torch.device:
+    """The torch device `name` means here; one this machine cannot run is refused now, in a
+    line naming it, rather than by an assertion deep inside torch at the first batch."""
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        device = None
+    if device is None or device.type not in ("cpu", "cuda"):
+        raise InputError(f"unknown device {name!r}: expected auto, cpu, cuda or cuda:N")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"device {name!r}: torch finds no CUDA GPU on this machine (use cpu or auto)")
+    return device
 
 
 def cpu_precision(name: str | None = None) -> torch.dtype:

@@ -27,19 +27,18 @@ from data.lexicon import marks
 from data.schemes import spans_to_tags, tag_set
 from data.text import fold
 from data.vocab import Vocab
-from model.config import ModelConfig, TrainConfig
+from model.config import TASKS, ModelConfig, TrainConfig
 from model.embeddings import VECTORS, Embeddings
 from model.evaluate import evaluate
 from model.grow import transfer
 from model.network import BiLSTMCRF
-from model.store import Store, parse_ref
-from model.tagger import Tagger
+from model.store import Store, check_name, parse_ref
+from model.tagger import CONFIG, Tagger
 from model.teacher import SHARED_RUN, taught_sentences
 from model.curve import plot_curve
 from model.distributed import World, join, leave
 from model.trainstate import Progress, TrainState, resume_progress, sha256_file
 
-TASKS = ("cws", "pos", "ner")
 EXACT = "float32"  # taggers training loads score dev as training computes, on any CPU, so runs and resumes agree
 CURVE = "curve.png"  # stored with each trained version
 
@@ -78,21 +77,24 @@ def load_sentences(
     path: Path, task: str, fmt: str | None, skip_bad: bool, max_len: int, log: Callable[[str], None] = print
 ) -> list[Sentence]:
     """Sentences of `path` shaped for `task`, cut into model-sized pieces."""
+    return [piece for s in sentences_for(path, task, fmt, skip_bad, log) for piece in model_pieces(s, max_len)]
+
+
+def sentences_for(path: Path, task: str, fmt: str | None = None, skip_bad: bool = False, log: Callable[[str], None] = print) -> list[Sentence]:
+    """Sentences of `path`, checked to be of the kind `task` learns from and is scored on:
+    a model scored on the wrong kind of corpus prints a figure that looks real."""
     if task not in TASKS:
         raise InputError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     corpus = read_corpus(path, fmt, skip_bad=skip_bad, entities_from_pos=task == "ner")
     if corpus.skipped:
         log(f"{path}: skipped {corpus.skipped} malformed line(s)")
-    sentences = [piece for s in corpus.sentences for piece in model_pieces(s, max_len)]
-    if task in ("cws", "pos") and not all(_tiles(s) for s in sentences):
+    if task in ("cws", "pos") and not all(_tiles(s) for s in corpus.sentences):
         raise InputError(f"{path}: task {task} needs a segmented corpus (seg, pos or BMES conll), got {corpus.format} entities")
     if task in ("pos", "ner") and not corpus.labelled:
         raise InputError(f"{path}: task {task} needs labelled spans (word/TAG tokens or typed entities), the corpus has none")
-    if task == "cws":
-        sentences = [s.unlabelled() for s in sentences]
-    if not sentences:
-        raise InputError(f"{path}: no sentences to train on")
-    return sentences
+    if not corpus.sentences:
+        raise InputError(f"{path}: no sentences")
+    return [s.unlabelled() for s in corpus.sentences] if task == "cws" else corpus.sentences
 
 
 def _tiles(sentence: Sentence) -> bool:
@@ -128,8 +130,6 @@ def build_tagger(
     tags = tag_set({span.label for s in every for span in s.spans}, outside=task == "ner")
     words = {w for s in sentences for w in s.words()}  # ner: the entities, for unseen-entity recall
     if parent is not None:
-        if parent.config.task != task:
-            raise InputError(f"cannot fine-tune {parent.ref} (task {parent.config.task}) for task {task}")
         chars, bigrams = _grown(parent.chars, chars), _grown(parent.bigrams, bigrams)
         if labels == "keep":
             tags = parent.config.tags + [t for t in tags if t not in parent.config.tags]
@@ -285,11 +285,14 @@ def _train(
         raise InputError("--embeddings starts a new model; a model fine-tuned --from another keeps its embeddings")
     if (options.raw is None) != (options.teacher is None):
         raise InputError("--raw FILE and --teacher REF go together: the teacher tags the raw text")
-    torch.manual_seed(options.train_config.seed)
     parent = Tagger.load(options.parent, store, precision=EXACT) if options.parent else None
+    if parent is not None and parent.config.task != options.task:
+        raise InputError(f"cannot fine-tune {parent.ref} (task {parent.config.task}) for task {options.task}")
+    name = options.name or (parse_ref(parent.ref)[0] if parent and parent.ref else options.task)
+    _check_target(store, name, options.task)
+    torch.manual_seed(options.train_config.seed)
     train_set, dev = _datasets(options, parent, log)
     taught, provenance = _taught(options, store, dev, _max_len(options, parent), log)
-    name = options.name or (parse_ref(parent.ref)[0] if parent and parent.ref else options.task)
     state = TrainState(store.root / ".training" / name)
     saved = world.share(state.latest_files() if options.resume and world.main else None)  # the killed run's last epoch
     tagger = Tagger.from_files(saved, precision=EXACT) if saved else _start(options, train_set, taught, parent, world)
@@ -345,7 +348,7 @@ def _publish(
         "embeddings": _provenance(options.embeddings),
         "raw": raw,  # the teacher-tagged raw text, if any (`_taught`)
     }
-    metrics["promotion"] = promotion(options, _is_new(store, name), parent, dev, metrics["dev"]["f1"], published.config.tags)
+    metrics["promotion"] = promotion(options, _active(store, name), dev, metrics["dev"]["f1"], published.config.tags)
     corpus = {"sha256": sha256_file(options.train), "size": options.train.stat().st_size}
     files = {**published.files(metrics, compact=True), CURVE: plot_curve(progress.curve, f"{name} ({options.task})")}
     ref = store.save(name, files, parent=parent.ref if parent else None, corpus=corpus, activate=metrics["promotion"]["promoted"])
@@ -353,26 +356,27 @@ def _publish(
     return TrainResult(ref, metrics)
 
 
-def promotion(options: TrainOptions, first: bool, parent: Tagger | None, dev: list[Sentence], dev_f1: float, tags: list[str]) -> dict[str, Any]:
-    """Whether the new version should become active, and why. It is compared on the same dev
-    set with its parent where their label sets agree (a parent cannot be scored on types it
-    never learned); with `auto_promote` it must gain more than `min_gain` F1 points."""
+def promotion(options: TrainOptions, active: Tagger | None, dev: list[Sentence], dev_f1: float, tags: list[str]) -> dict[str, Any]:
+    """Whether the new version should replace the one its name answers with now (`active`,
+    stored or shipped), and why. Comparing with that version rather than with the parent keeps
+    a run from scratch, or from another model, from displacing a better model of its name.
+    They are compared on this run's dev set where their label sets agree (a model cannot be
+    scored on types it never learned); with `auto_promote` the new one must gain more than
+    `min_gain` F1 points."""
     record: dict[str, Any] = {"auto_promote": options.auto_promote, "min_gain": options.min_gain, "dev_f1": dev_f1}
-    comparable = parent is not None and set(parent.config.tags) == set(tags)
+    comparable = active is not None and set(active.config.tags) == set(tags)
     if comparable:
-        parent_f1 = dev_scores(parent, dev)["f1"]
-        record.update(parent=parent.ref, parent_dev_f1=parent_f1, gain=round(dev_f1 - parent_f1, 2))
-    if first:
-        promoted, reason = True, "the first version of its name"
-    elif not options.auto_promote:
+        active_f1 = dev_scores(active, dev)["f1"]
+        record.update(active=active.ref, active_dev_f1=active_f1, gain=round(dev_f1 - active_f1, 2))
+    if not options.auto_promote:
         promoted, reason = False, "auto_promote is off: activate it yourself"
-    elif parent is None:
-        promoted, reason = True, "no parent to compare with"
+    elif active is None:
+        promoted, reason = True, "the first version of its name"
     elif not comparable:
-        promoted, reason = True, "its label set differs from the parent's, so they were not compared"
+        promoted, reason = True, f"its label set differs from {active.ref}'s, so they were not compared"
     else:
         promoted = record["gain"] > options.min_gain
-        reason = f"gain {record['gain']:+.2f} F1 over {parent.ref} {'>' if promoted else '<='} min_gain {options.min_gain}"
+        reason = f"gain {record['gain']:+.2f} F1 over {active.ref} {'>' if promoted else '<='} min_gain {options.min_gain}"
     return {**record, "promoted": promoted, "reason": reason}
 
 
@@ -383,12 +387,23 @@ def _provenance(embeddings: Path | None) -> dict[str, str] | None:
     return {"path": str(embeddings), "sha256": sha256_file(embeddings / VECTORS)}
 
 
-def _is_new(store: Store, name: str) -> bool:
+def _check_target(store: Store, name: str, task: str) -> None:
+    """Refuse a name that cannot be stored or that answers for another task, before any work."""
+    check_name(name)
     try:
-        store.locate(name)
+        held = store.resolve(name).read_json(CONFIG)["task"]
     except ModelNotFound:
-        return True
-    return False
+        return
+    if held != task:
+        raise InputError(f"{name!r} names {held} models; give this {task} model another --name")
+
+
+def _active(store: Store, name: str) -> Tagger | None:
+    """The version `name` answers with now, which a new version must beat to replace it."""
+    try:
+        return Tagger.load(store.locate(name), store, precision=EXACT)
+    except ModelNotFound:
+        return None
 
 
 def _max_len(options: TrainOptions, parent: Tagger | None) -> int:

@@ -201,9 +201,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, err: RequestValidationError) -> Response:
-        """422 naming each bad field; ASCII-escaped because the offending input may hold lone
+        """422 naming each bad field, shaped like every other error. The offending input is
+        not echoed: it can be megabytes. ASCII-escaped because messages may quote lone
         surrogates, which UTF-8 cannot encode (FastAPI's own handler answers 500 then)."""
-        body = json.dumps({"detail": jsonable_encoder(err.errors())}, ensure_ascii=True)
+        problems = [{k: v for k, v in problem.items() if k not in ("input", "url")} for problem in err.errors()]
+        body = json.dumps({"error": "ValidationError", "detail": jsonable_encoder(problems)}, ensure_ascii=True)
         return Response(body, status_code=422, media_type="application/json")
 
     @app.exception_handler(StarletteHTTPException)

@@ -21,9 +21,10 @@ from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn
 
 from data.errors import CheckpointError, CorpusError, InputError, ZhtagError
 from data.text import CLAUSE_END, SENTENCE_END, WHITESPACE, last_end
-from model.config import TrainConfig, is_tag_prefix
+from model.config import ANSWERS, TrainConfig, check_answers, is_tag_prefix
 
 if TYPE_CHECKING:
+    from service.settings import Settings
     from data.corpus import Span
     from model.spans import SpanArrays
 
@@ -51,17 +52,17 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--labels", choices=["keep", "replace"], default="keep", help="with --from: keep the parent's labels and add new ones, or replace them")
     t.add_argument("--name")
     t.add_argument("--no-auto-promote", dest="auto_promote", action="store_false", help="store the new version inactive")
-    t.add_argument("--min-gain", type=float, default=0.0, help="dev F1 points over the parent needed to become active")
+    t.add_argument("--min-gain", type=float, default=0.0, help="dev F1 points over the version now active under --name needed to replace it")
     t.add_argument("--format", choices=["seg", "pos", "conll", "jsonl"])
     t.add_argument("--skip-bad", action="store_true", help="skip malformed lines and report how many")
-    t.add_argument("--epochs", type=int, default=TrainConfig.epochs)
-    t.add_argument("--patience", type=int, default=TrainConfig.patience)
+    t.add_argument("--epochs", type=_positive, default=TrainConfig.epochs)
+    t.add_argument("--patience", type=_positive, default=TrainConfig.patience)
     t.add_argument("--seed", type=int, default=TrainConfig.seed)
     t.add_argument("--lr", type=_rate, default=TrainConfig.lr, help="Adam's learning rate at the first epoch; it falls by 0.9 an epoch")
-    t.add_argument("--hidden", type=int, help="LSTM units per direction (new models only)")
-    t.add_argument("--char-dim", type=int, help="character embedding size (new models only)")
-    t.add_argument("--bigram-dim", type=int, help="bigram embedding size, per side (new models only)")
-    t.add_argument("--dropout", type=float, help="dropout on the LSTM's inputs and outputs, and between its layers (new models only)")
+    t.add_argument("--hidden", type=_positive, help="LSTM units per direction (new models only)")
+    t.add_argument("--char-dim", type=_positive, help="character embedding size (new models only)")
+    t.add_argument("--bigram-dim", type=_positive, help="bigram embedding size, per side (new models only)")
+    t.add_argument("--dropout", type=_dropout, help="dropout on the LSTM's inputs and outputs, and between its layers (new models only)")
     t.add_argument("--layers", type=_positive, help="stacked bidirectional LSTM layers (new models only; default 1)")
     t.add_argument("--batch-chars", type=_positive, default=TrainConfig.batch_chars, help="padded characters per training step")
     t.add_argument("--gazetteers", type=_tag_prefixes, metavar="TAGS", help="comma-separated jieba POS tag prefixes, e.g. nr,ns,nt: their words in jieba's dictionary get flags of their own (new models only)")
@@ -87,10 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--test", required=True, type=Path)
     e.add_argument("--format", choices=["seg", "pos", "conll", "jsonl"])
 
-    for name, default, text in (("segment", "cws", "words separated by spaces"), ("ner", "ner", "entities as JSON lines"), ("pos", "pos", "word/TAG tokens")):
+    for name, text in (("segment", "words separated by spaces"), ("ner", "entities as JSON lines"), ("pos", "word/TAG tokens")):
         p = sub.add_parser(name, help=f"tag each input line: {text}")
         p.add_argument("file", nargs="?", default="-", help="UTF-8 text, one line per input; - for stdin")
-        p.add_argument("--model", default=default, metavar="REF")
+        p.add_argument("--model", default=ANSWERS[name][0], metavar="REF", help=f"a {' or '.join(ANSWERS[name])} model")
         p.add_argument("--user-dict", type=Path, action="append", default=[], help="jieba-format dictionary")
         p.add_argument("--dict-mode", choices=["prefer", "force"], default="prefer",
                        help="prefer: the model weighs the dictionary; force: its words are kept whole where they cut no other "
@@ -101,10 +102,10 @@ def _parser() -> argparse.ArgumentParser:
         if name == "ner":
             p.add_argument("--min-score", type=_probability, default=0.0, help="leave out entities the model gives a lower probability")
 
-    m = sub.add_parser("models", help="list stored models, versions and metrics; roll one back")
-    m.add_argument("action", nargs="?", choices=["list", "rollback", "verify"], default="list",
+    m = sub.add_parser("models", help="list stored models, versions and metrics; activate or roll one back")
+    m.add_argument("action", nargs="?", choices=["list", "activate", "rollback", "verify"], default="list",
                    help="verify: check every version's files against its manifest")
-    m.add_argument("name", nargs="?", help="the model to roll back to its previously active version")
+    m.add_argument("name", nargs="?", help="activate: the version to make active (name@N); rollback: the model to roll back")
     s = sub.add_parser("serve", help="run the HTTP API (other settings from ZHTAG_* variables)")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
@@ -146,6 +147,7 @@ def _number(holds: Callable[[float], bool], expected: str) -> Callable[[str], fl
 
 _rate = _number(lambda x: 0.0 < x < 1.0, "a learning rate between 0 and 1")
 _probability = _number(lambda x: 0.0 <= x <= 1.0, "a probability from 0 to 1")
+_dropout = _number(lambda x: 0.0 <= x < 1.0, "a dropout rate from 0 up to (not including) 1")
 
 
 def _train(args: argparse.Namespace, out: IO[str]) -> None:
@@ -185,13 +187,12 @@ def _pretrain(args: argparse.Namespace, out: IO[str]) -> None:
 
 
 def _eval(args: argparse.Namespace, out: IO[str]) -> None:
-    from data.formats import read_corpus
     from model.evaluate import evaluate
     from model.tagger import Tagger
+    from model.train import sentences_for
 
     tagger = Tagger.load(args.model)
-    corpus = read_corpus(args.test, args.format, entities_from_pos=tagger.config.task == "ner")
-    gold = corpus.sentences
+    gold = sentences_for(args.test, tagger.config.task, args.format)
     scores = evaluate(tagger.config.task, gold, tagger.tag([s.text for s in gold]), tagger.train_words)
     print(json.dumps({"model": tagger.ref, "test": str(args.test), **scores}, ensure_ascii=False), file=out)
 
@@ -278,6 +279,7 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
     from model.collector import load_tagger
 
     tagger = load_tagger(args.model)
+    check_answers(tagger, args.command)
     gc.freeze()
     from model.parallel import map_chunks  # after the load: it imports torch, which the load did with the collector paused
 
@@ -296,10 +298,11 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
 def _models(args: argparse.Namespace, out: IO[str]) -> None:
     from model.store import Store
 
-    if args.action == "rollback":
+    if args.action in ("activate", "rollback"):
         if not args.name:
-            raise InputError("zhtag models rollback NAME: name the model to roll back")
-        print(f"{Store().rollback(args.name)} is active", file=out)
+            raise InputError(f"zhtag models {args.action} {'NAME@N' if args.action == 'activate' else 'NAME'}: name the model")
+        store = Store()
+        print(f"{store.activate(args.name) if args.action == 'activate' else store.rollback(args.name)} is active", file=out)
         return
     if args.action == "verify":
         report = Store().verify()
@@ -329,6 +332,7 @@ def _serve(args: argparse.Namespace, out: IO[str]) -> None:
             os.environ[f"ZHTAG_{flag.upper()}"] = str(getattr(args, flag))
     try:
         settings = Settings()
+        _check_serving(settings)
     except SettingsError as err:
         raise InputError(f"invalid settings: {err}") from None
     except ValidationError as err:
@@ -336,6 +340,17 @@ def _serve(args: argparse.Namespace, out: IO[str]) -> None:
         raise InputError(f"invalid settings: {problems}") from None
     with _metrics_dir(settings.workers):
         uvicorn.run("service.app:create_app", factory=True, host=settings.host, port=settings.port, workers=settings.workers)
+
+
+def _check_serving(settings: "Settings") -> None:
+    """What the workers would each find wrong at start-up, found once here and said in a line."""
+    from model.store import Store
+    from model.tagger import pick_device
+
+    pick_device(settings.device)
+    store = Store()
+    for ref in settings.models:
+        store.locate(ref)
 
 
 @contextmanager

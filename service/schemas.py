@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from model.store import REF_PATTERN
 
 MAX_TEXTS = 256  # per-text length is `Settings.max_text_chars`, checked in the route
 MAX_USER_WORDS = 10_000
 
 
 class TagRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelled option is refused, not silently left at its default
+
     texts: list[str] = Field(..., min_length=1, max_length=MAX_TEXTS)
-    model: str | None = Field(None, max_length=80, description="model reference, e.g. 'cws' or 'cws@2'")
-    user_dict: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
+    model: str | None = Field(None, max_length=80, pattern=rf"^{REF_PATTERN}$", description="model reference, e.g. 'cws' or 'cws@2'")
+    user_dict: list[Annotated[str, Field(min_length=1, max_length=32, pattern=r"^\S+$")]] = Field(
         default_factory=list, max_length=MAX_USER_WORDS, description="extra words for the lexicon features"
     )
     dictionary: str | None = Field(None, max_length=64, description="a named dictionary (PUT /v1/dictionaries/{name}) to use with user_dict")

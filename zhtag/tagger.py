@@ -15,13 +15,13 @@ from typing import IO, TYPE_CHECKING, Literal, TypeVar, overload
 from data.corpus import Span
 from data.errors import CheckpointError, InputError
 from data.script import SCRIPTS, Script, for_model
+from model.config import TASKS
 from zhtag.dictionary import UserDictionary
 from zhtag.results import Entity, PosToken, Token
 
 if TYPE_CHECKING:
     from model.tagger import Tagger as Model
 
-TASKS = ("cws", "ner", "pos")
 R = TypeVar("R")
 
 

@@ -23,6 +23,7 @@ from data.lexicon import Lexicon
 from data.script import for_model
 from model.spans import confident
 from model.store import parse_ref
+from model.config import ANSWERS, check_answers
 from service.deps import MetricsDep, ReadyRegistryDep, SettingsDep
 from service.schemas import NerResponse, PosResponse, SegmentResponse, TagRequest
 
@@ -91,7 +92,7 @@ async def _user_words(http_request: Request, request: TagRequest) -> Lexicon | N
 async def _answer(
     http_request: Request,
     request: TagRequest,
-    default: str,
+    command: str,
     key: str,
     render: Render,
     registry: ReadyRegistryDep,
@@ -99,8 +100,9 @@ async def _answer(
     metrics: MetricsDep,
 ) -> JSONResponse:
     _check_lengths(request, settings.max_text_chars)
-    ref = request.model or default
+    ref = request.model or ANSWERS[command][0]
     tagger = registry.loaded(ref) or await run_in_threadpool(registry.load, ref)
+    check_answers(tagger, command)
     user_words = await _user_words(http_request, request)
     texts = await run_in_threadpool(for_model, request.texts, request.script)  # same lengths: offsets index request.texts
     work = registry.batcher(tagger).submit_within(texts, user_words, settings.request_timeout_ms / 1000, request.scores)
@@ -116,7 +118,7 @@ async def _answer(
 async def segment(
     http_request: Request, request: TagRequest, registry: ReadyRegistryDep, settings: SettingsDep, metrics: MetricsDep
 ) -> JSONResponse:
-    return await _answer(http_request, request, "cws", "tokens", _token, registry, settings, metrics)
+    return await _answer(http_request, request, "segment", "tokens", _token, registry, settings, metrics)
 
 
 @router.post("/pos", response_model=PosResponse)

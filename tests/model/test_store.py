@@ -140,6 +140,20 @@ def test_without_any_active_file_the_highest_version_is_active(store: Store) -> 
     assert store.resolve("cws").ref == "cws@2"
 
 
+def test_a_version_stored_inactive_never_displaces_the_shipped_model(tmp_path: Path) -> None:
+    """Shipped roots mark no ACTIVE version when they hold one; a stored version that was
+    never activated (its run failed the gate, or was told not to promote) must not take over
+    the bare name from it."""
+    maker = Store(root=tmp_path / "shipped", shipped=tmp_path / "nothing")
+    maker.save("cws", FILES)
+    (tmp_path / "shipped" / "cws" / "ACTIVE").unlink()
+    store = Store(root=tmp_path / "user", shipped=tmp_path / "shipped")
+
+    assert store.save("cws", FILES, activate=False) == "cws@2"
+    assert store.resolve("cws").ref == "cws@1"
+    assert store.activate("cws@2") == "cws@2" and store.resolve("cws").ref == "cws@2"
+
+
 def test_user_root_wins_over_shipped_for_the_same_version(tmp_path: Path, shipped: Path) -> None:
     Store(root=tmp_path / "user", shipped=tmp_path / "nothing").save("cws", {"w": b"mine"})
     store = Store(root=tmp_path / "user", shipped=shipped)

@@ -7,12 +7,16 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+import pytest
 import regex
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from data.errors import InputError
 from data.graphemes import GraphemeViews
 from data.lexicon import Lexicon
+from model.tagger import pick_device
 from tests.model.test_batching import random_tagger
 
 tagger = functools.cache(random_tagger)
@@ -63,3 +67,15 @@ def test_a_web_or_e_mail_address_is_one_word_even_where_a_forced_dictionary_word
         spans = tagger.tag([text], words)[0]
         assert set(urls) <= {text[s.start : s.end] for s in spans}
     assert "请访问" in {text[s.start : s.end] for s in tagger.tag([text], words)[0]}, "a dictionary word outside them is still forced"
+
+
+@pytest.mark.parametrize(("name", "problem"), [("tpu", "unknown device 'tpu'"), ("cuda:x", "unknown device")])
+def test_a_device_torch_does_not_know_is_an_input_error_naming_it(name: str, problem: str) -> None:
+    with pytest.raises(InputError, match=problem):
+        pick_device(name)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_cuda_on_a_machine_without_a_gpu_is_an_input_error_not_a_torch_assertion() -> None:
+    with pytest.raises(InputError, match="no CUDA GPU"):
+        pick_device("cuda")

@@ -330,9 +330,37 @@ def test_a_fine_tuned_version_becomes_active_only_if_it_passes_the_gate(min_gain
     result = train(options, store, **QUIET)
     gate = result.metrics["promotion"]
     assert result.ref == "cws@2" and store.resolve("cws").ref == active
-    assert gate["promoted"] == (active == "cws@2") and gate["parent"] == "cws@1"
-    assert gate["gain"] == round(gate["dev_f1"] - gate["parent_dev_f1"], 2)
+    assert gate["promoted"] == (active == "cws@2") and gate["active"] == "cws@1"
+    assert gate["gain"] == round(gate["dev_f1"] - gate["active_dev_f1"], 2)
     assert json.loads(store.resolve("cws@2").read_bytes("metrics.json"))["promotion"] == gate
+
+
+def test_a_model_trained_from_scratch_under_a_taken_name_must_beat_the_active_one(trained_cws, tmp_path, tiny_options) -> None:
+    """Leaving out --name names the model after its task, the shipped model's name: the gate
+    compares it with the version the name answers with now, not only with a --from parent."""
+    shutil.copytree(trained_cws.store.root, tmp_path / "store")
+    store = Store(root=tmp_path / "store", shipped=tmp_path / "none")
+    untrained = TrainConfig(epochs=1, batch_chars=500, lr=0.0)
+    result = train(tiny_options("cws", SEG, dev=SEG, train_config=untrained), store, **QUIET)
+    gate = result.metrics["promotion"]
+    assert result.ref == "cws@2" and gate["active"] == "cws@1" and gate["gain"] < 0
+    assert not gate["promoted"] and store.resolve("cws").ref == "cws@1"
+
+
+@pytest.mark.parametrize("name", ["../evil", "a/b", "cws@2"])
+def test_a_name_that_cannot_be_stored_is_refused_before_training(name, tmp_path, tiny_options, make_store) -> None:
+    store = make_store()
+    with pytest.raises(CheckpointError, match="invalid model name"):
+        train(tiny_options("cws", SEG, name=name), store, **QUIET)
+    assert not (tmp_path / "evil").exists() and not store.root.exists()
+
+
+def test_a_name_holding_models_of_another_task_is_refused_before_training(trained_cws, tmp_path, tiny_options) -> None:
+    shutil.copytree(trained_cws.store.root, tmp_path / "store")
+    store = Store(root=tmp_path / "store", shipped=tmp_path / "none")
+    with pytest.raises(InputError, match="'cws' names cws models; give this ner model another --name"):
+        train(tiny_options("ner", CORPORA / "tiny.bio", name="cws"), store, **QUIET)
+    assert store.resolve("cws").ref == "cws@1" and not (store.root / ".training" / "cws").exists()
 
 
 def test_without_auto_promote_a_new_version_is_stored_inactive(trained_cws, tmp_path, tiny_options) -> None:

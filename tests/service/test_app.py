@@ -127,7 +127,26 @@ def test_an_unknown_model_is_a_404_with_a_json_body(client: TestClient) -> None:
 )
 def test_bad_requests_are_refused_with_4xx_and_a_json_body(client: TestClient, body: dict) -> None:
     response = client.post("/v1/segment", json=body)
-    assert 400 <= response.status_code < 500 and response.json()
+    assert 400 <= response.status_code < 500 and response.json()["error"] and response.json()["detail"]
+
+
+@pytest.mark.parametrize("body", [{"texts": ["好"], "model": "a@b"}, {"texts": ["好"], "user_dict_mod": "force"}, {"texts": ["好"], "user_dict": ["天安 门"]}])
+def test_a_malformed_reference_a_misspelled_field_or_a_spaced_word_is_a_422(client: TestClient, body: dict) -> None:
+    response = client.post("/v1/segment", json=body)
+    assert response.status_code == 422 and response.json()["error"] == "ValidationError"
+
+
+def test_a_validation_error_names_the_field_without_echoing_the_input(client: TestClient) -> None:
+    response = client.post("/v1/segment", json={"texts": ["好好"] * (MAX_TEXTS + 1)})
+    problem = response.json()["detail"][0]
+    assert response.status_code == 422 and problem["loc"] == ["body", "texts"] and "input" not in problem
+    assert len(response.content) < 1000
+
+
+@pytest.mark.parametrize(("path", "model"), [("/v1/segment", "tner"), ("/v1/pos", "tcws"), ("/v1/ner", "tpos")])
+def test_a_model_of_another_task_is_a_422_naming_both(client: TestClient, path: str, model: str) -> None:
+    response = client.post(path, json={"texts": ["江泽民在北京"], "model": model})
+    assert response.status_code == 422 and f"{model}@1 is a" in response.json()["detail"]
 
 
 def test_a_text_over_max_text_chars_is_a_422_naming_it(client: TestClient) -> None:

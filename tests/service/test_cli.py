@@ -154,6 +154,38 @@ def test_ner_writes_json_lines_whose_offsets_index_the_line() -> None:
             assert entity["type"] in {"PER", "LOC", "ORG"}
 
 
+@pytest.mark.parametrize(("command", "model", "needs"), [("segment", "tner", "cws or pos"), ("pos", "tcws", "pos"), ("ner", "tpos", "ner")])
+def test_a_model_of_another_task_is_refused_in_one_line(command: str, model: str, needs: str, tmp_path: Path, capsys) -> None:
+    (tmp_path / "in.txt").write_text("江泽民在北京\n", encoding="utf-8")
+    assert run(command, str(tmp_path / "in.txt"), "--model", model) == (1, "")
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{model}@1 is a" in err and f"{command} needs a {needs} model" in err
+
+
+def test_segment_answers_from_a_pos_model_too(tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text("江泽民在北京\n", encoding="utf-8")
+    code, out = run("segment", str(tmp_path / "in.txt"), "--model", "tpos")
+    assert code == 0 and out.replace(" ", "") == "江泽民在北京\n"
+
+
+@pytest.mark.parametrize(
+    ("model", "corpus", "problem"),
+    [("tcws", "江\tB-PER\n泽\tI-PER\n在\tO\n", "needs a segmented corpus"), ("tner", "江泽民 在 北京\n", "needs labelled spans"), ("tcws", "", "no sentences")],
+)
+def test_eval_refuses_a_corpus_it_cannot_score(model: str, corpus: str, problem: str, tmp_path: Path, capsys) -> None:
+    """Scoring the wrong kind of file would print a figure that looks real."""
+    (tmp_path / "test.txt").write_text(corpus, encoding="utf-8")
+    assert run("eval", "--model", model, "--test", str(tmp_path / "test.txt"))[0] == 1
+    assert problem in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--hidden", "0"), ("--dropout", "2"), ("--epochs", "0"), ("--char-dim", "-3")])
+def test_train_refuses_impossible_sizes_before_reading_anything(flag: str, value: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), flag, value)
+    assert exit_.value.code == 2 and flag in capsys.readouterr().err
+
+
 def test_eval_prints_scores_as_json() -> None:
     code, out = run("eval", "--model", "tcws", "--test", str(FIXTURES / "train.pos.txt"))
     scores = json.loads(out)
@@ -176,6 +208,17 @@ def test_models_rollback_returns_to_the_previously_active_version(store: Path, t
     assert code == 0 and json.loads(out)["model"] == "tcws@2"
     assert run("models", "rollback", "tcws") == (0, "tcws@1 is active\n")
     assert run("models", "rollback", "tcws")[0] == 1  # nothing before tcws@1
+
+
+def test_models_activate_makes_a_version_stored_inactive_the_active_one(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(store / "tcws", tmp_path / "tcws")
+    monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
+    code, out = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--from", "tcws", "--no-auto-promote", *TINY)
+    assert code == 0 and json.loads(out)["model"] == "tcws@2"
+    assert any(line.startswith("* tcws@1") for line in run("models")[1].splitlines())
+    assert run("models", "activate", "tcws@2") == (0, "tcws@2 is active\n")
+    assert any(line.startswith("* tcws@2") for line in run("models")[1].splitlines())
+    assert run("models", "activate")[0] == 1
 
 
 

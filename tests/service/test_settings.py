@@ -30,3 +30,14 @@ def test_serve_refuses_a_bad_setting_in_one_line(
     assert main(["serve"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("zhtag: error: invalid settings") and named in err
+
+
+@pytest.mark.parametrize(("variable", "value", "named"), [("ZHTAG_MODELS", "nosuch", "nosuch"), ("ZHTAG_DEVICE", "tpu", "tpu")])
+def test_serve_refuses_a_model_or_device_it_cannot_use_in_one_line(
+    variable: str, value: str, named: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
+    monkeypatch.setenv(variable, value)
+    assert main(["serve"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("zhtag: error: ") and named in err
