@@ -286,10 +286,10 @@ def _train(
     if (options.raw is None) != (options.teacher is None):
         raise InputError("--raw FILE and --teacher REF go together: the teacher tags the raw text")
     parent = Tagger.load(options.parent, store, precision=EXACT) if options.parent else None
-    if parent is not None and parent.config.task != options.task:
-        raise InputError(f"cannot fine-tune {parent.ref} (task {parent.config.task}) for task {options.task}")
+    if parent is not None:
+        check_parent(parent.ref or options.parent, parent.config.task, options.task)
     name = options.name or (parse_ref(parent.ref)[0] if parent and parent.ref else options.task)
-    _check_target(store, name, options.task)
+    check_target(store, name, options.task)
     torch.manual_seed(options.train_config.seed)
     train_set, dev = _datasets(options, parent, log)
     taught, provenance = _taught(options, store, dev, _max_len(options, parent), log)
@@ -387,7 +387,12 @@ def _provenance(embeddings: Path | None) -> dict[str, str] | None:
     return {"path": str(embeddings), "sha256": sha256_file(embeddings / VECTORS)}
 
 
-def _check_target(store: Store, name: str, task: str) -> None:
+def check_parent(ref: str, parent_task: str, task: str) -> None:
+    if parent_task != task:
+        raise InputError(f"cannot fine-tune {ref} (task {parent_task}) for task {task}")
+
+
+def check_target(store: Store, name: str, task: str) -> None:
     """Refuse a name that cannot be stored or that answers for another task, before any work."""
     check_name(name)
     try:

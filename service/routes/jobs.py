@@ -19,7 +19,7 @@ from model.curve import plot_curve
 from model.store import NAME_PATTERN, Store
 from model.tagger import CONFIG
 from model.teacher import check_teacher
-from model.train import load_sentences
+from model.train import check_parent, check_target, load_sentences
 from service.deps import AdminDep, RegistryDep, SettingsDep
 from service.jobs import JobStore, new_job_id
 from service.settings import Settings
@@ -89,6 +89,14 @@ def _check(field: str, path: Path, shown: str, task: str, fmt: str | None, skip_
         raise InputError(str(err).replace(str(path), shown)) from None
 
 
+def _base(store: Store, ref: str, task: str) -> str:
+    """The exact version `ref` names now (what is active is what gets fine-tuned), once it is
+    known to fit `task`: refused now rather than by a failed job later."""
+    checkpoint = store.resolve(ref)
+    check_parent(checkpoint.ref, checkpoint.read_json(CONFIG).get("task", "?"), task)
+    return checkpoint.ref
+
+
 def _teacher(store: Store, ref: str, task: str) -> str:
     """The exact version `ref` names now, once it is known to fit `task` as a teacher."""
     checkpoint = store.resolve(ref)
@@ -122,7 +130,8 @@ async def submit(
     `teacher`, the raw text `raw` (or `raw_path`), tagged by that model, joins the training side
     (`zhtag train --raw --teacher`)."""
     jobs = _jobs(request)
-    parent = await run_in_threadpool(registry.store.locate, base) if base else None  # fine-tune what is active now
+    parent = await run_in_threadpool(_base, registry.store, base, task) if base else None
+    await run_in_threadpool(check_target, registry.store, name, task)
     taught_by = await run_in_threadpool(_teacher, registry.store, teacher, task) if teacher else None
     job_id = new_job_id()
     folder = registry.store.root / ".jobs" / job_id

@@ -110,6 +110,15 @@ def test_raw_text_needs_a_teacher_of_a_fitting_task(client: TestClient, root: Pa
     assert client.get("/v1/jobs").json() == []
 
 
+def test_a_base_or_a_name_of_another_task_is_refused_before_the_job_is_queued(client: TestClient, root: Path, store: Path) -> None:
+    shutil.copytree(store / "tner", root / "tner")
+    based = submit(client, files={"train": ("mine.txt", CORPUS)}, base="tner")
+    assert based.status_code == 422 and "cannot fine-tune tner@1 (task ner) for task cws" in based.json()["detail"]
+    named = submit(client, files={"train": ("mine.txt", CORPUS)}, name="tner")
+    assert named.status_code == 422 and "'tner' names ner models" in named.json()["detail"]
+    assert client.get("/v1/jobs").json() == []
+
+
 def test_an_oversized_upload_is_a_413(client: TestClient) -> None:
     response = submit(client, files={"train": ("big.txt", CORPUS * 50)})
     assert response.status_code == 413 and "max_upload_bytes" in response.json()["detail"]
