@@ -18,13 +18,14 @@ class ZhtagError(Exception):
 
 
 class CorpusError(ZhtagError):
-    """A corpus line is malformed; names the file and the 1-based line number."""
+    """A corpus line is malformed; names the file and the 1-based line number (0 when the
+    file as a whole is at fault: missing, unreadable; the message then names the file alone)."""
 
     def __init__(self, path: str | Path, line: int, problem: str) -> None:
         self.path = str(path)
         self.line = line
         self.problem = problem
-        super().__init__(f"{self.path}:{line}: {problem}")
+        super().__init__(f"{self.path}:{line}: {problem}" if line else f"{self.path}: {problem}")
 
 
 class CheckpointError(ZhtagError):

@@ -35,6 +35,7 @@ from model.store import Checkpoint, Store
 WEIGHTS, CONFIG, VOCAB = "weights.safetensors", "config.json", "vocab.json"
 HALF_PRECISION = ("char_embed.weight", "bigram_embed.weight", "word_vectors")  # stored in float16 by `files(compact=True)`
 PRECISIONS = ("auto", "float32", "bfloat16")
+OUTSIDE = "O"  # the label of a held span that must be no entity (never an entity type: O is the outside tag)
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -91,6 +92,8 @@ class Tagger:
         self._span_tags = {  # type ("" for any) -> B/M/E -> (tags,) the tags a forced span may take there
             kind: {p: torch.tensor([q == p and kind in ("", label) for q, label in zip(prefixes, labels)]) for p in "BME"} for kind in {"", *self._types}
         }
+        if "O" in prefixes:  # an entity model holds addresses outside every entity
+            self._span_tags[OUTSIDE] = dict.fromkeys("BME", torch.tensor([q == "O" for q in prefixes]))
         self._opens = np.array([p in "BS" for p in prefixes])  # (tags,): the tag begins a span
         self._closes = np.array([p in "ES" for p in prefixes])  # (tags,): the tag ends one
 
@@ -213,17 +216,17 @@ class Tagger:
         return np.asarray(index)[rows], starts, ends, first, score
 
     def _forced(self, piece: str, user_words: Lexicon | None) -> list[tuple[int, int, str]]:
-        """(start, end, label) of the spans kept whole in `piece`. Segmentation keeps web and
-        e-mail addresses whole (`data.atoms`), then the words of a `force` dictionary that
-        overlap none of them (label ""); an entity model keeps only the dictionary's words
-        whose tag names one of its entity types, as that entity (see `_entity_type`)."""
-        atoms = [] if self.config.task == "ner" else [(start, end, "") for start, end in atom_spans(piece)]
+        """(start, end, label) of the spans held in `piece`. Web and e-mail addresses
+        (`data.atoms`) are kept whole by segmentation and outside every entity by an entity
+        model; then the words of a `force` dictionary that overlap none of them: any (label
+        "") for segmentation, for an entity model those whose tag names one of its entity
+        types, as that entity (see `_entity_type`)."""
+        ner = self.config.task == "ner"
+        atoms = [(start, end, OUTSIDE if ner else "") for start, end in atom_spans(piece)]
         if user_words is None or not user_words.force:
             return atoms
-        if self.config.task != "ner":
-            return atoms + [(start, end, "") for start, end in user_words.forced(piece) if not any(start < e and s < end for s, e, _ in atoms)]
-        found = [(start, end, self._entity_type(user_words.tags.get(piece[start:end], ""))) for start, end in user_words.forced(piece)]
-        return [(start, end, label) for start, end, label in found if label]
+        words = [(start, end, self._entity_type(user_words.tags.get(piece[start:end], "")) if ner else "") for start, end in user_words.forced(piece)]
+        return atoms + [(start, end, label) for start, end, label in words if (label or not ner) and not any(start < e and s < end for s, e, _ in atoms)]
 
     def _entity_type(self, tag: str) -> str:
         """The entity type a dictionary tag names for this model, "" for none: the type itself

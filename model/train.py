@@ -285,12 +285,12 @@ def _train(
         raise InputError("--embeddings starts a new model; a model fine-tuned --from another keeps its embeddings")
     if (options.raw is None) != (options.teacher is None):
         raise InputError("--raw FILE and --teacher REF go together: the teacher tags the raw text")
+    torch.manual_seed(options.train_config.seed)  # before the parent loads: building its network draws from it
     parent = Tagger.load(options.parent, store, precision=EXACT) if options.parent else None
     if parent is not None:
         check_parent(parent.ref or options.parent, parent.config.task, options.task)
     name = options.name or (parse_ref(parent.ref)[0] if parent and parent.ref else options.task)
     check_target(store, name, options.task)
-    torch.manual_seed(options.train_config.seed)
     train_set, dev = _datasets(options, parent, log)
     taught, provenance = _taught(options, store, dev, _max_len(options, parent), log)
     state = TrainState(store.root / ".training" / name)

@@ -378,6 +378,9 @@ def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:
     except ZhtagError as err:
         print(f"zhtag: error: {err}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader left (`| head`): stop quietly, as a tool killed by SIGPIPE would
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail again
+        return 141
     except OSError as err:
         print(f"zhtag: error: {err.filename or ''}: {err.strerror}", file=sys.stderr)
         return 1

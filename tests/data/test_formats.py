@@ -30,7 +30,7 @@ def fails(path: Path, line: int, problem: str, format: str | None = None, **opti
     with pytest.raises(CorpusError) as caught:
         read_corpus(path, format, **options)
     assert caught.value.line == line
-    assert f"{path}:{line}:" in str(caught.value)
+    assert str(caught.value).startswith(f"{path}:{line}: " if line else f"{path}: ")
     assert problem in caught.value.problem
 
 
@@ -299,7 +299,7 @@ def test_invalid_utf8_in_raw_text_is_reported_on_its_line(tmp_path: Path) -> Non
     assert read_raw(path, skip_bad=True) == ["今天很好", "好"]
 
 
-def test_missing_file_is_reported_as_line_zero(tmp_path: Path) -> None:
+def test_a_missing_file_is_reported_as_line_zero_and_named_alone(tmp_path: Path) -> None:
     fails(tmp_path / "absent.txt", 0, "file not found")
     fails(tmp_path / "absent.txt", 0, "file not found", "conll")
 

@@ -69,6 +69,18 @@ def test_a_web_or_e_mail_address_is_one_word_even_where_a_forced_dictionary_word
     assert "请访问" in {text[s.start : s.end] for s in tagger.tag([text], words)[0]}, "a dictionary word outside them is still forced"
 
 
+def test_an_entity_model_finds_no_entity_inside_an_address() -> None:
+    """Made to call every character a one-character PER, it still leaves the addresses alone."""
+    text = "请访问https://www.example.com/a?b=1或写信给zhang.san@example.com。"
+    tagger = random_tagger(task="ner")
+    with torch.no_grad():
+        tagger.network.emit.bias[tagger.config.tags.index("S-PER")] += 1000
+    entities = tagger.tag([text])[0]
+    addresses = [(text.index(url), text.index(url) + len(url)) for url in ("https://www.example.com/a?b=1", "zhang.san@example.com")]
+    assert any(text[e.start : e.end] == "请" for e in entities), "everything else is an entity"
+    assert not any(e.start < end and start < e.end for e in entities for start, end in addresses)
+
+
 @pytest.mark.parametrize(("name", "problem"), [("tpu", "unknown device 'tpu'"), ("cuda:x", "unknown device")])
 def test_a_device_torch_does_not_know_is_an_input_error_naming_it(name: str, problem: str) -> None:
     with pytest.raises(InputError, match=problem):

@@ -186,6 +186,21 @@ def test_train_refuses_impossible_sizes_before_reading_anything(flag: str, value
     assert exit_.value.code == 2 and flag in capsys.readouterr().err
 
 
+def test_a_reader_that_leaves_early_ends_the_output_quietly(tmp_path: Path) -> None:
+    """`zhtag segment big.txt | head -1`: no error message, the exit status of a SIGPIPE."""
+    (tmp_path / "in.txt").write_text("今天天气很好。\n" * 30_000, encoding="utf-8")
+    command = [sys.executable, "-m", "service.cli", "segment", str(tmp_path / "in.txt"), "--model", "tcws", "--threads", "1"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().decode().replace(" ", "") == "今天天气很好。\n"
+    proc.stdout.close()
+    assert proc.stderr.read() == b"" and proc.wait(timeout=120) == 141
+
+
+def test_a_missing_file_is_named_without_a_line_number(tmp_path: Path, capsys) -> None:
+    assert run("segment", str(tmp_path / "nonexist.txt"), "--user-dict", str(tmp_path / "nodict.txt"), "--model", "tcws")[0] == 1
+    assert capsys.readouterr().err == f"zhtag: error: {tmp_path / 'nodict.txt'}: cannot read dictionary: No such file or directory\n"
+
+
 def test_eval_prints_scores_as_json() -> None:
     code, out = run("eval", "--model", "tcws", "--test", str(FIXTURES / "train.pos.txt"))
     scores = json.loads(out)
