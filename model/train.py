@@ -285,6 +285,8 @@ def _train(
         raise InputError("--embeddings starts a new model; a model fine-tuned --from another keeps its embeddings")
     if (options.raw is None) != (options.teacher is None):
         raise InputError("--raw FILE and --teacher REF go together: the teacher tags the raw text")
+    if options.labels == "replace" and options.parent is None:
+        raise InputError("--labels replace goes with --from: a new model's labels are its corpus's already")
     torch.manual_seed(options.train_config.seed)  # before the parent loads: building its network draws from it
     parent = Tagger.load(options.parent, store, precision=EXACT) if options.parent else None
     if parent is not None:

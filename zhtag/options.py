@@ -1,7 +1,7 @@
 """jieba's arguments that have no meaning for a neural tagger: ignored with a warning when
 the answer keeps the shape the caller expects, refused when it would not.
 
-`HMM`, `use_paddle`, `freq` and `tag` tune how jieba finds the same kind of answer zhtag
+`HMM`, `use_paddle` and `freq` tune how jieba finds the same kind of answer zhtag
 gives (one segmentation, one tag per word), so code written for jieba still gets a correct
 answer and a warning tells its author the knob does nothing. `cut_all=True` and
 `mode="search"` ask for overlapping words, an answer of another shape: returning a plain
@@ -29,11 +29,10 @@ class _Option:
 
 _OPTIONS = {
     "cut_all": _Option(False, True, "is refused: it asks for every dictionary word, overlapping, and zhtag gives one segmentation"),
-    "mode": _Option("default", True, "is refused: it asks for overlapping sub-words for search, and zhtag gives one segmentation"),
+    "mode": _Option("default", True, "is refused: zhtag gives one segmentation, mode='default' (jieba's 'search' asks for overlapping sub-words)"),
     "HMM": _Option(True, False, "is ignored: zhtag's model always recognises words outside the dictionary"),
     "use_paddle": _Option(False, False, "is ignored: zhtag is itself a neural tagger"),
     "freq": _Option(None, False, "is ignored: the models weigh dictionary words themselves, without frequencies"),
-    "tag": _Option(None, False, "is ignored: the pos model tags every word from its context"),
 }
 
 

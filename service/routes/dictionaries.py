@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
+from data.errors import InputError
 from service.deps import AdminDep
 from service.dictionaries import Dictionaries
 
@@ -18,7 +19,10 @@ def _dictionaries(request: Request) -> Dictionaries:
 @router.put("/{name}", dependencies=[AdminDep], openapi_extra={"requestBody": {"content": {"text/plain": {}}, "required": True}})
 async def put_dictionary(name: str, request: Request) -> dict[str, object]:
     """Store or replace a dictionary from the request body, `word [freq] [tag]` a line (UTF-8);
-    a malformed line is a 422 naming it, and nothing is replaced."""
+    a malformed line is a 422 naming it, and nothing is replaced. A JSON body is refused: the
+    rest of the API speaks JSON, and a JSON list read as text would be stored as one word."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        raise InputError("send the dictionary as text (content-type text/plain), `word [freq] [tag]` a line, not JSON")
     words = await run_in_threadpool(_dictionaries(request).put, name, await request.body())
     return {"name": name, "words": words}
 

@@ -355,6 +355,11 @@ def test_a_name_that_cannot_be_stored_is_refused_before_training(name, tmp_path,
     assert not (tmp_path / "evil").exists() and not store.root.exists()
 
 
+def test_replacing_labels_without_a_parent_is_refused(tiny_options, make_store) -> None:
+    with pytest.raises(InputError, match="--labels replace goes with --from"):
+        train(tiny_options("ner", CORPORA / "tiny.bio", labels="replace"), make_store(), **QUIET)
+
+
 def test_a_name_holding_models_of_another_task_is_refused_before_training(trained_cws, tmp_path, tiny_options) -> None:
     shutil.copytree(trained_cws.store.root, tmp_path / "store")
     store = Store(root=tmp_path / "store", shipped=tmp_path / "none")

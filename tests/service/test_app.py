@@ -340,6 +340,8 @@ def test_a_named_dictionary_is_uploaded_once_and_used_by_requests(client: TestCl
     assert {"text": "天天气很", "start": 1, "end": 5} in tokens
     bad = client.put("/v1/dictionaries/weather", content="好 x y z\n".encode(), headers=admin)
     assert bad.status_code == 422 and bad.json()["line"] == 1
+    as_json = client.put("/v1/dictionaries/weather", json=["天气", "很好"], headers=admin)
+    assert as_json.status_code == 422 and "not JSON" in as_json.json()["detail"]
     assert client.delete("/v1/dictionaries/weather", headers=admin).status_code == 200
     missing = client.post("/v1/segment", json=body)
     assert missing.status_code == 404 and missing.json()["error"] == "DictionaryNotFound"

@@ -93,6 +93,17 @@ def test_add_word_and_del_word_change_the_default_dictionary() -> None:
     assert zhtag.lcut(text) == before
 
 
+@pytest.mark.parametrize("tag", [123, "bad tag", "n1"])
+def test_a_tag_that_is_no_jieba_pos_tag_is_refused(tag: object) -> None:
+    with pytest.raises(zhtag.InputError, match="a tag must be a jieba POS tag"):
+        zhtag.add_word("飞桨框架", tag=tag)  # type: ignore[arg-type]
+
+
+def test_an_unknown_tokenize_mode_is_refused_naming_the_one_mode() -> None:
+    with pytest.raises(zhtag.InputError, match="mode='default'"):
+        list(zhtag.tokenize("我爱北京", mode="foo"))
+
+
 def test_del_word_takes_a_word_out_of_jiebas_dictionary() -> None:
     assert "支付宝" in zhtag.lcut("我用支付宝付款")
     zhtag.del_word("支付宝")
