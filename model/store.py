@@ -202,6 +202,8 @@ class Store:
             self.root = Path(workdir or os.environ.get("ZHTAG_WORKDIR") or "~/.zhtag/work").expanduser()
         else:
             self.root = Path(location).expanduser()
+            if self.root.exists() and not self.root.is_dir():
+                raise CheckpointError(f"the store {location} is a file, not a directory (ZHTAG_STORE names the store's directory)")
             self.user = LocalRoot(self.root)
         self.shipped = shipped if shipped is not None else Path(__file__).parent / "shipped"
         self._shipped = LocalRoot(self.shipped)

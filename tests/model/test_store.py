@@ -154,6 +154,12 @@ def test_a_version_stored_inactive_never_displaces_the_shipped_model(tmp_path: P
     assert store.activate("cws@2") == "cws@2" and store.resolve("cws").ref == "cws@2"
 
 
+def test_a_store_root_that_is_a_file_is_refused_at_once(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a store")
+    with pytest.raises(CheckpointError, match="is a file, not a directory"):
+        Store(root=tmp_path / "notes.txt")
+
+
 def test_user_root_wins_over_shipped_for_the_same_version(tmp_path: Path, shipped: Path) -> None:
     Store(root=tmp_path / "user", shipped=tmp_path / "nothing").save("cws", {"w": b"mine"})
     store = Store(root=tmp_path / "user", shipped=shipped)
