@@ -1,5 +1,6 @@
-"""Specification of data/atoms.py: web and e-mail addresses are found whole, in ASCII or
-full-width forms, without the punctuation that follows them, and never overlapping."""
+"""Specification of data/atoms.py: web and e-mail addresses, and numbers with a decimal point
+or thousands separators, are found whole, in ASCII or full-width forms, without the
+punctuation that follows them, and never overlapping."""
 from __future__ import annotations
 
 import pytest
@@ -25,4 +26,19 @@ def test_addresses_are_found_whole_and_without_the_punctuation_after_them(text: 
 
 @pytest.mark.parametrize("text", ["@用户名 转发", "//注释", "wwwxyz", "今天天气很好", "a@b", "ftp:/x"])
 def test_text_without_an_address_has_none(text: str) -> None:
+    assert found(text) == []
+
+
+@pytest.mark.parametrize("text, numbers", [
+    ("圆周率是3.14159265，人口为12,345,678人。", ["3.14159265", "12,345,678"]),
+    ("增长１２．３％，达到１．５万亿元", ["１２．３％", "１．５万亿"]),  # as People's Daily writes them: one word with ％, 万, 亿
+    ("价格在０．４－０．６元之间", ["０．４－０．６"]),
+    ("，3.5，", ["3.5"]),
+])
+def test_numbers_are_found_whole_with_what_the_standard_writes_with_them(text: str, numbers: list[str]) -> None:
+    assert found(text) == numbers
+
+
+@pytest.mark.parametrize("text", ["版本v1.2.3发布", "1.5.6", "１，２，３", "1,2345", "iPhone15售价5999元", "2024年11月29日", "比分2:1"])
+def test_versions_lists_and_plain_integers_are_no_numbers_to_hold(text: str) -> None:
     assert found(text) == []
