@@ -13,10 +13,10 @@ from zhtag.options import IgnoredArgumentWarning, check_jieba_options
 def test_jiebas_defaults_pass_silently() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        check_jieba_options(cut_all=False, mode="default", HMM=True, use_paddle=False, freq=None, tag=None)
+        check_jieba_options(cut_all=False, mode="default", HMM=True, use_paddle=False, freq=None)
 
 
-@pytest.mark.parametrize(("name", "value"), [("HMM", False), ("use_paddle", True), ("freq", 10), ("tag", "nz")])
+@pytest.mark.parametrize(("name", "value"), [("HMM", False), ("use_paddle", True), ("freq", 10)])
 def test_knobs_of_jiebas_own_algorithm_are_ignored_with_a_warning(name: str, value: object) -> None:
     with pytest.warns(IgnoredArgumentWarning, match=rf"^{name}={value!r} is ignored: "):
         check_jieba_options(**{name: value})
