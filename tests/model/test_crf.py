@@ -220,7 +220,7 @@ def test_span_marginals_equal_brute_force_path_sums() -> None:
         for (s, path), value in zip(sentence, got[b]):
             hits = [i for i, p in enumerate(paths) if list(p[s : s + len(path)]) == path]
             expected = torch.logsumexp(scores[hits], 0) - log_z
-            assert value == pytest.approx(float(expected), abs=1e-4)
+            assert value == pytest.approx(expected.item(), abs=1e-4)
 
 
 MANY_TAGS = tag_set([f"L{i}" for i in range(6)], outside=True)  # 25 tags: Viterbi scores only allowed pairs
