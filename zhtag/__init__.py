@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from data.errors import CheckpointError, CorpusError, InputError, ModelNotFound, ZhtagError
 from zhtag import posseg
-from zhtag.compat import add_word, cut, del_word, lcut, load_userdict, tokenize
+from zhtag.compat import add_word, cut, cut_for_search, del_word, lcut, lcut_for_search, load_userdict, tokenize
 from zhtag.options import IgnoredArgumentWarning
 from zhtag.results import Entity, PosToken, Token
 from zhtag.tagger import Tagger
@@ -32,8 +32,10 @@ __all__ = [
     "ZhtagError",
     "add_word",
     "cut",
+    "cut_for_search",
     "del_word",
     "lcut",
+    "lcut_for_search",
     "load_userdict",
     "posseg",
     "tokenize",

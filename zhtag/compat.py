@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Sequence
-from typing import IO
+from typing import IO, NoReturn
 
-from zhtag.options import check_jieba_options
+from zhtag.options import check_jieba_options, refuse
 from zhtag.results import Token
 from zhtag.tagger import Tagger
 
@@ -39,6 +39,18 @@ def tokenize(unicode_sentence: str, mode: str = "default", HMM: bool = True) -> 
     `mode="search"` raises; `HMM` is ignored with a warning."""
     check_jieba_options(mode=mode, HMM=HMM)
     return ((unicode_sentence[start:end], start, end) for start, end in tiles(unicode_sentence, default.segment(unicode_sentence)))
+
+
+def cut_for_search(sentence: str, HMM: bool = True) -> NoReturn:
+    """Refused, as `tokenize(mode="search")` is: jieba's search mode adds overlapping
+    sub-words, an answer of another shape. Defined so that jieba code stops with that reason
+    rather than an AttributeError."""
+    refuse("mode", "search")
+
+
+def lcut_for_search(sentence: str, HMM: bool = True) -> NoReturn:
+    """Refused: see `cut_for_search`."""
+    refuse("mode", "search")
 
 
 def add_word(word: str, freq: int | None = None, tag: str | None = None) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import NoReturn
 
 from data.errors import InputError
 
@@ -43,7 +44,11 @@ def check_jieba_options(**given: object) -> None:
         option = _OPTIONS[name]
         if value == option.native:
             continue
-        message = f"{name}={value!r} {option.why}"
         if option.refused:
-            raise InputError(f"{message}; leave {name} out")
-        warnings.warn(message, IgnoredArgumentWarning, stacklevel=3)
+            refuse(name, value)
+        warnings.warn(f"{name}={value!r} {option.why}", IgnoredArgumentWarning, stacklevel=3)
+
+
+def refuse(name: str, value: object) -> NoReturn:
+    """Raise for a jieba argument whose answer would have another shape than zhtag's."""
+    raise InputError(f"{name}={value!r} {_OPTIONS[name].why}; leave {name} out")

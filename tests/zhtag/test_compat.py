@@ -99,6 +99,12 @@ def test_a_tag_that_is_no_jieba_pos_tag_is_refused(tag: object) -> None:
         zhtag.add_word("飞桨框架", tag=tag)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("function", ["cut_for_search", "lcut_for_search"])
+def test_jiebas_search_functions_exist_and_refuse_as_search_mode_does(function: str) -> None:
+    with pytest.raises(zhtag.InputError, match="mode='search' is refused: .*overlapping sub-words"):
+        getattr(zhtag, function)("我爱北京天安门")
+
+
 def test_an_unknown_tokenize_mode_is_refused_naming_the_one_mode() -> None:
     with pytest.raises(zhtag.InputError, match="mode='default'"):
         list(zhtag.tokenize("我爱北京", mode="foo"))
