@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from model.store import REF_PATTERN
 
@@ -27,7 +27,7 @@ class TagRequest(BaseModel):
         "(ner: their words tagged nr, ns, nt or an entity type are held to that entity)",
     )
     min_score: float = Field(0.0, ge=0.0, le=1.0, description="entities only: leave out those the model gives a lower probability")
-    scores: bool = Field(False, description="segment and pos: give each token its score (entities always have one)")
+    scores: StrictBool = Field(False, description="segment and pos: give each token its score (entities always have one)")
     script: Literal["auto", "simplified", "traditional"] = Field(
         "auto", description="traditional texts are tagged through a character-by-character mapping to simplified; auto: detected per text"
     )

@@ -130,7 +130,7 @@ def test_bad_requests_are_refused_with_4xx_and_a_json_body(client: TestClient, b
     assert 400 <= response.status_code < 500 and response.json()["error"] and response.json()["detail"]
 
 
-@pytest.mark.parametrize("body", [{"texts": ["好"], "model": "a@b"}, {"texts": ["好"], "user_dict_mod": "force"}, {"texts": ["好"], "user_dict": ["天安 门"]}])
+@pytest.mark.parametrize("body", [{"texts": ["好"], "model": "a@b"}, {"texts": ["好"], "user_dict_mod": "force"}, {"texts": ["好"], "user_dict": ["天安 门"]}, {"texts": ["好"], "scores": "yes"}])
 def test_a_malformed_reference_a_misspelled_field_or_a_spaced_word_is_a_422(client: TestClient, body: dict) -> None:
     response = client.post("/v1/segment", json=body)
     assert response.status_code == 422 and response.json()["error"] == "ValidationError"
