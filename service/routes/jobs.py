@@ -184,5 +184,6 @@ async def job_curve(job_id: str, request: Request) -> Response:
 
 @router.delete("/jobs/{job_id}", dependencies=[AdminDep])
 async def cancel_job(job_id: str, request: Request) -> dict[str, Any]:
-    """Cancel a queued job, or stop a running one (its process is ended within a second)."""
+    """Cancel a queued job, or stop a running one (its process is ended within a second); a
+    finished job is answered as it is, kept in the table with its record."""
     return (await run_in_threadpool(_jobs(request).cancel, job_id)).public()
