@@ -287,6 +287,11 @@ def jieba_lexicon(tag: str = "") -> Lexicon:
     return Lexicon.cached(path, lambda: [w for w, t in _jieba_dictionary().items() if t.startswith(tag)], part=tag)
 
 
+def jieba_tags() -> set[str]:
+    """The part-of-speech tags jieba's dictionary gives its words (nr, ns, nt, n, v, ...)."""
+    return set(_jieba_dictionary().values())
+
+
 @lru_cache(maxsize=1)
 def jieba_frequencies() -> dict[str, int]:
     """jieba's dictionary, word -> frequency (its second field), as `data.softlexicon` weighs words."""

@@ -23,7 +23,7 @@ from data.batches import Encoded, bigram_strings, length_batches
 from data.corpus import Sentence, model_pieces
 from data.errors import InputError, ModelNotFound
 from data.formats import read_corpus, read_raw
-from data.lexicon import marks
+from data.lexicon import jieba_tags, marks
 from data.schemes import spans_to_tags, tag_set
 from data.text import fold
 from data.vocab import Vocab
@@ -287,6 +287,7 @@ def _train(
         raise InputError("--raw FILE and --teacher REF go together: the teacher tags the raw text")
     if options.labels == "replace" and options.parent is None:
         raise InputError("--labels replace goes with --from: a new model's labels are its corpus's already")
+    _check_gazetteers(options.model_overrides.get("gazetteers", []))
     torch.manual_seed(options.train_config.seed)  # before the parent loads: building its network draws from it
     parent = Tagger.load(options.parent, store, precision=EXACT) if options.parent else None
     if parent is not None:
@@ -387,6 +388,14 @@ def _provenance(embeddings: Path | None) -> dict[str, str] | None:
     if embeddings is None:
         return None
     return {"path": str(embeddings), "sha256": sha256_file(embeddings / VECTORS)}
+
+
+def _check_gazetteers(prefixes: Sequence[str]) -> None:
+    """A prefix no jieba tag begins with would flag nothing: a typo, refused before any work."""
+    tags = jieba_tags() if prefixes else set()
+    unknown = [prefix for prefix in prefixes if not any(tag.startswith(prefix) for tag in tags)]
+    if unknown:
+        raise InputError(f"--gazetteers {','.join(unknown)}: no word of jieba's dictionary has a tag beginning so (nr, ns and nt name persons, places, organisations)")
 
 
 def check_parent(ref: str, parent_task: str, task: str) -> None:

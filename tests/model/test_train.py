@@ -355,6 +355,11 @@ def test_a_name_that_cannot_be_stored_is_refused_before_training(name, tmp_path,
     assert not (tmp_path / "evil").exists() and not store.root.exists()
 
 
+def test_a_gazetteer_prefix_no_jieba_tag_begins_with_is_refused(tiny_options, make_store) -> None:
+    with pytest.raises(InputError, match="--gazetteers zz: no word of jieba's dictionary has a tag beginning so"):
+        train(tiny_options("ner", CORPORA / "tiny.bio", model_overrides={"gazetteers": ["nr", "zz"]}), make_store(), **QUIET)
+
+
 def test_replacing_labels_without_a_parent_is_refused(tiny_options, make_store) -> None:
     with pytest.raises(InputError, match="--labels replace goes with --from"):
         train(tiny_options("ner", CORPORA / "tiny.bio", labels="replace"), make_store(), **QUIET)
