@@ -22,7 +22,8 @@ _EMAIL = re.compile(r"[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}", re.ASCII)
 _D = "[0-9０-９]"  # numbers are matched in either width as written: translating each piece that holds one tripled the cost
 _NUMBER_HINT = re.compile(f"{_D}[.．,，]{_D}")
 _NUMBER_PART = f"(?:{_D}{{1,3}}(?:[,，]{_D}{{3}})+(?:[.．]{_D}+)?|{_D}+[.．]{_D}+)"
-_NUMBER = re.compile(f"(?<![A-Za-z0-9_Ａ-Ｚａ-ｚ０-９＿])(?<!{_D}[.．,，]){_NUMBER_PART}(?:[-－]{_NUMBER_PART})?(?![A-Za-z0-9_Ａ-Ｚａ-ｚ０-９＿]|[.．,，]{_D})(?:[%％‰]|[万亿]+)?")
+_WORD = "[A-Za-z0-9_Ａ-Ｚａ-ｚ０-９＿]"  # a letter or digit a number may not touch, in either width
+_NUMBER = re.compile(f"(?<!{_WORD})(?<!{_D}[.．,，]){_NUMBER_PART}(?:[-－]{_NUMBER_PART})?(?!{_WORD}|[.．,，]{_D})(?:[%％‰]|[万亿]+)?")
 
 
 def atom_spans(piece: str) -> list[tuple[int, int]]:

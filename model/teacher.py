@@ -14,6 +14,7 @@ from itertools import chain
 from data.corpus import Sentence
 from data.errors import InputError
 from data.text import split_text
+from model.config import ANSWERS
 from model.parallel import map_chunks
 from model.tagger import Tagger
 
@@ -34,8 +35,8 @@ def taught_sentences(teacher: Tagger, task: str, texts: Sequence[str], dev: Sequ
 
 
 def check_teacher(task: str, teacher_task: str, teacher_ref: str | None) -> None:
-    """Refuse a teacher whose answers do not fit `task`: a segmenter can learn a POS model's
-    words; otherwise the teacher does the task itself."""
-    if teacher_task != task and (task, teacher_task) != ("cws", "pos"):
-        allowed = "a cws or pos model" if task == "cws" else f"a {task} model"
-        raise InputError(f"the teacher {teacher_ref} is a {teacher_task} model; a {task} model learns from {allowed}")
+    """Refuse a teacher whose answers do not fit `task`: those models that could answer the
+    task's request (`ANSWERS`), so a segmenter can learn a POS model's words."""
+    allowed = ANSWERS["segment" if task == "cws" else task]
+    if teacher_task not in allowed:
+        raise InputError(f"the teacher {teacher_ref} is a {teacher_task} model; a {task} model learns from a {' or '.join(allowed)} model")

@@ -291,7 +291,7 @@ def _train(
     torch.manual_seed(options.train_config.seed)  # before the parent loads: building its network draws from it
     parent = Tagger.load(options.parent, store, precision=EXACT) if options.parent else None
     if parent is not None:
-        check_parent(parent.ref or options.parent, parent.config.task, options.task)
+        check_parent(options.task, parent.config.task, parent.ref or options.parent)
     name = options.name or (parse_ref(parent.ref)[0] if parent and parent.ref else options.task)
     check_target(store, name, options.task)
     train_set, dev = _datasets(options, parent, log)
@@ -398,9 +398,9 @@ def _check_gazetteers(prefixes: Sequence[str]) -> None:
         raise InputError(f"--gazetteers {','.join(unknown)}: no word of jieba's dictionary has a tag beginning so (nr, ns and nt name persons, places, organisations)")
 
 
-def check_parent(ref: str, parent_task: str, task: str) -> None:
+def check_parent(task: str, parent_task: str, parent_ref: str | None) -> None:
     if parent_task != task:
-        raise InputError(f"cannot fine-tune {ref} (task {parent_task}) for task {task}")
+        raise InputError(f"cannot fine-tune {parent_ref} (task {parent_task}) for task {task}")
 
 
 def check_target(store: Store, name: str, task: str) -> None:

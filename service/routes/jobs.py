@@ -5,6 +5,7 @@ is refused at once with its line."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -89,18 +90,12 @@ def _check(field: str, path: Path, shown: str, task: str, fmt: str | None, skip_
         raise InputError(str(err).replace(str(path), shown)) from None
 
 
-def _base(store: Store, ref: str, task: str) -> str:
-    """The exact version `ref` names now (what is active is what gets fine-tuned), once it is
-    known to fit `task`: refused now rather than by a failed job later."""
+def _pinned(store: Store, ref: str, task: str, check: Callable[[str, str, str], None]) -> str:
+    """The exact version `ref` names now (a base is fine-tuned as it is active at submission,
+    a teacher tags as it was), once `check(task, its task, its ref)` passes: a base or teacher
+    that cannot fit `task` is refused now rather than by a failed job later."""
     checkpoint = store.resolve(ref)
-    check_parent(checkpoint.ref, checkpoint.read_json(CONFIG).get("task", "?"), task)
-    return checkpoint.ref
-
-
-def _teacher(store: Store, ref: str, task: str) -> str:
-    """The exact version `ref` names now, once it is known to fit `task` as a teacher."""
-    checkpoint = store.resolve(ref)
-    check_teacher(task, checkpoint.read_json(CONFIG).get("task", "?"), checkpoint.ref)
+    check(task, checkpoint.read_json(CONFIG).get("task", "?"), checkpoint.ref)
     return checkpoint.ref
 
 
@@ -130,9 +125,9 @@ async def submit(
     `teacher`, the raw text `raw` (or `raw_path`), tagged by that model, joins the training side
     (`zhtag train --raw --teacher`)."""
     jobs = _jobs(request)
-    parent = await run_in_threadpool(_base, registry.store, base, task) if base else None
+    parent = await run_in_threadpool(_pinned, registry.store, base, task, check_parent) if base else None
     await run_in_threadpool(check_target, registry.store, name, task)
-    taught_by = await run_in_threadpool(_teacher, registry.store, teacher, task) if teacher else None
+    taught_by = await run_in_threadpool(_pinned, registry.store, teacher, task, check_teacher) if teacher else None
     job_id = new_job_id()
     folder = registry.store.root / ".jobs" / job_id
     folder.mkdir(parents=True)
