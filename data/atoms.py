@@ -3,7 +3,9 @@ numbers written with a decimal point or thousands separators.
 
 The corpora hold almost no addresses (People's Daily, 1998, has one web address, written as
 one word), so a model cuts them at every dot and slash, and no reader wants `https`, `:` and
-`//www.example.com/path` back. Numbers it has seen short (３．５％) but cuts long ones
+`//www.example.com/path` back. Emoji are another: the corpora hold none, so a model reads
+them as unknown characters, joins neighbours (👍🏽❤️ as one word) and tags them as anything
+(a person's name); each is held as a word of its own, a symbol. Numbers it has seen short (３．５％) but cuts long ones
 (3.14 159265) and those with separators, which People's Daily never writes (12 , 345 , 678).
 Segmentation keeps each one whole by constraining the Viterbi path, as `force` does for
 dictionary words. A number takes what the PKU standard writes with it: a range (０．４－０．６)
@@ -24,6 +26,19 @@ _NUMBER_HINT = re.compile(f"{_D}[.．,，]{_D}")
 _NUMBER_PART = f"(?:{_D}{{1,3}}(?:[,，]{_D}{{3}})+(?:[.．]{_D}+)?|{_D}+[.．]{_D}+)"
 _WORD = "[A-Za-z0-9_Ａ-Ｚａ-ｚ０-９＿]"  # a letter or digit a number may not touch, in either width
 _NUMBER = re.compile(f"(?<!{_WORD})(?<!{_D}[.．,，]){_NUMBER_PART}(?:[-－]{_NUMBER_PART})?(?!{_WORD}|[.．,，]{_D})(?:[%％‰]|[万亿]+)?")
+
+# Emoji and pictographs: the Miscellaneous Symbols, Dingbats and Symbols and Arrows blocks, two
+# arrows, and U+1F000-1FFFD (mahjong to the pictographs Unicode keeps for later, regional
+# indicators included), which hold every Extended_Pictographic code point above U+2600 outside
+# the CJK blocks (tests/data/test_atoms.py checks that against `regex`'s property).
+PICTOGRAPHS = "\u2600-\u27bf\u2934\u2935\u2b00-\u2bff\U0001f000-\U0001fffd"
+_PICTOGRAPH = re.compile(f"[{PICTOGRAPHS}]")
+
+
+def pictograph_positions(piece: str) -> list[int]:
+    """Where `piece` holds an emoji: as the tagger reads text (`data.graphemes`), a whole
+    emoji sequence (👨‍👩‍👧, ❤️, 🇨🇳) is one position, its first code point."""
+    return [m.start() for m in _PICTOGRAPH.finditer(piece)]
 
 
 def atom_spans(piece: str) -> list[tuple[int, int]]:

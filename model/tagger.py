@@ -16,7 +16,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from data.atoms import atom_spans
+from data.atoms import atom_spans, pictograph_positions
 from data.batches import Encoded, Encoder, length_batches
 from data.corpus import Span
 from data.errors import CheckpointError, InputError
@@ -36,6 +36,7 @@ WEIGHTS, CONFIG, VOCAB = "weights.safetensors", "config.json", "vocab.json"
 HALF_PRECISION = ("char_embed.weight", "bigram_embed.weight", "word_vectors")  # stored in float16 by `files(compact=True)`
 PRECISIONS = ("auto", "float32", "bfloat16")
 OUTSIDE = "O"  # the label of a held span that must be no entity (never an entity type: O is the outside tag)
+SYMBOL = "w"  # the PKU standard's tag for symbols and punctuation, which a POS model gives an emoji where it has it
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -90,10 +91,11 @@ class Tagger:
         prefixes, labels = zip(*(split_tag(tag) for tag in self.config.tags))
         self._types = set(labels) - {None}  # entity types (ner), POS tags (pos), none (cws)
         self._span_tags = {  # type ("" for any) -> B/M/E -> (tags,) the tags a forced span may take there
-            kind: {p: torch.tensor([q == p and kind in ("", label) for q, label in zip(prefixes, labels)]) for p in "BME"} for kind in {"", *self._types}
+            kind: {p: torch.tensor([q == p and kind in ("", label) for q, label in zip(prefixes, labels)]) for p in "BMES"} for kind in {"", *self._types}
         }
-        if "O" in prefixes:  # an entity model holds addresses outside every entity
-            self._span_tags[OUTSIDE] = dict.fromkeys("BME", torch.tensor([q == "O" for q in prefixes]))
+        if "O" in prefixes:  # an entity model holds addresses and emoji outside every entity
+            self._span_tags[OUTSIDE] = dict.fromkeys("BMES", torch.tensor([q == "O" for q in prefixes]))
+        self._symbol = OUTSIDE if "O" in prefixes else SYMBOL if SYMBOL in self._types else ""
         self._opens = np.array([p in "BS" for p in prefixes])  # (tags,): the tag begins a span
         self._closes = np.array([p in "ES" for p in prefixes])  # (tags,): the tag ends one
 
@@ -216,13 +218,15 @@ class Tagger:
         return np.asarray(index)[rows], starts, ends, first, score
 
     def _forced(self, piece: str, user_words: Lexicon | None) -> list[tuple[int, int, str]]:
-        """(start, end, label) of the spans held in `piece`. Web and e-mail addresses
-        (`data.atoms`) are kept whole by segmentation and outside every entity by an entity
-        model; then the words of a `force` dictionary that overlap none of them: any (label
+        """(start, end, label) of the spans held in `piece`. Web and e-mail addresses and
+        numbers (`data.atoms`) are kept whole by segmentation and outside every entity by an
+        entity model; each emoji is a word of its own, tagged as a symbol where the model has
+        the tag, and outside every entity; then the words of a `force` dictionary that overlap none of them: any (label
         "") for segmentation, for an entity model those whose tag names one of its entity
         types, as that entity (see `_entity_type`)."""
         ner = self.config.task == "ner"
         atoms = [(start, end, OUTSIDE if ner else "") for start, end in atom_spans(piece)]
+        atoms += [(at, at + 1, self._symbol) for at in pictograph_positions(piece)]
         if user_words is None or not user_words.force:
             return atoms
         words = [(start, end, self._entity_type(user_words.tags.get(piece[start:end], "")) if ner else "") for start, end in user_words.forced(piece)]
@@ -237,14 +241,17 @@ class Tagger:
 
     def _allowed(self, forced: Sequence[list[tuple[int, int, str]]], width: int) -> torch.Tensor | None:
         """(batch, width, tags) tags each position may take so that every forced word is one
-        span (lexicon words have two characters or more): B at its start, M inside, E at its
-        end, each of the word's entity type where it has one (the CRF's transitions do the rest)."""
+        span: B at its start, M inside, E at its end, or S where it is one position (an emoji),
+        each of the word's label where it has one (the CRF's transitions do the rest)."""
         if not any(forced):
             return None
         allowed = torch.ones(len(forced), width, len(self.config.tags), dtype=torch.bool)  # (batch, width, tags)
         for row, words in enumerate(forced):
             for start, end, label in words:
                 tags = self._span_tags[label]
+                if end - start == 1:
+                    allowed[row, start] = tags["S"]
+                    continue
                 allowed[row, start] = tags["B"]
                 allowed[row, start + 1 : end - 1] = tags["M"]
                 allowed[row, end - 1] = tags["E"]

@@ -1,11 +1,12 @@
 """Specification of data/atoms.py: web and e-mail addresses, and numbers with a decimal point
 or thousands separators, are found whole, in ASCII or full-width forms, without the
-punctuation that follows them, and never overlapping."""
+punctuation that follows them, and never overlapping; every emoji is found."""
 from __future__ import annotations
 
 import pytest
+import regex
 
-from data.atoms import atom_spans
+from data.atoms import PICTOGRAPHS, atom_spans, pictograph_positions
 
 
 def found(text: str) -> list[str]:
@@ -42,3 +43,17 @@ def test_numbers_are_found_whole_with_what_the_standard_writes_with_them(text: s
 @pytest.mark.parametrize("text", ["版本v1.2.3发布", "1.5.6", "１，２，３", "1,2345", "iPhone15售价5999元", "2024年11月29日", "比分2:1"])
 def test_versions_lists_and_plain_integers_are_no_numbers_to_hold(text: str) -> None:
     assert found(text) == []
+
+
+def test_every_pictograph_and_regional_indicator_beyond_the_cjk_blocks_is_an_emoji() -> None:
+    """Unicode's Extended_Pictographic property, from the `regex` package: the copyright sign,
+    arrows and the CJK signs below U+2600 stay ordinary characters."""
+    pictographic = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}]")
+    wanted = [chr(c) for c in range(0x2600, 0x110000) if pictographic.match(chr(c)) and not 0x2E80 <= c < 0xA000]
+    text = "".join(wanted)
+    assert pictograph_positions(text) == list(range(len(text)))
+    assert regex.fullmatch(f"[{PICTOGRAPHS}]+", text)
+
+
+def test_chinese_text_and_its_punctuation_hold_no_emoji() -> None:
+    assert pictograph_positions("●△▲℃×±，。、“”《》我爱北京©®™↔") == []

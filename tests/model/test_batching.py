@@ -7,6 +7,7 @@ import torch
 
 from data.batches import Encoder
 from data.lexicon import Lexicon
+from data.schemes import tag_set
 from data.vocab import Vocab
 from model.config import ModelConfig
 from model.network import BiLSTMCRF, Decoded
@@ -24,14 +25,15 @@ TEXTS = [
 
 
 def random_tagger(lexicon: str | None = None, max_len: int = 150, task: str = "cws") -> Tagger:
-    """A randomly initialised tagger (of PER entities for `task="ner"`) whose emissions are
+    """A randomly initialised tagger (of PER entities for `task="ner"`, of the tags nr and w
+    for `task="pos"`) whose emissions are
     large enough to vary from character to character, so that equal outputs are not the
     trivial all-one-tag kind."""
     torch.manual_seed(0)
     chars = Vocab(sorted({ch for text in TEXTS for ch in text}))
     bigrams = Vocab([text[i : i + 2] for text in TEXTS for i in range(len(text) - 1)])
     config = ModelConfig(
-        task=task, tags=TAGS if task == "cws" else ["O", "B-PER", "M-PER", "E-PER", "S-PER"], char_vocab_size=len(chars), bigram_vocab_size=len(bigrams),
+        task=task, tags={"cws": TAGS, "ner": tag_set(["PER"], True), "pos": tag_set(["nr", "w"], False)}[task], char_vocab_size=len(chars), bigram_vocab_size=len(bigrams),
         char_dim=8, bigram_dim=4, hidden=8, lexicon=lexicon, max_len=max_len,
     )
     network = BiLSTMCRF(config)

@@ -1,7 +1,8 @@
 """Specification of model/tagger.py's reading of text: a user-perceived character of several
 code points (an emoji sequence, a flag, a letter and its combining accent) is one character to
 the model, so no span begins or ends inside it, while spans still tile every non-space
-character and hold no whitespace; and a web or e-mail address is one word."""
+character and hold no whitespace; a web or e-mail address is one word, and each emoji is a
+word of its own, a symbol, never part of an entity."""
 from __future__ import annotations
 
 import functools
@@ -79,6 +80,30 @@ def test_an_entity_model_finds_no_entity_inside_an_address() -> None:
     addresses = [(text.index(url), text.index(url) + len(url)) for url in ("https://www.example.com/a?b=1", "zhang.san@example.com")]
     assert any(text[e.start : e.end] == "请" for e in entities), "everything else is an entity"
     assert not any(e.start < end and start < e.end for e in entities for start, end in addresses)
+
+
+EMOJI = "好的👍🏽❤️谢谢，我爱🇨🇳北京🎉👨‍👩‍👧一家"
+EMOJI_WORDS = ["👍🏽", "❤️", "🇨🇳", "🎉", "👨‍👩‍👧"]
+
+
+@pytest.mark.parametrize("task", ["cws", "pos"])
+def test_each_emoji_is_a_word_of_its_own_tagged_as_a_symbol(task: str) -> None:
+    """Made to join every character into a name, the tagger still cuts each emoji out alone."""
+    tagger = random_tagger(task=task)
+    with torch.no_grad():
+        tagger.network.emit.bias[tagger.config.tags.index("M-nr" if task == "pos" else "M")] += 1000
+    spans = tagger.tag([EMOJI])[0]
+    words = {EMOJI[s.start : s.end]: s.label for s in spans}
+    assert len(spans) > len(EMOJI_WORDS), "the text around them is still one word"
+    assert {word: words.get(word) for word in EMOJI_WORDS} == dict.fromkeys(EMOJI_WORDS, "w" if task == "pos" else None)
+
+
+def test_an_entity_model_finds_no_entity_in_an_emoji() -> None:
+    tagger = random_tagger(task="ner")
+    with torch.no_grad():
+        tagger.network.emit.bias[tagger.config.tags.index("S-PER")] += 1000
+    entities = tagger.tag([EMOJI])[0]
+    assert {EMOJI[e.start : e.end] for e in entities} == {ch for ch in "好的谢谢，我爱北京一家"}
 
 
 @pytest.mark.parametrize(("name", "problem"), [("tpu", "unknown device 'tpu'"), ("cuda:x", "unknown device")])
