@@ -291,8 +291,21 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
         texts = [piece.text for piece in pieces]
         return _rejoined(write(texts, tagger.span_arrays(for_model(texts, args.script), [user_words] * len(texts))), pieces)
 
-    for text in map_chunks(work, _pieces(args.file, whole_lines=args.command == "ner"), args.threads, size=lambda piece: len(piece.text)):
+    problems: list[InputError] = []
+    pieces = _until_bad(_pieces(args.file, whole_lines=args.command == "ner"), problems)
+    for text in map_chunks(work, pieces, args.threads, size=lambda piece: len(piece.text)):
         out.write(text)
+    if problems:
+        raise problems[0]
+
+
+def _until_bad(pieces: Iterator[Piece], problems: list[InputError]) -> Iterator[Piece]:
+    """The pieces before the first bad line, whose error lands in `problems`: so the output
+    holds every line before it, as a filter's does, however the lines were chunked."""
+    try:
+        yield from pieces
+    except InputError as err:
+        problems.append(err)
 
 
 def _models(args: argparse.Namespace, out: IO[str]) -> None:

@@ -300,11 +300,12 @@ def test_a_byte_order_mark_opening_the_input_is_dropped_not_segmented(tmp_path: 
     assert second.replace(" ", "") == "\ufeff好"  # only the file's first bytes are a signature
 
 
-def test_invalid_utf8_input_names_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_invalid_utf8_input_names_its_line_after_the_lines_before_it_are_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.txt"
-    bad.write_bytes("好的\n".encode() + b"\xff\xfe\n")
-    code, _ = run("segment", str(bad), "--model", "tcws")
-    assert code != 0 and f"{bad}:2:" in capsys.readouterr().err
+    bad.write_bytes("好的\n天气\n".encode() + b"\xff\xfe\n" + "后面\n".encode())
+    code, out = run("segment", str(bad), "--model", "tcws")
+    assert code != 0 and f"{bad}:3:" in capsys.readouterr().err
+    assert [line.replace(" ", "") for line in out.splitlines()] == ["好的", "天气"]
 
 
 
