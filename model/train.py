@@ -267,19 +267,23 @@ def train(
     store: Store | None = None,
     log: Callable[[str], None] = print,
     on_epoch: Callable[[Progress], None] = lambda progress: None,
+    before_save: Callable[[], None] = lambda: None,
 ) -> TrainResult:
     """Train (or fine-tune from `options.parent`) and publish the best-on-dev epoch;
-    `on_epoch` sees the progress after every epoch (a job reports it). Under torchrun every
-    rank calls this; only rank 0 logs, scores dev and writes, and all return its result."""
+    `on_epoch` sees the progress after every epoch (a job reports it), and `before_save` is
+    called just before the version is written, where a job that was cancelled raises rather
+    than publish. Under torchrun every rank calls this; only rank 0 logs, scores dev and
+    writes, and all return its result."""
     world, device = join(options.device)
     try:
-        return _train(options, store or Store(), world, device, log if world.main else lambda line: None, on_epoch)
+        return _train(options, store or Store(), world, device, log if world.main else lambda line: None, on_epoch, before_save)
     finally:
         leave()
 
 
 def _train(
-    options: TrainOptions, store: Store, world: World, device: torch.device, log: Callable[[str], None], on_epoch: Callable[[Progress], None]
+    options: TrainOptions, store: Store, world: World, device: torch.device, log: Callable[[str], None], on_epoch: Callable[[Progress], None],
+    before_save: Callable[[], None],
 ) -> TrainResult:
     if options.embeddings is not None and options.parent is not None:
         raise InputError("--embeddings starts a new model; a model fine-tuned --from another keeps its embeddings")
@@ -306,7 +310,7 @@ def _train(
         return TrainResult(None, {"loss": round(loss, 4), **dev_scores(tagger, dev[:50])})
     log(f"training {name}: {len(train_set)} sentences, {sum(len(s.text) for s in train_set)} chars; dev {len(dev)}; {world.size} process(es)")
     progress = _fit(trainer, state, dev, saved, log, on_epoch)
-    result = _publish(options, store, name, parent, trainer, state, progress, dev, provenance) if world.main else None
+    result = _publish(options, store, name, parent, trainer, state, progress, dev, provenance, before_save) if world.main else None
     return world.share(result)
 
 
@@ -335,7 +339,7 @@ def _embeddings(options: TrainOptions) -> Embeddings | None:
 
 def _publish(
     options: TrainOptions, store: Store, name: str, parent: Tagger | None, trainer: Trainer, state: TrainState, progress: Progress, dev: list[Sentence],
-    raw: dict[str, Any] | None = None,
+    raw: dict[str, Any] | None, before_save: Callable[[], None],
 ) -> TrainResult:
     """Store the best epoch as a new version, with its metrics and learning curve."""
     published = Tagger.from_files(state.best_tagger(trainer.tagger).files(compact=True), precision=EXACT)  # what the store will hold
@@ -354,6 +358,7 @@ def _publish(
     metrics["promotion"] = promotion(options, _active(store, name), dev, metrics["dev"]["f1"], published.config.tags)
     corpus = {"sha256": sha256_file(options.train), "size": options.train.stat().st_size}
     files = {**published.files(metrics, compact=True), CURVE: plot_curve(progress.curve, f"{name} ({options.task})")}
+    before_save()
     ref = store.save(name, files, parent=parent.ref if parent else None, corpus=corpus, activate=metrics["promotion"]["promoted"])
     state.clear()
     return TrainResult(ref, metrics)

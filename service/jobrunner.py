@@ -10,13 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
+from pathlib import Path
+
+import service
 from model.store import Store
 from service.jobs import Job, JobStore, process_alive
 
 log = logging.getLogger("zhtag.jobs")
 STOP_GRACE_S = 10.0
+WORKER = (sys.executable, "-P", "-m", "service.jobworker")  # -P: the server's working directory is not searched for modules
+
+
+def _worker_env() -> dict[str, str]:
+    """The server's environment, with the folder that holds zhtag's own packages first on the
+    module path: a `model.py` or `data/` in the folder the server was started from must not
+    stand in for zhtag's, nor may the worker miss them when the server runs from a checkout."""
+    home = str(Path(service.__file__).resolve().parent.parent)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (home, os.environ.get("PYTHONPATH"))))}
 
 
 class JobRunner:
@@ -48,7 +61,7 @@ class JobRunner:
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / "log.txt", "ab") as stderr:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "service.jobworker", self.store.location, str(self.store.root), job.id, stdout=asyncio.subprocess.DEVNULL, stderr=stderr
+                *WORKER, self.store.location, str(self.store.root), job.id, env=_worker_env(), stdout=asyncio.subprocess.DEVNULL, stderr=stderr
             )
         self._running[job.id] = process
         await asyncio.to_thread(self.jobs.set_pid, job.id, process.pid)

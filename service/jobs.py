@@ -20,7 +20,9 @@ from typing import Any
 
 from data.errors import ZhtagError
 
-FINISHED = ("succeeded", "failed", "cancelled")  # the other statuses: queued, running
+# A job goes queued -> running -> publishing -> succeeded, or ends failed, or cancelled before
+# it publishes: a publishing job is writing its version, too late to cancel.
+ACTIVE = ("running", "publishing")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
@@ -44,6 +46,10 @@ def new_job_id() -> str:
 
 class JobNotFound(ZhtagError):
     """No job has that id."""
+
+
+class JobCancelled(ZhtagError):
+    """The job was cancelled before it could publish its model."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,7 @@ class JobStore:
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                running = db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'running'").fetchone()[0]
+                running = db.execute("SELECT COUNT(*) FROM jobs WHERE status IN (?, ?)", ACTIVE).fetchone()[0]
                 row = db.execute("SELECT id FROM jobs WHERE status = 'queued' ORDER BY created LIMIT 1").fetchone()
                 if running >= max_running or row is None:
                     db.execute("COMMIT")
@@ -122,28 +128,33 @@ class JobStore:
         return self.get(row["id"])
 
     def set_pid(self, job_id: str, pid: int) -> None:
-        self._update(job_id, "pid = ?", (pid,), only_status="running")
+        self._update(job_id, "pid = ?", (pid,), "running")
 
     def report(self, job_id: str, progress: dict[str, Any]) -> None:
-        self._update(job_id, "progress = ?", (json.dumps(progress),), only_status="running")
+        self._update(job_id, "progress = ?", (json.dumps(progress),), "running")
+
+    def publish(self, job_id: str) -> None:
+        """Mark a running job publishing, just before it writes its version, so that from
+        then on it can no longer be cancelled; raise `JobCancelled` if it already was."""
+        if not self._update(job_id, "status = 'publishing'", (), "running"):
+            raise JobCancelled(f"job {job_id} was cancelled; its model is not published")
 
     def finish(self, job_id: str, status: str, *, model: dict | None = None, metrics: dict | None = None, error: str | None = None) -> bool:
         """Record the outcome of a running job; False if it was no longer running (cancelled)."""
         values = (status, json.dumps(model), json.dumps(metrics), error, time.time())
-        return self._update(job_id, "status = ?, model = ?, metrics = ?, error = ?, finished = ?", values, only_status="running")
+        return self._update(job_id, "status = ?, model = ?, metrics = ?, error = ?, finished = ?", values, *ACTIVE)
 
     def cancel(self, job_id: str) -> Job:
-        """Cancel a queued or running job (its process is stopped by whoever runs it)."""
-        job = self.get(job_id)
-        if job.status not in FINISHED:
-            self._update(job_id, "status = 'cancelled', finished = ?", (time.time(),), only_status=job.status)
+        """Cancel a queued or running job (its process is stopped by whoever runs it); a job
+        already publishing its model, or finished, is answered as it is."""
+        self._update(job_id, "status = 'cancelled', finished = ?", (time.time(),), "queued", "running")
         return self.get(job_id)
 
     def requeue(self, job_id: str) -> None:
         """Queue a running job again, to resume from its last completed epoch."""
         job = self.get(job_id)
         spec = json.dumps({**job.spec, "resume": True})
-        self._update(job_id, "status = 'queued', spec = ?, pid = NULL, started = NULL", (spec,), only_status="running")
+        self._update(job_id, "status = 'queued', spec = ?, pid = NULL, started = NULL", (spec,), *ACTIVE)
 
     def reap(self, alive: Callable[[int], bool], grace_s: float = 60.0) -> list[str]:
         """Mark failed every running job whose process is gone (or never started within
@@ -153,14 +164,16 @@ class JobStore:
         def gone(job: Job) -> bool:
             return not alive(job.pid) if job.pid else now - (job.started or now) > grace_s
 
-        dead = [job.id for job in self.list() if job.status == "running" and gone(job)]
+        dead = [job.id for job in self.list() if job.status in ACTIVE and gone(job)]
         for job_id in dead:
             self.finish(job_id, "failed", error="the job's process died before the job finished")
         return dead
 
-    def _update(self, job_id: str, assignments: str, values: tuple, only_status: str) -> bool:
+    def _update(self, job_id: str, assignments: str, values: tuple, *statuses: str) -> bool:
+        """Apply `assignments` if the job's status is one of `statuses`, in one statement."""
+        marks = ", ".join("?" * len(statuses))
         with self._connect() as db:
-            cursor = db.execute(f"UPDATE jobs SET {assignments} WHERE id = ? AND status = ?", (*values, job_id, only_status))
+            cursor = db.execute(f"UPDATE jobs SET {assignments} WHERE id = ? AND status IN ({marks})", (*values, job_id, *statuses))
         return cursor.rowcount == 1
 
 

@@ -52,7 +52,7 @@ def run(store: Store, job_id: str) -> int:
         })
 
     try:
-        result = train(options, store, log=lambda line: print(line, file=sys.stderr), on_epoch=report)
+        result = train(options, store, log=lambda line: print(line, file=sys.stderr), on_epoch=report, before_save=lambda: jobs.publish(job_id))
     except ZhtagError as err:
         jobs.finish(job_id, "failed", error=str(err))
         return 1

@@ -1,12 +1,13 @@
 """The job table: claims are exclusive and in order, at most `max_running` run at once, a
-cancel wins over a late result, and jobs whose process died are marked failed."""
+cancel wins over a late result but not over a job already publishing its model, and jobs
+whose process died are marked failed."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from service.jobs import JobNotFound, JobStore
+from service.jobs import JobCancelled, JobNotFound, JobStore
 
 
 @pytest.fixture
@@ -38,6 +39,25 @@ def test_a_cancelled_job_keeps_its_status_when_its_process_reports_late(jobs: Jo
     assert jobs.cancel(job.id).status == "cancelled"
     assert not jobs.finish(job.id, "succeeded")
     assert jobs.get(job.id).status == "cancelled"
+
+
+def test_a_cancelled_job_may_not_publish(jobs: JobStore) -> None:
+    job = jobs.create({"name": "a"})
+    jobs.claim()
+    jobs.cancel(job.id)
+    with pytest.raises(JobCancelled, match=job.id):
+        jobs.publish(job.id)
+    assert jobs.get(job.id).status == "cancelled"
+
+
+def test_a_job_publishing_its_model_is_too_late_to_cancel_and_still_counts_as_running(jobs: JobStore) -> None:
+    job, waiting = jobs.create({"name": "a"}), jobs.create({"name": "b"})
+    jobs.claim()
+    jobs.publish(job.id)
+    assert jobs.cancel(job.id).status == "publishing"
+    assert jobs.claim() is None
+    assert jobs.finish(job.id, "succeeded", model={"name": "a", "version": 1})
+    assert jobs.get(job.id).status == "succeeded" and jobs.claim().id == waiting.id
 
 
 def test_a_running_job_whose_process_died_is_marked_failed(jobs: JobStore) -> None:

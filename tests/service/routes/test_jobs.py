@@ -74,6 +74,19 @@ def test_a_submitted_job_trains_and_its_new_version_serves(client: TestClient) -
     assert stored.read_bytes("curve.png").startswith(b"\x89PNG")
 
 
+def test_a_job_trains_when_the_server_runs_from_a_folder_holding_a_model_py_and_a_data_package(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Users' projects hold such names; the job process must still find zhtag's own packages."""
+    folder = tmp_path / "project"
+    (folder / "data").mkdir(parents=True)
+    (folder / "model.py").write_text("raise ImportError('the user model.py was imported')\n")
+    (folder / "data" / "__init__.py").write_text("raise ImportError('the user data package was imported')\n")
+    monkeypatch.chdir(folder)
+    job = wait_for(client, submit(client).json()["id"], {"succeeded", "failed"})
+    assert job["status"] == "succeeded", job["error"]
+
+
 def test_a_malformed_corpus_is_refused_with_its_file_and_line(client: TestClient) -> None:
     bad = CORPUS + "好/a  坏了/\n".encode()
     response = submit(client, files={"train": ("bad.txt", bad)}, format="pos")
