@@ -12,6 +12,7 @@ loads no model and not torch: the first call does (see docs/API.md).
 """
 from __future__ import annotations
 
+import zhtag.own_packages  # noqa: F401  first: it checks that data, model and service are zhtag's
 from data.errors import CheckpointError, CorpusError, InputError, ModelNotFound, ZhtagError
 from zhtag import posseg
 from zhtag.compat import add_word, cut, cut_for_search, del_word, lcut, lcut_for_search, load_userdict, tokenize

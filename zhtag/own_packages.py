@@ -1,0 +1,21 @@
+"""zhtag's code lives in three packages installed beside this one, `data`, `model` and
+`service` (the project's layout). A `model.py` or `data/` in the user's folder comes first on
+the module path and would stand in for them with a baffling error; importing this module
+(`zhtag` does so first) names it instead."""
+from __future__ import annotations
+
+import importlib.util
+import os
+
+
+def _check_own_packages() -> None:
+    """Raise ImportError naming what stands in for one of zhtag's packages."""
+    home = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for name in ("data", "model", "service"):
+        spec = importlib.util.find_spec(name)
+        where = (spec.origin or "") if spec else ""
+        if not os.path.abspath(where).startswith(os.path.join(home, name) + os.sep):
+            raise ImportError(f"zhtag needs its own package {name!r}, but {where or 'nothing'} is found under that name first; rename it, or run from another folder")
+
+
+_check_own_packages()
