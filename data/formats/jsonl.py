@@ -65,6 +65,8 @@ def _parse_jsonl(line: str) -> Sentence:
         record = json.loads(line)
     except json.JSONDecodeError as e:
         raise _BadLine(f"invalid JSON: {e.msg} at column {e.colno}") from None
+    except RecursionError:
+        raise _BadLine("JSON nested too deeply") from None
     if not isinstance(record, dict):
         raise _BadLine(f"expected a JSON object, got {type(record).__name__}")
     text = record.get("text")

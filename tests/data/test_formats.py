@@ -243,6 +243,7 @@ def test_jsonl_keeps_the_text_exactly_and_sorts_spans(tmp_path: Path) -> None:
     ("record", "problem"),
     [
         ('{"text": "你好"', "invalid JSON"),
+        ('{"text": "你好", "entities": ' + "[" * 100_000 + "]" * 100_000 + "}", "JSON nested too deeply"),
         ('["你好"]', "expected a JSON object, got list"),
         ('{"label": {}}', "missing or non-string 'text'"),
         ('{"text": 3}', "missing or non-string 'text'"),
