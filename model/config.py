@@ -8,6 +8,7 @@ from typing import Any
 from data.errors import InputError
 
 TASKS = ("cws", "ner", "pos")
+MAX_PIECE = 100_000  # the longest piece of text a model may read at once (max_len): a bound on a forged config.json
 ANSWERS = {"segment": ("cws", "pos"), "pos": ("pos",), "ner": ("ner",)}  # tasks whose models can answer each request; the first is its default
 
 
@@ -50,6 +51,8 @@ class ModelConfig:
         bad = [k for k in sizes if type(getattr(self, k)) is not int or getattr(self, k) < 1]
         if bad:
             raise ValueError(f"config sizes must be positive integers: {', '.join(bad)}")
+        if self.max_len > MAX_PIECE:
+            raise ValueError(f"max_len must be at most {MAX_PIECE:,}, got {self.max_len:,}")
         if any(type(getattr(self, k)) is not int or getattr(self, k) < 0 for k in ("word_dim", "word_vocab_size")):
             raise ValueError("word_dim and word_vocab_size must be integers >= 0")
         if self.user_words_mute_vectors is not False and not (self.user_words_mute_vectors is True and self.word_dim and self.user_flags):
@@ -70,6 +73,8 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+        if not isinstance(data, dict):
+            raise ValueError(f"config.json must hold a JSON object, not a {type(data).__name__}")
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 

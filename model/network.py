@@ -160,7 +160,8 @@ class BiLSTMCRF(nn.Module):
 def check_weights(config: ModelConfig, tensors: dict[str, torch.Tensor], may_be_half: tuple[str, ...] = ()) -> None:
     """Refuse weights that disagree with `config` before the network is built: a forged
     config.json could otherwise make it allocate any amount of memory, while the weights'
-    sizes are bounded by their file. `load_state_dict` checks the rest, shape by shape.
+    sizes are bounded by their file. `load_state_dict` checks the rest, shape by shape. A
+    NaN or infinity anywhere is refused too: it would fail every tagging call instead.
     Tensors named in `may_be_half` may be float16 (they are widened on loading)."""
     expected = {
         "char_embed.weight": (config.char_vocab_size, config.char_dim),
@@ -176,3 +177,6 @@ def check_weights(config: ModelConfig, tensors: dict[str, torch.Tensor], may_be_
     wrong = sorted(name for name, tensor in tensors.items() if tensor.dtype not in allowed(name))
     if wrong:
         raise ValueError(f"weights must be float32 (embeddings may be float16), these are not: {', '.join(wrong)}")
+    broken = sorted(name for name, tensor in tensors.items() if not tensor.sum(dtype=torch.float64).isfinite())  # one pass: no float32 sum overflows float64
+    if broken:
+        raise ValueError(f"weights hold NaN or infinite values (a diverged training?): {', '.join(broken)}")

@@ -74,6 +74,7 @@ def test_weights_of_another_shape_or_an_extra_tensor_are_refused(files: dict[str
     ({"hidden": 2**40}, "needs lstm.weight_hh_l0"),
     ({"layers": 10**6}, "needs lstm.weight_hh_l999999"),
     ({"max_len": 0}, "positive integers: max_len"),
+    ({"max_len": 10**15}, "max_len must be at most 100,000"),
     ({"hidden": -3, "char_dim": 1.5}, "positive integers: char_dim, hidden"),
     ({"task": "../x"}, "unknown task"),
     ({"tags": "BMES"}, "tags must be"),
@@ -91,6 +92,22 @@ def test_weights_of_another_shape_or_an_extra_tensor_are_refused(files: dict[str
 def test_absurd_config_values_are_refused_by_name(files: dict[str, bytes], values: dict, problem: str) -> None:
     with pytest.raises(CheckpointError, match=problem):
         rebuilt(files, **{CONFIG: config_with(files, **values)})
+
+
+@pytest.mark.parametrize("config", [b"[1, 2, 3]", b'"cws"', b"null"])
+def test_a_config_that_is_not_a_json_object_is_refused(files: dict[str, bytes], config: bytes) -> None:
+    with pytest.raises(CheckpointError, match="config.json must hold a JSON object"):
+        rebuilt(files, **{CONFIG: config})
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_weights_holding_nan_or_infinity_are_refused_at_load(files: dict[str, bytes], value: float) -> None:
+    """A diverged training's weights would otherwise load, then fail every tagging call."""
+    def spoil(tensors: dict) -> None:
+        tensors["crf.transitions"] = torch.full_like(tensors["crf.transitions"], value)
+
+    with pytest.raises(CheckpointError, match="NaN or infinite values .*: crf.transitions"):
+        rebuilt(files, **{WEIGHTS: weights_with(files, spoil)})
 
 
 def test_unknown_config_keys_are_ignored_for_forward_compatibility(files: dict[str, bytes]) -> None:
