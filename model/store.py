@@ -34,6 +34,7 @@ ACTIVE = "ACTIVE"
 HISTORY = "HISTORY"
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"  # model names, and every other name a user gives the service
 NAME = re.compile(NAME_PATTERN)
+JOBS_TABLE, DICTIONARIES = "jobs.sqlite3", "dictionaries"  # what the service keeps beside the models in a store's directory
 VERSION = re.compile(r"[1-9][0-9]*")  # a version directory's name
 REF_PATTERN = rf"(?P<name>{NAME_PATTERN})(?:@(?P<version>{VERSION.pattern}))?"  # "name" or "name@N"
 _REF = re.compile(REF_PATTERN)
@@ -117,7 +118,7 @@ class LocalRoot:
         if active_file.is_file():
             text = active_file.read_text().strip()
             if not VERSION.fullmatch(text):
-                raise CheckpointError(f"{active_file} does not hold a version number")
+                raise CheckpointError(f"model {name!r}: its {ACTIVE} file does not hold a version number")
             active = int(text)
         history = _read_json_value(lambda: (self.path / name / HISTORY).read_bytes())
         return Aliases(active, tuple(v for v in history if isinstance(v, int)) if isinstance(history, list) else ())
@@ -179,9 +180,10 @@ class ModelInfo:
 
     name: str
     versions: list[int]
-    active: int
+    active: int | None  # None where `problem` says why it cannot be told
     metrics: dict[int, dict[str, Any]]
     parents: dict[int, str | None]  # lineage: the version each was fine-tuned from
+    problem: str | None = None  # a damaged alias file, shown with the name rather than hiding every other
 
 
 class Store:
@@ -246,6 +248,7 @@ class Store:
     def previous(self, name: str) -> str:
         """The version a rollback of `name` would make active: the one active before the
         current one."""
+        check_name(name)
         return f"{name}@{self._rolled_back(name, self.user.aliases(name))[-1]}"
 
     def rollback(self, name: str) -> str:
@@ -325,12 +328,18 @@ class Store:
     def _info(self, name: str) -> ModelInfo:
         versions = self._versions(name)
         read = lambda v, f: _read_json(lambda: versions[v].read(name, v, f))  # noqa: E731
+        active, problem = None, None
+        try:
+            active = self._active(name, versions, self.user.aliases(name))
+        except CheckpointError as err:
+            problem = str(err)
         return ModelInfo(
             name=name,
             versions=sorted(versions),
-            active=self._active(name, versions, self.user.aliases(name)),
+            active=active,
             metrics={v: read(v, "metrics.json") for v in sorted(versions)},
             parents={v: read(v, MANIFEST).get("parent") for v in sorted(versions)},
+            problem=problem,
         )
 
     def _next_version(self, name: str) -> int:
@@ -386,12 +395,15 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
 
 
 def check_name(name: str) -> None:
-    """Refuse a model name that could not be stored (a path, a reference with a version)."""
+    """Refuse a model name that could not be stored (a path, a reference with a version, the
+    name of something the service keeps in the store's directory)."""
     if not NAME.fullmatch(name):
         raise CheckpointError(
             f"invalid model name {name!r}: use 1-64 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
         )
+    if name in (JOBS_TABLE, DICTIONARIES):
+        raise CheckpointError(f"invalid model name {name!r}: the store keeps its {'job table' if name == JOBS_TABLE else 'named dictionaries'} under that name")
 
 
 def _check_filename(filename: str) -> None:

@@ -326,6 +326,8 @@ def _models(args: argparse.Namespace, out: IO[str]) -> None:
             raise CheckpointError(f"{failed} of {len(report)} versions failed verification")
         return
     for info in Store().list():
+        if info.problem:
+            print(f"! {info.name}: {info.problem}", file=out)
         for version in info.versions:
             active = "*" if version == info.active else " "
             dev = info.metrics.get(version, {}).get("dev", {})

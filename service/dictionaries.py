@@ -14,7 +14,7 @@ from pathlib import Path
 from data.errors import InputError, ZhtagError
 from data.lexicon import Lexicon, parse_dictionary
 from data.atomic import write_atomic
-from model.store import NAME
+from model.store import DICTIONARIES, NAME
 
 
 class DictionaryNotFound(ZhtagError):
@@ -23,7 +23,7 @@ class DictionaryNotFound(ZhtagError):
 
 class Dictionaries:
     def __init__(self, root: Path) -> None:
-        self.dir = root / "dictionaries"
+        self.dir = root / DICTIONARIES
         self._cache: dict[tuple[str, bool], tuple[int, Lexicon]] = {}
         self._lock = threading.Lock()
 

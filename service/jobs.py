@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from data.errors import ZhtagError
+from model.store import JOBS_TABLE
 
 # A job goes queued -> running -> publishing -> succeeded, or ends failed, or cancelled before
 # it publishes: a publishing job is writing its version, too late to cancel.
@@ -201,4 +202,4 @@ def process_alive(pid: int) -> bool:
 
 def jobs_path(root: Path) -> Path:
     """The job table of the store at `root`."""
-    return root / "jobs.sqlite3"
+    return root / JOBS_TABLE

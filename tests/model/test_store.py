@@ -263,6 +263,18 @@ def test_save_rejects_an_invalid_name(store: Store, name: str) -> None:
     assert not store.root.exists()
 
 
+@pytest.mark.parametrize("name, held", [("jobs.sqlite3", "job table"), ("dictionaries", "named dictionaries")])
+def test_the_names_of_what_the_service_keeps_in_the_store_are_no_model_names(store: Store, name: str, held: str) -> None:
+    with pytest.raises(CheckpointError, match=f"keeps its {held} under that name"):
+        store.save(name, FILES)
+
+
+@pytest.mark.parametrize("name", ["..", "a/b", ".jobs"])
+def test_rolling_back_a_name_that_could_not_be_stored_reads_nothing(store: Store, name: str) -> None:
+    with pytest.raises(CheckpointError, match="invalid model name"):
+        store.rollback(name)
+
+
 @pytest.mark.parametrize("filename", [MANIFEST, "../escape", "sub/file", ".hidden", ""])
 def test_save_rejects_manifest_and_non_plain_file_names(store: Store, filename: str) -> None:
     with pytest.raises(CheckpointError):
@@ -310,6 +322,18 @@ def test_list_shows_a_corrupt_version_without_checking_it(store: Store) -> None:
 
     (info,) = store.list()
     assert (info.versions, info.active, info.metrics) == ([1, 2], 2, {1: {}, 2: {"f1": 0.91}})
+
+
+def test_list_shows_a_name_whose_active_file_is_damaged_with_its_problem_and_every_other_name(store: Store) -> None:
+    store.save("cws", FILES)
+    store.save("pos", FILES)
+    (store.root / "cws" / "ACTIVE").write_text("1; rm -rf /\n")
+
+    cws, pos = store.list()
+    assert (cws.versions, cws.active, cws.problem) == ([1], None, "model 'cws': its ACTIVE file does not hold a version number")
+    assert (pos.versions, pos.active, pos.problem) == ([1], 1, None)
+    with pytest.raises(CheckpointError, match="does not hold a version number"):
+        store.resolve("cws")
 
 
 def test_a_crash_during_save_publishes_nothing_and_keeps_existing_versions(

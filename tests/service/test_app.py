@@ -211,6 +211,13 @@ def test_activation_needs_the_admin_token(client: TestClient) -> None:
     assert client.post(url, json={"version": 1}, headers={"Authorization": "Bearer wrong"}).status_code == 401
 
 
+@pytest.mark.parametrize("name", ["%2e%2e", ".jobs", "a" * 70])
+@pytest.mark.parametrize("action", ["activate", "rollback"])
+def test_a_malformed_model_name_in_an_admin_path_is_a_422_that_reads_nothing(client: TestClient, name: str, action: str) -> None:
+    response = client.post(f"/v1/models/{name}/{action}", json={"version": 1}, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 422 and response.json()["error"] == "ValidationError"
+
+
 def test_with_no_admin_token_configured_activation_is_closed(store: Path, tmp_path: Path) -> None:
     config = Settings(models=["tcws"], device="cpu")
     with TestClient(create_app(config, Store(root=store, shipped=tmp_path))) as plain:

@@ -216,6 +216,19 @@ def test_models_lists_versions_with_the_active_one_starred() -> None:
     assert any(line.startswith("* tcws@1") for line in out.splitlines())
 
 
+def test_models_lists_a_name_whose_active_file_is_damaged_with_its_problem_and_the_others_as_usual(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("tcws", "tner"):
+        shutil.copytree(store / name, tmp_path / name)
+    (tmp_path / "tcws" / "ACTIVE").write_text("garbage\n")
+    monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
+    code, out = run("models")
+    assert code == 0
+    assert "! tcws: model 'tcws': its ACTIVE file does not hold a version number" in out.splitlines()
+    assert "  tcws@1" in out and any(line.startswith("* tner@1") for line in out.splitlines())
+
+
 def test_models_rollback_returns_to_the_previously_active_version(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copytree(store / "tcws", tmp_path / "tcws")
     monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
