@@ -94,6 +94,8 @@ def sentences_for(path: Path, task: str, fmt: str | None = None, skip_bad: bool 
         raise InputError(f"{path}: task {task} needs labelled spans (word/TAG tokens or typed entities), the corpus has none")
     if not corpus.sentences:
         raise InputError(f"{path}: no sentences")
+    if task == "ner" and not any(s.spans for s in corpus.sentences):
+        raise InputError(f"{path}: no entity in {len(corpus.sentences)} sentences: an entity model learns nothing from it, and scores nothing on it")
     return [s.unlabelled() for s in corpus.sentences] if task == "cws" else corpus.sentences
 
 
@@ -101,11 +103,16 @@ def _tiles(sentence: Sentence) -> bool:
     return sum(s.end - s.start for s in sentence.spans) == len(sentence.text)
 
 
+def check_splittable(sentences: Sequence[Sentence]) -> None:
+    """Refuse a training corpus too small to split a dev set off (one given alone)."""
+    if len(sentences) < 2:
+        raise InputError(f"need at least 2 sentences to split off a dev set, got {len(sentences)}; give a dev corpus as well")
+
+
 def split_dev(sentences: list[Sentence], ratio: float, seed: int) -> tuple[list[Sentence], list[Sentence]]:
     if not 0 < ratio < 1:
         raise InputError(f"--dev-ratio must be between 0 and 1, got {ratio}")
-    if len(sentences) < 2:
-        raise InputError(f"need at least 2 sentences to split off a dev set, got {len(sentences)}; pass --dev")
+    check_splittable(sentences)
     order = list(range(len(sentences)))
     random.Random(seed).shuffle(order)
     n_dev = max(1, int(len(sentences) * ratio))

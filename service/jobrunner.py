@@ -73,7 +73,7 @@ class JobRunner:
                     await _stop(process)
         self._running.pop(job.id, None)
         if process.returncode != 0:
-            error = f"the job's process ended with exit code {process.returncode} (log: {logs / 'log.txt'})"
+            error = f"the job's process ended with exit code {process.returncode} (log: .jobs/{job.id}/log.txt in the store's directory)"  # no server path: /v1/jobs is public
             await asyncio.to_thread(self.jobs.finish, job.id, "failed", error=error)
 
     async def _stop_all(self) -> None:

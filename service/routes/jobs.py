@@ -20,7 +20,7 @@ from model.curve import plot_curve
 from model.store import NAME_PATTERN, Store
 from model.tagger import CONFIG
 from model.teacher import check_teacher
-from model.train import check_parent, check_target, load_sentences
+from model.train import check_parent, check_splittable, check_target, load_sentences
 from service.deps import AdminDep, RegistryDep, SettingsDep
 from service.jobs import JobStore, new_job_id
 from service.settings import Settings
@@ -76,14 +76,17 @@ async def _corpus(field: str, upload: UploadFile | None, path: str | None, folde
     return corpus_path(settings, path) if path else None
 
 
-def _check(field: str, path: Path, shown: str, task: str, fmt: str | None, skip_bad: bool) -> None:
-    """Read the file as training will (the raw text as lines, a corpus as sentences of `task`);
-    errors name it as the client knows it."""
+def _check(field: str, path: Path, shown: str, task: str, fmt: str | None, skip_bad: bool, alone: bool) -> None:
+    """Read the file as training will (the raw text as lines, a corpus as sentences of `task`,
+    large enough to split a dev set off if it comes `alone`); errors name it as the client
+    knows it."""
     try:
         if field == "raw":
             read_raw(path, skip_bad=skip_bad)
-        else:
-            load_sentences(path, task, fmt, skip_bad=skip_bad, max_len=ModelConfig.max_len, log=lambda line: None)
+            return
+        sentences = load_sentences(path, task, fmt, skip_bad=skip_bad, max_len=ModelConfig.max_len, log=lambda line: None)
+        if alone:
+            check_splittable(sentences)
     except CorpusError as err:
         raise CorpusError(shown, err.line, err.problem) from None
     except InputError as err:
@@ -142,7 +145,7 @@ async def submit(
         for field, path, upload in (("train", train_file, train), ("dev", dev_file, dev), ("raw", raw_file, raw)):
             if path is not None:
                 shown = f"{field} ({upload.filename})" if upload is not None else f"{field}_path {path.name}"
-                await run_in_threadpool(_check, field, path, shown, task, format, skip_bad)
+                await run_in_threadpool(_check, field, path, shown, task, format, skip_bad, field == "train" and dev_file is None)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

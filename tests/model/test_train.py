@@ -228,8 +228,17 @@ def test_a_corpus_too_small_to_split_off_a_dev_set_is_refused(tmp_path, tiny_opt
     corpus = tmp_path / "one.seg.txt"
     corpus.write_text("今天  天气  很  好  。\n", encoding="utf-8")
     store = make_store()
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="got 1; give a dev corpus as well"):
         train(tiny_options("cws", corpus), store, **QUIET)
+    assert store.list() == []
+
+
+def test_an_entity_corpus_without_an_entity_is_refused(tmp_path, tiny_options, make_store) -> None:
+    corpus = tmp_path / "none.bio"
+    corpus.write_text("我\tO\n爱\tO\n\n你\tO\n好\tO\n\n", encoding="utf-8")
+    store = make_store()
+    with pytest.raises(InputError, match="no entity in 2 sentences"):
+        train(tiny_options("ner", corpus), store, **QUIET)
     assert store.list() == []
 
 

@@ -98,6 +98,14 @@ def test_a_malformed_corpus_is_refused_with_its_file_and_line(client: TestClient
     assert submit(client, files={"train": ("bad.txt", bad)}, format="pos", skip_bad="true").status_code == 202
 
 
+def test_a_one_sentence_corpus_without_a_dev_corpus_is_refused_before_it_is_queued(client: TestClient) -> None:
+    one = "今天  天气  很  好  。\n".encode()
+    response = submit(client, files={"train": ("one.txt", one)})
+    assert response.status_code == 422 and "give a dev corpus as well" in response.json()["detail"]
+    assert client.get("/v1/jobs").json() == []
+    assert submit(client, files={"train": ("one.txt", one), "dev": ("one.txt", one)}).status_code == 202
+
+
 def test_a_corpus_that_cannot_teach_the_task_is_refused(client: TestClient) -> None:
     response = submit(client, files={"train": ("ents.bio", (FIXTURES / "train.bio").read_bytes())})
     assert response.status_code == 422 and "train (ents.bio)" in response.json()["detail"]
