@@ -39,8 +39,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"zhtag: error: {message}\n")
 
 
+class _Version(argparse.Action):
+    """`--version`, read from the installed package's metadata only when asked for: the
+    metadata lookup would cost every other command's start."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print zhtag's version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from importlib.metadata import version
+
+        print(f"zhtag {version('zhtag')}")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="zhtag", description="Chinese word segmentation, POS tagging and NER.")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model (or fine-tune one with --from)")

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
@@ -208,6 +209,12 @@ def test_eval_prints_scores_as_json() -> None:
     assert 0 <= scores["f1"] <= 100 and "oov_recall" in scores
     code, out = run("eval", "--model", "tner", "--test", str(FIXTURES / "train.bio"))
     assert code == 0 and "per_type_f1" in json.loads(out)
+
+
+def test_version_prints_the_installed_packages_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit:
+        run("--version")
+    assert exit.value.code == 0 and capsys.readouterr().out == f"zhtag {version('zhtag')}\n"
 
 
 def test_models_lists_versions_with_the_active_one_starred() -> None:
