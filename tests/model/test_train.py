@@ -224,21 +224,16 @@ def test_the_dev_ratio_must_be_a_fraction(tiny_options, make_store) -> None:
         train(tiny_options("cws", SEG, dev_ratio=1.0), make_store(), **QUIET)
 
 
-def test_a_corpus_too_small_to_split_off_a_dev_set_is_refused(tmp_path, tiny_options, make_store) -> None:
-    corpus = tmp_path / "one.seg.txt"
-    corpus.write_text("今天  天气  很  好  。\n", encoding="utf-8")
+@pytest.mark.parametrize(("task", "name", "text", "problem"), [
+    ("cws", "one.seg.txt", "今天  天气  很  好  。\n", "got 1; give a dev corpus as well"),  # too small to split a dev set off
+    ("ner", "none.bio", "我\tO\n爱\tO\n\n你\tO\n好\tO\n\n", "no entity in 2 sentences"),
+])
+def test_a_corpus_too_small_or_empty_of_entities_is_refused(task, name, text, problem, tmp_path, tiny_options, make_store) -> None:
+    corpus = tmp_path / name
+    corpus.write_text(text, encoding="utf-8")
     store = make_store()
-    with pytest.raises(InputError, match="got 1; give a dev corpus as well"):
-        train(tiny_options("cws", corpus), store, **QUIET)
-    assert store.list() == []
-
-
-def test_an_entity_corpus_without_an_entity_is_refused(tmp_path, tiny_options, make_store) -> None:
-    corpus = tmp_path / "none.bio"
-    corpus.write_text("我\tO\n爱\tO\n\n你\tO\n好\tO\n\n", encoding="utf-8")
-    store = make_store()
-    with pytest.raises(InputError, match="no entity in 2 sentences"):
-        train(tiny_options("ner", corpus), store, **QUIET)
+    with pytest.raises(InputError, match=problem):
+        train(tiny_options(task, corpus), store, **QUIET)
     assert store.list() == []
 
 
