@@ -221,9 +221,9 @@ class Tagger:
         """(start, end, label) of the spans held in `piece`. Web and e-mail addresses and
         numbers (`data.atoms`) are kept whole by segmentation and outside every entity by an
         entity model; each emoji is a word of its own, tagged as a symbol where the model has
-        the tag, and outside every entity; then the words of a `force` dictionary that overlap none of them: any (label
-        "") for segmentation, for an entity model those whose tag names one of its entity
-        types, as that entity (see `_entity_type`)."""
+        the tag, and outside every entity; then the words of a `force` dictionary that overlap
+        none of them: any (label "") for segmentation, for an entity model those whose tag
+        names one of its entity types, as that entity (see `_entity_type`)."""
         ner = self.config.task == "ner"
         atoms = [(start, end, OUTSIDE if ner else "") for start, end in atom_spans(piece)]
         atoms += [(at, at + 1, self._symbol) for at in pictograph_positions(piece)]

@@ -152,7 +152,7 @@ class JobStore:
         return self.get(job_id)
 
     def requeue(self, job_id: str) -> None:
-        """Queue a running job again, to resume from its last completed epoch."""
+        """Queue a running (or publishing) job again, to resume from its last completed epoch."""
         job = self.get(job_id)
         spec = json.dumps({**job.spec, "resume": True})
         self._update(job_id, "status = 'queued', spec = ?, pid = NULL, started = NULL", (spec,), *ACTIVE)
