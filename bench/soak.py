@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -191,12 +192,12 @@ def soak(base: str, pid: int, models: dict[str, str], lines: list[str], *, secon
     return Report(samples, warmup)
 
 
-def serve(store: Path | str, models: list[str], port: int, **settings: str) -> subprocess.Popen:
-    """`zhtag serve` on 127.0.0.1:`port` over `store` (a path or URL), returned once /readyz
-    answers 200."""
+def serve(store: Path | str, models: list[str], port: int, log: IO[bytes] | int = subprocess.DEVNULL, **settings: str) -> subprocess.Popen:
+    """`zhtag serve` on 127.0.0.1:`port` over `store` (a path or URL), its log (stderr) to
+    `log`, returned once /readyz answers 200."""
     env = {**os.environ, "ZHTAG_STORE": str(store), "ZHTAG_MODELS": ",".join(models), **{f"ZHTAG_{k.upper()}": v for k, v in settings.items()}}
     server = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.time() + 300
     while time.time() < deadline and server.poll() is None:
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import copy
 import gc
 import json
 import math
@@ -369,7 +370,19 @@ def _serve(args: argparse.Namespace, out: IO[str]) -> None:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in err.errors())
         raise InputError(f"invalid settings: {problems}") from None
     with _metrics_dir(settings.workers):
-        uvicorn.run("service.app:create_app", factory=True, host=settings.host, port=settings.port, workers=settings.workers)
+        uvicorn.run("service.app:create_app", factory=True, host=settings.host, port=settings.port, workers=settings.workers, log_config=_log_config())
+
+
+def _log_config() -> dict:
+    """uvicorn's logging, plus zhtag's own loggers (model swaps, store problems, jobs) on
+    stderr with time and level: left to Python's defaults they showed warnings alone, bare."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["zhtag"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    config["handlers"]["zhtag"] = {"class": "logging.StreamHandler", "formatter": "zhtag", "stream": "ext://sys.stderr"}
+    config["loggers"]["zhtag"] = {"handlers": ["zhtag"], "level": "INFO", "propagate": False}
+    return config
 
 
 def _check_serving(settings: "Settings") -> None:

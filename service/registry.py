@@ -34,6 +34,7 @@ class Registry:
         self.ready = threading.Event()
         self._taggers: dict[str, Tagger] = {}
         self._current: dict[str, str] = {}  # bare name -> exact `name@N` it serves now
+        self._problems: dict[str, str] = {}  # bare name -> why its last refresh failed
         self._batchers: dict[str, Batcher] = {}
         self._lock = threading.Lock()  # loading
         self._swap = threading.Lock()  # activation and refresh: locate, load, swap as one step
@@ -72,7 +73,10 @@ class Registry:
             return self._switch(self.store.previous(name), lambda exact: self.store.rollback(name))
 
     def refresh(self) -> None:
-        """Swap in the versions the store now names active for every watched name (blocking)."""
+        """Swap in the versions the store now names active for every watched name (blocking).
+        Whatever goes wrong (a damaged version, a store out of reach: an object store's client
+        raises errors of its own) keeps the current version serving and is logged once, when it
+        begins and when it ends, rather than ending the watch or repeating every interval."""
         for name in list(self._current):
             with self._swap:
                 serving = self._current[name]
@@ -81,8 +85,23 @@ class Registry:
                     if exact != serving:
                         self._switch(exact, lambda exact: None)
                         log.info("now serving %s (was %s)", exact, serving)
+                    problem = None
                 except ZhtagError as err:
-                    log.error("keeping %s: %s", serving, err)
+                    problem = str(err)
+                except Exception as err:  # noqa: BLE001 - the watch must outlive any store failure
+                    problem = f"cannot read the store: {type(err).__name__}: {err}"
+                self._report(name, serving, problem)
+
+    def _report(self, name: str, serving: str, problem: str | None) -> None:
+        """Log a name's refresh problem when it appears or changes, and when it is gone."""
+        if problem == self._problems.get(name):
+            return
+        if problem is None:
+            log.info("%s: refreshing works again; serving %s", name, self._current[name])
+            del self._problems[name]
+            return
+        log.error("keeping %s: %s", serving, problem)
+        self._problems[name] = problem
 
     def _switch(self, exact: str, publish: Callable[[str], object]) -> str:
         """Load and warm `exact`, record it in the store (`publish`), then serve it for its

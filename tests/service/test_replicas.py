@@ -1,7 +1,9 @@
 """Two `zhtag serve` processes on one store: a version activated through one replica is served
-by both within 5 s (each watches the store's active versions), and no request fails meanwhile."""
+by both within 5 s (each watches the store's active versions, and logs the swap), and no
+request fails meanwhile."""
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -28,7 +30,8 @@ def test_a_version_activated_through_one_replica_is_served_by_both_within_5_s(st
 def assert_both_replicas_serve_an_activation_within_5_s(store: Path | str, **settings: str) -> None:
     """Two replicas on `store`, which holds tcws@1 (active) and tcws@2, under steady requests."""
     bases = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
-    servers = [serve(store, ["tcws"], int(base.rsplit(":", 1)[1]), admin_token=TOKEN, watch_interval_s="1", **settings) for base in bases]
+    logs = [tempfile.TemporaryFile() for _ in bases]
+    servers = [serve(store, ["tcws"], int(base.rsplit(":", 1)[1]), log, admin_token=TOKEN, watch_interval_s="1", **settings) for base, log in zip(bases, logs)]
     statuses: Counter[str] = Counter()
     stop = threading.Event()
 
@@ -60,6 +63,8 @@ def assert_both_replicas_serve_an_activation_within_5_s(store: Path | str, **set
             server.terminate()
             server.wait(30)
     assert set(statuses) == {"200"} and statuses["200"] > 10, statuses
+    logs[1].seek(0)
+    assert "INFO zhtag.registry: now serving tcws@2 (was tcws@1)" in logs[1].read().decode(), "the other replica logs its swap"
 
 
 def test_two_replicas_on_one_bucket_serve_an_activation_within_5_s(bucket: str, store: Path, tmp_path: Path) -> None:
