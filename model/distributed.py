@@ -9,8 +9,11 @@ on its own share of each epoch's length-bucketed batches.
 """
 from __future__ import annotations
 
+import ctypes
 import gc
 import os
+import signal
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -21,9 +24,11 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 
+from data.errors import InputError
 from model.tagger import pick_device
 
 T = TypeVar("T")
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,18 @@ class World:
         box = [value]
         dist.broadcast_object_list(box, src=0)
         return box[0]
+
+    def check_same(self, fingerprint: dict[str, str]) -> None:
+        """Refuse a run whose ranks were started differently (another option, another file at
+        the same path): every rank sees every rank's `fingerprint`, so all stop together at the
+        start, rather than rank 0 publishing while another waits in a step it alone takes."""
+        if self.size == 1:
+            return
+        every: list[dict[str, str]] = [{}] * self.size
+        dist.all_gather_object(every, fingerprint)
+        differing = sorted({key for other in every[1:] for key in every[0].keys() | other.keys() if other.get(key) != every[0].get(key)})
+        if differing:
+            raise InputError(f"the ranks of this run differ in {', '.join(differing)}: start every rank with the same options and files")
 
     def shard(self, batches: Sequence[T]) -> list[T]:
         """This rank's share of `batches`, which every rank built alike. DistributedSampler
@@ -71,9 +88,21 @@ def join(device_name: str = "auto") -> tuple[World, torch.device]:
     if device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)
+    _die_with_parent()
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return World(dist.get_rank(), dist.get_world_size()), device
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to end this rank when its torchrun agent dies. torchrun starts each rank in a
+    session of its own, so a `kill -9` of torchrun's process group left the ranks training,
+    and they published a version after the user had stopped the run (and perhaps resumed it)."""
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
 
 
 def main_process() -> bool:

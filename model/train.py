@@ -11,7 +11,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -299,6 +299,8 @@ def _train(
     if options.labels == "replace" and options.parent is None:
         raise InputError("--labels replace goes with --from: a new model's labels are its corpus's already")
     _check_gazetteers(options.model_overrides.get("gazetteers", []))
+    if world.size > 1:
+        world.check_same(_fingerprint(options))
     torch.manual_seed(options.train_config.seed)  # before the parent loads: building its network draws from it
     parent = Tagger.load(options.parent, store, precision=EXACT) if options.parent else None
     if parent is not None:
@@ -319,6 +321,15 @@ def _train(
     progress = _fit(trainer, state, dev, saved, log, on_epoch)
     result = _publish(options, store, name, parent, trainer, state, progress, dev, provenance, before_save) if world.main else None
     return world.share(result)
+
+
+def _fingerprint(options: TrainOptions) -> dict[str, str]:
+    """What every rank of a distributed run must share: its options, and the contents of the
+    files they name (a copy of another corpus at the same path trains a worse model silently)."""
+    record = {key: str(value) for key, value in asdict(options).items()}
+    files = {"train": options.train, "dev": options.dev, "raw": options.raw, "embeddings": options.embeddings and options.embeddings / VECTORS}
+    record.update({f"{key} (contents)": sha256_file(path) if path.is_file() else "missing" for key, path in files.items() if path is not None})
+    return record
 
 
 def _start(options: TrainOptions, train_set: list[Sentence], taught: list[Sentence], parent: Tagger | None, world: World) -> Tagger:

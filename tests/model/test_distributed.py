@@ -1,15 +1,18 @@
 """`torchrun --nproc-per-node 2 --no-python zhtag train ...` on CPU: two gloo processes train
-one model, rank 0 alone writes it, it matches a single process's, and `--resume` finishes a
-killed distributed run with the very model an uninterrupted one makes."""
+one model, rank 0 alone writes it, it matches a single process's, `--resume` finishes a
+killed distributed run with the very model an uninterrupted one makes, and ranks started with
+other options or other files are refused together before training."""
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -45,12 +48,7 @@ def log_of(store: Path) -> Path:
 def kill_9_all(process: subprocess.Popen) -> None:
     """SIGKILL torchrun and its workers at once, as a machine failing would: torchrun starts
     each worker in a session of its own, so they are found through /proc's child lists."""
-    pids, index = [process.pid], 0
-    while index < len(pids):
-        children = Path(f"/proc/{pids[index]}/task/{pids[index]}/children")
-        pids += [int(pid) for pid in children.read_text().split()] if children.exists() else []
-        index += 1
-    for pid in pids:
+    for pid in [process.pid, *descendants(process.pid)]:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     process.wait()
@@ -118,3 +116,60 @@ def test_resume_finishes_a_killed_distributed_run_with_the_uninterrupted_model(r
     finish(launch(tmp_path, corpus, 2, "--resume"), tmp_path)
     weights = lambda root: store_at(root, tmp_path).resolve("d@1").read_bytes("weights.safetensors")  # noqa: E731
     assert weights(tmp_path) == weights(runs[2][0])
+
+
+def test_ranks_end_when_torchrun_is_killed_and_publish_nothing(corpus: Path, tmp_path: Path) -> None:
+    """torchrun starts each rank in a session of its own: killing its process group alone,
+    as a user stopping the run would, must still end them."""
+    run = launch(tmp_path, corpus, 2)
+    wait_for(tmp_path / ".training" / "d" / "epoch-1", run)
+    ranks = descendants(run.pid)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in ranks) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ranks and not any(alive(pid) for pid in ranks)
+    assert store_at(tmp_path, tmp_path).list() == [], "a stopped run publishes nothing"
+
+
+def descendants(pid: int) -> list[int]:
+    found, index = [pid], 0
+    while index < len(found):
+        children = Path(f"/proc/{found[index]}/task/{found[index]}/children")
+        found += [int(child) for child in children.read_text().split()] if children.exists() else []
+        index += 1
+    return found[1:]
+
+
+def alive(pid: int) -> bool:
+    """Running, not a zombie waiting for whoever inherited it to reap it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize(("lines", "extra", "named"), [
+    ((100, 100), "--epochs $((2 + RANK))", "train_config"),
+    ((100, 60), "", "train (contents)"),  # one path, another file on each machine
+    ((100, 0), "", "train (contents)"),  # no file on one of them
+])
+def test_ranks_started_differently_stop_together_naming_the_difference(
+    corpus: Path, tmp_path: Path, lines: tuple[int, int], extra: str, named: str
+) -> None:
+    text = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
+    for rank, count in enumerate(lines):
+        (tmp_path / f"rank{rank}").mkdir()
+        if count:
+            (tmp_path / f"rank{rank}" / "corpus.pos.txt").write_text("".join(text[:count]), encoding="utf-8")
+    command = f"cd {tmp_path}/rank$RANK && exec {shlex.join([zhtag_command(), *TRAIN, '--train', 'corpus.pos.txt'])} {extra}"
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "--no-python", "bash", "-c"]
+    store = tmp_path / "store"
+    with log_of(store).open("ab") as log:
+        run = zhtag(store, command, launcher=torchrun, stderr=log)
+    run.communicate(timeout=300)
+    said = log_of(store).read_text(encoding="utf-8", errors="replace")
+    assert run.returncode != 0
+    assert said.count(f"zhtag: error: the ranks of this run differ in {named}:") == 2, said[-3000:]
+    assert store_at(store, tmp_path).list() == []
