@@ -94,3 +94,11 @@ def test_the_load_balancer_spreads_requests_over_the_replicas() -> None:
     lb = scale_service("lb")
     assert any(v.startswith("./deploy/nginx.conf:") for v in lb["volumes"])
     assert re.search(rf"server replica:{Settings().port} resolve;", config) and "proxy_pass http://replicas;" in config
+
+
+def test_the_load_balancer_passes_tagging_but_never_training_on_to_another_replica() -> None:
+    """A replica still warming answers 503; a tagging request may be sent again, a job may not."""
+    config = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    tagging = re.search(r"location ~ \^/v1/\(segment\|pos\|ner\)\$ \{(.*?)\}", config, re.S)
+    assert tagging and "http_503 non_idempotent;" in tagging.group(1)
+    assert "non_idempotent" not in config.split("location / {", 1)[1]
