@@ -15,18 +15,38 @@ a time is then the safe way to use it.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import uuid
 from collections.abc import Callable
+from typing import Any, TypeVar
 
-from data.errors import CheckpointError
+from data.errors import CheckpointError, ZhtagError
 from model.store import MANIFEST, NAME, VERSION, Aliases
 
 CLAIM = ".claim"
 ALIASES = "aliases"
 _GENERATION = re.compile(r"([0-9]{12})\.json")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _plainly(method: F) -> F:
+    """An object store's client raises errors of its own (botocore's, for S3: no endpoint,
+    no credentials), which the CLI would print as a traceback and a server's watch could not
+    tell from a bug: they become the store's CheckpointError, in one line."""
+
+    @functools.wraps(method)
+    def said(self: "ObjectRoot", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (ZhtagError, OSError):
+            raise
+        except Exception as err:
+            raise CheckpointError(f"cannot use the store {self.url}: {type(err).__name__}: {err}") from err
+
+    return said  # type: ignore[return-value]
 
 
 class ObjectRoot:
@@ -57,9 +77,11 @@ class ObjectRoot:
             return set()
         return {entry.rstrip("/").rsplit("/", 1)[-1] for entry in entries}
 
+    @_plainly
     def names(self) -> set[str]:
         return {child for child in self._children() if NAME.fullmatch(child)}
 
+    @_plainly
     def versions(self, name: str) -> set[int]:
         """Versions whose manifest exists: a claimed version still uploading is not one."""
         self.fs.invalidate_cache()
@@ -67,9 +89,11 @@ class ObjectRoot:
         numbers = (path.rsplit("/", 2)[-2] for path in manifests)
         return {int(n) for n in numbers if VERSION.fullmatch(n)}
 
+    @_plainly
     def read(self, name: str, version: int, filename: str) -> bytes:
         return self.fs.cat_file(self._key(name, version, filename))
 
+    @_plainly
     def publish(self, name: str, files: dict[str, bytes], first_free: Callable[[], int], manifest: Callable[[int], bytes]) -> int:
         version = first_free()
         while not self._create(self._key(name, version, CLAIM), uuid.uuid4().hex.encode()):
@@ -80,9 +104,11 @@ class ObjectRoot:
             raise CheckpointError(f"{self.where(name, version)} was published by another writer despite this one's claim")
         return version
 
+    @_plainly
     def aliases(self, name: str) -> Aliases:
         return self._newest(name)[1]
 
+    @_plainly
     def update_aliases(self, name: str, change: Callable[[Aliases], Aliases]) -> None:
         while True:
             generation, current = self._newest(name)

@@ -16,7 +16,7 @@ import pytest
 from data.errors import CheckpointError
 from model.store import Store
 from model.tagger import Tagger
-from tests.service.conftest import FIXTURES, TINY
+from tests.service.conftest import FIXTURES, TINY, free_port, run
 
 
 
@@ -89,3 +89,16 @@ def test_a_store_that_cannot_be_opened_is_one_clear_error(url: str, options: str
     monkeypatch.setenv("ZHTAG_STORE_OPTIONS", options)
     with pytest.raises(CheckpointError, match=f"cannot open the store {url}: .*{problem}"):
         Store(root=url, shipped=tmp_path / "none")
+
+
+def test_a_store_out_of_reach_is_one_line_from_the_cli_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """botocore's own errors (here: no server at the endpoint) are said as the store's."""
+    options = {"endpoint_url": f"http://127.0.0.1:{free_port()}", "key": "k", "secret": "s",
+               "config_kwargs": {"retries": {"max_attempts": 1}, "connect_timeout": 1}}
+    monkeypatch.setenv("ZHTAG_STORE_OPTIONS", json.dumps(options))
+    monkeypatch.setenv("ZHTAG_STORE", "s3://nowhere/store")
+    monkeypatch.setenv("ZHTAG_WORKDIR", str(tmp_path / "work"))
+    code, _ = run("models")
+    said = capsys.readouterr().err
+    assert code == 1 and said.count("\n") == 1
+    assert said.startswith("zhtag: error: cannot use the store s3://nowhere/store: EndpointConnectionError")
