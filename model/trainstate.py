@@ -105,10 +105,14 @@ class TrainState:
         previous = self._latest()
         tmp = self.dir / f"epoch-{progress.epoch}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        for name, content in files.items():
-            (tmp / name).write_bytes(content)
-        os.replace(tmp, self.dir / f"epoch-{progress.epoch}")
+        try:
+            tmp.mkdir(parents=True)
+            for name, content in files.items():
+                (tmp / name).write_bytes(content)
+            os.replace(tmp, self.dir / f"epoch-{progress.epoch}")
+        except OSError as err:  # a full disk, a file-size limit: say where, leave no half-written epoch
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise CheckpointError(f"cannot save epoch {progress.epoch}'s training state in {self.dir}: {err.strerror or err}") from err
         if previous is not None and previous.name != f"epoch-{progress.epoch}":
             shutil.rmtree(previous)
 

@@ -425,7 +425,7 @@ def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail again
         return 141
     except OSError as err:
-        print(f"zhtag: error: {err.filename or ''}: {err.strerror}", file=sys.stderr)
+        print(f"zhtag: error: {f'{err.filename}: ' if err.filename else ''}{err.strerror or err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -4,6 +4,7 @@ than dropped, corpora refused when they cannot teach the task, and fine-tuning f
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import shutil
 from pathlib import Path
@@ -124,6 +125,21 @@ def test_resuming_a_run_killed_while_publishing_publishes_the_same_model(tiny_op
     resumed = train(dataclasses.replace(options, resume=True), store, **QUIET)
     assert untimed(resumed.metrics) == untimed(reference.metrics)
     assert weights(store, resumed.ref) == weights(reference_store, reference.ref)
+
+
+def test_a_full_disk_while_saving_the_training_state_is_named_and_leaves_no_half_written_epoch(tiny_options, make_store, monkeypatch) -> None:
+    store = make_store()
+    write = Path.write_bytes
+
+    def full(path: Path, content: bytes) -> int:
+        if path.parent.name.endswith(".tmp"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write(path, content)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(CheckpointError, match=r"cannot save epoch 1's training state in .*: No space left on device"):
+        train(tiny_options("cws", SEG, name="full"), store, **QUIET)
+    assert not list((store.root / ".training" / "full").glob("*.tmp")) and store.list() == []
 
 
 def test_resume_without_saved_state_is_refused(tiny_options, make_store) -> None:
