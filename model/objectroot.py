@@ -83,11 +83,18 @@ class ObjectRoot:
 
     @_plainly
     def versions(self, name: str) -> set[int]:
-        """Versions whose manifest exists: a claimed version still uploading is not one."""
+        """Versions whose manifest exists: a claimed version still uploading is not one. One
+        listing of every object under the name, which S3 answers in one request a thousand
+        keys: a glob listed each version's folder apart, 8 requests for 4 versions, at every
+        replica's every poll."""
         self.fs.invalidate_cache()
-        manifests = self.fs.glob(self._key(name, "*", MANIFEST))
-        numbers = (path.rsplit("/", 2)[-2] for path in manifests)
-        return {int(n) for n in numbers if VERSION.fullmatch(n)}
+        prefix = self._key(name) + "/"
+        try:
+            keys = self.fs.find(prefix)
+        except FileNotFoundError:
+            return set()
+        numbers = (key[len(prefix) :].split("/") for key in keys if key.startswith(prefix))
+        return {int(parts[0]) for parts in numbers if len(parts) == 2 and parts[1] == MANIFEST and VERSION.fullmatch(parts[0])}
 
     @_plainly
     def read(self, name: str, version: int, filename: str) -> bytes:
