@@ -8,7 +8,8 @@ Object stores have no rename, so the store's promises are kept with exclusive cr
   manifest exists, and `resolve` verifies every file against it;
 - aliases are numbered generations, `<name>/aliases/<generation>.json`, each created once:
   an update reads the newest, and writes the next number or, if a rival wrote it first,
-  reads again and reapplies its change. No update is ever lost.
+  reads again and reapplies its change. No update is ever lost. Each record holds the whole
+  history, so all but the last few are deleted.
 Listings are never cached, so a replica sees another's activation at its next poll.
 On a backend whose exclusive create is not atomic, fsspec checks then writes: one writer at
 a time is then the safe way to use it.
@@ -29,6 +30,7 @@ from model.store import MANIFEST, NAME, VERSION, Aliases
 CLAIM = ".claim"
 ALIASES = "aliases"
 _GENERATION = re.compile(r"([0-9]{12})\.json")
+KEPT_GENERATIONS = 8  # alias records kept: enough that a reader never misses the newest it listed
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -122,7 +124,16 @@ class ObjectRoot:
             new = change(current)
             record = json.dumps({"active": new.active, "history": list(new.history)}).encode()
             if self._create(self._key(name, ALIASES, f"{generation + 1:012d}.json"), record):
+                self._prune(name, generation + 1)
                 return
+
+    def _prune(self, name: str, newest: int) -> None:
+        """Delete the alias records older than the last KEPT_GENERATIONS: each holds the whole
+        activation history, so only the newest is read, and every replica lists them all at
+        every poll. A reader that listed just before still finds the one it chose."""
+        old = [g for child in self._children(name, ALIASES) if (m := _GENERATION.fullmatch(child)) and (g := int(m[1])) <= newest - KEPT_GENERATIONS]
+        if old:
+            self.fs.rm([self._key(name, ALIASES, f"{g:012d}.json") for g in old])
 
     def _newest(self, name: str) -> tuple[int, Aliases]:
         generations = [int(m[1]) for child in self._children(name, ALIASES) if (m := _GENERATION.fullmatch(child))]

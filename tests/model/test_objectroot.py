@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from data.errors import CheckpointError
+from model.objectroot import KEPT_GENERATIONS
 from model.store import Store
 from model.tagger import Tagger
 from tests.service.conftest import FIXTURES, TINY, free_port, run
@@ -78,6 +79,17 @@ def test_any_fsspec_url_holds_a_store(tmp_path: Path) -> None:
     store = Store(root=f"memory://zhtag-{time.monotonic_ns()}/store", shipped=tmp_path / "none", workdir=tmp_path / "work")
     assert store.save("cws", {"w": b"one"}) == "cws@1"
     assert store.resolve("cws").read_bytes("w") == b"one" and store.root == tmp_path / "work"
+
+
+def test_old_alias_records_are_pruned_and_the_history_stays_whole(tmp_path: Path) -> None:
+    store = Store(root=f"memory://zhtag-{time.monotonic_ns()}/store", shipped=tmp_path / "none", workdir=tmp_path / "work")
+    for i in range(3):
+        store.save("cws", {"w": str(i).encode()})
+    for _ in range(10):
+        store.activate("cws@1"), store.activate("cws@2")
+    records = store.user.fs.ls(store.user._key("cws", "aliases"), detail=False)
+    assert len(records) == KEPT_GENERATIONS
+    assert store.locate("cws") == "cws@2" and store.rollback("cws") == "cws@1"
 
 
 @pytest.mark.parametrize(("url", "options", "problem"), [
