@@ -8,7 +8,7 @@ characters because every piece carries its offset into the exact input string.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -57,18 +57,21 @@ def _fold_points() -> np.ndarray:
     return table
 
 
-def _cut_points(text: str, max_len: int) -> list[int]:
+def _cut_points(text: str, max_len: int, held: Callable[[str], list[tuple[int, int]]]) -> list[int]:
     """Ends of chunks of at most `max_len` characters, cut after sentence punctuation when
-    possible, else after clause punctuation, else hard at `max_len`; never inside a web or
-    e-mail address (whose `?`, `:` and `,` are no punctuation) unless it is longer than that."""
+    possible, else after clause punctuation, else hard at `max_len`; never inside a span
+    `held` finds (a web or e-mail address, whose `?`, `:` and `,` are no punctuation; a word a
+    dictionary forces) unless it began the chunk."""
     cuts, start = [], 0
-    atoms = atom_spans(text) if len(text) > max_len else []
+    spans = held(text) if len(text) > max_len else []
     while len(text) - start > max_len:
         window = text[start : start + max_len]
         cut = start + (last_end(window, SENTENCE_END) or last_end(window, CLAUSE_END) or max_len)
-        atom = next((a for a, b in atoms if a < cut < b), None)
-        if atom is not None:
-            cut = atom if atom > start else start + max_len  # before the address, or hard if it began the chunk
+        while (begin := next((a for a, b in spans if a < cut < b), None)) is not None:
+            if begin <= start:  # it began the chunk: cut hard
+                cut = start + max_len
+                break
+            cut = begin  # before it
         start = cut
         cuts.append(start)
     cuts.append(len(text))
@@ -82,11 +85,12 @@ def last_end(window: str, marks: frozenset[str], after: int = 0) -> int:
     return last + 1 if last > after else 0
 
 
-def split_text(text: str, max_len: int) -> Iterator[tuple[int, str]]:
+def split_text(text: str, max_len: int, held: Callable[[str], list[tuple[int, int]]] = atom_spans) -> Iterator[tuple[int, str]]:
     """(offset, piece) for the model: whitespace separates pieces and is never inside one;
-    a run longer than `max_len` is cut at punctuation. Offsets index the exact input."""
+    a run longer than `max_len` is cut at punctuation, outside the spans `held` finds in it
+    (by default addresses and numbers). Offsets index the exact input."""
     for match in _NON_SPACE.finditer(text):
         run, base, start = match.group(), match.start(), 0
-        for end in _cut_points(run, max_len):
+        for end in _cut_points(run, max_len, held):
             yield base + start, run[start:end]
             start = end

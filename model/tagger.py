@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -37,6 +37,14 @@ HALF_PRECISION = ("char_embed.weight", "bigram_embed.weight", "word_vectors")  #
 PRECISIONS = ("auto", "float32", "bfloat16")
 OUTSIDE = "O"  # the label of a held span that must be no entity (never an entity type: O is the outside tag)
 SYMBOL = "w"  # the PKU standard's tag for symbols and punctuation, which a POS model gives an emoji where it has it
+
+
+def _held(user_words: Lexicon | None) -> Callable[[str], list[tuple[int, int]]]:
+    """What a long run of text must not be cut inside: addresses and numbers, and the words a
+    `force` dictionary keeps whole, which a cut would split into two."""
+    if user_words is None or not user_words.force:
+        return atom_spans
+    return lambda run: sorted(atom_spans(run) + user_words.forced(run))
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -184,7 +192,7 @@ class Tagger:
         scores = self.config.task == "ner" if scores is None else scores
         batch_chars = batch_chars or self.batch_chars
         graphemes = GraphemeViews(texts)
-        pieces = [(i, offset, piece) for i, text in enumerate(graphemes.views) for offset, piece in split_text(text, self.config.max_len)]
+        pieces = [(i, offset, piece) for i, text in enumerate(graphemes.views) for offset, piece in split_text(text, self.config.max_len, _held(user_words[i]))]
         owner = np.array([i for i, _, _ in pieces], dtype=np.int64)  # (pieces,) text of each piece
         offset = np.array([o for _, o, _ in pieces], dtype=np.int64)  # (pieces,) where it begins in its text
         words = [user_words[i] for i in owner.tolist()]

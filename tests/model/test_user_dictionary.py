@@ -43,3 +43,10 @@ def test_forced_words_keep_exact_offsets_in_text_with_spaces(cws: Tagger) -> Non
     text = "  酷云盘 和 酷云盘存储\n"
     spans = cws.tag([text], Lexicon(["酷云盘"], force=True))[0]
     assert [(s.start, s.end) for s in spans if text[s.start : s.end] == "酷云盘"] == [(2, 5), (8, 11)]
+
+
+def test_a_forced_word_across_the_point_where_a_long_line_is_cut_stays_whole(cws: Tagger) -> None:
+    """A run longer than the model's pieces, with no punctuation, is cut hard; never inside a
+    word the dictionary forces."""
+    text = "天" * (cws.config.max_len - 2) + "酷云盘存储" + "天" * 20
+    assert "酷云盘" in words(cws, text, Lexicon(["酷云盘"], force=True))
