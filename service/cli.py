@@ -16,6 +16,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn
@@ -52,6 +53,10 @@ class _Version(argparse.Action):
 
         print(f"zhtag {version('zhtag')}")
         parser.exit()
+
+
+SCRIPTS = ["auto", "simplified", "traditional"]
+SCRIPT_HELP = "traditional input is tagged through a character-by-character mapping to simplified (auto: detected per line)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--model", required=True, metavar="REF")
     e.add_argument("--test", required=True, type=Path)
     e.add_argument("--format", choices=["seg", "pos", "conll", "jsonl"])
+    e.add_argument("--script", choices=SCRIPTS, default="auto", help=SCRIPT_HELP)
 
     for name, text in (("segment", "words separated by spaces"), ("ner", "entities as JSON lines"), ("pos", "word/TAG tokens")):
         p = sub.add_parser(name, help=f"tag each input line: {text}")
@@ -113,8 +119,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="prefer: the model weighs the dictionary; force: its words are kept whole where they cut no other "
                             "(ner: its words tagged nr, ns, nt or an entity type are held to that entity)")
         p.add_argument("--threads", type=_positive, default=os.cpu_count() or 1, help="tagging threads (default: one per core)")
-        p.add_argument("--script", choices=["auto", "simplified", "traditional"], default="auto",
-                       help="traditional input is tagged through a character-by-character mapping to simplified (auto: detected per line)")
+        p.add_argument("--script", choices=SCRIPTS, default="auto", help=SCRIPT_HELP)
         if name == "ner":
             p.add_argument("--min-score", type=_probability, default=0.0, help="leave out entities the model gives a lower probability")
 
@@ -203,13 +208,17 @@ def _pretrain(args: argparse.Namespace, out: IO[str]) -> None:
 
 
 def _eval(args: argparse.Namespace, out: IO[str]) -> None:
+    """Scores as `zhtag segment` would tag the test text: traditional script goes through the
+    same mapping (`--script`), and its words count as seen or unseen in simplified form."""
+    from data.script import for_model
     from model.evaluate import evaluate
     from model.tagger import Tagger
     from model.train import sentences_for
 
     tagger = Tagger.load(args.model)
     gold = sentences_for(args.test, tagger.config.task, args.format)
-    scores = evaluate(tagger.config.task, gold, tagger.tag([s.text for s in gold]), tagger.train_words)
+    seen = [replace(s, text=text) for s, text in zip(gold, for_model([s.text for s in gold], args.script))]  # as the tagger reads it, so OOV words are counted in its script too
+    scores = evaluate(tagger.config.task, seen, tagger.tag([s.text for s in seen]), tagger.train_words)
     print(json.dumps({"model": tagger.ref, "test": str(args.test), **scores}, ensure_ascii=False), file=out)
 
 

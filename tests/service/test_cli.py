@@ -104,6 +104,20 @@ def test_segment_refuses_a_thread_count_below_one() -> None:
     assert stop.value.code == 2
 
 
+def test_eval_scores_traditional_text_as_segment_tags_it(tmp_path: Path) -> None:
+    """The gold corpus written in traditional characters scores as its simplified form."""
+    import opencc
+
+    simplified = (FIXTURES / "train.pos.txt").read_text(encoding="utf-8")
+    traditional = opencc.OpenCC("s2t").convert(simplified)
+    assert len(traditional) == len(simplified) and traditional != simplified
+    (tmp_path / "trad.pos.txt").write_text(traditional, encoding="utf-8")
+    score = lambda path, *script: json.loads(run("eval", "--model", "tcws", "--test", str(path), *script)[1])  # noqa: E731
+    as_simplified = {k: v for k, v in score(FIXTURES / "train.pos.txt").items() if k != "test"}
+    assert {k: v for k, v in score(tmp_path / "trad.pos.txt").items() if k != "test"} == as_simplified
+    assert score(tmp_path / "trad.pos.txt", "--script", "simplified")["oov_rate"] > as_simplified["oov_rate"]
+
+
 def test_traditional_input_is_segmented_as_its_simplified_form_and_keeps_its_characters(tmp_path: Path) -> None:
     text = tmp_path / "in.txt"
     text.write_text("我們在臺灣學習漢語。\n我们在台湾学习汉语。\n", encoding="utf-8")
