@@ -5,13 +5,13 @@ its original characters. The models were trained on simplified text.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 
-from data.lexicon import codepoints
+from data.lexicon import Lexicon, codepoints
 
 Script = Literal["auto", "simplified", "traditional"]
 SCRIPTS: tuple[Script, ...] = ("auto", "simplified", "traditional")
@@ -68,3 +68,14 @@ def for_model(texts: Sequence[str], script: Script = "auto") -> list[str]:
     mapping = _tables()[0]
     mapped = np.ones(len(texts), dtype=bool) if script == "traditional" else traditional_texts(texts)
     return [text.translate(mapping) if m else text for text, m in zip(texts, mapped.tolist())]
+
+
+def user_lexicon(words: Iterable[str], excluded: Iterable[str] = (), force: bool = False, tags: Mapping[str, str] | None = None) -> Lexicon:
+    """A user dictionary that matches text in either script: each word written with
+    traditional characters is also held in its simplified form, since a traditional text is
+    mapped to simplified before the model and the dictionary see it (`for_model`), while the
+    word as written still matches a text left as it is."""
+    mapping = _tables()[0]
+    both = lambda word: {word, word.translate(mapping)}  # noqa: E731
+    forms = lambda group: [form for word in group for form in both(word)]  # noqa: E731
+    return Lexicon(forms(words), forms(excluded), force, {form: tag for word, tag in (tags or {}).items() for form in both(word)})

@@ -299,8 +299,8 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
     """Torch and the model live until exit, so once loaded they are frozen out of the garbage
     collector: its later passes, and the one at interpreter exit above all, skip their million
     objects (0.4 s of a 3 s `zhtag segment` run on the 883k-character file)."""
-    from data.lexicon import Lexicon, read_dictionary
-    from data.script import for_model
+    from data.lexicon import read_dictionary
+    from data.script import for_model, user_lexicon
     from model.collector import load_tagger
 
     tagger = load_tagger(args.model)
@@ -309,7 +309,7 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
     from model.parallel import map_chunks  # after the load: it imports torch, which the load did with the collector paused
 
     words = {w: t for path in args.user_dict for w, t in read_dictionary(path).items()}
-    user_words = Lexicon(words, force=args.dict_mode == "force", tags=words) if words else None
+    user_words = user_lexicon(words, force=args.dict_mode == "force", tags=words) if words else None
     write = _writer(args)
 
     def work(pieces: list[Piece]) -> str:

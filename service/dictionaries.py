@@ -14,6 +14,7 @@ from pathlib import Path
 from data.errors import InputError, ZhtagError
 from data.lexicon import Lexicon, parse_dictionary
 from data.atomic import write_atomic
+from data.script import user_lexicon
 from model.store import DICTIONARIES, NAME
 
 
@@ -45,7 +46,7 @@ class Dictionaries:
             cached = self._cache.get((name, force))
             if cached is None or cached[0] != version:
                 words = parse_dictionary(path.read_bytes().splitlines(), f"dictionary {name}")
-                cached = self._cache[(name, force)] = (version, Lexicon(words, force=force, tags=words))
+                cached = self._cache[(name, force)] = (version, user_lexicon(words, force=force, tags=words))
         return cached[1]
 
     def names(self) -> list[str]:

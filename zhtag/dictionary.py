@@ -15,6 +15,7 @@ from typing import IO
 
 from data.errors import InputError
 from data.lexicon import Lexicon, parse_dictionary, read_dictionary
+from data.script import user_lexicon
 
 
 class UserDictionary:
@@ -61,7 +62,7 @@ class UserDictionary:
         """The current snapshot, or None while there is nothing to add or remove."""
         with self._lock:
             if self._stale:
-                self._lexicon = Lexicon(self._added, self._removed, self.force, self._tags) if self._added or self._removed else None
+                self._lexicon = user_lexicon(self._added, self._removed, self.force, self._tags) if self._added or self._removed else None
                 self._stale = False
             return self._lexicon
 

@@ -20,7 +20,7 @@ from starlette.types import Receive
 from data.corpus import Span
 from data.errors import ZhtagError
 from data.lexicon import Lexicon
-from data.script import for_model
+from data.script import for_model, user_lexicon
 from model.spans import confident
 from model.store import parse_ref
 from model.config import ANSWERS, check_answers
@@ -84,9 +84,9 @@ async def _user_words(http_request: Request, request: TagRequest) -> Lexicon | N
     """The request's own words and those of the dictionary it names, as one lexicon."""
     force = request.user_dict_mode == "force"
     if request.dictionary is None:
-        return Lexicon(request.user_dict, force=force) if request.user_dict else None
+        return user_lexicon(request.user_dict, force=force) if request.user_dict else None
     named = await run_in_threadpool(http_request.app.state.dictionaries.lexicon, request.dictionary, force)
-    return Lexicon(named.words | set(request.user_dict), force=force, tags=named.tags) if request.user_dict else named
+    return user_lexicon(named.words | set(request.user_dict), force=force, tags=named.tags) if request.user_dict else named
 
 
 async def _answer(

@@ -1,8 +1,11 @@
 """Specification of data/script.py: traditional input reaches the model as simplified
-characters, one for one, so offsets into the original text still hold."""
+characters, one for one, so offsets into the original text still hold; user dictionaries match
+text in either script."""
 from __future__ import annotations
 
-from data.script import for_model, traditional_texts
+import pytest
+
+from data.script import for_model, traditional_texts, user_lexicon
 
 
 def test_traditional_text_is_mapped_character_by_character() -> None:
@@ -22,3 +25,12 @@ def test_the_script_can_be_given_instead_of_detected() -> None:
     assert for_model(["乾隆皇帝"], "traditional") == ["干隆皇帝"]  # told so, every mapped character maps
     assert for_model(["我們說漢語"], "simplified") == ["我們說漢語"]
     assert for_model(["我說"], "auto") == ["我说"]
+
+
+@pytest.mark.parametrize("word", ["酷雲盤", "酷云盘"])
+def test_a_user_word_in_either_script_matches_text_in_either_as_the_model_sees_it(word: str) -> None:
+    words = user_lexicon([word], tags={word: "ns"})
+    for text in ("我們用酷雲盤存儲", "我们用酷云盘存储"):
+        (seen,) = for_model([text], "auto")
+        assert words.matches(seen) == [(3, 6)], (word, text)
+        assert words.tags[seen[3:6]] == "ns"
