@@ -230,15 +230,22 @@ class Tagger:
         numbers (`data.atoms`) are kept whole by segmentation and outside every entity by an
         entity model; each emoji is a word of its own, tagged as a symbol where the model has
         the tag, and outside every entity; then the words of a `force` dictionary that overlap
-        none of them: any (label "") for segmentation, for an entity model those whose tag
-        names one of its entity types, as that entity (see `_entity_type`)."""
+        none of them: for an entity model those whose tag names one of its entity types, as
+        that entity; for a POS model with the word's tag, as that tag; else any (label "")."""
         ner = self.config.task == "ner"
         atoms = [(start, end, OUTSIDE if ner else "") for start, end in atom_spans(piece)]
         atoms += [(at, at + 1, self._symbol) for at in pictograph_positions(piece)]
         if user_words is None or not user_words.force:
             return atoms
-        words = [(start, end, self._entity_type(user_words.tags.get(piece[start:end], "")) if ner else "") for start, end in user_words.forced(piece)]
+        words = [(start, end, self._forced_label(user_words.tags.get(piece[start:end], ""))) for start, end in user_words.forced(piece)]
         return atoms + [(start, end, label) for start, end, label in words if (label or not ner) and not any(start < e and s < end for s, e, _ in atoms)]
+
+    def _forced_label(self, tag: str) -> str:
+        """The label a forced word's dictionary tag holds it to: its entity type for an entity
+        model (see `_entity_type`), the tag itself for a POS model that has it, else any ("")."""
+        if self.config.task == "ner":
+            return self._entity_type(tag)
+        return tag if tag in self._types else ""
 
     def _entity_type(self, tag: str) -> str:
         """The entity type a dictionary tag names for this model, "" for none: the type itself

@@ -98,6 +98,16 @@ def test_each_emoji_is_a_word_of_its_own_tagged_as_a_symbol(task: str) -> None:
     assert {word: words.get(word) for word in EMOJI_WORDS} == dict.fromkeys(EMOJI_WORDS, "w" if task == "pos" else None)
 
 
+def test_a_pos_model_holds_a_forced_word_to_its_dictionary_tag_where_it_has_the_tag() -> None:
+    tagger = random_tagger(task="pos")
+    text = "我们今天去北京公园"
+    with torch.no_grad():
+        tagger.network.emit.bias[tagger.config.tags.index("B-nr")] += 1000  # everything else a name
+    words = Lexicon(["北京公园", "今天"], force=True, tags={"北京公园": "w", "今天": "xyz"})
+    found = {text[s.start : s.end]: s.label for s in tagger.tag([text], words)[0]}
+    assert found["北京公园"] == "w" and found["今天"] == "nr", "a tag the model lacks holds the word whole, any tag"
+
+
 def test_an_entity_model_finds_no_entity_in_an_emoji() -> None:
     tagger = random_tagger(task="ner")
     with torch.no_grad():
