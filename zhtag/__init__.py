@@ -16,6 +16,7 @@ import zhtag.own_packages  # noqa: F401  first: it checks that data, model and s
 from data.errors import CheckpointError, CorpusError, InputError, ModelNotFound, ZhtagError
 from zhtag import posseg
 from zhtag.compat import add_word, cut, cut_for_search, del_word, lcut, lcut_for_search, load_userdict, tokenize
+from zhtag.compat import jieba_only as __getattr__  # noqa: F401  jieba's names left out say why
 from zhtag.options import IgnoredArgumentWarning
 from zhtag.results import Entity, PosToken, Token
 from zhtag.tagger import Tagger

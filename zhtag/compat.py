@@ -83,3 +83,24 @@ def tiles(text: str, words: Sequence[Token]) -> list[tuple[int, int]]:
 
 def _words(sentence: str) -> list[str]:
     return [sentence[start:end] for start, end in tiles(sentence, default.segment(sentence))]
+
+
+JIEBA_ONLY = {  # jieba's names that zhtag leaves out, and what to do instead
+    "suggest_freq": "no word frequencies to tune: add_word(word) makes the model weigh a word, and zhtag.Tagger(dict_mode='force') keeps its added words whole",
+    "enable_parallel": "zhtag tags batches on every core already (Tagger.segment of a list; zhtag segment --threads)",
+    "disable_parallel": "zhtag tags batches on every core already (Tagger.segment of a list; zhtag segment --threads)",
+    "set_dictionary": "a neural model takes the place of jieba's main dictionary: load_userdict adds words, del_word removes jieba's",
+    "initialize": "the first call loads the model; zhtag.Tagger.load('cws') loads one now",
+    "Tokenizer": "zhtag.Tagger is zhtag's tokenizer, one per dictionary and mode",
+    "dt": "zhtag.compat.default is the Tagger these functions share",
+    "analyse": "keyword extraction is not part of zhtag; jieba.analyse can rank zhtag's words",
+    "get_FREQ": "no word frequencies: zhtag weighs words with a model",
+}
+
+
+def jieba_only(name: str) -> NoReturn:
+    """A module `__getattr__`: code written for jieba that reaches for one of its names zhtag
+    leaves out learns why and what to use instead, rather than a bare AttributeError."""
+    if name in JIEBA_ONLY:
+        raise AttributeError(f"zhtag has no jieba.{name}: {JIEBA_ONLY[name]}")
+    raise AttributeError(f"module 'zhtag' has no attribute {name!r}")

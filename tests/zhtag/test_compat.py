@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import zhtag
+from zhtag.compat import JIEBA_ONLY
 
 pytestmark = pytest.mark.usefixtures("default_tagger")
 
@@ -124,3 +125,11 @@ def test_load_userdict_takes_a_path_or_a_binary_file_as_jieba_does(tmp_path: Pat
     zhtag.del_word("飞桨框架")
     zhtag.load_userdict(io.BytesIO("飞桨框架\n".encode()))
     assert "飞桨框架" in zhtag.lcut("我们用飞桨框架训练")
+
+
+@pytest.mark.parametrize("name", sorted(JIEBA_ONLY))
+def test_jieba_names_zhtag_leaves_out_say_why_and_what_to_use_instead(name: str) -> None:
+    with pytest.raises(AttributeError, match=f"zhtag has no jieba.{name}: ."):
+        getattr(zhtag, name)
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        zhtag.no_such_name  # noqa: B018
