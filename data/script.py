@@ -45,9 +45,9 @@ def _in_gb2312(ch: str) -> bool:
     return True
 
 
-def traditional_texts(texts: Sequence[str]) -> np.ndarray:
-    """(texts,) bool: at least TRADITIONAL_SHARE of the text's Han characters are
-    traditional-only forms, counted for all texts in one pass over their code points."""
+def _counts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(texts,) each text's Han characters and traditional-only forms among them, counted for
+    all texts in one pass over their code points."""
     _, han, traditional = _tables()
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     cps = codepoints("".join(texts))
@@ -57,17 +57,37 @@ def traditional_texts(texts: Sequence[str]) -> np.ndarray:
     if nonempty.any():
         han_count[nonempty] = np.add.reduceat(han[cps], starts[nonempty])
         trad_count[nonempty] = np.add.reduceat(traditional[cps], starts[nonempty])
+    return han_count, trad_count
+
+
+def traditional_texts(texts: Sequence[str]) -> np.ndarray:
+    """(texts,) bool: at least TRADITIONAL_SHARE of the text's Han characters are
+    traditional-only forms."""
+    han_count, trad_count = _counts(texts)
     return (trad_count > 0) & (trad_count >= TRADITIONAL_SHARE * han_count)
 
 
+@lru_cache(maxsize=1)
+def _traditional_only() -> dict[int, int]:
+    """The mapping of the traditional forms that simplified text never holds (outside GB2312)."""
+    mapping, _, traditional = _tables()
+    return {cp: to for cp, to in mapping.items() if traditional[cp]}
+
+
 def for_model(texts: Sequence[str], script: Script = "auto") -> list[str]:
-    """The texts the model should see: traditional ones mapped to simplified characters (all
-    of them for `traditional`, those `traditional_texts` finds for `auto`), same lengths."""
+    """The texts the model should see, same lengths: traditional ones mapped to simplified
+    characters (all of them for `traditional`; for `auto`, those `traditional_texts` finds,
+    and in the others, such as a simplified sentence naming 臺灣大學, the traditional-only
+    forms alone, which simplified text never holds: 乾 of 乾隆 stays)."""
     if script == "simplified":
         return list(texts)
     mapping = _tables()[0]
-    mapped = np.ones(len(texts), dtype=bool) if script == "traditional" else traditional_texts(texts)
-    return [text.translate(mapping) if m else text for text, m in zip(texts, mapped.tolist())]
+    if script == "traditional":
+        return [text.translate(mapping) for text in texts]
+    han_count, trad_count = _counts(texts)
+    whole = (trad_count >= TRADITIONAL_SHARE * han_count).tolist()
+    some = (trad_count > 0).tolist()
+    return [text.translate(mapping if w else _traditional_only()) if s else text for text, w, s in zip(texts, whole, some)]
 
 
 def user_lexicon(words: Iterable[str], excluded: Iterable[str] = (), force: bool = False, tags: Mapping[str, str] | None = None) -> Lexicon:

@@ -15,6 +15,12 @@ def test_traditional_text_is_mapped_character_by_character() -> None:
     assert [len(m) for m in mapped] == [len(t) for t in texts]
 
 
+def test_auto_maps_the_traditional_only_forms_of_a_mostly_simplified_text_and_no_other() -> None:
+    text = "今天我们去参观了位于台北市的臺灣大學的图书馆和博物馆以及周边的公园和商店，乾隆年间建的"
+    assert not traditional_texts([text])[0], "under a tenth of its Han characters are traditional"
+    assert for_model([text]) == [text.replace("臺灣大學", "台湾大学")]
+
+
 def test_auto_leaves_simplified_text_alone_even_with_a_character_both_scripts_use() -> None:
     texts = ["乾隆皇帝下江南", "这是一个测试", "", "hello 123"]
     assert for_model(texts) == texts
