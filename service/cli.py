@@ -14,7 +14,7 @@ import math
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
@@ -309,6 +309,7 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
     from model.parallel import map_chunks  # after the load: it imports torch, which the load did with the collector paused
 
     words = {w: t for path in args.user_dict for w, t in read_dictionary(path).items()}
+    _warn_unused(words)
     user_words = user_lexicon(words, force=args.dict_mode == "force", tags=words) if words else None
     write = _writer(args)
 
@@ -322,6 +323,16 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
         out.write(text)
     if problems:
         raise problems[0]
+
+
+def _warn_unused(words: Iterable[str]) -> None:
+    """Say on stderr which dictionary words the lexicon cannot use (one character: nothing to
+    keep whole; longer than its longest match), rather than leave them silently without effect."""
+    from data.lexicon import MAX_WORD_LEN
+
+    unused = sorted(w for w in words if not 2 <= len(w) <= MAX_WORD_LEN)
+    if unused:
+        print(f"zhtag: warning: {len(unused)} dictionary word(s) of one character or over {MAX_WORD_LEN} characters are not used, e.g. {unused[0]!r}", file=sys.stderr)
 
 
 def _until_bad(pieces: Iterator[Piece], problems: list[InputError]) -> Iterator[Piece]:

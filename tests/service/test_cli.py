@@ -225,6 +225,17 @@ def test_eval_prints_scores_as_json() -> None:
     assert code == 0 and "per_type_f1" in json.loads(out)
 
 
+def test_dictionary_words_the_lexicon_cannot_use_are_named_in_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    words = tmp_path / "words.txt"
+    words.write_text("好\n天气很好\n" + "长" * 13 + "\n", encoding="utf-8")
+    text = tmp_path / "in.txt"
+    text.write_text("今天天气很好\n", encoding="utf-8")
+    code, out = run("segment", str(text), "--model", "tcws", "--user-dict", str(words))
+    said = capsys.readouterr().err
+    assert code == 0 and out.replace(" ", "") == "今天天气很好\n"
+    assert "zhtag: warning: 2 dictionary word(s) of one character or over 12 characters are not used, e.g. '好'" in said
+
+
 def test_version_prints_the_installed_packages_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit:
         run("--version")
