@@ -30,8 +30,9 @@ def _tables() -> tuple[dict[int, int], np.ndarray, np.ndarray]:
     for lo, hi in _HAN:
         han[lo:hi] = True
     chars = [chr(cp) for cp in np.flatnonzero(han).tolist()]
-    converted = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")  # one call; a line break ends any phrase
-    mapping = {ord(ch): ord(out) for ch, out in zip(chars, converted, strict=True) if len(out) == 1 and out != ch}
+    joined = "\n".join(chars)  # one call each; a line break ends any phrase
+    standard, hong_kong = (opencc.OpenCC(config).convert(joined).split("\n") for config in ("t2s", "hk2s"))  # hk2s: Hong Kong forms t2s keeps (衞)
+    mapping = {ord(ch): ord(out) for ch, t, h in zip(chars, standard, hong_kong, strict=True) for out in (t if t != ch else h,) if len(out) == 1 and out != ch}
     traditional = np.zeros(0x110000, dtype=bool)
     traditional[[cp for cp in mapping if not _in_gb2312(chr(cp))]] = True
     return mapping, han, traditional

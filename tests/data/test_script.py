@@ -15,6 +15,10 @@ def test_traditional_text_is_mapped_character_by_character() -> None:
     assert [len(m) for m in mapped] == [len(t) for t in texts]
 
 
+def test_hong_kong_forms_are_mapped_too() -> None:
+    assert for_model(["保衞香港，裏面"], "traditional") == ["保卫香港，里面"]
+
+
 def test_auto_maps_the_traditional_only_forms_of_a_mostly_simplified_text_and_no_other() -> None:
     text = "今天我们去参观了位于台北市的臺灣大學的图书馆和博物馆以及周边的公园和商店，乾隆年间建的"
     assert not traditional_texts([text])[0], "under a tenth of its Han characters are traditional"
