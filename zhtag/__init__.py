@@ -16,10 +16,21 @@ import zhtag.own_packages  # noqa: F401  first: it checks that data, model and s
 from data.errors import CheckpointError, CorpusError, InputError, ModelNotFound, ZhtagError
 from zhtag import posseg
 from zhtag.compat import add_word, cut, cut_for_search, del_word, lcut, lcut_for_search, load_userdict, tokenize
-from zhtag.compat import jieba_only as __getattr__  # noqa: F401  jieba's names left out say why
+from zhtag.compat import jieba_only
 from zhtag.options import IgnoredArgumentWarning
 from zhtag.results import Entity, PosToken, Token
 from zhtag.tagger import Tagger
+
+
+def __getattr__(name: str) -> object:
+    """`zhtag.__version__`, read from the package metadata on first use (not at import); and
+    for jieba's names that zhtag leaves out, an AttributeError saying why (`jieba_only`)."""
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("zhtag")
+    jieba_only(name)
+
 
 __all__ = [
     "CheckpointError",

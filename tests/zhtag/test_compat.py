@@ -133,3 +133,9 @@ def test_jieba_names_zhtag_leaves_out_say_why_and_what_to_use_instead(name: str)
         getattr(zhtag, name)
     with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
         zhtag.no_such_name  # noqa: B018
+
+
+def test_the_version_is_the_installed_packages() -> None:
+    from importlib.metadata import version
+
+    assert zhtag.__version__ == version("zhtag")
