@@ -64,7 +64,10 @@ def _counts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 def traditional_texts(texts: Sequence[str]) -> np.ndarray:
     """(texts,) bool: at least TRADITIONAL_SHARE of the text's Han characters are
     traditional-only forms."""
-    han_count, trad_count = _counts(texts)
+    return _mostly_traditional(*_counts(texts))
+
+
+def _mostly_traditional(han_count: np.ndarray, trad_count: np.ndarray) -> np.ndarray:
     return (trad_count > 0) & (trad_count >= TRADITIONAL_SHARE * han_count)
 
 
@@ -86,8 +89,7 @@ def for_model(texts: Sequence[str], script: Script = "auto") -> list[str]:
     if script == "traditional":
         return [text.translate(mapping) for text in texts]
     han_count, trad_count = _counts(texts)
-    whole = (trad_count >= TRADITIONAL_SHARE * han_count).tolist()
-    some = (trad_count > 0).tolist()
+    whole, some = _mostly_traditional(han_count, trad_count).tolist(), (trad_count > 0).tolist()
     return [text.translate(mapping if w else _traditional_only()) if s else text for text, w, s in zip(texts, whole, some)]
 
 

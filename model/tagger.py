@@ -24,7 +24,7 @@ from data.formats.pos import POS_ENTITIES
 from data.graphemes import GraphemeViews
 from data.lexicon import Lexicon, jieba_lexicon
 from data.softlexicon import SoftLexicon
-from data.schemes import split_tag
+from data.schemes import OUTSIDE, split_tag  # OUTSIDE also labels a held span that must be no entity
 from data.text import split_text
 from data.vocab import Vocab
 from model.config import ModelConfig
@@ -35,7 +35,6 @@ from model.store import Checkpoint, Store
 WEIGHTS, CONFIG, VOCAB = "weights.safetensors", "config.json", "vocab.json"
 HALF_PRECISION = ("char_embed.weight", "bigram_embed.weight", "word_vectors")  # stored in float16 by `files(compact=True)`
 PRECISIONS = ("auto", "float32", "bfloat16")
-OUTSIDE = "O"  # the label of a held span that must be no entity (never an entity type: O is the outside tag)
 SYMBOL = "w"  # the PKU standard's tag for symbols and punctuation, which a POS model gives an emoji where it has it
 
 
@@ -101,9 +100,9 @@ class Tagger:
         self._span_tags = {  # type ("" for any) -> B/M/E -> (tags,) the tags a forced span may take there
             kind: {p: torch.tensor([q == p and kind in ("", label) for q, label in zip(prefixes, labels)]) for p in "BMES"} for kind in {"", *self._types}
         }
-        if "O" in prefixes:  # an entity model holds addresses and emoji outside every entity
-            self._span_tags[OUTSIDE] = dict.fromkeys("BMES", torch.tensor([q == "O" for q in prefixes]))
-        self._symbol = OUTSIDE if "O" in prefixes else SYMBOL if SYMBOL in self._types else ""
+        if OUTSIDE in prefixes:  # an entity model holds addresses and emoji outside every entity
+            self._span_tags[OUTSIDE] = dict.fromkeys("BMES", torch.tensor([q == OUTSIDE for q in prefixes]))
+        self._symbol = OUTSIDE if OUTSIDE in prefixes else SYMBOL if SYMBOL in self._types else ""
         self._opens = np.array([p in "BS" for p in prefixes])  # (tags,): the tag begins a span
         self._closes = np.array([p in "ES" for p in prefixes])  # (tags,): the tag ends one
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn
 
 from data.errors import CheckpointError, CorpusError, InputError, ZhtagError
+from data.script import SCRIPTS
 from data.text import CLAUSE_END, SENTENCE_END, WHITESPACE, last_end
 from model.config import ANSWERS, TrainConfig, check_answers, is_tag_prefix
 
@@ -55,7 +56,6 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-SCRIPTS = ["auto", "simplified", "traditional"]
 SCRIPT_HELP = "traditional input is tagged through a character-by-character mapping to simplified (auto: detected per line)"
 
 

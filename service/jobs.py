@@ -23,7 +23,7 @@ from model.store import JOBS_TABLE
 
 # A job goes queued -> running -> publishing -> succeeded, or ends failed, or cancelled before
 # it publishes: a publishing job is writing its version, too late to cancel.
-ACTIVE = ("running", "publishing")
+IN_PROGRESS = ("running", "publishing")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
@@ -116,7 +116,7 @@ class JobStore:
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                running = db.execute("SELECT COUNT(*) FROM jobs WHERE status IN (?, ?)", ACTIVE).fetchone()[0]
+                running = db.execute("SELECT COUNT(*) FROM jobs WHERE status IN (?, ?)", IN_PROGRESS).fetchone()[0]
                 row = db.execute("SELECT id FROM jobs WHERE status = 'queued' ORDER BY created LIMIT 1").fetchone()
                 if running >= max_running or row is None:
                     db.execute("COMMIT")
@@ -143,7 +143,7 @@ class JobStore:
     def finish(self, job_id: str, status: str, *, model: dict | None = None, metrics: dict | None = None, error: str | None = None) -> bool:
         """Record the outcome of a running job; False if it was no longer running (cancelled)."""
         values = (status, json.dumps(model), json.dumps(metrics), error, time.time())
-        return self._update(job_id, "status = ?, model = ?, metrics = ?, error = ?, finished = ?", values, *ACTIVE)
+        return self._update(job_id, "status = ?, model = ?, metrics = ?, error = ?, finished = ?", values, *IN_PROGRESS)
 
     def cancel(self, job_id: str) -> Job:
         """Cancel a queued or running job (its process is stopped by whoever runs it); a job
@@ -155,7 +155,7 @@ class JobStore:
         """Queue a running (or publishing) job again, to resume from its last completed epoch."""
         job = self.get(job_id)
         spec = json.dumps({**job.spec, "resume": True})
-        self._update(job_id, "status = 'queued', spec = ?, pid = NULL, started = NULL", (spec,), *ACTIVE)
+        self._update(job_id, "status = 'queued', spec = ?, pid = NULL, started = NULL", (spec,), *IN_PROGRESS)
 
     def reap(self, alive: Callable[[int], bool], grace_s: float = 60.0) -> list[str]:
         """Mark failed every running job whose process is gone (or never started within
@@ -165,7 +165,7 @@ class JobStore:
         def gone(job: Job) -> bool:
             return not alive(job.pid) if job.pid else now - (job.started or now) > grace_s
 
-        dead = [job.id for job in self.list() if job.status in ACTIVE and gone(job)]
+        dead = [job.id for job in self.list() if job.status in IN_PROGRESS and gone(job)]
         for job_id in dead:
             self.finish(job_id, "failed", error="the job's process died before the job finished")
         return dead

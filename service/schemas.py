@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
+from data.script import Script
 from model.store import REF_PATTERN
 
 MAX_TEXTS = 256  # per-text length is `Settings.max_text_chars`, checked in the route
@@ -28,7 +29,7 @@ class TagRequest(BaseModel):
     )
     min_score: float = Field(0.0, ge=0.0, le=1.0, description="entities only: leave out those the model gives a lower probability")
     scores: StrictBool = Field(False, description="segment and pos: give each token its score (entities always have one)")
-    script: Literal["auto", "simplified", "traditional"] = Field(
+    script: Script = Field(
         "auto", description="traditional texts are tagged through a character-by-character mapping to simplified; auto: detected per text"
     )
 

@@ -85,10 +85,11 @@ def _words(sentence: str) -> list[str]:
     return [sentence[start:end] for start, end in tiles(sentence, default.segment(sentence))]
 
 
+_PARALLEL = "zhtag tags batches on every core already (Tagger.segment of a list; zhtag segment --threads)"
 JIEBA_ONLY = {  # jieba's names that zhtag leaves out, and what to do instead
     "suggest_freq": "no word frequencies to tune: add_word(word) makes the model weigh a word, and zhtag.Tagger(dict_mode='force') keeps its added words whole",
-    "enable_parallel": "zhtag tags batches on every core already (Tagger.segment of a list; zhtag segment --threads)",
-    "disable_parallel": "zhtag tags batches on every core already (Tagger.segment of a list; zhtag segment --threads)",
+    "enable_parallel": _PARALLEL,
+    "disable_parallel": _PARALLEL,
     "set_dictionary": "a neural model takes the place of jieba's main dictionary: load_userdict adds words, del_word removes jieba's",
     "initialize": "the first call loads the model; zhtag.Tagger.load('cws') loads one now",
     "Tokenizer": "zhtag.Tagger is zhtag's tokenizer, one per dictionary and mode",
