@@ -6,22 +6,29 @@ Prints, per model, characters per second of `Tagger.tag` on TEXT at large charac
 (end to end: encoding on the CPU, the network and Viterbi on the GPU, spans back on the CPU),
 of chunks tagged by several threads sharing the GPU (as `zhtag segment` does on the CPU),
 of the network's decoding alone on batches already encoded and on the GPU, and how many lines
-the GPU tags exactly as the CPU does (decoding runs under autocast on the GPU). Then training
-steps per second on CORPUS (a segmentation corpus in pd1998's format).
+the GPU tags exactly as the CPU does (decoding runs under autocast on the GPU), and with
+`--dev`, each model's dev F1 on the GPU and on the CPU: reduced precision may change a line
+here and there, but it must not move F1 by 0.05. Then the whole-process time of
+`zhtag segment TEXT` (which takes the GPU by itself), and training steps per second on CORPUS
+(a segmentation corpus in pd1998's format).
 """
 from __future__ import annotations
 
 import argparse
+import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import torch
 
 from data.batches import length_batches
-from data.formats import read_corpus
 from model.config import TrainConfig
 from model.parallel import map_chunks
 from model.tagger import Tagger
-from model.train import Trainer, build_tagger
+from model.evaluate import evaluate
+from model.train import Trainer, build_tagger, sentences_for
 
 
 DEVICE = "cuda"
@@ -51,7 +58,9 @@ def inference(name: str, lines: list[str], budgets: list[int]) -> None:
     for budget in budgets:
         seconds = timed(lambda budget=budget: tagger.tag(lines, batch_chars=budget), repeat=2)
         print(f"{name}: tag(), batch_chars {budget:>7,}: {chars / seconds:>12,.0f} chars/s end to end")
-    for workers in (4, 8):
+    seconds = timed(lambda: tagger.encoder.encode(lines), repeat=2)
+    print(f"{name}: encoding alone (CPU, one thread): {chars / seconds:>12,.0f} chars/s")
+    for workers in (4, 8, 16):
         work = lambda chunk: tagger.span_arrays(chunk, [None] * len(chunk), budgets[-1])  # noqa: E731
         seconds = timed(lambda workers=workers, work=work: list(map_chunks(work, lines, workers, 2000)), repeat=2)
         print(f"{name}: 2,000-line chunks on {workers} threads sharing the GPU, batch_chars {budgets[-1]:,}: {chars / seconds:>12,.0f} chars/s end to end")
@@ -67,15 +76,39 @@ def inference(name: str, lines: list[str], budgets: list[int]) -> None:
     print(f"{name}: {same} of {len(sample)} lines tagged exactly as on the CPU")
 
 
-def training(corpus: str, budgets: list[int], steps: int) -> None:
-    sentences = read_corpus(corpus).sentences
+def dev_f1(name: str, path: Path) -> None:
+    """F1 of the model on its dev set, on the GPU and on the CPU."""
+    scores = {}
+    for device in (DEVICE, "cpu"):
+        tagger = Tagger.load(name, device=device)
+        gold = sentences_for(path, tagger.config.task)
+        scores[device] = evaluate(tagger.config.task, gold, tagger.tag([s.text for s in gold]), tagger.train_words)["f1"]
+    print(f"{name}: dev F1 {scores[DEVICE]:.4f} on {DEVICE}, {scores['cpu']:.4f} on the CPU ({len(gold):,} sentences of {path})")
+
+
+def whole_process(text: str, runs: int) -> None:
+    """Wall time of `zhtag segment TEXT`, start-up and model loading included."""
+    chars = len(Path(text).read_text(encoding="utf-8"))
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "service.cli", "segment", text], stdout=subprocess.DEVNULL, check=True)
+        seconds.append(time.perf_counter() - started)
+    median = statistics.median(seconds)
+    print(f"zhtag segment, whole process: median {median:.2f} s of {runs} ({', '.join(f'{s:.2f}' for s in seconds)}), {chars / median:,.0f} chars/s")
+
+
+def training(corpus: str, budgets: list[int]) -> None:
+    """A new `cws` model of `zhtag train`'s default size, over one whole epoch of CORPUS: its
+    batches hold one length each, so a few steps alone would say little of an epoch."""
+    sentences = sentences_for(Path(corpus), "cws")
     for budget in budgets:
         cfg = TrainConfig(batch_chars=budget)
         trainer = Trainer(build_tagger("cws", sentences, cfg, {}, None), sentences, cfg, torch.device(DEVICE))
         trainer.run_epoch(0, max_batches=3)
-        seconds = timed(lambda trainer=trainer: trainer.run_epoch(1, max_batches=steps), repeat=1)
-        per_batch = trainer.chars / len(length_batches(trainer.encoded.lengths.tolist(), budget))
-        print(f"training, batch_chars {budget:>6,}: {steps / seconds:,.1f} steps/s, {steps * per_batch / seconds:>10,.0f} chars/s")
+        steps = len(trainer.epoch_batches(1))
+        seconds = timed(lambda trainer=trainer: trainer.run_epoch(1), repeat=1)
+        print(f"training, batch_chars {budget:>7,}: {steps / seconds:,.1f} steps/s, {trainer.chars / seconds:>10,.0f} chars/s (an epoch: {steps} steps, {trainer.chars:,} chars)")
 
 
 def main() -> None:
@@ -84,8 +117,9 @@ def main() -> None:
     parser.add_argument("corpus")
     parser.add_argument("--models", default="cws")
     parser.add_argument("--budgets", default="6000,64000,256000")
-    parser.add_argument("--train-budgets", default="4000,32000")
-    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--dev", default="", metavar="MODEL=FILE,...", help="dev sets to score on both devices, e.g. cws=dev.txt,ner=dev.bio")
+    parser.add_argument("--runs", type=int, default=3, help="whole-process runs of zhtag segment")
+    parser.add_argument("--train-budgets", default="8000,32000,128000")
     parser.add_argument("--device", default="cuda", help="cpu: try the script here")
     args = parser.parse_args()
     global DEVICE
@@ -95,7 +129,11 @@ def main() -> None:
     print(f"{len(lines):,} lines, {sum(map(len, lines)):,} characters")
     for name in args.models.split(","):
         inference(name, lines, [int(b) for b in args.budgets.split(",")])
-    training(args.corpus, [int(b) for b in args.train_budgets.split(",")], args.steps)
+    for pair in filter(None, args.dev.split(",")):
+        name, path = pair.split("=", 1)
+        dev_f1(name, Path(path))
+    whole_process(args.text, args.runs)
+    training(args.corpus, [int(b) for b in args.train_budgets.split(",")])
 
 
 if __name__ == "__main__":

@@ -239,9 +239,15 @@ class Trainer:
         self._muted = (rows, vectors[rows])  # fancy indexing copies
         vectors[rows] = 0
 
+    def epoch_batches(self, epoch: int) -> list[list[int]]:
+        """This rank's batches of `epoch`, in the order its steps take them: the same shuffle
+        on every rank, so each rank's share of a step holds batch_chars / ranks characters."""
+        rng = random.Random(self.cfg.seed * 1000 + epoch)
+        per_rank = self.cfg.batch_chars // self.world.size
+        return self.world.shard(length_batches(self.encoded.lengths.tolist(), per_rank, rng))
+
     def run_epoch(self, epoch: int, max_batches: int | None = None) -> float:
         """One pass over this rank's share of the data; returns its mean loss per character."""
-        rng = random.Random(self.cfg.seed * 1000 + epoch)  # the same batches on every rank
         torch.manual_seed((self.cfg.seed * 1000 + epoch) * self.world.size + self.world.rank)  # each rank its own dropout
         if self.user_words is not None:
             self._sample_user_words(np.random.default_rng(self.cfg.seed * 1000 + epoch))
@@ -249,8 +255,7 @@ class Trainer:
             group["lr"] = self.cfg.lr * 0.9**epoch
         self.network.train()
         lengths = self.encoded.lengths.tolist()
-        per_rank = self.cfg.batch_chars // self.world.size  # a step's batches, all ranks together, hold batch_chars
-        batches = self.world.shard(length_batches(lengths, per_rank, rng))[:max_batches]
+        batches = self.epoch_batches(epoch)[:max_batches]
         total_chars = sum(lengths[i] for b in batches for i in b)
         loss_sum = 0.0
         with tqdm(total=total_chars, unit="char", unit_scale=True, desc=f"epoch {epoch + 1}", leave=False, disable=not self.world.main) as bar:
