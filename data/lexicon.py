@@ -259,6 +259,9 @@ def read_dictionary(path: str | Path) -> dict[str, str]:
         raise CorpusError(path, 0, f"cannot read dictionary: {err.strerror}") from None
 
 
+DICTIONARY_TAG = re.compile(r"[A-Za-z][\w.-]*", re.ASCII)  # jieba's tags (n, nr, eng), entity types (PER, company)
+
+
 def parse_dictionary(lines: Iterable[str | bytes], source: str | Path) -> dict[str, str]:
     """Words of jieba-format dictionary lines, text or UTF-8 bytes (jieba's `load_userdict`
     reads files opened in binary mode), each with its tag ("" where it has none; a later line
@@ -273,8 +276,11 @@ def parse_dictionary(lines: Iterable[str | bytes], source: str | Path) -> dict[s
         fields = line.removeprefix("\ufeff").split()
         if len(fields) > 3 or (len(fields) == 3 and not fields[1].isdigit()):
             raise CorpusError(source, lineno, f"expected 'word [freq] [tag]', got {line.strip()!r}")
+        tag = fields[-1] if len(fields) > 1 and not fields[-1].isdigit() else ""
+        if tag and not DICTIONARY_TAG.fullmatch(tag):
+            raise CorpusError(source, lineno, f"{tag!r} is not a tag (Latin letters, then letters, digits, '_', '.' or '-'): a word holds no space")
         if fields:
-            words[fields[0]] = fields[2] if len(fields) == 3 else fields[1] if len(fields) == 2 and not fields[1].isdigit() else ""
+            words[fields[0]] = tag
     return words
 
 

@@ -9,6 +9,8 @@ every request that names the dictionary.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from data.errors import InputError, ZhtagError
@@ -20,6 +22,15 @@ from model.store import DICTIONARIES, NAME
 
 class DictionaryNotFound(ZhtagError):
     """No dictionary has that name."""
+
+
+@contextmanager
+def _found(name: str) -> Iterator[None]:
+    """A file of dictionary `name` that is not there is a DictionaryNotFound (a 404)."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise DictionaryNotFound(f"no dictionary {name!r}") from None
 
 
 class Dictionaries:
@@ -35,13 +46,16 @@ class Dictionaries:
         write_atomic(self._path(name), content)
         return len(words)
 
+    def content(self, name: str) -> bytes:
+        """Dictionary `name` as it was stored."""
+        with _found(name):
+            return self._path(name).read_bytes()
+
     def lexicon(self, name: str, force: bool = False) -> Lexicon:
         """The words of dictionary `name`, built once per version of its file."""
         path = self._path(name)
-        try:
+        with _found(name):
             version = path.stat().st_mtime_ns
-        except FileNotFoundError:
-            raise DictionaryNotFound(f"no dictionary {name!r}") from None
         with self._lock:
             cached = self._cache.get((name, force))
             if cached is None or cached[0] != version:
@@ -53,10 +67,8 @@ class Dictionaries:
         return sorted(p.stem for p in self.dir.glob("*.txt")) if self.dir.is_dir() else []
 
     def delete(self, name: str) -> None:
-        try:
+        with _found(name):
             self._path(name).unlink()
-        except FileNotFoundError:
-            raise DictionaryNotFound(f"no dictionary {name!r}") from None
 
     def _path(self, name: str) -> Path:
         if not NAME.fullmatch(name):

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
+from data.errors import CorpusError
+from data.lexicon import parse_dictionary
 from data.script import Script
 from model.store import REF_PATTERN
 
@@ -18,8 +20,10 @@ class TagRequest(BaseModel):
 
     texts: list[str] = Field(..., min_length=1, max_length=MAX_TEXTS)
     model: str | None = Field(None, max_length=80, pattern=rf"^{REF_PATTERN}$", description="model reference, e.g. 'cws' or 'cws@2'")
-    user_dict: list[Annotated[str, Field(min_length=1, max_length=32, pattern=r"^\S+$")]] = Field(
-        default_factory=list, max_length=MAX_USER_WORDS, description="extra words for the lexicon features"
+    user_dict: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=MAX_USER_WORDS,
+        description="extra words for the lexicon features, each a jieba dictionary line: 'word', 'word tag' or 'word freq tag'; "
+        "in force mode the tag holds the word to it (pos: a POS tag; ner: nr, ns, nt or an entity type)",
     )
     dictionary: str | None = Field(None, max_length=64, description="a named dictionary (PUT /v1/dictionaries/{name}) to use with user_dict")
     user_dict_mode: Literal["prefer", "force"] = Field(
@@ -32,6 +36,23 @@ class TagRequest(BaseModel):
     script: Script = Field(
         "auto", description="traditional texts are tagged through a character-by-character mapping to simplified; auto: detected per text"
     )
+
+    @field_validator("user_dict")
+    @classmethod
+    def _dictionary_lines(cls, lines: list[str]) -> list[str]:
+        for i, line in enumerate(lines):
+            try:
+                words = parse_dictionary([line], "user_dict")
+            except CorpusError as err:
+                raise ValueError(f"user_dict[{i}]: {err.problem}") from None
+            if not words:
+                raise ValueError(f"user_dict[{i}] holds no word")
+        return lines
+
+    @property
+    def user_words(self) -> dict[str, str]:
+        """The request's own dictionary, word -> tag ("" for none)."""
+        return parse_dictionary(self.user_dict, "user_dict")
 
     @field_validator("texts")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse
 
 from data.errors import InputError
 from service.deps import AdminDep
@@ -30,6 +31,12 @@ async def put_dictionary(name: str, request: Request) -> dict[str, object]:
 @router.get("")
 async def list_dictionaries(request: Request) -> list[str]:
     return _dictionaries(request).names()
+
+
+@router.get("/{name}", response_class=PlainTextResponse)
+async def get_dictionary(name: str, request: Request) -> PlainTextResponse:
+    """The dictionary as it was stored, so a client can check or edit what requests use."""
+    return PlainTextResponse(await run_in_threadpool(_dictionaries(request).content, name))
 
 
 @router.delete("/{name}", dependencies=[AdminDep])

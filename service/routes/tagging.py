@@ -82,11 +82,11 @@ async def _disconnect(receive: Receive) -> None:
 
 async def _user_words(http_request: Request, request: TagRequest) -> Lexicon | None:
     """The request's own words and those of the dictionary it names, as one lexicon."""
-    force = request.user_dict_mode == "force"
+    force, own = request.user_dict_mode == "force", request.user_words
     if request.dictionary is None:
-        return user_lexicon(request.user_dict, force=force) if request.user_dict else None
+        return user_lexicon(own, force=force, tags=own) if own else None
     named = await run_in_threadpool(http_request.app.state.dictionaries.lexicon, request.dictionary, force)
-    return user_lexicon(named.words | set(request.user_dict), force=force, tags=named.tags) if request.user_dict else named
+    return user_lexicon(named.words | own.keys(), force=force, tags=named.tags | {w: t for w, t in own.items() if t}) if own else named
 
 
 async def _answer(

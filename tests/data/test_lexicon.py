@@ -131,6 +131,11 @@ def test_a_bad_dictionary_line_names_the_source_it_came_from() -> None:
         parse_dictionary(["北京\n", "北京 1 ns extra\n"], "my words")
 
 
+def test_a_word_with_a_space_in_it_is_refused_rather_than_read_as_a_tag() -> None:
+    with pytest.raises(CorpusError, match=r"^my words:2: '门' is not a tag"):
+        parse_dictionary(["台积电 ORG\n", "天安 门\n"], "my words")
+
+
 def test_a_missing_dictionary_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="cannot read"):
         read_dictionary(tmp_path / "absent.txt")

@@ -108,6 +108,16 @@ def test_a_forced_user_dictionary_keeps_its_words_whole(client: TestClient) -> N
     assert {"text": "天天气很", "start": 1, "end": 5} in tokens
 
 
+def test_a_tagged_word_of_the_request_is_held_to_its_entity_type_in_force_mode(client: TestClient) -> None:
+    def entities(user_dict: list[str]) -> list[dict]:
+        body = {"texts": ["今天天气很好"], "model": "tner", "user_dict": user_dict, "user_dict_mode": "force"}
+        return client.post("/v1/ner", json=body).json()["results"][0]["entities"]
+
+    held = [(e["text"], e["type"]) for e in entities(["天气 LOC"])]
+    assert ("天气", "LOC") in held
+    assert ("天气", "LOC") not in [(e["text"], e["type"]) for e in entities(["天气"])]
+
+
 def test_an_unknown_model_is_a_404_with_a_json_body(client: TestClient) -> None:
     response = client.post("/v1/segment", json={"texts": ["你好"], "model": "nosuch"})
     assert response.status_code == 404
@@ -345,6 +355,7 @@ def test_a_named_dictionary_is_uploaded_once_and_used_by_requests(client: TestCl
     body = {"texts": ["今天天气很好"], "model": "tcws", "dictionary": "weather", "user_dict_mode": "force"}
     tokens = client.post("/v1/segment", json=body).json()["results"][0]["tokens"]
     assert {"text": "天天气很", "start": 1, "end": 5} in tokens
+    assert client.get("/v1/dictionaries/weather").text == "天天气很 3 n\n"
     bad = client.put("/v1/dictionaries/weather", content="好 x y z\n".encode(), headers=admin)
     assert bad.status_code == 422 and bad.json()["line"] == 1
     as_json = client.put("/v1/dictionaries/weather", json=["天气", "很好"], headers=admin)
@@ -352,3 +363,4 @@ def test_a_named_dictionary_is_uploaded_once_and_used_by_requests(client: TestCl
     assert client.delete("/v1/dictionaries/weather", headers=admin).status_code == 200
     missing = client.post("/v1/segment", json=body)
     assert missing.status_code == 404 and missing.json()["error"] == "DictionaryNotFound"
+    assert client.get("/v1/dictionaries/weather").status_code == 404
