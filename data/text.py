@@ -19,7 +19,12 @@ from data.fullwidth import FULL_WIDTH, HALF_WIDTH
 SENTENCE_END = frozenset("。！？!?；;…")
 CLAUSE_END = frozenset("，,、：:")
 WHITESPACE = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())  # every str.isspace() character
-_NON_SPACE = re.compile(r"\S+")
+# Whitespace, and the invisible format characters that separate as it does: zero-width space,
+# direction marks, embeddings and isolates, word joiner, invisible operators, byte-order mark.
+# Inside a span they would make a word or entity that no longer matches its visible text.
+_SEPARATORS = "\\s\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+SEPARATOR = re.compile(f"[{_SEPARATORS}]")
+_NON_SPACE = re.compile(f"[^{_SEPARATORS}]+")
 
 
 ACCENTED_LATIN = (range(0xC0, 0x250), range(0x1E00, 0x1F00))  # Latin-1 Supplement, Extended-A and -B, Extended Additional
@@ -86,7 +91,7 @@ def last_end(window: str, marks: frozenset[str], after: int = 0) -> int:
 
 
 def split_text(text: str, max_len: int, held: Callable[[str], list[tuple[int, int]]] = atom_spans) -> Iterator[tuple[int, str]]:
-    """(offset, piece) for the model: whitespace separates pieces and is never inside one;
+    """(offset, piece) for the model: whitespace and the invisible separators separate pieces and are never inside one;
     a run longer than `max_len` is cut at punctuation, outside the spans `held` finds in it
     (by default addresses and numbers). Offsets index the exact input."""
     for match in _NON_SPACE.finditer(text):

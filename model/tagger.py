@@ -170,7 +170,8 @@ class Tagger:
 
     def tag(self, texts: Sequence[str], user_words: Lexicon | None = None, batch_chars: int | None = None, scores: bool | None = None) -> list[list[Span]]:
         """Spans of each text, offsets into that exact text: words for cws/pos (labelled with
-        their POS tag for pos), entities for ner. Whitespace is never inside a span.
+        their POS tag for pos), entities for ner. Whitespace and the invisible separators of
+        `data.text.SEPARATOR` (a zero-width space) are never inside a span.
         `user_words` (a user dictionary) add to the lexicon features. Each span's `score` is
         its marginal probability under the CRF: by default for entities only, since for words
         it costs a forward-backward pass that segmentation's hot path does without."""

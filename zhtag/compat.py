@@ -2,7 +2,8 @@
 `import jieba` with `import zhtag as jieba` keeps code working.
 
 Like jieba, the default tagger and its user dictionary are shared by the whole process, and
-whitespace comes back as tokens of its own (each character, `\\r\\n` together), so the words
+whitespace and invisible separators (a zero-width space) come back as tokens of their own (each
+character, `\\r\\n` together), so the words
 of `cut` concatenate back to the input. The first call loads the model, not the import.
 """
 from __future__ import annotations
@@ -12,13 +13,14 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import IO, NoReturn
 
+from data.text import SEPARATOR
 from zhtag.options import check_jieba_options, refuse
 from zhtag.results import Token
 from zhtag.tagger import Tagger
 
 default = Tagger()
 
-_SPACE = re.compile(r"\r\n|\s")
+_SPACE = re.compile(rf"\r\n|{SEPARATOR.pattern}")
 
 
 def cut(sentence: str, cut_all: bool = False, HMM: bool = True, use_paddle: bool = False) -> Iterator[str]:

@@ -62,6 +62,11 @@ def test_split_text_separates_at_any_whitespace() -> None:
     assert list(split_text(text, 150)) == [(1, "今天"), (4, "天气"), (7, "很好"), (10, "。")]
 
 
+def test_split_text_separates_at_invisible_format_characters_as_at_whitespace() -> None:
+    text = "\ufeff王小明\u200b在\u2060北京\u200f工作\u202a。"
+    assert list(split_text(text, 150)) == [(1, "王小明"), (5, "在"), (7, "北京"), (10, "工作"), (13, "。")]
+
+
 def test_split_text_of_empty_or_blank_input_has_no_pieces() -> None:
     assert list(split_text("", 5)) == []
     assert list(split_text(" \u3000\n\t", 5)) == []

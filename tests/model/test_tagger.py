@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from data.errors import InputError
 from data.graphemes import GraphemeViews
 from data.lexicon import Lexicon
+from data.text import SEPARATOR
 from model.tagger import pick_device
 from tests.model.test_batching import random_tagger
 
@@ -39,7 +40,7 @@ def test_no_span_begins_or_ends_inside_a_cluster_and_the_spans_tile_the_text() -
         mark_after_space = {text.find(" \u0301") + 1} - {0}  # a cluster of its own to the tagger (data.graphemes)
         assert {s.start for s in spans} | {s.end for s in spans} <= boundaries(text) | mark_after_space
         covered = [i for s in spans for i in range(s.start, s.end)]
-        assert covered == [i for i, ch in enumerate(text) if not ch.isspace()]
+        assert covered == [i for i, ch in enumerate(text) if not SEPARATOR.fullmatch(ch)]
 
 
 @settings(max_examples=60, deadline=None)
@@ -48,7 +49,7 @@ def test_spans_of_any_text_tile_its_non_space_characters_and_cut_no_cluster_with
     text = "".join(parts) + tail
     spans = tagger().tag([text])[0]
     covered = [i for s in spans for i in range(s.start, s.end)]
-    assert covered == [i for i, ch in enumerate(text) if not ch.isspace()]
+    assert covered == [i for i, ch in enumerate(text) if not SEPARATOR.fullmatch(ch)]
     whole = {m.span() for m in regex.finditer(r"\X", text) if not any(ch.isspace() for ch in m.group())}
     assert not any(a < cut < b for a, b in whole for s in spans for cut in (s.start, s.end))
 
