@@ -114,6 +114,13 @@ class ObjectRoot:
         return version
 
     @_plainly
+    def check_writable(self) -> None:
+        """Create and remove an object under the store's prefix: what publishing will do."""
+        key = self._key(f".probe-{uuid.uuid4().hex}")
+        self.fs.pipe_file(key, b"")
+        self.fs.rm(key)
+
+    @_plainly
     def aliases(self, name: str) -> Aliases:
         return self._newest(name)[1]
 

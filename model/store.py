@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -61,6 +62,7 @@ class Root(Protocol):
     def publish(self, name: str, files: dict[str, bytes], first_free: Callable[[], int], manifest: Callable[[int], bytes]) -> int: ...
     def aliases(self, name: str) -> Aliases: ...
     def update_aliases(self, name: str, change: Callable[[Aliases], Aliases]) -> None: ...
+    def check_writable(self) -> None: ...
 
 
 class LocalRoot:
@@ -86,6 +88,13 @@ class LocalRoot:
 
     def read(self, name: str, version: int, filename: str) -> bytes:
         return (self.path / name / str(version) / filename).read_bytes()
+
+    def check_writable(self) -> None:
+        """Create and remove a file where versions will go."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=".probe-", dir=self.path)
+        os.close(handle)
+        os.unlink(probe)
 
     def publish(self, name: str, files: dict[str, bytes], first_free: Callable[[], int], manifest: Callable[[int], bytes]) -> int:
         """Rename a complete temp directory into the first free version; a concurrent
@@ -235,6 +244,15 @@ class Store:
         except OSError as err:
             raise CheckpointError(f"cannot save model {name!r} under {self.location}: {err}") from err
         return f"{name}@{version}"
+
+    def check_writable(self) -> None:
+        """Refuse now, not at the end of a training run, a store that cannot take a new
+        version: a bucket that does not exist, credentials that may not write, a read-only
+        or impossible directory."""
+        try:
+            self.user.check_writable()
+        except OSError as err:
+            raise CheckpointError(f"cannot write to the store {self.location}: {err}") from err
 
     def activate(self, ref: str) -> str:
         """Make the (verified) version `ref` names what the bare name resolves to."""

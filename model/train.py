@@ -312,6 +312,8 @@ def _train(
         check_parent(options.task, parent.config.task, parent.ref or options.parent)
     name = options.name or (parse_ref(parent.ref)[0] if parent and parent.ref else options.task)
     check_target(store, name, options.task)
+    if world.main:
+        store.check_writable()
     train_set, dev = _datasets(options, parent, log)
     taught, provenance = _taught(options, store, dev, _max_len(options, parent), log)
     state = TrainState(store.root / ".training" / name)

@@ -75,6 +75,21 @@ def test_zhtag_train_publishes_to_the_bucket_and_the_model_tags_from_it(bucket: 
     assert "".join(text[s.start : s.end] for s in spans) == text
 
 
+def test_zhtag_train_to_a_bucket_that_does_not_exist_stops_before_training(bucket: str, tmp_path: Path) -> None:
+    env = {**os.environ, "ZHTAG_STORE": f"s3://{bucket}-missing/store", "ZHTAG_WORKDIR": str(tmp_path / "work")}
+    train = [sys.executable, "-m", "service.cli", "train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), *TINY]
+    printed = subprocess.run(train, env=env, capture_output=True, text=True, timeout=300)
+    assert printed.returncode == 1 and printed.stderr.count("\n") == 1, printed.stderr[-2000:]
+    assert printed.stderr.startswith(f"zhtag: error: cannot write to the store s3://{bucket}-missing/store: ")
+    assert "training" not in printed.stderr
+
+
+def test_a_stores_probe_leaves_no_object_behind(bucket: str, tmp_path: Path) -> None:
+    store = s3_store(bucket, tmp_path)
+    store.check_writable()
+    assert store.user.fs.find(bucket) == []
+
+
 def test_any_fsspec_url_holds_a_store(tmp_path: Path) -> None:
     store = Store(root=f"memory://zhtag-{time.monotonic_ns()}/store", shipped=tmp_path / "none", workdir=tmp_path / "work")
     assert store.save("cws", {"w": b"one"}) == "cws@1"

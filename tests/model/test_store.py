@@ -160,6 +160,15 @@ def test_a_store_root_that_is_a_file_is_refused_at_once(tmp_path: Path) -> None:
         Store(root=tmp_path / "notes.txt")
 
 
+def test_a_store_that_cannot_take_a_version_is_refused_before_any_work(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a folder")
+    with pytest.raises(CheckpointError, match=r"cannot write to the store .*notes.txt/store: .*Not a directory"):
+        Store(root=tmp_path / "notes.txt" / "store").check_writable()
+    writable = Store(root=tmp_path / "store")
+    writable.check_writable()
+    assert list((tmp_path / "store").iterdir()) == [], "the probe leaves nothing behind"
+
+
 def test_user_root_wins_over_shipped_for_the_same_version(tmp_path: Path, shipped: Path) -> None:
     Store(root=tmp_path / "user", shipped=tmp_path / "nothing").save("cws", {"w": b"mine"})
     store = Store(root=tmp_path / "user", shipped=shipped)
