@@ -28,7 +28,7 @@ from service.deps import MetricsDep, ReadyRegistryDep, SettingsDep
 from service.schemas import NerResponse, PosResponse, SegmentResponse, TagRequest
 
 router = APIRouter(prefix="/v1", tags=["tagging"])
-Render = Callable[[str, Span], dict]
+Render = Callable[[str, Span, bool], dict]
 T = TypeVar("T")
 
 
@@ -36,17 +36,19 @@ class ClientGone(ZhtagError):
     """The client disconnected; its request was dropped (answered 499, which nobody reads)."""
 
 
-def _token(text: str, span: Span) -> dict:
+def _token(text: str, span: Span, scored: bool) -> dict:
+    """`scored`: the request asked for scores (entities always have them). A batch computes
+    scores for all its texts when any of its requests asks, so the others' are left out here."""
     token = {"text": text[span.start : span.end], "start": span.start, "end": span.end}
-    return token if span.score is None else {**token, "score": span.score}
+    return {**token, "score": span.score} if scored else token
 
 
-def _tagged(text: str, span: Span) -> dict:
-    return {**_token(text, span), "tag": span.label or ""}
+def _tagged(text: str, span: Span, scored: bool) -> dict:
+    return {**_token(text, span, scored), "tag": span.label or ""}
 
 
-def _entity(text: str, span: Span) -> dict:
-    return {**_token(text, span), "type": span.label or ""}
+def _entity(text: str, span: Span, scored: bool) -> dict:
+    return {**_token(text, span, True), "type": span.label or ""}
 
 
 def _check_lengths(request: TagRequest, limit: int) -> None:
@@ -109,7 +111,7 @@ async def _answer(
     spans, timing = await unless_client_gone(http_request.receive, work)
     metrics.batch_wait.observe(timing.queue_ms / 1000)
     name, version = parse_ref(tagger.ref or "")
-    results = [{key: [render(text, s) for s in confident(found, request.min_score)]} for text, found in zip(request.texts, spans, strict=True)]
+    results = [{key: [render(text, s, request.scores) for s in confident(found, request.min_score)]} for text, found in zip(request.texts, spans, strict=True)]
     headers = {"X-Queue-Time": f"{timing.queue_ms:.2f}", "X-Inference-Time": f"{timing.inference_ms:.2f}"}
     return JSONResponse({"model": {"name": name, "version": version}, "results": results}, headers=headers)
 

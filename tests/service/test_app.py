@@ -52,6 +52,18 @@ def test_tokens_carry_scores_when_asked_and_only_then(client: TestClient) -> Non
         assert all(0.0 <= t["score"] <= 1.0 for t in scored)
 
 
+def test_a_request_without_scores_gets_none_from_a_batch_another_request_asked_them_for(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = Batcher.submit_within
+
+    async def in_a_scored_batch(self: Batcher, texts: list[str], user_words: object, timeout_s: float, scores: bool = False) -> object:
+        return await shared(self, texts, user_words, timeout_s, True)
+
+    monkeypatch.setattr(Batcher, "submit_within", in_a_scored_batch)
+    for path, model in (("segment", "tcws"), ("pos", "tpos")):
+        tokens = client.post(f"/v1/{path}", json={"texts": ["今天天气很好。"], "model": model}).json()["results"][0]["tokens"]
+        assert tokens and all("score" not in t for t in tokens)
+
+
 def test_segment_returns_tokens_whose_offsets_index_each_text(client: TestClient) -> None:
     texts = ["今天天气很好。", "", "王小明 在北京"]
     response = client.post("/v1/segment", json={"texts": texts, "model": "tcws"})
