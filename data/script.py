@@ -93,12 +93,16 @@ def for_model(texts: Sequence[str], script: Script = "auto") -> list[str]:
     return [text.translate(mapping if w else _traditional_only()) if s else text for text, w, s in zip(texts, whole, some)]
 
 
+def simplified(word: str) -> str:
+    """`word` mapped character by character to simplified forms, as a traditional text is."""
+    return word.translate(_tables()[0])
+
+
 def user_lexicon(words: Iterable[str], excluded: Iterable[str] = (), force: bool = False, tags: Mapping[str, str] | None = None) -> Lexicon:
     """A user dictionary that matches text in either script: each word written with
     traditional characters is also held in its simplified form, since a traditional text is
     mapped to simplified before the model and the dictionary see it (`for_model`), while the
     word as written still matches a text left as it is."""
-    mapping = _tables()[0]
-    both = lambda word: {word, word.translate(mapping)}  # noqa: E731
+    both = lambda word: {word, simplified(word)}  # noqa: E731
     forms = lambda group: [form for word in group for form in both(word)]  # noqa: E731
     return Lexicon(forms(words), forms(excluded), force, {form: tag for word, tag in (tags or {}).items() for form in both(word)})

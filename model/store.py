@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from data.atomic import fresh_dir, fsync_dir, write_atomic, write_synced
-from data.errors import CheckpointError, ModelNotFound
+from data.errors import CheckpointError, InputError, ModelNotFound
 
 MANIFEST = "manifest.json"
 ACTIVE = "ACTIVE"
@@ -234,7 +234,7 @@ class Store:
         for filename in files:
             _check_filename(filename)
         if parent is not None and parse_ref(parent)[1] is None:
-            raise CheckpointError(f"parent {parent!r} must name a version, as 'name@N'")
+            raise InputError(f"parent {parent!r} must name a version, as 'name@N'")
         manifest = _manifest(name, files, parent, _corpus_record(corpus))
         numbered = lambda version: json.dumps({**manifest, "version": version}, indent=2).encode() + b"\n"  # noqa: E731
         try:
@@ -404,7 +404,7 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
     """Split "name" or "name@N" into (name, N or None)."""
     match = _REF.fullmatch(ref)
     if match is None:
-        raise CheckpointError(
+        raise InputError(
             f"malformed model reference {ref!r}: expected 'name' or 'name@N' "
             f"with N a positive integer and name matching {NAME_PATTERN}"
         )
@@ -414,14 +414,17 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
 
 def check_name(name: str) -> None:
     """Refuse a model name that could not be stored (a path, a reference with a version, the
-    name of something the service keeps in the store's directory)."""
+    name of something the service keeps in the store's directory): bad input, as a malformed
+    reference is, not a fault of the store."""
     if not NAME.fullmatch(name):
-        raise CheckpointError(
+        raise InputError(
             f"invalid model name {name!r}: use 1-64 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
         )
-    if name in (JOBS_TABLE, DICTIONARIES):
-        raise CheckpointError(f"invalid model name {name!r}: the store keeps its {'job table' if name == JOBS_TABLE else 'named dictionaries'} under that name")
+    if name.startswith(JOBS_TABLE):  # SQLite keeps -wal, -shm and -journal files beside it
+        raise InputError(f"invalid model name {name!r}: the store keeps its job table under names that begin so")
+    if name == DICTIONARIES:
+        raise InputError(f"invalid model name {name!r}: the store keeps its named dictionaries under that name")
 
 
 def _check_filename(filename: str) -> None:

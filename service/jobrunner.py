@@ -12,8 +12,12 @@ import asyncio
 import logging
 import os
 import signal
+import sqlite3
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import service
 from model.store import Store
@@ -21,6 +25,7 @@ from service.jobs import Job, JobStore, process_alive
 
 log = logging.getLogger("zhtag.jobs")
 STOP_GRACE_S = 10.0
+T = TypeVar("T")
 WORKER = (sys.executable, "-P", "-m", "service.jobworker")  # -P: the server's working directory is not searched for modules
 
 
@@ -32,19 +37,40 @@ def _worker_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (home, os.environ.get("PYTHONPATH"))))}
 
 
+FAILED = object()  # what `JobRunner._table` answers when the job table could not be used
+
+
 class JobRunner:
     def __init__(self, jobs: JobStore, store: Store, max_running: int = 1, poll_s: float = 1.0) -> None:
         self.jobs, self.store, self.max_running, self.poll_s = jobs, store, max_running, poll_s
         self._running: dict[str, asyncio.subprocess.Process] = {}
+        self._problem: str | None = None  # the job table's last error, said once
+
+    async def _table(self, call: Callable[..., T], *args: object) -> T | object:
+        """`call(*args)` on the job table, in a thread. An error (a lock held past its timeout,
+        a full disk) is logged once, not each poll, and answered FAILED: the runner must keep
+        running, or every later job would wait, queued, until a restart."""
+        try:
+            result = await asyncio.to_thread(call, *args)
+        except (sqlite3.Error, OSError) as err:
+            problem = f"{type(err).__name__}: {err}"
+            if problem != self._problem:
+                log.error("the job table %s cannot be used (%s); trying again every %.0f s", self.jobs.path, problem, self.poll_s)
+                self._problem = problem
+            return FAILED
+        if self._problem is not None:
+            log.info("the job table %s can be used again", self.jobs.path)
+            self._problem = None
+        return result
 
     async def run(self) -> None:
         """Reap dead jobs, then start queued ones as capacity allows, until cancelled."""
-        await asyncio.to_thread(self.jobs.reap, process_alive)
+        await self._table(self.jobs.reap, process_alive)
         supervisors: set[asyncio.Task] = set()
         try:
             while True:
-                job = await asyncio.to_thread(self.jobs.claim, self.max_running)
-                if job is None:
+                job = await self._table(self.jobs.claim, self.max_running)
+                if job is None or job is FAILED:
                     await asyncio.sleep(self.poll_s)
                     continue
                 task = asyncio.create_task(self._supervise(job))
@@ -64,17 +90,19 @@ class JobRunner:
                 *WORKER, self.store.location, str(self.store.root), job.id, env=_worker_env(), stdout=asyncio.subprocess.DEVNULL, stderr=stderr
             )
         self._running[job.id] = process
-        await asyncio.to_thread(self.jobs.set_pid, job.id, process.pid)
+        await self._table(self.jobs.set_pid, job.id, process.pid)
         while process.returncode is None:
             try:
                 await asyncio.wait_for(process.wait(), self.poll_s)
             except TimeoutError:
-                if (await asyncio.to_thread(self.jobs.get, job.id)).status == "cancelled":
+                now = await self._table(self.jobs.get, job.id)
+                if now is not FAILED and now.status == "cancelled":
                     await _stop(process)
         self._running.pop(job.id, None)
         if process.returncode != 0:
             error = f"the job's process ended with exit code {process.returncode} (log: .jobs/{job.id}/log.txt in the store's directory)"  # no server path: /v1/jobs is public
-            await asyncio.to_thread(self.jobs.finish, job.id, "failed", error=error)
+            while await self._table(partial(self.jobs.finish, job.id, "failed", error=error)) is FAILED:
+                await asyncio.sleep(self.poll_s)
 
     async def _stop_all(self) -> None:
         """Stop the jobs this server started and queue them to resume at the next start."""

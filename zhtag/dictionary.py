@@ -15,7 +15,7 @@ from typing import IO
 
 from data.errors import InputError
 from data.lexicon import Lexicon, parse_dictionary, read_dictionary
-from data.script import user_lexicon
+from data.script import simplified, user_lexicon
 
 
 class UserDictionary:
@@ -36,17 +36,20 @@ class UserDictionary:
         with self._lock:
             self._added |= words
             self._removed -= words
-            self._tags.update({w: t for w, t in (tags or {}).items() if w in words})
+            self._tags.update({w: t for w, t in (tags or {}).items() if w in words and t})  # as in jieba, a word added again untagged keeps its tag
             self._stale = True
 
     def remove(self, word: str) -> None:
         """Take `word` out of both the added words and jieba's dictionary (as jieba's
-        `del_word` does), so the lexicon features no longer mark it anywhere."""
+        `del_word` does), so the lexicon features no longer mark it anywhere; an added word
+        written in the other script goes too, since it was held in both."""
         word = _checked(word)
         with self._lock:
-            self._added -= {word}
+            same = {added for added in self._added if simplified(added) == simplified(word)}  # 酷雲盤 is held as 酷云盘 too
+            self._added -= same | {word}
             self._removed |= {word}
-            self._tags.pop(word, None)
+            for each in same | {word}:
+                self._tags.pop(each, None)
             self._stale = True
 
     def load(self, source: str | os.PathLike[str] | IO[str] | IO[bytes]) -> None:

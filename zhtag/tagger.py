@@ -14,8 +14,9 @@ from typing import IO, TYPE_CHECKING, Literal, TypeVar, overload
 
 from data.corpus import Span
 from data.errors import CheckpointError, InputError
+from data.lexicon import DICTIONARY_TAG
 from data.script import SCRIPTS, Script, for_model
-from model.config import TASKS, is_tag_prefix
+from model.config import TASKS
 from zhtag.dictionary import UserDictionary
 from zhtag.results import Entity, PosToken, Token
 
@@ -115,8 +116,8 @@ class Tagger:
         12 characters is usually kept whole, longer ones are ignored. With a jieba POS `tag`
         (nr, ns, nt), a model with gazetteers also sees it as a person's, place's or
         organisation's name."""
-        if not isinstance(tag, str) or not (tag == "" or is_tag_prefix(tag)):
-            raise InputError(f"a tag must be a jieba POS tag such as 'nr' or 'ns' (or ''), got {tag!r}")
+        if not isinstance(tag, str) or not (tag == "" or DICTIONARY_TAG.fullmatch(tag)):
+            raise InputError(f"a tag must be a jieba POS tag such as 'nr' or 'ns', an entity type such as 'LOC' (or ''), got {tag!r}")
         self._words.add([word], {word: tag})
 
     def del_word(self, word: str) -> None:

@@ -370,7 +370,7 @@ def test_a_model_trained_from_scratch_under_a_taken_name_must_beat_the_active_on
 @pytest.mark.parametrize("name", ["../evil", "a/b", "cws@2"])
 def test_a_name_that_cannot_be_stored_is_refused_before_training(name, tmp_path, tiny_options, make_store) -> None:
     store = make_store()
-    with pytest.raises(CheckpointError, match="invalid model name"):
+    with pytest.raises(InputError, match="invalid model name"):
         train(tiny_options("cws", SEG, name=name), store, **QUIET)
     assert not (tmp_path / "evil").exists() and not store.root.exists()
 

@@ -94,8 +94,8 @@ def test_add_word_and_del_word_change_the_default_dictionary() -> None:
     assert zhtag.lcut(text) == before
 
 
-@pytest.mark.parametrize("tag", [123, "bad tag", "n1"])
-def test_a_tag_that_is_no_jieba_pos_tag_is_refused(tag: object) -> None:
+@pytest.mark.parametrize("tag", [123, "bad tag", "1n", "门"])
+def test_a_tag_that_is_not_a_tag_is_refused(tag: object) -> None:
     with pytest.raises(zhtag.InputError, match="a tag must be a jieba POS tag"):
         zhtag.add_word("飞桨框架", tag=tag)  # type: ignore[arg-type]
 

@@ -34,6 +34,22 @@ def test_adding_a_removed_word_takes_it_off_the_excluded_words() -> None:
     assert lexicon is not None and lexicon.words == {"鸟巢"} and not lexicon.excluded
 
 
+def test_a_word_added_again_without_a_tag_keeps_its_tag_as_in_jieba() -> None:
+    words = UserDictionary()
+    words.add(["克鲁兹达"], {"克鲁兹达": "ns"})
+    words.add(["克鲁兹达"], {"克鲁兹达": ""})
+    lexicon = words.lexicon()
+    assert lexicon is not None and lexicon.tags == {"克鲁兹达": "ns"}
+
+
+def test_removing_a_word_in_either_script_removes_the_word_added_in_the_other() -> None:
+    words = UserDictionary()
+    words.add(["酷雲盤", "云计算"])
+    words.remove("酷云盘")
+    lexicon = words.lexicon()
+    assert lexicon is not None and lexicon.words == {"云计算"}
+
+
 def test_a_snapshot_never_changes_after_it_is_taken() -> None:
     words = UserDictionary()
     words.add(["飞桨框架"])
