@@ -302,11 +302,11 @@ class Store:
         _verify(checkpoint)
         return checkpoint
 
-    def verify(self) -> dict[str, str | None]:
-        """Every stored version, `name@N`, mapped to what is wrong with it, or None when its
-        manifest and every file it lists check out."""
+    def verify(self, only: str | None = None) -> dict[str, str | None]:
+        """Every stored version (of model `only`, if given), `name@N`, mapped to what is wrong
+        with it, or None when its manifest and every file it lists check out."""
         report: dict[str, str | None] = {}
-        for name in self._names():
+        for name in self._names(only):
             for version in sorted(self._versions(name)):
                 ref = f"{name}@{version}"
                 try:
@@ -339,9 +339,9 @@ class Store:
             raise ModelNotFound(f"no model {ref!r} in the store (available: {available})")
         return versions
 
-    def list(self) -> list[ModelInfo]:
-        """Every name in both roots with its versions, active version and metrics."""
-        return [self._info(name) for name in self._names()]
+    def list(self, only: str | None = None) -> list[ModelInfo]:
+        """Every name in both roots (or `only`) with its versions, active version and metrics."""
+        return [self._info(name) for name in self._names(only)]
 
     def _info(self, name: str) -> ModelInfo:
         versions = self._versions(name)
@@ -386,7 +386,13 @@ class Store:
         the shipped one per number."""
         return {version: root for root in (self._shipped, self.user) for version in root.versions(name)}
 
-    def _names(self) -> list[str]:
+    def _names(self, only: str | None = None) -> list[str]:
+        """The names with a version, or [only], which must be one."""
+        if only is not None:
+            check_name(only)
+            if not self._versions(only):
+                raise ModelNotFound(f"no model {only!r} in the store")
+            return [only]
         names = self._shipped.names() | self.user.names()
         return sorted(n for n in names if self._versions(n))
 

@@ -126,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="list stored models, versions and metrics; activate or roll one back")
     m.add_argument("action", nargs="?", choices=["list", "activate", "rollback", "verify"], default="list",
                    help="verify: check every version's files against its manifest")
-    m.add_argument("name", nargs="?", help="activate: the version to make active (name@N); rollback: the model to roll back")
+    m.add_argument("name", nargs="?", help="activate: the version to make active (name@N); rollback: the model to roll back; list, verify: that model alone")
     s = sub.add_parser("serve", help="run the HTTP API (other settings from ZHTAG_* variables)")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
@@ -354,14 +354,14 @@ def _models(args: argparse.Namespace, out: IO[str]) -> None:
         print(f"{store.activate(args.name) if args.action == 'activate' else store.rollback(args.name)} is active", file=out)
         return
     if args.action == "verify":
-        report = Store().verify()
+        report = Store().verify(args.name)
         for ref, problem in report.items():
             print(f"ok      {ref}" if problem is None else f"FAILED  {ref}: {problem}", file=out)
         failed = sum(problem is not None for problem in report.values())
         if failed:
             raise CheckpointError(f"{failed} of {len(report)} versions failed verification")
         return
-    for info in Store().list():
+    for info in Store().list(args.name):
         if info.problem:
             print(f"! {info.name}: {info.problem}", file=out)
         for version in info.versions:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import zhtag.own_packages  # noqa: F401  first: it checks that data, model and service are zhtag's
 from data.errors import CheckpointError, CorpusError, InputError, ModelNotFound, ZhtagError
 from zhtag import posseg
-from zhtag.compat import add_word, cut, cut_for_search, del_word, lcut, lcut_for_search, load_userdict, tokenize
+from zhtag.compat import add_word, cut, cut_for_search, del_word, lcut, lcut_for_search, load_userdict, setLogLevel, tokenize
 from zhtag.compat import jieba_only
 from zhtag.options import IgnoredArgumentWarning
 from zhtag.results import Entity, PosToken, Token
@@ -50,6 +50,7 @@ __all__ = [
     "lcut",
     "lcut_for_search",
     "load_userdict",
+    "setLogLevel",
     "posseg",
     "tokenize",
 ]

@@ -8,11 +8,13 @@ of `cut` concatenate back to the input. The first call loads the model, not the 
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Iterator, Sequence
 from typing import IO, NoReturn
 
+from data.errors import InputError
 from data.text import SEPARATOR
 from zhtag.options import check_jieba_options, refuse
 from zhtag.results import Token
@@ -40,7 +42,8 @@ def tokenize(unicode_sentence: str, mode: str = "default", HMM: bool = True) -> 
     """(word, start, end) of every word of `cut`, with `unicode_sentence[start:end] == word`.
     `mode="search"` raises; `HMM` is ignored with a warning."""
     check_jieba_options(mode=mode, HMM=HMM)
-    return ((unicode_sentence[start:end], start, end) for start, end in tiles(unicode_sentence, default.segment(unicode_sentence)))
+    text = one_sentence(unicode_sentence)
+    return ((text[start:end], start, end) for start, end in tiles(text, default.segment(text)))
 
 
 def cut_for_search(sentence: str, HMM: bool = True) -> NoReturn:
@@ -83,14 +86,28 @@ def tiles(text: str, words: Sequence[Token]) -> list[tuple[int, int]]:
     return pieces
 
 
+def one_sentence(sentence: object) -> str:
+    """jieba's functions take one text: a list, which `Tagger` methods take, is refused by name."""
+    if not isinstance(sentence, str):
+        raise InputError(f"sentence must be a str, got {type(sentence).__name__} (zhtag.Tagger's methods take a list of texts)")
+    return sentence
+
+
 def _words(sentence: str) -> list[str]:
-    return [sentence[start:end] for start, end in tiles(sentence, default.segment(sentence))]
+    text = one_sentence(sentence)
+    return [text[start:end] for start, end in tiles(text, default.segment(text))]
+
+
+def setLogLevel(log_level: int | str) -> None:  # noqa: N802  jieba's name
+    """Set the level of zhtag's loggers, as jieba's does of its own."""
+    logging.getLogger("zhtag").setLevel(log_level)
 
 
 _PARALLEL = "zhtag tags batches on every core already (Tagger.segment of a list; zhtag segment --threads)"
 JIEBA_ONLY = {  # jieba's names that zhtag leaves out, and what to do instead
     "suggest_freq": "no word frequencies to tune: add_word(word) makes the model weigh a word, and zhtag.Tagger(dict_mode='force') keeps its added words whole",
     "enable_parallel": _PARALLEL,
+    "enable_paddle": "zhtag is itself a neural tagger: use_paddle is ignored, and there is no paddle to enable",
     "disable_parallel": _PARALLEL,
     "set_dictionary": "a neural model takes the place of jieba's main dictionary: load_userdict adds words, del_word removes jieba's",
     "initialize": "the first call loads the model; zhtag.Tagger.load('cws') loads one now",
@@ -101,9 +118,9 @@ JIEBA_ONLY = {  # jieba's names that zhtag leaves out, and what to do instead
 }
 
 
-def jieba_only(name: str) -> NoReturn:
+def jieba_only(name: str, module: str = "zhtag", left_out: dict[str, str] = JIEBA_ONLY) -> NoReturn:
     """A module `__getattr__`: code written for jieba that reaches for one of its names zhtag
     leaves out learns why and what to use instead, rather than a bare AttributeError."""
-    if name in JIEBA_ONLY:
-        raise AttributeError(f"zhtag has no jieba.{name}: {JIEBA_ONLY[name]}")
-    raise AttributeError(f"module 'zhtag' has no attribute {name!r}")
+    if name in left_out:
+        raise AttributeError(f"{module} has no {module.replace('zhtag', 'jieba')}.{name}: {left_out[name]}")
+    raise AttributeError(f"module {module!r} has no attribute {name!r}")

@@ -57,8 +57,10 @@ class UserDictionary:
         a file opened in text or binary mode, as jieba's `load_userdict` takes."""
         if isinstance(source, str | os.PathLike):
             words = read_dictionary(source)
-        else:
+        elif hasattr(source, "read"):
             words = parse_dictionary(source, getattr(source, "name", repr(source)))
+        else:
+            raise InputError(f"a dictionary is a path or an open file, got {type(source).__name__}")
         self.add(words, words)
 
     def lexicon(self) -> Lexicon | None:

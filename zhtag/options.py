@@ -11,6 +11,7 @@ raise. Passing jieba's defaults explicitly asks for what zhtag does anyway and i
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -23,17 +24,17 @@ class IgnoredArgumentWarning(UserWarning):
 
 @dataclass(frozen=True)
 class _Option:
-    native: object  # the value that asks for what zhtag does anyway
+    native: Callable[[object], bool]  # whether a value asks for what zhtag does anyway, read as jieba reads it
     refused: bool
     why: str
 
 
-_OPTIONS = {
-    "cut_all": _Option(False, True, "is refused: it asks for every dictionary word, overlapping, and zhtag gives one segmentation"),
-    "mode": _Option("default", True, "is refused: zhtag gives one segmentation, mode='default' (jieba's 'search' asks for overlapping sub-words)"),
-    "HMM": _Option(True, False, "is ignored: zhtag's model always recognises words outside the dictionary"),
-    "use_paddle": _Option(False, False, "is ignored: zhtag is itself a neural tagger"),
-    "freq": _Option(None, False, "is ignored: the models weigh dictionary words themselves, without frequencies"),
+_OPTIONS = {  # jieba tests its flags for truth (`if cut_all:`), and takes any mode but "default" for "search"
+    "cut_all": _Option(lambda v: not v, True, "is refused: it asks for every dictionary word, overlapping, and zhtag gives one segmentation"),
+    "mode": _Option(lambda v: v == "default", True, "is refused: zhtag gives one segmentation, mode='default' (jieba's 'search' asks for overlapping sub-words)"),
+    "HMM": _Option(bool, False, "is ignored: zhtag's model always recognises words outside the dictionary"),
+    "use_paddle": _Option(lambda v: not v, False, "is ignored: zhtag is itself a neural tagger"),
+    "freq": _Option(lambda v: v is None, False, "is ignored: the models weigh dictionary words themselves, without frequencies"),
 }
 
 
@@ -42,7 +43,7 @@ def check_jieba_options(**given: object) -> None:
     Call it straight from the public function, so the warning points at the caller's line."""
     for name, value in given.items():
         option = _OPTIONS[name]
-        if value == option.native:
+        if option.native(value):
             continue
         if option.refused:
             refuse(name, value)

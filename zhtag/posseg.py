@@ -40,7 +40,18 @@ def lcut(sentence: str, HMM: bool = True, use_paddle: bool = False) -> list[Pair
     return _pairs(sentence)
 
 
+JIEBA_POSSEG_ONLY = {  # jieba.posseg's names that zhtag leaves out, and what to do instead
+    "POSTokenizer": "zhtag.Tagger is zhtag's tokenizer: zhtag.Tagger().pos(text) gives words with their tags and offsets",
+    "dt": "zhtag.compat.default is the Tagger these functions share",
+}
+
+
+def __getattr__(name: str) -> object:
+    compat.jieba_only(name, "zhtag.posseg", JIEBA_POSSEG_ONLY)
+
+
 def _pairs(sentence: str) -> list[Pair]:
+    sentence = compat.one_sentence(sentence)
     words = compat.default.pos(sentence)
     tags = {(word.start, word.end): word.tag for word in words}
     return [Pair(sentence[start:end], tags.get((start, end), WHITESPACE_FLAG)) for start, end in compat.tiles(sentence, words)]

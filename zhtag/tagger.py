@@ -75,7 +75,10 @@ class Tagger:
         for; give several refs to choose models for several tasks (`["mycws", "myner@2"]`).
         Tasks no ref covers use their default model, loaded on first use."""
         tagger = cls(device, store, dict_mode, script)
-        for one in [ref] if isinstance(ref, str) else ref:
+        refs = [ref] if isinstance(ref, str) else list(ref) if isinstance(ref, Sequence) else None
+        if not refs or not all(isinstance(one, str) for one in refs):
+            raise InputError(f"ref must be a model reference such as 'cws' or 'mycws@2', or a list of them, got {ref!r}")
+        for one in refs:
             model = tagger._load(one)
             task = model.config.task
             if task in tagger._models:

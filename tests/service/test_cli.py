@@ -248,6 +248,15 @@ def test_models_lists_versions_with_the_active_one_starred() -> None:
     assert any(line.startswith("* tcws@1") for line in out.splitlines())
 
 
+def test_models_list_and_verify_take_one_models_name_and_refuse_a_name_the_store_lacks(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run("models", "list", "tner")
+    assert code == 0 and {line.split()[1].split("@")[0] for line in out.splitlines()} == {"tner"}
+    code, out = run("models", "verify", "tner")
+    assert code == 0 and out.splitlines() == ["ok      tner@1"]
+    assert run("models", "verify", "nope")[0] == 1
+    assert "no model 'nope' in the store" in capsys.readouterr().err
+
+
 def test_models_lists_a_name_whose_active_file_is_damaged_with_its_problem_and_the_others_as_usual(
     store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

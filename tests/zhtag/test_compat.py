@@ -3,8 +3,9 @@ and shapes, answered by the default tagger."""
 from __future__ import annotations
 
 import io
+import logging
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 import zhtag
 from zhtag.compat import JIEBA_ONLY
+from zhtag.posseg import JIEBA_POSSEG_ONLY
 
 pytestmark = pytest.mark.usefixtures("default_tagger")
 
@@ -83,6 +85,24 @@ def test_bytes_are_refused_as_in_jiebas_tokenize() -> None:
         zhtag.lcut("我爱北京".encode())  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("function", [zhtag.lcut, zhtag.cut, zhtag.tokenize, zhtag.posseg.lcut])
+def test_a_list_is_refused_by_the_functions_that_take_one_sentence(function: Callable[..., object]) -> None:
+    with pytest.raises(zhtag.InputError, match="sentence must be a str, got list"):
+        function(["我爱北京"])
+
+
+def test_set_log_level_sets_zhtags_loggers_as_jiebas_sets_its_own() -> None:
+    zhtag.setLogLevel(logging.WARNING)
+    assert logging.getLogger("zhtag").level == logging.WARNING
+    zhtag.setLogLevel(logging.NOTSET)
+
+
+@pytest.mark.parametrize("source", [123, None])
+def test_load_userdict_of_neither_a_path_nor_a_file_is_refused(source: object) -> None:
+    with pytest.raises(zhtag.InputError, match="a dictionary is a path or an open file"):
+        zhtag.load_userdict(source)  # type: ignore[arg-type]
+
+
 def test_add_word_and_del_word_change_the_default_dictionary() -> None:
     text = "我们用飞桨框架训练"
     before = zhtag.lcut(text)
@@ -133,6 +153,12 @@ def test_jieba_names_zhtag_leaves_out_say_why_and_what_to_use_instead(name: str)
         getattr(zhtag, name)
     with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
         zhtag.no_such_name  # noqa: B018
+
+
+@pytest.mark.parametrize("name", sorted(JIEBA_POSSEG_ONLY))
+def test_jieba_posseg_names_zhtag_leaves_out_say_why(name: str) -> None:
+    with pytest.raises(AttributeError, match=f"zhtag.posseg has no jieba.posseg.{name}: ."):
+        getattr(zhtag.posseg, name)
 
 
 def test_the_version_is_the_installed_packages() -> None:

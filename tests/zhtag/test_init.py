@@ -31,6 +31,7 @@ def test_the_public_names_are_pinned() -> None:
         "lcut_for_search",
         "load_userdict",
         "posseg",
+        "setLogLevel",
         "tokenize",
     ]
     assert all(hasattr(zhtag, name) for name in zhtag.__all__)

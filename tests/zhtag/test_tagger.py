@@ -179,6 +179,12 @@ def test_a_reference_to_nothing_fails_at_load(empty_store: Path) -> None:
         zhtag.Tagger.load("nothing")
 
 
+@pytest.mark.parametrize(("ref", "problem"), [(None, "ref must be a model reference"), ([], "ref must be a model reference"), ("cws@0", "malformed model reference")])
+def test_a_ref_that_is_no_reference_is_bad_input(empty_store: Path, ref: object, problem: str) -> None:
+    with pytest.raises(zhtag.InputError, match=problem):
+        zhtag.Tagger.load(ref)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("enabled", [True, False])
 def test_the_garbage_collector_is_paused_while_a_model_loads_then_left_as_it_was(
     empty_store: Path, monkeypatch: pytest.MonkeyPatch, enabled: bool
