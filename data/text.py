@@ -19,10 +19,11 @@ from data.fullwidth import FULL_WIDTH, HALF_WIDTH
 SENTENCE_END = frozenset("。！？!?；;…")
 CLAUSE_END = frozenset("，,、：:")
 WHITESPACE = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())  # every str.isspace() character
-# Whitespace, and the invisible format characters that separate as it does: zero-width space,
-# direction marks, embeddings and isolates, word joiner, invisible operators, byte-order mark.
-# Inside a span they would make a word or entity that no longer matches its visible text.
-_SEPARATORS = "\\s\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+# Whitespace, and the invisible characters that separate as it does: control characters (NUL,
+# ESC, DEL, C1), zero-width space, direction marks, embeddings and isolates, word joiner,
+# invisible operators, byte-order mark. Inside a span they would make a word or entity that
+# no longer matches its visible text; alone they were tagged as words (NUL a verb).
+_SEPARATORS = "\\s\\x00-\\x08\\x0e-\\x1f\\x7f-\\x9f\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
 SEPARATOR = re.compile(f"[{_SEPARATORS}]")
 _NON_SPACE = re.compile(f"[^{_SEPARATORS}]+")
 

@@ -281,9 +281,14 @@ def _format_pos(text: str, spans: list[Span]) -> str:
     return " ".join(f"{text[s.start : s.end]}/{s.label}" for s in spans)
 
 
+LINE_BREAKS_IN_JSON = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}  # JSON leaves them raw; str.splitlines() breaks at them
+
+
 def _format_ner(text: str, spans: list[Span], min_score: float = 0.0) -> str:
+    """One JSON line per text: the line breaks JSON may leave raw are escaped, so that any
+    line-splitting reader finds one record a line."""
     entities = [{"text": text[s.start : s.end], "type": s.label, "start": s.start, "end": s.end, "score": s.score} for s in confident(spans, min_score)]
-    return json.dumps({"text": text, "entities": entities}, ensure_ascii=False)
+    return json.dumps({"text": text, "entities": entities}, ensure_ascii=False).translate(LINE_BREAKS_IN_JSON)
 
 
 def _writer(args: argparse.Namespace) -> Callable[[list[str], SpanArrays], str]:

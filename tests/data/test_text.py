@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from data.lexicon import codepoints
-from data.text import fold, fold_char, fold_codepoints, split_text
+from data.text import SEPARATOR, fold, fold_char, fold_codepoints, split_text
 
 CHARS = st.sampled_from(list("我们去公园今天很好。！？；，、：,.!?;…abcXYZ019１２ＡＢ ") + [" ", "\t", "\n", "\u3000", "\xa0", "\r"])
 TEXTS = st.one_of(st.text(CHARS, max_size=80), st.text(max_size=40))
@@ -19,8 +19,8 @@ def check_pieces(text: str, max_len: int) -> list[tuple[int, str]]:
     for offset, piece in pieces:
         assert text[offset : offset + len(piece)] == piece
         assert 0 < len(piece) <= max_len
-        assert not any(ch.isspace() for ch in piece), piece
-    assert "".join(piece for _, piece in pieces) == "".join(ch for ch in text if not ch.isspace())
+        assert not SEPARATOR.search(piece), piece
+    assert "".join(piece for _, piece in pieces) == SEPARATOR.sub("", text)
     ends = [offset + len(piece) for offset, piece in pieces]
     assert all(end <= nxt for end, (nxt, _) in zip(ends, pieces[1:])), "pieces are in order and disjoint"
     return pieces

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from data.text import SEPARATOR
 from model.store import Store
 from model.tagger import Tagger
 from tests.service.conftest import FIXTURES, TINY, free_port, run
@@ -167,6 +168,19 @@ def test_ner_writes_json_lines_whose_offsets_index_the_line() -> None:
         for entity in record["entities"]:
             assert record["text"][entity["start"] : entity["end"]] == entity["text"]
             assert entity["type"] in {"PER", "LOC", "ORG"}
+
+
+def test_ner_writes_one_json_line_per_text_even_for_texts_holding_unicode_line_breaks(tmp_path: Path) -> None:
+    lines = ["我爱北京\u2028天安门", "江泽民在北京\x85会见", "王小明\u2029在上海"]
+    (tmp_path / "in.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out = run("ner", str(tmp_path / "in.txt"), "--model", "tner")
+    assert code == 0 and [json.loads(line)["text"] for line in out.splitlines()] == lines
+
+
+def test_control_characters_separate_words_and_are_never_tagged(tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text("我爱\x00北京\x1b[31m天安门\x7f\n", encoding="utf-8")
+    code, out = run("pos", str(tmp_path / "in.txt"), "--model", "tpos")
+    assert code == 0 and not any(ch in out for ch in "\x00\x1b\x7f")
 
 
 @pytest.mark.parametrize(("command", "model", "needs"), [("segment", "tner", "cws or pos"), ("pos", "tcws", "pos"), ("ner", "tpos", "ner")])
@@ -380,7 +394,7 @@ def test_a_line_longer_than_a_piece_is_tagged_in_pieces_and_stays_one_line(tmp_p
     got = out.split("\n")
     assert code == 0 and got[-1] == "" and len(got) == len(lines) + 1
     words = [[token.rsplit("/", 1)[0] if command == "pos" else token for token in line.split(" ")] for line in got[:-1]]
-    assert ["".join(line) for line in words] == [line for line in lines]
+    assert ["".join(line) for line in words] == [SEPARATOR.sub("", line) for line in lines]  # the NULs separate, as spaces do
     assert all(words_of_line for words_of_line in words[:2]) and "" not in words[0]
 
 
@@ -390,6 +404,7 @@ def test_ner_refuses_a_line_longer_than_a_piece_naming_it(tmp_path: Path, monkey
     text.write_text("短句\n" + "长" * 100 + "\n", encoding="utf-8")
     code, _ = run("ner", str(text), "--model", "tner")
     assert code == 1 and f"{text}:2: line longer than 64 bytes" in capsys.readouterr().err
+
 
 def test_the_console_command_reads_stdin_and_never_prints_a_traceback(store: Path) -> None:
     env = {"ZHTAG_STORE": str(store), "PATH": "/usr/bin:/bin"}
