@@ -63,25 +63,51 @@ def _fold_points() -> np.ndarray:
     return table
 
 
-def _cut_points(text: str, max_len: int, held: Callable[[str], list[tuple[int, int]]]) -> list[int]:
+Spans = Callable[[str], list[tuple[int, int]]]  # (start, end) of spans found in a text
+
+
+def _cut_points(text: str, max_len: int, held: Spans, words: Spans | None) -> list[int]:
     """Ends of chunks of at most `max_len` characters, cut after sentence punctuation when
-    possible, else after clause punctuation, else hard at `max_len`; never inside a span
-    `held` finds (a web or e-mail address, whose `?`, `:` and `,` are no punctuation; a word a
-    dictionary forces) unless it began the chunk."""
+    possible, else after clause punctuation; never inside a span `held` finds (a web or
+    e-mail address, whose `?`, `:` and `,` are no punctuation; a word a dictionary forces).
+    Where the window holds no punctuation (speech transcripts, chat), the cut also avoids
+    every word `words` finds (a lexicon's), so that it falls between words, not inside one;
+    only where no such point is left is a chunk cut hard at `max_len`."""
+    if len(text) <= max_len:
+        return [len(text)]
+    spans = held(text)
+    kept = _free(len(text), spans)
+    between: list[np.ndarray | None] = []  # the positions between words too, found at the first cut that needs them
     cuts, start = [], 0
-    spans = held(text) if len(text) > max_len else []
     while len(text) - start > max_len:
         window = text[start : start + max_len]
-        cut = start + (last_end(window, SENTENCE_END) or last_end(window, CLAUSE_END) or max_len)
-        while (begin := next((a for a, b in spans if a < cut < b), None)) is not None:
-            if begin <= start:  # it began the chunk: cut hard
-                cut = start + max_len
-                break
-            cut = begin  # before it
-        start = cut
+        after = last_end(window, SENTENCE_END) or last_end(window, CLAUSE_END)
+        if not after and not between:
+            between.append(_free(len(text), spans + (words(text) if words else [])))
+        start = _last_free(kept if after else between[0], start, start + (after or max_len), max_len)
         cuts.append(start)
     cuts.append(len(text))
     return cuts
+
+
+def _free(length: int, spans: list[tuple[int, int]]) -> np.ndarray | None:
+    """(points,) the positions 0..length inside none of `spans`, ascending; None (all of
+    them) when there are no spans, as in most text."""
+    if not spans:
+        return None
+    inside = np.zeros(length + 2, dtype=np.int32)  # (length + 2,) +1 where a span's inside begins, -1 past it
+    starts, ends = np.array(spans, dtype=np.int64).T
+    np.add.at(inside, starts + 1, 1)
+    np.add.at(inside, ends, -1)
+    return np.flatnonzero(np.cumsum(inside)[: length + 1] == 0)
+
+
+def _last_free(free: np.ndarray | None, start: int, cut: int, max_len: int) -> int:
+    """The last free position in (start, cut], else a hard cut at start + max_len."""
+    if free is None:
+        return cut
+    found = free[np.searchsorted(free, cut, side="right") - 1]
+    return int(found) if found > start else start + max_len
 
 
 def last_end(window: str, marks: frozenset[str], after: int = 0) -> int:
@@ -91,12 +117,13 @@ def last_end(window: str, marks: frozenset[str], after: int = 0) -> int:
     return last + 1 if last > after else 0
 
 
-def split_text(text: str, max_len: int, held: Callable[[str], list[tuple[int, int]]] = atom_spans) -> Iterator[tuple[int, str]]:
+def split_text(text: str, max_len: int, held: Spans = atom_spans, words: Spans | None = None) -> Iterator[tuple[int, str]]:
     """(offset, piece) for the model: whitespace and the invisible separators separate pieces and are never inside one;
     a run longer than `max_len` is cut at punctuation, outside the spans `held` finds in it
-    (by default addresses and numbers). Offsets index the exact input."""
+    (by default addresses and numbers), or where it has none, between the `words` found in it
+    (see `_cut_points`). Offsets index the exact input."""
     for match in _NON_SPACE.finditer(text):
         run, base, start = match.group(), match.start(), 0
-        for end in _cut_points(run, max_len, held):
+        for end in _cut_points(run, max_len, held, words):
             yield base + start, run[start:end]
             start = end

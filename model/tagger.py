@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 import numpy as np
 import torch
@@ -22,7 +23,7 @@ from data.corpus import Span
 from data.errors import CheckpointError, InputError
 from data.formats.pos import POS_ENTITIES
 from data.graphemes import GraphemeViews
-from data.lexicon import Lexicon, jieba_lexicon
+from data.lexicon import Lexicon, codepoints, jieba_lexicon
 from data.softlexicon import SoftLexicon
 from data.schemes import OUTSIDE, split_tag  # OUTSIDE also labels a held span that must be no entity
 from data.text import split_text
@@ -44,6 +45,13 @@ def _held(user_words: Lexicon | None) -> Callable[[str], list[tuple[int, int]]]:
     if user_words is None or not user_words.force:
         return atom_spans
     return lambda run: sorted(atom_spans(run) + user_words.forced(run))
+
+
+def _words(lexicon: Lexicon | None, user_words: Lexicon | None, run: str) -> list[tuple[int, int]]:
+    """The lexicon's and the user's words in a long run without punctuation: it is cut
+    between them, not inside one (`data.text.split_text`)."""
+    found = [words.hits(codepoints(run)) for words in (lexicon, user_words) if words is not None]
+    return [span for starts, ends in found for span in zip(starts.tolist(), ends.tolist())]
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -95,6 +103,7 @@ class Tagger:
         lexicon, gazetteers = (jieba_lexicon(), {tag: jieba_lexicon(tag) for tag in self.config.gazetteers}) if self.config.lexicon else (None, {})
         soft = SoftLexicon(self.lexicon_words, network.word_vectors.cpu().float(), network.word_weights.cpu()) if self.config.word_dim and lexicon else None
         self.encoder = Encoder(chars, bigrams, lexicon, self.config.user_flags, gazetteers, soft, self.config.user_words_mute_vectors)
+        self._lexicon = lexicon
         prefixes, labels = zip(*(split_tag(tag) for tag in self.config.tags))
         self._types = set(labels) - {None}  # entity types (ner), POS tags (pos), none (cws)
         self._span_tags = {  # type ("" for any) -> B/M/E -> (tags,) the tags a forced span may take there
@@ -192,7 +201,11 @@ class Tagger:
         scores = self.config.task == "ner" if scores is None else scores
         batch_chars = batch_chars or self.batch_chars
         graphemes = GraphemeViews(texts)
-        pieces = [(i, offset, piece) for i, text in enumerate(graphemes.views) for offset, piece in split_text(text, self.config.max_len, _held(user_words[i]))]
+        pieces = [
+            (i, offset, piece)
+            for i, text in enumerate(graphemes.views)
+            for offset, piece in split_text(text, self.config.max_len, _held(user_words[i]), partial(_words, self._lexicon, user_words[i]))
+        ]
         owner = np.array([i for i, _, _ in pieces], dtype=np.int64)  # (pieces,) text of each piece
         offset = np.array([o for _, o, _ in pieces], dtype=np.int64)  # (pieces,) where it begins in its text
         words = [user_words[i] for i in owner.tolist()]

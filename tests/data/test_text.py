@@ -3,6 +3,8 @@ offsets index the exact input and which never hold whitespace; `fold` maps chara
 feature form without changing the length, on a string or on its code points alike."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
@@ -55,6 +57,18 @@ def test_split_text_cuts_before_a_web_address_rather_than_at_its_punctuation() -
 def test_split_text_cuts_an_address_longer_than_max_len_hard() -> None:
     text = "https://example.com/" + "a" * 200 + "?x=1"
     assert [(offset, len(piece)) for offset, piece in split_text(text, 150)] == [(0, 150), (150, 74)]
+
+
+def test_a_run_without_punctuation_is_cut_between_the_words_found_in_it_not_hard() -> None:
+    text = "天安门北京" * 5
+    words = lambda run: [m.span() for m in re.finditer("天安门|北京", run)]  # noqa: E731
+    assert [(offset, len(piece)) for offset, piece in split_text(text, 12, words=words)] == [(0, 10), (10, 10), (20, 5)]
+    assert [(offset, len(piece)) for offset, piece in split_text(text, 12)] == [(0, 12), (12, 12), (24, 1)]
+
+
+def test_a_run_inside_one_long_word_is_cut_hard_at_max_len() -> None:
+    text = "天" * 30
+    assert [len(piece) for _, piece in split_text(text, 12, words=lambda run: [(0, len(run))])] == [12, 12, 6]
 
 
 def test_split_text_separates_at_any_whitespace() -> None:

@@ -50,3 +50,9 @@ def test_a_forced_word_across_the_point_where_a_long_line_is_cut_stays_whole(cws
     word the dictionary forces."""
     text = "天" * (cws.config.max_len - 2) + "酷云盘存储" + "天" * 20
     assert "酷云盘" in words(cws, text, Lexicon(["酷云盘"], force=True))
+
+
+def test_a_long_run_without_punctuation_is_cut_between_the_lexicons_words(cws: Tagger) -> None:
+    """Speech transcripts and chat run on without punctuation: the cut every `max_len`
+    characters falls between jieba's words rather than inside one (北 | 京 before)."""
+    assert set(words(cws, "我爱北京天安门" * 100)) == {"我", "爱", "北京", "天安门"}
