@@ -1,8 +1,8 @@
 """Text handling shared by training and tagging: feature folding and splitting long input.
 
-Folding (full-width to half-width, digits to `0`, Latin letters to `a`, accented ones too) only
-feeds the model's features, so `１９９８年` and `2024年` look alike to it, and `café` reads as one
-Latin word rather than `caf` and a character it never saw; output always keeps the original
+Folding (full-width to half-width, digits to `0`, Latin letters to `a`, accented ones and
+other alphabets' too) only feeds the model's features, so `１９９８年` and `2024年` look alike
+to it, and `café` or `Москва` reads as one foreign word rather than characters it never saw; output always keeps the original
 characters because every piece carries its offset into the exact input string.
 """
 from __future__ import annotations
@@ -28,7 +28,15 @@ SEPARATOR = re.compile(f"[{_SEPARATORS}]")
 _NON_SPACE = re.compile(f"[^{_SEPARATORS}]+")
 
 
-ACCENTED_LATIN = (range(0xC0, 0x250), range(0x1E00, 0x1F00))  # Latin-1 Supplement, Extended-A and -B, Extended Additional
+# Letters read as Latin letters: accented Latin (Latin-1 Supplement, Extended-A and -B, Extended
+# Additional), and the alphabets Chinese text quotes words in (Greek, Cyrillic, Armenian, Hebrew,
+# Arabic, Thai, Georgian, Hangul, kana). The corpora hold almost none of them, so each would be
+# a character the model never learnt, tagged one by one (each Cyrillic letter a person's name);
+# read as Latin, a run of them is one foreign word, as `Moscow` is.
+FOREIGN_LETTERS = (
+    range(0xC0, 0x250), range(0x1E00, 0x1F00), range(0x370, 0x590), range(0x5D0, 0x5F0), range(0x620, 0x6D4),
+    range(0xE01, 0xE4F), range(0x10A0, 0x1100), range(0x1100, 0x1200), range(0x3041, 0x3097), range(0x30A1, 0x30FB), range(0xAC00, 0xD7A4),
+)
 
 
 def fold_char(ch: str) -> str:
@@ -36,12 +44,12 @@ def fold_char(ch: str) -> str:
     ch = chr(HALF_WIDTH.get(ord(ch), ord(ch)))
     if ch.isascii() and ch.isdigit():
         return "0"
-    if ch.isalpha() and (ch.isascii() or any(ord(ch) in block for block in ACCENTED_LATIN)):
+    if ch.isalpha() and (ch.isascii() or any(ord(ch) in block for block in FOREIGN_LETTERS)):
         return "a"
     return ch
 
 
-_FOLD_TABLE = {code: fold_char(chr(code)) for code in [*range(0x21, 0x7F), *FULL_WIDTH, *(c for block in ACCENTED_LATIN for c in block)]}
+_FOLD_TABLE = {code: fold_char(chr(code)) for code in [*range(0x21, 0x7F), *FULL_WIDTH, *(c for block in FOREIGN_LETTERS for c in block)]}
 
 
 def fold(text: str) -> str:

@@ -114,6 +114,7 @@ def test_fold_turns_full_width_punctuation_half_width_and_keeps_the_rest() -> No
     assert fold_char("٣") == "٣"
 
 
-def test_fold_reads_accented_latin_letters_as_latin_letters_and_other_scripts_as_themselves() -> None:
+def test_fold_reads_accented_latin_and_other_alphabets_letters_as_latin_letters_and_han_and_signs_as_themselves() -> None:
     assert fold("café Pokémon Běijīng Zürich Æß") == "aaaa aaaaaaa aaaaaaa aaaaaa aa"
-    assert fold("×÷αЖ한") == "×÷αЖ한"  # signs, Greek, Cyrillic, Hangul: left alone
+    assert fold("Москва αβγ 서울 こんにちは カタカナ שלום") == "aaaaaa aaa aa aaaaa aaaa aaaa"
+    assert fold("×÷・ー北京。") == "×÷・ー北京。"  # signs, the middle dot and the long-vowel mark of transliterated names, Han
