@@ -74,6 +74,7 @@ class Batcher:
     async def submit(self, texts: Sequence[str], user_words: Lexicon | None = None, scores: bool = False) -> tuple[list[list[Span]], Timing]:
         """Spans of each text, computed in some batch; raises QueueFull when the queue is full.
         A batch computes scores when any of its requests asks for them."""
+        self._drop_gone()
         if len(self._queue) >= self.max_queue:
             raise QueueFull(f"{len(self._queue)} requests already queued (max_queue {self.max_queue})")
         if self._task is None:
@@ -85,12 +86,22 @@ class Batcher:
         self._wakeup.set()
         return await request.future
 
+    def _drop_gone(self) -> None:
+        """Requests whose callers gave up (past their deadline, disconnected) leave the queue:
+        kept, they counted against `max_queue`, and live clients got 429s with no one waiting."""
+        gone = [request for request in self._queue if request.future.done()]
+        if gone:
+            self._queue = deque(request for request in self._queue if not request.future.done())
+            self._queued_chars -= sum(request.chars for request in gone)
+            self.on_queue(-len(gone))
+
     async def submit_within(
         self, texts: Sequence[str], user_words: Lexicon | None, timeout_s: float, scores: bool = False
     ) -> tuple[list[list[Span]], Timing]:
         """`submit`, given up after `timeout_s`: the cancelled request is skipped by its batch."""
         try:
-            return await asyncio.wait_for(self.submit(texts, user_words, scores), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                return await self.submit(texts, user_words, scores)
         except TimeoutError:
             raise DeadlineExceeded(f"not answered within {timeout_s * 1000:.0f} ms (request_timeout_ms)") from None
 
@@ -118,8 +129,9 @@ class Batcher:
             if remaining <= 0:
                 return
             self._wakeup.clear()
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), remaining)
+            try:  # asyncio.timeout, not wait_for: on 3.11, wait_for swallowed a cancel that came as the event was set, and close() hung
+                async with asyncio.timeout(remaining):
+                    await self._wakeup.wait()
             except TimeoutError:
                 return
 

@@ -93,7 +93,8 @@ class JobRunner:
         await self._table(self.jobs.set_pid, job.id, process.pid)
         while process.returncode is None:
             try:
-                await asyncio.wait_for(process.wait(), self.poll_s)
+                async with asyncio.timeout(self.poll_s):  # not wait_for, which on 3.11 may swallow the cancel of a shutdown
+                    await process.wait()
             except TimeoutError:
                 now = await self._table(self.jobs.get, job.id)
                 if now is not FAILED and now.status == "cancelled":
@@ -116,7 +117,8 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
     if process.returncode is None:
         process.send_signal(signal.SIGTERM)
         try:
-            await asyncio.wait_for(process.wait(), STOP_GRACE_S)
+            async with asyncio.timeout(STOP_GRACE_S):
+                await process.wait()
         except TimeoutError:
             process.kill()
             await process.wait()

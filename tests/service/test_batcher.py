@@ -96,6 +96,24 @@ def test_a_full_queue_refuses_new_requests() -> None:
     asyncio.run(scenario())
 
 
+def test_requests_whose_callers_gave_up_no_longer_count_against_the_queue() -> None:
+    depth: list[int] = []
+
+    async def scenario() -> None:
+        batcher = Batcher(Recorder(), max_batch_chars=1_000, max_wait_ms=10_000, max_queue=2, on_queue=depth.append)
+        for _ in range(2):
+            with pytest.raises(DeadlineExceeded):
+                await batcher.submit_within(["a"], None, timeout_s=0.01)
+        waiting = asyncio.ensure_future(batcher.submit(["b"]))  # the queue holds two requests, both given up
+        await asyncio.sleep(0)
+        assert not waiting.done(), "queued, not refused"
+        await batcher.close()
+        waiting.cancel()
+
+    asyncio.run(scenario())
+    assert sum(depth) == 1, "the gauge counts the one live request"
+
+
 def test_a_request_whose_caller_has_gone_is_not_computed() -> None:
     tag = Recorder()
 
