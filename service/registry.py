@@ -56,8 +56,8 @@ class Registry:
         exact = self.store.locate(ref)
         tagger = self._load_exact(exact)
         name, version = parse_ref(ref)
-        if version is None:
-            self._current.setdefault(name, exact)
+        if version is None and name not in self._current:
+            self._serve(exact)
         return tagger
 
     def activate(self, ref: str) -> str:
@@ -108,8 +108,16 @@ class Registry:
         name; called under the swap lock, so a failure anywhere changes nothing served."""
         self._load_exact(exact)
         publish(exact)
-        self._current[parse_ref(exact)[0]] = exact
+        self._serve(exact)
         return exact
+
+    def _serve(self, exact: str) -> None:
+        """Serve `exact` for its bare name, and set the active-version gauge now: set at each
+        scrape instead, a worker that no scrape reached kept reporting the version it served
+        before, and after a rollback the gauge (the highest over workers) named the old one."""
+        name, version = parse_ref(exact)
+        self._current[name] = exact
+        self.metrics.active_version.labels(name).set(version or 0)
 
     async def watch(self, interval_s: float) -> None:
         """Refresh every `interval_s` seconds, off the event loop, until cancelled."""

@@ -24,7 +24,5 @@ def readyz(registry: RegistryDep) -> JSONResponse:
 
 
 @router.get("/metrics")
-def metrics(metrics: MetricsDep, registry: RegistryDep) -> Response:
-    for name, version in registry.serving().items():
-        metrics.active_version.labels(name).set(version)
+def metrics(metrics: MetricsDep) -> Response:
     return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

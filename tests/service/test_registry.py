@@ -42,3 +42,19 @@ def test_the_watch_outlives_a_store_out_of_reach_and_then_serves_what_was_activa
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert errors == ["keeping tcws@1: cannot read the store: Unreachable: Could not connect to the endpoint URL"]
     assert any("now serving tcws@2" in r.getMessage() for r in caplog.records)
+
+
+def test_the_active_version_gauge_follows_each_swap_without_a_scrape(store: Path, tmp_path: Path) -> None:
+    """Each worker sets the gauge when it swaps: set at scrape time, a worker that no scrape
+    reached kept its old value, and the highest over workers named a rolled-back version."""
+    shared = Store(root=two_versions(store, tmp_path), shipped=tmp_path / "none")
+    metrics = Metrics()
+    registry = Registry(shared, Settings(models=["tcws"], device="cpu"), metrics)
+    registry.warm(["tcws"])
+    gauge = lambda: metrics.registry.get_sample_value("zhtag_model_active_version", {"name": "tcws"})  # noqa: E731
+    assert gauge() == 1
+    registry.activate("tcws@2")
+    assert gauge() == 2
+    Store(root=shared.root, shipped=tmp_path / "none").rollback("tcws")  # another replica
+    registry.refresh()
+    assert gauge() == 1
