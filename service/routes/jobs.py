@@ -4,6 +4,8 @@ checked before the job is queued, by the same readers that training uses, so a m
 is refused at once with its line."""
 from __future__ import annotations
 
+import inspect
+
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -127,6 +129,7 @@ async def submit(
     """Queue a training job; 422 names the file, line and problem of a malformed corpus. With
     `teacher`, the raw text `raw` (or `raw_path`), tagged by that model, joins the training side
     (`zhtag train --raw --teacher`)."""
+    await _check_fields(request)
     jobs = _jobs(request)
     parent = await run_in_threadpool(_pinned, registry.store, base, task, check_parent) if base else None
     await run_in_threadpool(check_target, registry.store, name, task)
@@ -157,6 +160,21 @@ async def submit(
     }
     job = await run_in_threadpool(jobs.create, spec, job_id)
     return JSONResponse({"id": job.id, "status": job.status}, status_code=202)
+
+
+FORM_FIELDS = sorted(set(inspect.signature(submit).parameters) - {"request", "registry", "settings"})
+
+
+async def _check_fields(request: Request) -> None:
+    """A field this route does not read (`hidden=32`), or one given twice, is refused: left
+    unread, it trained a model other than the one its sender meant, as JSON bodies refuse."""
+    form = await request.form()
+    unknown = sorted(set(form.keys()) - set(FORM_FIELDS))
+    if unknown:
+        raise InputError(f"unknown form field(s) {', '.join(unknown)}; the fields are {', '.join(FORM_FIELDS)}")
+    twice = sorted(key for key in set(form.keys()) if len(form.getlist(key)) > 1)
+    if twice:
+        raise InputError(f"form field(s) given more than once: {', '.join(twice)}")
 
 
 @router.get("/jobs")

@@ -98,6 +98,15 @@ def test_a_malformed_corpus_is_refused_with_its_file_and_line(client: TestClient
     assert submit(client, files={"train": ("bad.txt", bad)}, format="pos", skip_bad="true").status_code == 202
 
 
+def test_a_form_field_the_route_does_not_read_or_one_given_twice_is_refused(client: TestClient) -> None:
+    before = client.get("/v1/jobs").json()
+    unknown = submit(client, hidden="32")
+    assert unknown.status_code == 422 and unknown.json()["detail"].startswith("unknown form field(s) hidden; the fields are ")
+    twice = submit(client, files=[("train", ("a.txt", CORPUS)), ("train", ("b.txt", CORPUS))])
+    assert twice.status_code == 422 and twice.json()["detail"] == "form field(s) given more than once: train"
+    assert client.get("/v1/jobs").json() == before
+
+
 def test_a_one_sentence_corpus_without_a_dev_corpus_is_refused_before_it_is_queued(client: TestClient) -> None:
     one = "今天  天气  很  好  。\n".encode()
     response = submit(client, files={"train": ("one.txt", one)})
