@@ -112,3 +112,28 @@ def test_typing_text_and_pressing_tag_highlights_its_entities(browser: str, live
     assert len(colours) == 3, f"each entity type has its own colour, got {colours}"
     assert "".join(words) == TEXT
     assert curve_width > 0, "the job's learning curve is shown"
+
+
+def test_entities_after_an_emoji_are_highlighted_where_they_are_and_a_refused_text_says_why(browser: str, live_url: str) -> None:
+    """The API counts code points; the page must too, or an emoji (two UTF-16 units) shifts
+    every entity after it. A 422's list of problems is shown as text, the old answer cleared."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=browser, headless=True, args=BROWSER_ARGS)
+        try:
+            page = chromium.new_page()
+            page.goto(live_url + "/")
+            page.fill("#text", "😀" + TEXT)
+            page.click("#go")
+            expect(page.locator("#status")).to_have_text("models: cws@1, ner@1", timeout=30_000)
+            marks = page.locator("#entities mark")
+            found = {(marks.nth(i).get_attribute("data-type"), marks.nth(i).evaluate("m => m.firstChild.textContent")) for i in range(marks.count())}
+            page.fill("#text", "好" * 10_001)
+            page.click("#go")
+            expect(page.locator("#status")).to_have_text("error: text longer than max_text_chars (10000)", timeout=30_000)
+            left = page.locator("#entities mark").count()
+        finally:
+            chromium.close()
+    assert {("PER", "江泽民"), ("LOC", "北京"), ("ORG", "联合国")} <= found
+    assert left == 0
