@@ -37,7 +37,7 @@ NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"  # model names, and every othe
 NAME = re.compile(NAME_PATTERN)
 JOBS_TABLE, DICTIONARIES = "jobs.sqlite3", "dictionaries"  # what the service keeps beside the models in a store's directory
 VERSION = re.compile(r"[1-9][0-9]*")  # a version directory's name
-REF_PATTERN = rf"(?P<name>{NAME_PATTERN})(?:@(?P<version>{VERSION.pattern}))?"  # "name" or "name@N"
+REF_PATTERN = rf"({NAME_PATTERN})(?:@({VERSION.pattern}))?"  # "name" or "name@N"; plain groups, so JSON Schema (ECMA-262) reads it too
 _REF = re.compile(REF_PATTERN)
 _FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
@@ -414,8 +414,8 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
             f"malformed model reference {ref!r}: expected 'name' or 'name@N' "
             f"with N a positive integer and name matching {NAME_PATTERN}"
         )
-    version = match["version"]
-    return match["name"], int(version) if version else None
+    name, version = match.groups()
+    return name, int(version) if version else None
 
 
 def check_name(name: str) -> None:

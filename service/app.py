@@ -34,6 +34,7 @@ from service.registry import NotReady, Registry
 from service.routes import ROUTERS
 from service.routes.jobs import JobsUnavailable, PathRefused
 from service.routes.tagging import ClientGone
+from service.schemas import ERROR_RESPONSES
 from service.settings import Settings
 
 STATUS: list[tuple[type[ZhtagError], int]] = [
@@ -188,7 +189,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         torch.set_num_threads(threads)
         metrics.worker_exited()
 
-    app = FastAPI(title="zhtag", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="zhtag", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES)  # the error body, documented on every route
     for router in ROUTERS:
         app.include_router(router)
 

@@ -381,7 +381,7 @@ def _serve(args: argparse.Namespace, out: IO[str]) -> None:
     from pydantic import ValidationError
     from pydantic_settings import SettingsError
 
-    from service.settings import Settings
+    from service.settings import Settings, unknown_variables
 
     for flag in ("host", "port", "workers"):
         if getattr(args, flag) is not None:
@@ -394,6 +394,8 @@ def _serve(args: argparse.Namespace, out: IO[str]) -> None:
     except ValidationError as err:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in err.errors())
         raise InputError(f"invalid settings: {problems}") from None
+    for line in unknown_variables(os.environ):
+        print(f"zhtag: warning: {line}", file=sys.stderr)
     with _metrics_dir(settings.workers):
         uvicorn.run("service.app:create_app", factory=True, host=settings.host, port=settings.port, workers=settings.workers, log_config=_log_config())
 

@@ -119,3 +119,32 @@ class NerResponse(BaseModel):
 
 class ActivateRequest(BaseModel):
     version: int = Field(..., ge=1)
+
+
+class ErrorBody(BaseModel):
+    """Every error's body: `error` names its kind (`InputError`, `ValidationError`, `QueueFull`,
+    the reason phrase of a framework error such as `NotFound`), `detail` says what is wrong: a
+    string, or for `ValidationError` one problem per bad field (`loc`, `msg`, `type`)."""
+
+    error: str
+    detail: str | list[dict]
+    file: str | None = Field(None, description="CorpusError: the corpus")
+    line: int | None = Field(None, description="CorpusError: its 1-based line")
+    problem: str | None = Field(None, description="CorpusError: what is wrong with the line")
+
+
+ERROR_RESPONSES: dict[int | str, dict] = {
+    status: {"model": ErrorBody, "description": why}
+    for status, why in {
+        400: "a body that cannot be read (not JSON, not UTF-8)",
+        401: "an admin route without the right bearer token",
+        403: "admin routes disabled, or a corpus path outside ZHTAG_CORPORA",
+        404: "no such model, version, job or dictionary",
+        409: "the store refuses the change (a damaged version, nothing to roll back to)",
+        413: "a body over the size limit",
+        422: "bad input: each bad field, or a malformed corpus's file and line",
+        429: "the queue is full; retry after Retry-After seconds",
+        503: "models still loading, or jobs unavailable; retry after Retry-After seconds",
+        504: "not answered within request_timeout_ms",
+    }.items()
+}

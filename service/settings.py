@@ -2,8 +2,11 @@
 of `zhtag serve`), checked when the service starts."""
 from __future__ import annotations
 
+import difflib
 import json
 import os
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
@@ -53,6 +56,15 @@ class Settings(BaseSettings):
         open them to an empty bearer."""
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("admin_token")
+    @classmethod
+    def _token_fits_a_header(cls, value: SecretStr | None) -> SecretStr | None:
+        """HTTP headers carry Latin-1 bytes, and clients send UTF-8: a token beyond printable
+        ASCII could never be matched, so the admin would be shut out without a word."""
+        if value is not None and not re.fullmatch(r"[!-~]+", value.get_secret_value()):
+            raise ValueError("must be printable ASCII without spaces, as an HTTP header carries it")
+        return value
+
     @property
     def torch_threads(self) -> int:
         """On a 2-core machine one worker tags fastest with one torch thread: the second core
@@ -67,3 +79,17 @@ class Settings(BaseSettings):
                 "a text must fit in one batch"
             )
         return self
+
+
+READ_ELSEWHERE = frozenset({"ZHTAG_STORE", "ZHTAG_STORE_OPTIONS", "ZHTAG_WORKDIR", "ZHTAG_CACHE"})  # model.store, model.objectroot, data.lexicon
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A line for each ZHTAG_* variable that no part of zhtag reads, with the setting it is
+    nearest to: pydantic-settings ignores them, so `ZHTAG_MAX_QUEU=5` would pass unnoticed."""
+    known = {f"ZHTAG_{name.upper()}" for name in Settings.model_fields} | READ_ELSEWHERE
+    lines = []
+    for name in sorted(n for n in environ if n.startswith("ZHTAG_") and n not in known):
+        near = difflib.get_close_matches(name.removeprefix("ZHTAG_"), sorted(k.removeprefix("ZHTAG_") for k in known), n=1)  # the shared prefix would make every name look near
+        lines.append(f"{name} is no setting of zhtag's and is ignored" + (f"; did you mean ZHTAG_{near[0]}?" if near else ""))
+    return lines

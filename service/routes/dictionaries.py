@@ -2,7 +2,7 @@
 `"dictionary": NAME`, instead of sending the same words with every request."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
@@ -33,7 +33,7 @@ async def list_dictionaries(request: Request) -> list[str]:
     return _dictionaries(request).names()
 
 
-@router.get("/{name}", response_class=PlainTextResponse)
+@router.get("/{name}", response_class=Response, responses={200: {"content": {"text/plain": {}}, "description": "the dictionary as stored"}})
 async def get_dictionary(name: str, request: Request) -> PlainTextResponse:
     """The dictionary as it was stored, so a client can check or edit what requests use."""
     return PlainTextResponse(await run_in_threadpool(_dictionaries(request).content, name))

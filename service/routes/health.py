@@ -23,6 +23,6 @@ def readyz(registry: RegistryDep) -> JSONResponse:
     return JSONResponse({"status": "loading"}, status_code=503)
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition"}})
 def metrics(metrics: MetricsDep) -> Response:
     return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

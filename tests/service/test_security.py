@@ -60,12 +60,19 @@ def test_every_admin_route_refuses_without_the_right_token(tmp_path: Path, token
             assert response.status_code == status, (method, path, response.text)
 
 
-def test_every_admin_route_admits_the_right_token(tmp_path: Path) -> None:
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_every_admin_route_admits_the_right_token_whatever_the_schemes_case(tmp_path: Path, scheme: str) -> None:
     app = app_with(tmp_path, admin_token=TOKEN)
     with TestClient(app) as client:
         for method, path in admin_routes():
-            response = client.request(method, path, headers={"Authorization": f"Bearer {TOKEN}"}, content=b"x")
+            response = client.request(method, path, headers={"Authorization": f"{scheme} {TOKEN}"}, content=b"x")
             assert response.status_code not in (401, 403), (method, path, response.text)
+
+
+@pytest.mark.parametrize("token", ["sécret", "two words", "tab\tin"])
+def test_a_token_no_http_header_can_carry_is_refused_at_start(token: str) -> None:
+    with pytest.raises(ValueError, match="(?s)admin_token.*printable ASCII"):
+        Settings(models=[], admin_token=token)
 
 
 def test_the_token_never_reaches_the_logs(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

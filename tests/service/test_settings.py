@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.cli import main
-from service.settings import Settings
+from service.settings import Settings, unknown_variables
 
 
 @pytest.mark.parametrize("value", ["cws,ner", " cws , ner ", '["cws", "ner"]'])
@@ -41,3 +41,11 @@ def test_serve_refuses_a_model_or_device_it_cannot_use_in_one_line(
     assert main(["serve"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("zhtag: error: ") and named in err
+
+
+def test_a_variable_that_is_no_setting_is_named_with_the_setting_it_is_nearest() -> None:
+    environ = {"ZHTAG_MAX_QUEU": "5", "ZHTAG_STORE": "/srv/store", "ZHTAG_MAX_QUEUE": "9", "ZHTAG_XYZZY": "1", "PATH": "/bin"}
+    assert unknown_variables(environ) == [
+        "ZHTAG_MAX_QUEU is no setting of zhtag's and is ignored; did you mean ZHTAG_MAX_QUEUE?",
+        "ZHTAG_XYZZY is no setting of zhtag's and is ignored",
+    ]
