@@ -5,12 +5,12 @@ ARG BASE=python:3.11-slim
 FROM ${BASE}
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY data data
 COPY model model
 COPY service service
 COPY zhtag zhtag
-RUN pip install --no-cache-dir ${TORCH_INDEX:+--extra-index-url ${TORCH_INDEX}} ".[s3]" \
+RUN pip install --no-cache-dir ${TORCH_INDEX:+--extra-index-url ${TORCH_INDEX}} -c constraints.txt ".[s3]" \
     && useradd --create-home --uid 10001 zhtag \
     && mkdir -p /data/store /data/work && chown zhtag /data/store /data/work
 USER zhtag

@@ -72,6 +72,14 @@ def framework_error(err: StarletteHTTPException) -> JSONResponse:
     return error_response(err.status_code, phrase(err.status_code), err.detail, err.headers)
 
 
+def _problem(problem: dict) -> dict:
+    """A validation problem as a client reads it: not the input (it can be megabytes), nor the
+    exception object a validator raised (`ctx.error`, which JSON shows as `{}`)."""
+    shown = {k: v for k, v in problem.items() if k not in ("input", "url")}
+    ctx = {k: v for k, v in shown.pop("ctx", {}).items() if k != "error"}
+    return shown | ({"ctx": ctx} if ctx else {})
+
+
 def _job_store(root: Path) -> JobStore | None:
     """The store's job table, or None (jobs answer 503) where the root cannot hold one."""
     try:
@@ -205,7 +213,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         """422 naming each bad field, shaped like every other error. The offending input is
         not echoed: it can be megabytes. ASCII-escaped because messages may quote lone
         surrogates, which UTF-8 cannot encode (FastAPI's own handler answers 500 then)."""
-        problems = [{k: v for k, v in problem.items() if k not in ("input", "url")} for problem in err.errors()]
+        problems = [_problem(problem) for problem in err.errors()]
+        sent = request.headers.get("content-type", "")
+        if any(p["loc"] == ("body",) and p["type"] == "model_attributes_type" for p in problems) and not sent.startswith("application/json"):
+            detail = f"send the body as JSON, with content-type application/json (this one came as {sent or 'no content type'})"
+            return error_response(415, "UnsupportedMediaType", detail)  # curl -d sends a form's content type
         body = json.dumps({"error": "ValidationError", "detail": jsonable_encoder(problems)}, ensure_ascii=True)
         return Response(body, status_code=422, media_type="application/json")
 

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 import service
 from model.store import Store
-from service.jobs import Job, JobStore, process_alive
+from service.jobs import Job, JobStore, drop_uploads, job_folder, process_alive
 
 log = logging.getLogger("zhtag.jobs")
 STOP_GRACE_S = 10.0
@@ -83,7 +83,7 @@ class JobRunner:
             await self._stop_all()
 
     async def _supervise(self, job: Job) -> None:
-        logs = self.store.root / ".jobs" / job.id
+        logs = job_folder(self.store.root, job.id)
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / "log.txt", "ab") as stderr:
             process = await asyncio.create_subprocess_exec(
@@ -104,6 +104,7 @@ class JobRunner:
             error = f"the job's process ended with exit code {process.returncode} (log: .jobs/{job.id}/log.txt in the store's directory)"  # no server path: /v1/jobs is public
             while await self._table(partial(self.jobs.finish, job.id, "failed", error=error)) is FAILED:
                 await asyncio.sleep(self.poll_s)
+        drop_uploads(logs)  # the job has ended, whichever way
 
     async def _stop_all(self) -> None:
         """Stop the jobs this server started and queue them to resume at the next start."""

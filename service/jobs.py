@@ -203,3 +203,18 @@ def process_alive(pid: int) -> bool:
 def jobs_path(root: Path) -> Path:
     """The job table of the store at `root`."""
     return root / JOBS_TABLE
+
+
+def job_folder(root: Path, job_id: str) -> Path:
+    """Where a job keeps its uploads and its log, in the store's local directory."""
+    return root / ".jobs" / job_id
+
+
+UPLOADS = ("train", "dev", "raw")  # the files a submission's corpora are saved as, in its job's folder
+
+
+def drop_uploads(folder: Path) -> None:
+    """Delete an ended job's uploaded corpora (its log stays): kept, every job's uploads, up
+    to 256 MiB each, filled the disk over time."""
+    for name in UPLOADS:
+        (folder / name).unlink(missing_ok=True)

@@ -28,7 +28,7 @@ class Metrics:
             "zhtag_batch_chars", "characters per tagger call", buckets=(100, 500, 1000, 2000, 4000, 8000, 16000, 32000), registry=r
         )
         self.batch_wait = Histogram("zhtag_batch_wait_seconds", "time a request waited for its batch", buckets=LATENCY_BUCKETS, registry=r)
-        self.queue_depth = Gauge("zhtag_queue_depth", "requests waiting for a batch", registry=r, multiprocess_mode="livesum")
+        self.queue_depth = Gauge("zhtag_queue_depth", "requests waiting for a batch (a large one counts once per part)", registry=r, multiprocess_mode="livesum")
         self.active_version = Gauge(
             "zhtag_model_active_version", "active version of each served model", ["name"], registry=r, multiprocess_mode="livemax"
         )

@@ -142,6 +142,7 @@ ERROR_RESPONSES: dict[int | str, dict] = {
         404: "no such model, version, job or dictionary",
         409: "the store refuses the change (a damaged version, nothing to roll back to)",
         413: "a body over the size limit",
+        415: "a JSON body sent under another content type (curl -d without -H 'content-type: application/json')",
         422: "bad input: each bad field, or a malformed corpus's file and line",
         429: "the queue is full; retry after Retry-After seconds",
         503: "models still loading, or jobs unavailable; retry after Retry-After seconds",

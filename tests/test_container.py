@@ -43,6 +43,11 @@ def test_the_image_runs_as_a_non_root_user_on_a_slim_python_base() -> None:
     assert "ARG BASE=python:3.11-slim" in DOCKERFILE
 
 
+def test_the_image_installs_under_the_constraints_file_it_copies() -> None:
+    assert "constraints.txt" in next(line for line in DOCKERFILE.splitlines() if line.startswith("COPY pyproject.toml"))
+    assert "-c constraints.txt" in next(line for line in DOCKERFILE.splitlines() if line.startswith("RUN pip install"))
+
+
 def test_port_agrees_between_image_compose_and_settings() -> None:
     port = int(docker_env()["ZHTAG_PORT"])
     assert instruction("EXPOSE") == [str(port)]

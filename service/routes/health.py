@@ -10,12 +10,12 @@ from service.deps import MetricsDep, RegistryDep
 router = APIRouter(tags=["health"])
 
 
-@router.get("/livez")
+@router.api_route("/livez", methods=["GET", "HEAD"])  # some probes ask with HEAD
 def livez() -> dict[str, str]:
     return {"status": "alive"}
 
 
-@router.get("/readyz")
+@router.api_route("/readyz", methods=["GET", "HEAD"])
 def readyz(registry: RegistryDep) -> JSONResponse:
     """200 once the startup models are loaded and warmed, 503 before."""
     if registry.ready.is_set():

@@ -24,7 +24,7 @@ from model.tagger import CONFIG
 from model.teacher import check_teacher
 from model.train import check_parent, check_splittable, check_target, load_sentences
 from service.deps import AdminDep, RegistryDep, SettingsDep
-from service.jobs import JobStore, new_job_id
+from service.jobs import JobStore, drop_uploads, job_folder, new_job_id
 from service.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["jobs"])
@@ -135,7 +135,7 @@ async def submit(
     await run_in_threadpool(check_target, registry.store, name, task)
     taught_by = await run_in_threadpool(_pinned, registry.store, teacher, task, check_teacher) if teacher else None
     job_id = new_job_id()
-    folder = registry.store.root / ".jobs" / job_id
+    folder = job_folder(registry.store.root, job_id)
     folder.mkdir(parents=True)
     try:
         train_file = await _corpus("train", train, train_path, folder, settings)
@@ -202,4 +202,7 @@ async def job_curve(job_id: str, request: Request) -> Response:
 async def cancel_job(job_id: str, request: Request) -> dict[str, Any]:
     """Cancel a queued job, or stop a running one (its process is ended within a second); a
     finished job is answered as it is, kept in the table with its record."""
-    return (await run_in_threadpool(_jobs(request).cancel, job_id)).public()
+    job = await run_in_threadpool(_jobs(request).cancel, job_id)
+    if job.started is None and job.status == "cancelled":  # never started: no runner will end it
+        drop_uploads(job_folder(request.app.state.registry.store.root, job_id))
+    return job.public()

@@ -158,6 +158,13 @@ def test_a_malformed_reference_a_misspelled_field_or_a_spaced_word_is_a_422(clie
     assert response.status_code == 422 and response.json()["error"] == "ValidationError"
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_json_sent_under_another_content_type_is_a_415_saying_so(client: TestClient, content_type: str) -> None:
+    response = client.post("/v1/segment", content='{"texts": ["你好"]}'.encode(), headers={"content-type": content_type})
+    assert response.status_code == 415 and response.json()["error"] == "UnsupportedMediaType"
+    assert f"this one came as {content_type}" in response.json()["detail"]
+
+
 def test_a_validation_error_names_the_field_without_echoing_the_input(client: TestClient) -> None:
     response = client.post("/v1/segment", json={"texts": ["好好"] * (MAX_TEXTS + 1)})
     problem = response.json()["detail"][0]
@@ -214,6 +221,7 @@ def test_a_full_queue_is_a_429_with_retry_after(client: TestClient, monkeypatch:
 def test_health_and_metrics(client: TestClient) -> None:
     assert client.get("/livez").status_code == 200
     assert client.get("/readyz").json() == {"status": "ready"}
+    assert client.head("/livez").status_code == client.head("/readyz").status_code == 200  # probes that ask with HEAD
     client.post("/v1/segment", json={"texts": ["你好"], "model": "tcws"})
     exposition = client.get("/metrics").text
     for name in ("zhtag_requests_total", "zhtag_request_seconds", "zhtag_batch_texts", "zhtag_batch_wait_seconds", "zhtag_queue_depth"):

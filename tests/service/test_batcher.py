@@ -82,6 +82,25 @@ def test_a_request_larger_than_the_budget_runs_alone() -> None:
     assert sorted(tag.calls) == [["abcdef"], ["g"]]
 
 
+def test_a_large_request_takes_turns_with_the_requests_after_it() -> None:
+    """Queued in parts of the budget, one part a batch, its other parts behind later requests:
+    a request sent just after one of megabytes waits one batch, not all of them."""
+    tag = Recorder()
+
+    async def scenario() -> None:
+        batcher = Batcher(tag, max_batch_chars=4, max_wait_ms=0, max_queue=10)
+        large = asyncio.ensure_future(batcher.submit(["ab"] * 10))
+        await asyncio.sleep(0)
+        small = asyncio.ensure_future(batcher.submit(["x"]))
+        (spans, _), _ = await asyncio.gather(large, small)
+        await batcher.close()
+        assert spans == [[Span(0, 1, "ab"), Span(1, 2, "ab")]] * 10
+
+    asyncio.run(scenario())
+    assert all(sum(map(len, call)) <= 4 for call in tag.calls)
+    assert next(i for i, call in enumerate(tag.calls) if "x" in call) <= 1, tag.calls
+
+
 def test_a_full_queue_refuses_new_requests() -> None:
     async def scenario() -> None:
         batcher = Batcher(Recorder(), max_batch_chars=1_000, max_wait_ms=10_000, max_queue=2)

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from model.store import Store
 from service.app import create_app
-from service.jobs import JobStore, jobs_path
+from service.jobs import JobStore, job_folder, jobs_path
 from service.settings import Settings
 from tests.service.conftest import FIXTURES
 
@@ -72,6 +72,18 @@ def test_a_submitted_job_trains_and_its_new_version_serves(client: TestClient) -
     assert curve.status_code == 200 and curve.headers["content-type"] == "image/png" and curve.content.startswith(b"\x89PNG")
     stored = client.app.state.registry.store.resolve("jobcws@1")
     assert stored.read_bytes("curve.png").startswith(b"\x89PNG")
+    assert uploads_gone(client, job["id"]), "an ended job's corpora are deleted; its log stays"
+    assert (job_folder(client.app.state.registry.store.root, job["id"]) / "log.txt").exists()
+
+
+def uploads_gone(client: TestClient, job_id: str, seconds: float = 30) -> bool:
+    """Whether the job's uploaded corpora are deleted within `seconds` (the runner deletes
+    them once the job's process has ended)."""
+    folder = job_folder(client.app.state.registry.store.root, job_id)
+    deadline = time.monotonic() + seconds
+    while (folder / "train").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not (folder / "train").exists()
 
 
 def test_a_job_trains_when_the_server_runs_from_a_folder_holding_a_model_py_and_a_data_package(
@@ -189,6 +201,7 @@ def test_a_running_job_can_be_cancelled_and_its_process_ends(client: TestClient)
         time.sleep(0.1)
     assert not _alive(pid)
     assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "cancelled"
+    assert uploads_gone(client, job_id)
 
 
 def test_a_job_running_when_the_server_stops_is_queued_to_resume(root: Path) -> None:
