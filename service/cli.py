@@ -28,8 +28,9 @@ from model.config import ANSWERS, TrainConfig, check_answers, is_tag_prefix
 
 if TYPE_CHECKING:
     from service.settings import Settings
-    from data.corpus import Span
+    from data.corpus import Sentence, Span
     from model.spans import SpanArrays
+    from model.tagger import Tagger
 
 from model.spans import confident
 
@@ -217,9 +218,25 @@ def _eval(args: argparse.Namespace, out: IO[str]) -> None:
 
     tagger = Tagger.load(args.model)
     gold = sentences_for(args.test, tagger.config.task, args.format)
+    for line in _eval_warnings(tagger, gold, args.test):
+        print(f"zhtag: warning: {line}", file=sys.stderr)
     seen = [replace(s, text=text) for s, text in zip(gold, for_model([s.text for s in gold], args.script))]  # as the tagger reads it, so OOV words are counted in its script too
     scores = evaluate(tagger.config.task, seen, tagger.tag([s.text for s in seen]), tagger.train_words)
     print(json.dumps({"model": tagger.ref, "test": str(args.test), **scores}, ensure_ascii=False), file=out)
+
+
+def _eval_warnings(tagger: Tagger, gold: list[Sentence], test: Path) -> list[str]:
+    """Why a score about to be printed may mean nothing: a test file of unsegmented lines
+    reads as one word a line, and an entity test whose types the model does not tag scores 0."""
+    from data.schemes import split_tag
+
+    if tagger.config.task in ("cws", "pos") and all(len(s.spans) <= 1 for s in gold):
+        return [f"every sentence of {test} is one word: is it segmented (words separated by spaces)?"]
+    types = {span.label for s in gold for span in s.spans}
+    model_types = {split_tag(tag)[1] for tag in tagger.config.tags} - {None}
+    if tagger.config.task == "ner" and not types & model_types:
+        return [f"none of the test's entity types ({', '.join(sorted(types))}) is one {tagger.ref} tags ({', '.join(sorted(model_types))})"]
+    return []
 
 
 class Piece(NamedTuple):

@@ -230,6 +230,17 @@ def test_a_missing_file_is_named_without_a_line_number(tmp_path: Path, capsys) -
     assert capsys.readouterr().err == f"zhtag: error: {tmp_path / 'nodict.txt'}: cannot read dictionary: No such file or directory\n"
 
 
+def test_eval_warns_when_its_score_would_mean_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "raw.txt").write_text("今天天气很好\n我们去公园\n", encoding="utf-8")
+    assert run("eval", "--model", "tcws", "--test", str(tmp_path / "raw.txt"))[0] == 0
+    assert "is one word: is it segmented" in capsys.readouterr().err
+    cluener = Path(__file__).parents[1] / "fixtures" / "corpora" / "tiny_cluener.json"
+    assert run("eval", "--model", "tner", "--test", str(cluener))[0] == 0
+    assert "none of the test's entity types" in capsys.readouterr().err
+    assert run("eval", "--model", "tcws", "--test", str(FIXTURES / "train.pos.txt"))[0] == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_eval_prints_scores_as_json() -> None:
     code, out = run("eval", "--model", "tcws", "--test", str(FIXTURES / "train.pos.txt"))
     scores = json.loads(out)
