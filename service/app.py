@@ -66,10 +66,15 @@ def error_response(
     return JSONResponse(status_code=status, content={"error": error, "detail": detail, **where}, headers=headers)
 
 
+CLEARER = {  # FastAPI's words for a body it could not read, and what they mean to a client
+    "There was an error parsing the body": "the body could not be read: it must be JSON in UTF-8, uncompressed, and sent whole",
+}
+
+
 def framework_error(err: StarletteHTTPException) -> JSONResponse:
-    """A framework error (403, 404 route, 405, 413) in zhtag's shape, named by its reason
+    """A framework error (400, 403, 404 route, 405, 413) in zhtag's shape, named by its reason
     phrase, e.g. `RequestEntityTooLarge`."""
-    return error_response(err.status_code, phrase(err.status_code), err.detail, err.headers)
+    return error_response(err.status_code, phrase(err.status_code), CLEARER.get(err.detail, err.detail), err.headers)
 
 
 def _problem(problem: dict) -> dict:
