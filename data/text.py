@@ -98,6 +98,12 @@ def _cut_points(text: str, max_len: int, held: Spans, words: Spans | None) -> li
     return cuts
 
 
+def cut_between(text: str, spans: list[tuple[int, int]], after: int) -> int:
+    """The last position inside `text` (past `after`, before its end, which text may follow)
+    that is inside none of `spans`, else its end."""
+    return _last_free(_free(len(text), spans), after, len(text) - 1, len(text) - after)
+
+
 def _free(length: int, spans: list[tuple[int, int]]) -> np.ndarray | None:
     """(points,) the positions 0..length inside none of `spans`, ascending; None (all of
     them) when there are no spans, as in most text."""

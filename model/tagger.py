@@ -22,11 +22,11 @@ from data.batches import Encoded, Encoder, length_batches
 from data.corpus import Span
 from data.errors import CheckpointError, InputError
 from data.formats.pos import POS_ENTITIES
-from data.graphemes import GraphemeViews
+from data.graphemes import GraphemeViews, cluster_starts
 from data.lexicon import Lexicon, codepoints, jieba_lexicon
 from data.softlexicon import SoftLexicon
 from data.schemes import OUTSIDE, split_tag  # OUTSIDE also labels a held span that must be no entity
-from data.text import split_text
+from data.text import cut_between, split_text
 from data.vocab import Vocab
 from model.config import ModelConfig
 from model.network import BiLSTMCRF, check_weights
@@ -176,6 +176,15 @@ class Tagger:
         if self.device.type == "cuda":
             return 256_000
         return min(32_000, max(8_000, 1_024_000 // self.config.hidden))
+
+    def cut_point(self, text: str, after: int) -> int:
+        """Where a piece of a line too long to read at once may end past `after` (the CLI
+        streams such lines): inside no character cluster (an emoji sequence, a letter and its
+        accent) and no lexicon word, else at the text's end."""
+        bounds = np.append(cluster_starts(text), len(text))  # (clusters + 1,)
+        joined = np.flatnonzero(np.diff(bounds) > 1)  # clusters of two or more code points
+        clusters = list(zip(bounds[joined].tolist(), bounds[joined + 1].tolist()))
+        return cut_between(text, clusters + _words(self._lexicon, None, text), after)
 
     def tag(self, texts: Sequence[str], user_words: Lexicon | None = None, batch_chars: int | None = None, scores: bool | None = None) -> list[list[Span]]:
         """Spans of each text, offsets into that exact text: words for cws/pos (labelled with

@@ -247,9 +247,10 @@ class Piece(NamedTuple):
 PIECE_BYTES = 150_000  # a longer line is read and tagged in pieces, so memory stays bounded
 
 
-def _pieces(source: str, whole_lines: bool) -> Iterator[Piece]:
+def _pieces(source: str, whole_lines: bool, between: Callable[[str, int], int] = lambda text, after: len(text)) -> Iterator[Piece]:
     """Input lines without their line endings, a line longer than PIECE_BYTES in pieces cut
-    after punctuation or whitespace where there is some (or refused, with `whole_lines`).
+    after punctuation or whitespace where there is some, else where `between(text, after)`
+    says (or refused, with `whole_lines`).
     Invalid UTF-8 is reported with its line number; a leading byte-order mark is dropped."""
     handle = sys.stdin.buffer if source == "-" else open(source, "rb")
     decoder, carry, lineno = codecs.getincrementaldecoder("utf-8-sig")(), "", 1  # a leading BOM is a signature, not text, as for corpora
@@ -266,7 +267,7 @@ def _pieces(source: str, whole_lines: bool) -> Iterator[Piece]:
                 continue
             if whole_lines:
                 raise InputError(f"{source}:{lineno}: line longer than {PIECE_BYTES:,} bytes; zhtag ner takes lines up to that (segment and pos stream longer ones)")
-            cut = _cut(text)
+            cut = _cut(text, between)
             yield Piece(text[:cut], False)
             carry = text[cut:]
         try:
@@ -280,10 +281,12 @@ def _pieces(source: str, whole_lines: bool) -> Iterator[Piece]:
 BREAKS = SENTENCE_END | CLAUSE_END | WHITESPACE  # a long line's pieces end after one of these
 
 
-def _cut(text: str) -> int:
+def _cut(text: str, between: Callable[[str, int], int]) -> int:
     """Where to end a piece of a long line: after the last punctuation or whitespace in its
-    second half, so no word is cut, else at its end."""
-    return last_end(text, BREAKS, len(text) // 2) or len(text)
+    second half, so no word is cut, else where `between` finds a point in that half
+    (`Tagger.cut_point`: outside every character cluster and lexicon word)."""
+    half = len(text) // 2
+    return last_end(text, BREAKS, half) or between(text, half)
 
 
 def _rejoined(output: str, pieces: list[Piece]) -> str:
@@ -340,7 +343,7 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
         return _rejoined(write(texts, tagger.span_arrays(for_model(texts, args.script), [user_words] * len(texts))), pieces)
 
     problems: list[InputError] = []
-    pieces = _until_bad(_pieces(args.file, whole_lines=args.command == "ner"), problems)
+    pieces = _until_bad(_pieces(args.file, whole_lines=args.command == "ner", between=tagger.cut_point), problems)
     for text in map_chunks(work, pieces, args.threads, size=lambda piece: len(piece.text)):
         out.write(text)
     if problems:

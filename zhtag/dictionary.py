@@ -57,10 +57,10 @@ class UserDictionary:
         a file opened in text or binary mode, as jieba's `load_userdict` takes."""
         if isinstance(source, str | os.PathLike):
             words = read_dictionary(source)
-        elif hasattr(source, "read"):
-            words = parse_dictionary(source, getattr(source, "name", repr(source)))
+        elif isinstance(source, Iterable) and not isinstance(source, bytes | bytearray):  # a file, or its lines, as jieba takes
+            words = parse_dictionary(source, getattr(source, "name", "the dictionary's lines"))
         else:
-            raise InputError(f"a dictionary is a path or an open file, got {type(source).__name__}")
+            raise InputError(f"a dictionary is a path, an open file or its lines, got {type(source).__name__}")
         self.add(words, words)
 
     def lexicon(self) -> Lexicon | None:

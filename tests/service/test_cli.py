@@ -409,6 +409,17 @@ def test_a_line_longer_than_a_piece_is_tagged_in_pieces_and_stays_one_line(tmp_p
     assert all(words_of_line for words_of_line in words[:2]) and "" not in words[0]
 
 
+def test_a_long_line_without_punctuation_is_read_in_pieces_that_cut_no_word_and_no_character(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("service.cli.PIECE_BYTES", 200)
+    text = tmp_path / "long.txt"
+    text.write_text("我爱北京天安门" * 40 + "e\u0301👨\u200d👩\u200d👧" * 20 + "\n", encoding="utf-8")
+    code, out = run("segment", str(text), "--model", "cws")
+    words = out.split()
+    assert code == 0 and "".join(words) == text.read_text(encoding="utf-8").strip()
+    assert {"北京", "天安门"} <= set(words) and not {"北", "京", "天安", "门"} & set(words)
+    assert not any(word[0] in "\u0301\u200d" for word in words), "no word begins inside a character cluster"
+
+
 def test_ner_refuses_a_line_longer_than_a_piece_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr("service.cli.PIECE_BYTES", 64)
     text = tmp_path / "long.txt"

@@ -99,7 +99,7 @@ def test_set_log_level_sets_zhtags_loggers_as_jiebas_sets_its_own() -> None:
 
 @pytest.mark.parametrize("source", [123, None])
 def test_load_userdict_of_neither_a_path_nor_a_file_is_refused(source: object) -> None:
-    with pytest.raises(zhtag.InputError, match="a dictionary is a path or an open file"):
+    with pytest.raises(zhtag.InputError, match="a dictionary is a path, an open file or its lines"):
         zhtag.load_userdict(source)  # type: ignore[arg-type]
 
 
@@ -135,6 +135,13 @@ def test_del_word_takes_a_word_out_of_jiebas_dictionary() -> None:
     assert "支付宝" in zhtag.lcut("我用支付宝付款")
     zhtag.del_word("支付宝")
     assert "支付宝" not in zhtag.lcut("我用支付宝付款")
+
+
+def test_load_userdict_takes_a_files_lines_as_jieba_does() -> None:
+    zhtag.load_userdict(["飞桨框架 3 nz", "云计算"])
+    assert "飞桨框架" in zhtag.lcut("我们用飞桨框架训练")
+    zhtag.del_word("飞桨框架")
+    zhtag.del_word("云计算")
 
 
 def test_load_userdict_takes_a_path_or_a_binary_file_as_jieba_does(tmp_path: Path) -> None:
