@@ -395,7 +395,8 @@ def promotion(options: TrainOptions, active: Tagger | None, dev: list[Sentence],
     a run from scratch, or from another model, from displacing a better model of its name.
     They are compared on this run's dev set where their label sets agree (a model cannot be
     scored on types it never learned); with `auto_promote` the new one must gain more than
-    `min_gain` F1 points."""
+    `min_gain` F1 points. Where the label sets differ, nothing shows the new one is better, so
+    it is stored inactive: a run that left out --name must not replace a shipped model unseen."""
     record: dict[str, Any] = {"auto_promote": options.auto_promote, "min_gain": options.min_gain, "dev_f1": dev_f1}
     comparable = active is not None and set(active.config.tags) == set(tags)
     if comparable:
@@ -406,7 +407,7 @@ def promotion(options: TrainOptions, active: Tagger | None, dev: list[Sentence],
     elif active is None:
         promoted, reason = True, "the first version of its name"
     elif not comparable:
-        promoted, reason = True, f"its label set differs from {active.ref}'s, so they were not compared"
+        promoted, reason = False, f"its label set differs from {active.ref}'s, so they could not be compared: activate it yourself, or train it under a --name of its own"
     else:
         promoted = record["gain"] > options.min_gain
         reason = f"gain {record['gain']:+.2f} F1 over {active.ref} {'>' if promoted else '<='} min_gain {options.min_gain}"

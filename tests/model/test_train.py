@@ -21,7 +21,8 @@ from data.lexicon import Lexicon
 from model.config import TrainConfig
 from model.store import Store
 from model.tagger import WEIGHTS, Tagger
-from model.train import Trainer, TrainOptions, UserWords, split_dev, train
+from model.train import Trainer, TrainOptions, UserWords, promotion, split_dev, train
+from tests.model.test_batching import random_tagger
 from model.trainstate import PROGRESS, TrainState
 from data.vocab import Vocab
 
@@ -365,6 +366,15 @@ def test_a_model_trained_from_scratch_under_a_taken_name_must_beat_the_active_on
     gate = result.metrics["promotion"]
     assert result.ref == "cws@2" and gate["active"] == "cws@1" and gate["gain"] < 0
     assert not gate["promoted"] and store.resolve("cws").ref == "cws@1"
+
+
+def test_a_version_whose_labels_differ_from_the_active_ones_is_stored_inactive(tiny_options) -> None:
+    """Nothing compares them, so nothing shows the new one is better: a run that left out
+    --name must not replace the shipped model of its task unseen."""
+    active = random_tagger(task="ner")
+    active.ref = "ner@1"
+    gate = promotion(tiny_options("ner", CORPORA / "tiny.bio"), active, [], 22.2, ["O", "B-GPE", "I-GPE", "E-GPE", "S-GPE"])
+    assert not gate["promoted"] and gate["reason"].startswith("its label set differs from ner@1's, so they could not be compared")
 
 
 @pytest.mark.parametrize("name", ["../evil", "a/b", "cws@2"])
