@@ -28,6 +28,7 @@ from safetensors.numpy import save as save_arrays
 from data.atomic import write_atomic
 from data.errors import CorpusError
 from data.hashtable import HashTable
+from data.text import SEPARATOR
 
 MAX_WORD_LEN = 12
 _SPACE = re.compile(r"\s")
@@ -276,9 +277,11 @@ def parse_dictionary(lines: Iterable[str | bytes], source: str | Path) -> dict[s
         fields = line.removeprefix("\ufeff").split()
         if len(fields) > 3 or (len(fields) == 3 and not fields[1].isdigit()):
             raise CorpusError(source, lineno, f"expected 'word [freq] [tag]', got {line.strip()!r}")
-        tag = fields[-1] if len(fields) > 1 and not fields[-1].isdigit() else ""
+        tag = fields[2] if len(fields) == 3 else fields[1] if len(fields) == 2 and not fields[1].isdigit() else ""
         if tag and not DICTIONARY_TAG.fullmatch(tag):
             raise CorpusError(source, lineno, f"{tag!r} is not a tag (Latin letters, then letters, digits, '_', '.' or '-'): a word holds no space")
+        if fields and SEPARATOR.search(fields[0]):
+            raise CorpusError(source, lineno, f"{fields[0]!r} holds an invisible separator (a zero-width space, a control character): no text could match it")
         if fields:
             words[fields[0]] = tag
     return words

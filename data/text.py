@@ -20,10 +20,10 @@ SENTENCE_END = frozenset("。！？!?；;…")
 CLAUSE_END = frozenset("，,、：:")
 WHITESPACE = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())  # every str.isspace() character
 # Whitespace, and the invisible characters that separate as it does: control characters (NUL,
-# ESC, DEL, C1), zero-width space, direction marks, embeddings and isolates, word joiner,
-# invisible operators, byte-order mark. Inside a span they would make a word or entity that
+# ESC, DEL, C1), soft hyphen, zero-width space, direction marks (Arabic letter mark, Mongolian
+# vowel separator), embeddings and isolates, word joiner, invisible operators, byte-order mark. Inside a span they would make a word or entity that
 # no longer matches its visible text; alone they were tagged as words (NUL a verb).
-_SEPARATORS = "\\s\\x00-\\x08\\x0e-\\x1f\\x7f-\\x9f\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+_SEPARATORS = "\\s\\x00-\\x08\\x0e-\\x1f\\x7f-\\x9f\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
 SEPARATOR = re.compile(f"[{_SEPARATORS}]")
 _NON_SPACE = re.compile(f"[^{_SEPARATORS}]+")
 
@@ -35,7 +35,7 @@ _NON_SPACE = re.compile(f"[^{_SEPARATORS}]+")
 # read as Latin, a run of them is one foreign word, as `Moscow` is.
 FOREIGN_LETTERS = (
     range(0xC0, 0x250), range(0x1E00, 0x1F00), range(0x370, 0x590), range(0x5D0, 0x5F0), range(0x620, 0x6D4),
-    range(0xE01, 0xE4F), range(0x10A0, 0x1100), range(0x1100, 0x1200), range(0x3041, 0x3097), range(0x30A1, 0x30FB), range(0xAC00, 0xD7A4),
+    range(0xE01, 0xE4F), range(0x10A0, 0x1100), range(0x1100, 0x1200), range(0x3041, 0x3097), range(0x30A1, 0x30FB), range(0x3131, 0x318F), range(0xAC00, 0xD7A4),
 )
 
 

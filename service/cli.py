@@ -234,8 +234,9 @@ def _eval_warnings(tagger: Tagger, gold: list[Sentence], test: Path) -> list[str
         return [f"every sentence of {test} is one word: is it segmented (words separated by spaces)?"]
     types = {span.label for s in gold for span in s.spans}
     model_types = {split_tag(tag)[1] for tag in tagger.config.tags} - {None}
-    if tagger.config.task == "ner" and not types & model_types:
-        return [f"none of the test's entity types ({', '.join(sorted(types))}) is one {tagger.ref} tags ({', '.join(sorted(model_types))})"]
+    untagged = types - model_types
+    if tagger.config.task == "ner" and untagged:
+        return [f"the test's entity types {', '.join(sorted(untagged))} are not among those {tagger.ref} tags ({', '.join(sorted(model_types))}): they count as missed"]
     return []
 
 

@@ -72,5 +72,5 @@ class Dictionaries:
 
     def _path(self, name: str) -> Path:
         if not NAME.fullmatch(name):
-            raise InputError(f"bad dictionary name {name!r}: letters, digits, '.', '_' and '-', at most 64")
+            raise InputError(f"bad dictionary name {name!r}: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
         return self.dir / f"{name}.txt"

@@ -88,6 +88,8 @@ def tiles(text: str, words: Sequence[Token]) -> list[tuple[int, int]]:
 
 def one_sentence(sentence: object) -> str:
     """jieba's functions take one text: a list, which `Tagger` methods take, is refused by name."""
+    if isinstance(sentence, bytes | bytearray):
+        raise InputError("sentence must be a str, got bytes: decode it first (zhtag does not guess an encoding)")
     if not isinstance(sentence, str):
         raise InputError(f"sentence must be a str, got {type(sentence).__name__} (zhtag.Tagger's methods take a list of texts)")
     return sentence

@@ -16,6 +16,7 @@ from typing import IO
 from data.errors import InputError
 from data.lexicon import Lexicon, parse_dictionary, read_dictionary
 from data.script import simplified, user_lexicon
+from data.text import SEPARATOR
 
 
 class UserDictionary:
@@ -73,6 +74,6 @@ class UserDictionary:
 
 
 def _checked(word: str) -> str:
-    if not isinstance(word, str) or not word or any(ch.isspace() for ch in word):
-        raise InputError(f"a dictionary word must be a non-empty str without whitespace, got {word!r}")
+    if not isinstance(word, str) or not word or SEPARATOR.search(word):
+        raise InputError(f"a dictionary word must be a non-empty str without whitespace or invisible separators, got {word!r}")
     return word

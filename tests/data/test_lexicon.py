@@ -136,6 +136,12 @@ def test_a_word_with_a_space_in_it_is_refused_rather_than_read_as_a_tag() -> Non
         parse_dictionary(["台积电 ORG\n", "天安 门\n"], "my words")
 
 
+@pytest.mark.parametrize(("line", "problem"), [("天安门 5 5", "'5' is not a tag"), ("北京\u200b市 ns", "holds an invisible separator")])
+def test_a_line_with_a_number_for_a_tag_or_a_word_no_text_can_match_is_refused(line: str, problem: str) -> None:
+    with pytest.raises(CorpusError, match=f"^my words:1: .*{problem}"):
+        parse_dictionary([line], "my words")
+
+
 def test_a_missing_dictionary_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="cannot read"):
         read_dictionary(tmp_path / "absent.txt")
