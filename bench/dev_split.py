@@ -16,6 +16,9 @@ and, to measure how far a user dictionary moves the output towards another segme
 standard, that standard made from this one by keeping each person's name whole (PKU splits
 江/nr 泽民/nr; MSR-style standards write 江泽民):
 
+    OUT_DIR/oov.dict.txt   the cws dev words the training side never holds, a word a line (the
+                           user dictionary of README's OOV figures: --dict)
+
     OUT_DIR/names.gold.txt the cws dev lines segmented with whole names (GOLD)
     OUT_DIR/names.dict.txt the whole names of the *training* side of the split, a word a line
                            (the dictionary a user of that standard would bring: --dict)
@@ -66,6 +69,16 @@ def write_names_standard(corpus: Path, ratio: float, seed: int, out: Path) -> li
     return [gold, words]
 
 
+def write_oov_dictionary(corpus: Path, ratio: float, seed: int, out: Path) -> Path:
+    """The dev side's words that its training side never holds: what a user who knew every new
+    word of the test would bring."""
+    train, dev = split_dev(load_sentences(corpus, "cws", None, False, ModelConfig.max_len, log=lambda line: None), ratio, seed)
+    words = lambda sentences: {s.text[w.start : w.end] for s in sentences for w in s.spans}  # noqa: E731
+    path = out / "oov.dict.txt"
+    path.write_text("".join(f"{word}\n" for word in sorted(words(dev) - words(train))), encoding="utf-8")
+    return path
+
+
 def write_raw(sentences: list[Sentence], path: Path) -> None:
     with path.open("w", encoding="utf-8", newline="\n") as out:
         out.writelines(s.text + "\n" for s in sentences)
@@ -95,6 +108,7 @@ def main() -> None:
     write_corpus(cws, gold, "seg")
     print(describe("cws", cws, [raw, gold]))
 
+    print(f"out-of-vocabulary dictionary -> {write_oov_dictionary(args.cws, args.dev_ratio, args.seed, out)}")
     print(f"names-whole standard -> {', '.join(map(str, write_names_standard(args.cws, args.dev_ratio, args.seed, out)))}")
 
     ner = dev_sentences(args.ner, "ner", args.dev_ratio, args.seed)

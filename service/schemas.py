@@ -136,7 +136,7 @@ class ErrorBody(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict] = {
     status: {"model": ErrorBody, "description": why}
     for status, why in {
-        400: "a body that cannot be read (not JSON, not UTF-8)",
+        400: "a body that cannot be read (not UTF-8, compressed, cut off)",
         401: "an admin route without the right bearer token",
         403: "admin routes disabled, or a corpus path outside ZHTAG_CORPORA",
         404: "no such model, version, job or dictionary",
