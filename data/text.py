@@ -132,10 +132,11 @@ def last_end(window: str, marks: frozenset[str], after: int = 0) -> int:
 
 
 def split_text(text: str, max_len: int, held: Spans = atom_spans, words: Spans | None = None) -> Iterator[tuple[int, str]]:
-    """(offset, piece) for the model: whitespace and the invisible separators separate pieces and are never inside one;
-    a run longer than `max_len` is cut at punctuation, outside the spans `held` finds in it
-    (by default addresses and numbers), or where it has none, between the `words` found in it
-    (see `_cut_points`). Offsets index the exact input."""
+    """(offset, piece) for the model: whitespace and the invisible separators (SEPARATOR)
+    separate pieces and are never inside one; a run longer than `max_len` is cut at
+    punctuation, outside the spans `held` finds in it (by default addresses and numbers), or
+    where it has none, between the `words` found in it (see `_cut_points`). Offsets index the
+    exact input."""
     for match in _NON_SPACE.finditer(text):
         run, base, start = match.group(), match.start(), 0
         for end in _cut_points(run, max_len, held, words):
