@@ -274,6 +274,8 @@ def parse_dictionary(lines: Iterable[str | bytes], source: str | Path) -> dict[s
                 line = line.decode("utf-8")
             except UnicodeDecodeError as err:
                 raise CorpusError(source, lineno, f"not UTF-8: {err}") from None
+        if not isinstance(line, str):
+            raise CorpusError(source, lineno, f"expected a line of text, got {type(line).__name__}")
         fields = line.removeprefix("\ufeff").split()
         if len(fields) > 3 or (len(fields) == 3 and not fields[1].isdigit()):
             raise CorpusError(source, lineno, f"expected 'word [freq] [tag]', got {line.strip()!r}")

@@ -20,10 +20,11 @@ SENTENCE_END = frozenset("。！？!?；;…")
 CLAUSE_END = frozenset("，,、：:")
 WHITESPACE = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())  # every str.isspace() character
 # Whitespace, and the invisible characters that separate as it does: control characters (NUL,
-# ESC, DEL, C1), soft hyphen, zero-width space, direction marks (Arabic letter mark, Mongolian
-# vowel separator), embeddings and isolates, word joiner, invisible operators, byte-order mark. Inside a span they would make a word or entity that
+# ESC, DEL, C1), soft hyphen, Hangul fillers, zero-width space, direction marks (Arabic letter
+# mark, Mongolian vowel separator), embeddings and isolates, word joiner, invisible operators,
+# byte-order mark. Inside a span they would make a word or entity that
 # no longer matches its visible text; alone they were tagged as words (NUL a verb).
-_SEPARATORS = "\\s\\x00-\\x08\\x0e-\\x1f\\x7f-\\x9f\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+_SEPARATORS = "\\s\\x00-\\x08\\x0e-\\x1f\\x7f-\\x9f\u00ad\u061c\u115f\u1160\u180e\u3164\uffa0\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
 SEPARATOR = re.compile(f"[{_SEPARATORS}]")
 _NON_SPACE = re.compile(f"[^{_SEPARATORS}]+")
 
@@ -35,7 +36,7 @@ _NON_SPACE = re.compile(f"[^{_SEPARATORS}]+")
 # read as Latin, a run of them is one foreign word, as `Moscow` is.
 FOREIGN_LETTERS = (
     range(0xC0, 0x250), range(0x1E00, 0x1F00), range(0x370, 0x590), range(0x5D0, 0x5F0), range(0x620, 0x6D4),
-    range(0xE01, 0xE4F), range(0x10A0, 0x1100), range(0x1100, 0x1200), range(0x3041, 0x3097), range(0x30A1, 0x30FB), range(0x3131, 0x318F), range(0xAC00, 0xD7A4),
+    range(0xE01, 0xE4F), range(0x10A0, 0x1100), range(0x1100, 0x1200), range(0x3041, 0x3097), range(0x30A1, 0x30FB), range(0x3131, 0x3164), range(0x3165, 0x318F), range(0xAC00, 0xD7A4),
 )
 
 
@@ -98,10 +99,16 @@ def _cut_points(text: str, max_len: int, held: Spans, words: Spans | None) -> li
     return cuts
 
 
-def cut_between(text: str, spans: list[tuple[int, int]], after: int) -> int:
-    """The last position inside `text` (past `after`, before its end, which text may follow)
-    that is inside none of `spans`, else its end."""
-    return _last_free(_free(len(text), spans), after, len(text) - 1, len(text) - after)
+def cut_between(text: str, spans: list[tuple[int, int]], after: int, before: int, breaks: frozenset[str] = frozenset()) -> int:
+    """The last position in (after, before] inside none of `spans`, preferring one just after
+    a character of `breaks`; else the end of `text`."""
+    free = _free(len(text), spans)
+    points = np.arange(after + 1, before + 1) if free is None else free[(free > after) & (free <= before)]  # (candidates,)
+    if not len(points):
+        return len(text)
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # (len(text),)
+    after_break = np.isin(cps[points - 1], [ord(ch) for ch in breaks])  # (candidates,)
+    return int(points[after_break][-1] if after_break.any() else points[-1])
 
 
 def _free(length: int, spans: list[tuple[int, int]]) -> np.ndarray | None:

@@ -47,6 +47,9 @@ def _held(user_words: Lexicon | None) -> Callable[[str], list[tuple[int, int]]]:
     return lambda run: sorted(atom_spans(run) + user_words.forced(run))
 
 
+READ_AHEAD = 256  # code points a streamed piece reads past the point it may end at (or half what is left past `after`): longer than any word
+
+
 def _words(lexicon: Lexicon | None, user_words: Lexicon | None, run: str) -> list[tuple[int, int]]:
     """The lexicon's and the user's words in a long run without punctuation: it is cut
     between them, not inside one (`data.text.split_text`)."""
@@ -177,14 +180,17 @@ class Tagger:
             return 256_000
         return min(32_000, max(8_000, 1_024_000 // self.config.hidden))
 
-    def cut_point(self, text: str, after: int) -> int:
-        """Where a piece of a line too long to read at once may end past `after` (the CLI
-        streams such lines): inside no character cluster (an emoji sequence, a letter and its
-        accent) and no lexicon word, else at the text's end."""
+    def cut_point(self, text: str, after: int, user_words: Lexicon | None = None, breaks: frozenset[str] = frozenset()) -> int:
+        """Where a piece of a line too long to read at once may end (the CLI streams such
+        lines): past `after`, and `READ_AHEAD` before the end, so that a word crossing the
+        point lies wholly inside `text`; inside no character cluster (an emoji sequence, a
+        letter and its accent), address or number, nor any of the lexicon's or the user's
+        words, just after one of `breaks` where it can; else at the text's end. `text` is as
+        the model reads it (traditional script mapped), so the lexicon finds its words."""
         bounds = np.append(cluster_starts(text), len(text))  # (clusters + 1,)
         joined = np.flatnonzero(np.diff(bounds) > 1)  # clusters of two or more code points
-        clusters = list(zip(bounds[joined].tolist(), bounds[joined + 1].tolist()))
-        return cut_between(text, clusters + _words(self._lexicon, None, text), after)
+        spans = list(zip(bounds[joined].tolist(), bounds[joined + 1].tolist())) + atom_spans(text) + _words(self._lexicon, user_words, text)
+        return cut_between(text, spans, after, len(text) - min(READ_AHEAD, (len(text) - after) // 2), breaks)
 
     def tag(self, texts: Sequence[str], user_words: Lexicon | None = None, batch_chars: int | None = None, scores: bool | None = None) -> list[list[Span]]:
         """Spans of each text, offsets into that exact text: words for cws/pos (labelled with

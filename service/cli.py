@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn
 
 from data.errors import CheckpointError, CorpusError, InputError, ZhtagError
 from data.script import SCRIPTS
-from data.text import CLAUSE_END, SENTENCE_END, WHITESPACE, last_end
+from data.text import CLAUSE_END, SENTENCE_END, WHITESPACE
 from model.config import ANSWERS, TrainConfig, check_answers, is_tag_prefix
 
 if TYPE_CHECKING:
@@ -248,11 +248,10 @@ class Piece(NamedTuple):
 PIECE_BYTES = 150_000  # a longer line is read and tagged in pieces, so memory stays bounded
 
 
-def _pieces(source: str, whole_lines: bool, between: Callable[[str, int], int] = lambda text, after: len(text)) -> Iterator[Piece]:
-    """Input lines without their line endings, a line longer than PIECE_BYTES in pieces cut
-    after punctuation or whitespace where there is some, else where `between(text, after)`
-    says (or refused, with `whole_lines`).
-    Invalid UTF-8 is reported with its line number; a leading byte-order mark is dropped."""
+def _pieces(source: str, whole_lines: bool, cut: Callable[[str], int]) -> Iterator[Piece]:
+    """Input lines without their line endings, a line longer than PIECE_BYTES in pieces that
+    end where `cut` says (or refused, with `whole_lines`). Invalid UTF-8 is reported with its
+    line number; a leading byte-order mark is dropped."""
     handle = sys.stdin.buffer if source == "-" else open(source, "rb")
     decoder, carry, lineno = codecs.getincrementaldecoder("utf-8-sig")(), "", 1  # a leading BOM is a signature, not text, as for corpora
     with handle:
@@ -268,9 +267,9 @@ def _pieces(source: str, whole_lines: bool, between: Callable[[str, int], int] =
                 continue
             if whole_lines:
                 raise InputError(f"{source}:{lineno}: line longer than {PIECE_BYTES:,} bytes; zhtag ner takes lines up to that (segment and pos stream longer ones)")
-            cut = _cut(text, between)
-            yield Piece(text[:cut], False)
-            carry = text[cut:]
+            end = cut(text)
+            yield Piece(text[:end], False)
+            carry = text[end:]
         try:
             rest = carry + decoder.decode(b"", final=True)
         except UnicodeDecodeError:
@@ -279,15 +278,7 @@ def _pieces(source: str, whole_lines: bool, between: Callable[[str, int], int] =
             yield Piece(rest, True)
 
 
-BREAKS = SENTENCE_END | CLAUSE_END | WHITESPACE  # a long line's pieces end after one of these
-
-
-def _cut(text: str, between: Callable[[str, int], int]) -> int:
-    """Where to end a piece of a long line: after the last punctuation or whitespace in its
-    second half, so no word is cut, else where `between` finds a point in that half
-    (`Tagger.cut_point`: outside every character cluster and lexicon word)."""
-    half = len(text) // 2
-    return last_end(text, BREAKS, half) or between(text, half)
+BREAKS = SENTENCE_END | CLAUSE_END | WHITESPACE  # a long line's pieces end after one of these where they can
 
 
 def _rejoined(output: str, pieces: list[Piece]) -> str:
@@ -344,7 +335,12 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
         return _rejoined(write(texts, tagger.span_arrays(for_model(texts, args.script), [user_words] * len(texts))), pieces)
 
     problems: list[InputError] = []
-    pieces = _until_bad(_pieces(args.file, whole_lines=args.command == "ner", between=tagger.cut_point), problems)
+    def cut(text: str) -> int:
+        """Where a piece of a long line ends: in its second half, as the model reads it (the
+        lexicon is in simplified script), outside every word and character cluster."""
+        return tagger.cut_point(for_model([text], args.script)[0], len(text) // 2, user_words, BREAKS)
+
+    pieces = _until_bad(_pieces(args.file, whole_lines=args.command == "ner", cut=cut), problems)
     for text in map_chunks(work, pieces, args.threads, size=lambda piece: len(piece.text)):
         out.write(text)
     if problems:

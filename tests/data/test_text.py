@@ -66,6 +66,10 @@ def test_a_run_without_punctuation_is_cut_between_the_words_found_in_it_not_hard
     assert [(offset, len(piece)) for offset, piece in split_text(text, 12)] == [(0, 12), (12, 12), (24, 1)]
 
 
+def test_a_hangul_filler_separates_and_is_no_letter() -> None:
+    assert list(split_text("hello\u3164world", 150)) == [(0, "hello"), (6, "world")]
+
+
 def test_a_run_inside_one_long_word_is_cut_hard_at_max_len() -> None:
     text = "天" * 30
     assert [len(piece) for _, piece in split_text(text, 12, words=lambda run: [(0, len(run))])] == [12, 12, 6]
@@ -77,7 +81,7 @@ def test_split_text_separates_at_any_whitespace() -> None:
 
 
 def test_split_text_separates_at_invisible_format_characters_as_at_whitespace() -> None:
-    text = "\ufeff王小明\u200b在\u2060北京\u200f工作\u202a。\u00ad好"
+    text = "\ufeff王小明\u200b在\u2060北京\u200f工作\u202a。\u00ad好"  # and so do U+3164 and the other Hangul fillers
     assert list(split_text(text, 150)) == [(1, "王小明"), (5, "在"), (7, "北京"), (10, "工作"), (13, "。"), (15, "好")]
 
 

@@ -420,6 +420,22 @@ def test_a_long_line_without_punctuation_is_read_in_pieces_that_cut_no_word_and_
     assert not any(word[0] in "\u0301\u200d" for word in words), "no word begins inside a character cluster"
 
 
+@pytest.mark.parametrize(("line", "whole", "flags"), [
+    ("的" * 64 + "巧克力" + "的" * 200, "巧克力", ()),  # the word crosses the end of the first read
+    ("我们用飞桨框架训练" * 40, "飞桨框架", ("--dict-mode", "force")),  # a user's word
+    ("我來自臺灣" * 40, "臺灣", ()),  # traditional script: the lexicon matches it mapped
+    ("访问https://example.com/a?b=1,c=2的的" * 12, "https://example.com/a?b=1,c=2", ()),  # an address's ? and , are no breaks
+])
+def test_the_pieces_of_a_long_line_keep_words_users_words_and_addresses_whole(
+    line: str, whole: str, flags: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("service.cli.PIECE_BYTES", 200)
+    (tmp_path / "long.txt").write_text(line + "\n", encoding="utf-8")
+    (tmp_path / "words.txt").write_text("飞桨框架\n", encoding="utf-8")
+    code, out = run("segment", str(tmp_path / "long.txt"), "--model", "cws", "--user-dict", str(tmp_path / "words.txt"), *flags)
+    assert code == 0 and out.split().count(whole) == line.count(whole)
+
+
 def test_ner_refuses_a_line_longer_than_a_piece_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr("service.cli.PIECE_BYTES", 64)
     text = tmp_path / "long.txt"
