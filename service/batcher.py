@@ -38,8 +38,8 @@ class DeadlineExceeded(ZhtagError):
 
 @dataclass(frozen=True)
 class Timing:
-    queue_ms: float  # from queueing to the start of its batch
-    inference_ms: float  # the batch's tagger call
+    queue_ms: float  # waiting: from queueing to the answer, less the tagger calls (a large request's, between its parts too)
+    inference_ms: float  # the tagger calls of its batches
 
 
 @dataclass
@@ -116,8 +116,11 @@ class Batcher:
             for part in parts:
                 part.future.cancel()
             raise
-        spans = [found for part_spans, _ in answers for found in part_spans]
-        return spans, Timing(answers[0][1].queue_ms, sum(timing.inference_ms for _, timing in answers))
+        if len(parts) == 1:
+            return answers[0]
+        inference_ms = sum(timing.inference_ms for _, timing in answers)
+        waited_ms = (time.perf_counter() - parts[0].queued) * 1000 - inference_ms
+        return [found for part_spans, _ in answers for found in part_spans], Timing(waited_ms, inference_ms)
 
     def _drop_gone(self) -> None:
         """Parts whose callers gave up (past their deadline, disconnected) leave the queue:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -89,12 +90,15 @@ def test_a_large_request_takes_turns_with_the_requests_after_it() -> None:
 
     async def scenario() -> None:
         batcher = Batcher(tag, max_batch_chars=4, max_wait_ms=0, max_queue=10)
+        started = time.perf_counter()
         large = asyncio.ensure_future(batcher.submit(["ab"] * 10))
         await asyncio.sleep(0)
         small = asyncio.ensure_future(batcher.submit(["x"]))
-        (spans, _), _ = await asyncio.gather(large, small)
+        (spans, timing), _ = await asyncio.gather(large, small)
+        elapsed_ms = (time.perf_counter() - started) * 1000
         await batcher.close()
         assert spans == [[Span(0, 1, "ab"), Span(1, 2, "ab")]] * 10
+        assert 0 <= timing.queue_ms and timing.queue_ms + timing.inference_ms <= elapsed_ms, "waiting between its parts counts as waiting"
 
     asyncio.run(scenario())
     assert all(sum(map(len, call)) <= 4 for call in tag.calls)
