@@ -15,9 +15,9 @@ import numpy as np
 import torch
 
 from data.hashtable import HashTable
-from data.lexicon import FEATURES, Lexicon, codepoints, marks
+from data.lexicon import FEATURES, Lexicon, marks
 from data.softlexicon import SETS, SoftLexicon
-from data.text import fold, fold_codepoints
+from data.text import codepoints, fold, fold_codepoints
 from data.vocab import UNK_ID, Vocab
 
 BOS, EOS = "\x02", "\x03"

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from data.lexicon import codepoints
+from data.text import codepoints
 
 # Code points that neither continue a cluster nor join the next one to theirs (checked against
 # Unicode's Grapheme_Cluster_Break property in tests/data/test_graphemes.py): ASCII, Latin and

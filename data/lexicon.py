@@ -28,30 +28,30 @@ from safetensors.numpy import save as save_arrays
 from data.atomic import write_atomic
 from data.errors import CorpusError
 from data.hashtable import HashTable
-from data.text import SEPARATOR
+from data.text import SEPARATOR, codepoints
 
-MAX_WORD_LEN = 12
-_SPACE = re.compile(r"\s")
+MIN_WORD_LEN, MAX_WORD_LEN = 2, 12  # the lengths of the words a lexicon marks: one character is no word to keep whole
 FEATURES = 3  # begins, inside, ends
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd, so the rolling hash loses no bits per step
 WORD, PREFIX = np.uint8(1), np.uint8(2)  # a level's values: flags of a string of its length
 _CACHE_FORMAT = 2  # bump when the tables or the hash change
 
 
-def codepoints(text: str) -> np.ndarray:
-    """(len(text),) uint32 code points; lone surrogates (valid in JSON escapes) pass through."""
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-
-
 def _by_length(words: Iterable[str]) -> list[str]:
-    """The distinct words of 2..MAX_WORD_LEN characters without whitespace, shortest first."""
+    """The distinct words of MIN_WORD_LEN..MAX_WORD_LEN characters without a separator (text
+    is cut at every one, so no piece holds a word that has one), shortest first."""
     ordered = sorted(set(words), key=len)
     lengths = np.fromiter(map(len, ordered), dtype=np.int64, count=len(ordered))  # (words,)
-    lo, hi = np.searchsorted(lengths, [2, MAX_WORD_LEN + 1]).tolist()
+    lo, hi = np.searchsorted(lengths, [MIN_WORD_LEN, MAX_WORD_LEN + 1]).tolist()
     ordered = ordered[lo:hi]
-    if _SPACE.search("".join(ordered)):  # one scan; a word with a space is rare
-        ordered = [w for w in ordered if not _SPACE.search(w)]
+    if SEPARATOR.search("".join(ordered)):  # one scan; a word with a space is rare
+        ordered = [w for w in ordered if not SEPARATOR.search(w)]
     return ordered
+
+
+def unusable(words: Iterable[str]) -> list[str]:
+    """The words a lexicon leaves out for their length (`_by_length`), sorted."""
+    return sorted(w for w in words if not MIN_WORD_LEN <= len(w) <= MAX_WORD_LEN)
 
 
 def _prefix_hashes(ordered: list[str]) -> list[tuple[int, int, np.ndarray]]:

@@ -11,7 +11,8 @@ from typing import Literal
 
 import numpy as np
 
-from data.lexicon import Lexicon, codepoints
+from data.lexicon import Lexicon
+from data.text import codepoints
 
 Script = Literal["auto", "simplified", "traditional"]
 SCRIPTS: tuple[Script, ...] = ("auto", "simplified", "traditional")

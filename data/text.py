@@ -40,6 +40,11 @@ FOREIGN_LETTERS = (
 )
 
 
+def codepoints(text: str) -> np.ndarray:
+    """(len(text),) uint32 code points; lone surrogates (valid in JSON escapes) pass through."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
 def fold_char(ch: str) -> str:
     """Feature form of one character."""
     ch = chr(HALF_WIDTH.get(ord(ch), ord(ch)))
@@ -106,8 +111,7 @@ def cut_between(text: str, spans: list[tuple[int, int]], after: int, before: int
     points = np.arange(after + 1, before + 1) if free is None else free[(free > after) & (free <= before)]  # (candidates,)
     if not len(points):
         return len(text)
-    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # (len(text),)
-    after_break = np.isin(cps[points - 1], [ord(ch) for ch in breaks])  # (candidates,)
+    after_break = np.isin(codepoints(text)[points - 1], [ord(ch) for ch in breaks])  # (candidates,)
     return int(points[after_break][-1] if after_break.any() else points[-1])
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from data.corpus import Span
-from data.lexicon import codepoints
+from data.text import codepoints
 
 SPACE, NEWLINE = ord(" "), ord("\n")
 

@@ -23,10 +23,10 @@ from data.corpus import Span
 from data.errors import CheckpointError, InputError
 from data.formats.pos import POS_ENTITIES
 from data.graphemes import GraphemeViews, cluster_starts
-from data.lexicon import Lexicon, codepoints, jieba_lexicon
-from data.softlexicon import SoftLexicon
+from data.lexicon import Lexicon, jieba_lexicon
 from data.schemes import OUTSIDE, split_tag  # OUTSIDE also labels a held span that must be no entity
-from data.text import cut_between, split_text
+from data.softlexicon import SoftLexicon
+from data.text import codepoints, cut_between, split_text
 from data.vocab import Vocab
 from model.config import ModelConfig
 from model.network import BiLSTMCRF, check_weights
@@ -53,7 +53,8 @@ READ_AHEAD = 256  # code points a streamed piece reads past the point it may end
 def _words(lexicon: Lexicon | None, user_words: Lexicon | None, run: str) -> list[tuple[int, int]]:
     """The lexicon's and the user's words in a long run without punctuation: it is cut
     between them, not inside one (`data.text.split_text`)."""
-    found = [words.hits(codepoints(run)) for words in (lexicon, user_words) if words is not None]
+    cps = codepoints(run)
+    found = [words.hits(cps) for words in (lexicon, user_words) if words is not None]
     return [span for starts, ends in found for span in zip(starts.tolist(), ends.tolist())]
 
 
@@ -170,6 +171,11 @@ class Tagger:
     def device(self) -> torch.device:
         """Where the network runs."""
         return next(self.network.parameters()).device
+
+    @property
+    def types(self) -> set[str]:
+        """The labels this model's spans carry: entity types (ner), POS tags (pos), none (cws)."""
+        return self._types
 
     @property
     def batch_chars(self) -> int:

@@ -228,15 +228,11 @@ def _eval(args: argparse.Namespace, out: IO[str]) -> None:
 def _eval_warnings(tagger: Tagger, gold: list[Sentence], test: Path) -> list[str]:
     """Why a score about to be printed may mean nothing: a test file of unsegmented lines
     reads as one word a line, and an entity test whose types the model does not tag scores 0."""
-    from data.schemes import split_tag
-
     if tagger.config.task in ("cws", "pos") and all(len(s.spans) <= 1 for s in gold):
         return [f"every sentence of {test} is one word: is it segmented (words separated by spaces)?"]
-    types = {span.label for s in gold for span in s.spans}
-    model_types = {split_tag(tag)[1] for tag in tagger.config.tags} - {None}
-    untagged = types - model_types
+    untagged = {span.label for s in gold for span in s.spans} - tagger.types
     if tagger.config.task == "ner" and untagged:
-        return [f"the test's entity types {', '.join(sorted(untagged))} are not among those {tagger.ref} tags ({', '.join(sorted(model_types))}): they count as missed"]
+        return [f"the test's entity types {', '.join(sorted(untagged))} are not among those {tagger.ref} tags ({', '.join(sorted(tagger.types))}): they count as missed"]
     return []
 
 
@@ -334,12 +330,12 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
         texts = [piece.text for piece in pieces]
         return _rejoined(write(texts, tagger.span_arrays(for_model(texts, args.script), [user_words] * len(texts))), pieces)
 
-    problems: list[InputError] = []
     def cut(text: str) -> int:
         """Where a piece of a long line ends: in its second half, as the model reads it (the
         lexicon is in simplified script), outside every word and character cluster."""
         return tagger.cut_point(for_model([text], args.script)[0], len(text) // 2, user_words, BREAKS)
 
+    problems: list[InputError] = []
     pieces = _until_bad(_pieces(args.file, whole_lines=args.command == "ner", cut=cut), problems)
     for text in map_chunks(work, pieces, args.threads, size=lambda piece: len(piece.text)):
         out.write(text)
@@ -350,9 +346,9 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
 def _warn_unused(words: Iterable[str]) -> None:
     """Say on stderr which dictionary words the lexicon cannot use (one character: nothing to
     keep whole; longer than its longest match), rather than leave them silently without effect."""
-    from data.lexicon import MAX_WORD_LEN
+    from data.lexicon import MAX_WORD_LEN, unusable
 
-    unused = sorted(w for w in words if not 2 <= len(w) <= MAX_WORD_LEN)
+    unused = unusable(words)
     if unused:
         print(f"zhtag: warning: {len(unused)} dictionary word(s) of one character or over {MAX_WORD_LEN} characters are not used, e.g. {unused[0]!r}", file=sys.stderr)
 

@@ -126,10 +126,6 @@ class Registry:
             await asyncio.sleep(interval_s)
             await loop.run_in_executor(None, self.refresh)
 
-    def serving(self) -> dict[str, int]:
-        """Bare name -> version served now, for the watched names."""
-        return {name: parse_ref(exact)[1] or 0 for name, exact in self._current.items()}
-
     def _load_exact(self, exact: str) -> Tagger:
         """Load and warm once. Then everything loaded so far leaves the garbage collector's
         view: a full collection over a loaded process takes ~140 ms with the GIL held, which

@@ -40,13 +40,14 @@ class TagRequest(BaseModel):
     @field_validator("user_dict")
     @classmethod
     def _dictionary_lines(cls, lines: list[str]) -> list[str]:
-        for i, line in enumerate(lines):
-            try:
-                words = parse_dictionary([line], "user_dict")
-            except CorpusError as err:
-                raise ValueError(f"user_dict[{i}]: {err.problem}") from None
-            if not words:
-                raise ValueError(f"user_dict[{i}] holds no word")
+        """Each item is a jieba dictionary line holding a word; the first bad one is named."""
+        blank = next((i for i, line in enumerate(lines) if not line.split()), len(lines))
+        try:
+            parse_dictionary(lines[:blank], "user_dict")
+        except CorpusError as err:
+            raise ValueError(f"user_dict[{err.line - 1}]: {err.problem}") from None
+        if blank < len(lines):
+            raise ValueError(f"user_dict[{blank}] holds no word")
         return lines
 
     @property

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from data.batches import BOS, EOS, Encoder, bigram_strings, length_batches
 from data.formats import read_corpus
-from data.lexicon import MAX_WORD_LEN, Lexicon, codepoints, jieba_lexicon
+from data.lexicon import MAX_WORD_LEN, Lexicon, jieba_lexicon
 from data.softlexicon import SoftLexicon
-from data.text import fold
+from data.text import codepoints, fold
 from data.vocab import PAD, UNK, UNK_ID, Vocab
 
 CORPORA = Path(__file__).resolve().parents[1] / "fixtures" / "corpora"

@@ -15,7 +15,8 @@ from safetensors.numpy import load as load_arrays
 from safetensors.numpy import save as save_arrays
 
 from data.errors import CorpusError
-from data.lexicon import MAX_WORD_LEN, Lexicon, cache_dir, codepoints, jieba_lexicon, parse_dictionary, read_dictionary, word_hashes
+from data.lexicon import MAX_WORD_LEN, Lexicon, cache_dir, jieba_lexicon, parse_dictionary, read_dictionary, word_hashes
+from data.text import codepoints
 
 
 def test_features_flag_where_words_begin_continue_and_end() -> None:

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from data.lexicon import Lexicon, codepoints
+from data.lexicon import Lexicon
 from data.softlexicon import SoftLexicon
+from data.text import codepoints
 
 WORDS = ["北京", "北京大学", "大学", "学生"]
 VECTORS = torch.eye(4)  # word i is the unit vector i, so each pooled column reads as one word's share

@@ -9,8 +9,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from data.lexicon import codepoints
-from data.text import SEPARATOR, fold, fold_char, fold_codepoints, split_text
+from data.text import SEPARATOR, codepoints, fold, fold_char, fold_codepoints, split_text
 
 CHARS = st.sampled_from(list("我们去公园今天很好。！？；，、：,.!?;…abcXYZ019１２ＡＢ ") + [" ", "\t", "\n", "\u3000", "\xa0", "\r"])
 TEXTS = st.one_of(st.text(CHARS, max_size=80), st.text(max_size=40))

@@ -35,10 +35,10 @@ def test_the_watch_outlives_a_store_out_of_reach_and_then_serves_what_was_activa
     with caplog.at_level(logging.INFO, logger="zhtag.registry"):
         for _ in range(3):
             registry.refresh()
-        assert registry.serving() == {"tcws": 1}
+        assert registry.loaded("tcws").ref == "tcws@1"
         monkeypatch.setattr(Store, "locate", locate)
         registry.refresh()
-    assert registry.serving() == {"tcws": 2}
+    assert registry.loaded("tcws").ref == "tcws@2"
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert errors == ["keeping tcws@1: cannot read the store: Unreachable: Could not connect to the endpoint URL"]
     assert any("now serving tcws@2" in r.getMessage() for r in caplog.records)
