@@ -7,7 +7,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from pathlib import Path
@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from data.errors import CheckpointError, CorpusError, InputError, ModelNotFound, ZhtagError
@@ -151,10 +152,12 @@ class AdminBeforeBody:
 
 class RequestMetrics:
     """Counts requests by route and status and times them. Plain ASGI: Starlette's
-    `BaseHTTPMiddleware` spends a task group and two memory streams on every request."""
+    `BaseHTTPMiddleware` spends a task group and two memory streams on every request.
+    FastAPI's own routes name themselves in the scope; Starlette's (/docs, /openapi.json)
+    leave only their endpoint, found among `routes`."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app, self.metrics = app, metrics
+    def __init__(self, app: ASGIApp, metrics: Metrics, routes: Sequence[BaseRoute]) -> None:
+        self.app, self.metrics, self.routes = app, metrics, routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -171,9 +174,16 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_recording_status)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
+            route = self._route(scope)
             self.metrics.requests.labels(route, str(status)).inc()
             self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+
+    def _route(self, scope: Scope) -> str:
+        """The matched route's path template, "unmatched" for none: never the path itself,
+        whose every distinct value would be a new time series."""
+        endpoint = scope.get("endpoint")
+        route = scope.get("route") or next((r for r in self.routes if endpoint is not None and getattr(r, "endpoint", None) is endpoint), None)
+        return getattr(route, "path", "unmatched")
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
@@ -202,14 +212,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         torch.set_num_threads(threads)
         metrics.worker_exited()
 
-    app = FastAPI(title="zhtag", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES)  # the error body, documented on every route
+    app = FastAPI(title="zhtag", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES, redirect_slashes=False)  # the error body, documented on every route
     for router in ROUTERS:
         app.include_router(router)
 
     uploads = {"/v1/train": settings.max_upload_bytes, "/v1/dictionaries/": settings.max_upload_bytes}
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, limits=uploads)
     app.add_middleware(AdminBeforeBody, settings=settings, paths=frozenset({"/v1/train"}))  # outside: auth first
-    app.add_middleware(RequestMetrics, metrics=metrics)
+    app.add_middleware(RequestMetrics, metrics=metrics, routes=app.routes)
     if settings.cors_origins:  # closed unless configured: browsers on other origins cannot call the API
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"], allow_headers=["Authorization", "Content-Type"])
 
@@ -228,6 +238,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        if err.status_code == 404 and err.detail == HTTPStatus.NOT_FOUND.phrase:  # no route: a trailing slash is no route either
+            err = StarletteHTTPException(404, f"no route {request.method} {request.url.path}: the routes are listed at /docs")
         return framework_error(err)
 
     @app.exception_handler(ZhtagError)

@@ -229,6 +229,26 @@ def test_health_and_metrics(client: TestClient) -> None:
     assert 'zhtag_model_active_version{name="tcws"} 1.0' in exposition
 
 
+def test_metrics_name_every_route_by_its_template_and_unknown_paths_as_unmatched(client: TestClient) -> None:
+    for path in ("/docs", "/openapi.json", "/v1/jobs/abc", "/no/such/path", "/no/such/other"):
+        client.get(path)
+    exposition = client.get("/metrics").text
+    for route in ("/docs", "/openapi.json", "/v1/jobs/{job_id}"):
+        assert f'zhtag_requests_total{{route="{route}"' in exposition
+    assert "/no/such" not in exposition and 'route="unmatched",status="404"} 2.0' in exposition
+
+
+def test_a_path_with_a_trailing_slash_is_a_json_404_naming_it_not_a_redirect(client: TestClient) -> None:
+    response = client.put("/v1/dictionaries/", content=b"x", follow_redirects=False)
+    assert response.status_code == 404 and "PUT /v1/dictionaries/" in response.json()["detail"]
+
+
+def test_openapi_operation_ids_are_unique(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    ids = [operation["operationId"] for methods in paths.values() for operation in methods.values()]
+    assert len(ids) == len(set(ids)) and "head" in paths["/livez"]
+
+
 def test_models_lists_the_store_with_lineage(client: TestClient) -> None:
     models = {m["name"]: m for m in client.get("/v1/models").json()}
     assert {"tcws", "tner", "tpos"} <= set(models)
