@@ -1,5 +1,5 @@
 """Runs of text that are one word whatever their context: web and e-mail addresses, and
-numbers written with a decimal point or thousands separators.
+numbers written with a decimal point, thousands separators, or digits joined by dots or hyphens.
 
 The corpora hold almost no addresses (People's Daily, 1998, has one web address, written as
 one word), so a model cuts them at every dot and slash, and no reader wants `https`, `:` and
@@ -9,7 +9,10 @@ them as unknown characters, joins neighbours (👍🏽❤️ as one word) and ta
 (3.14 159265) and those with separators, which People's Daily never writes (12 , 345 , 678).
 Segmentation keeps each one whole by constraining the Viterbi path, as `force` does for
 dictionary words. A number takes what the PKU standard writes with it: a range (０．４－０．６)
-and a following ％, ‰, 万 or 亿 (１．５万, １２．３％). Full-width forms (ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ,
+and a following ％, ‰, 万 or 亿 (１．５万, １２．３％). Digits joined by dots are one number too
+(１９９７．８．１２ in the corpus; a version or an IP address), and by hyphens (a date
+2024-03-05, a telephone number 010-12345678), which the corpus never writes: cut at the
+hyphen, each part after the first reads as a negative number. Full-width forms (ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ,
 １２．３) count as their ASCII twins.
 """
 from __future__ import annotations
@@ -20,12 +23,17 @@ from data.fullwidth import HALF_WIDTH
 
 _HINT = re.compile("//|@|ww|WW|／／|＠|ｗｗ|ＷＷ")  # every address has one: most pieces are passed over after this scan
 _URL = re.compile(r"(?:(?:https?|ftp)://|www\.)[\w\-.~:/?#\[\]@!$&'()*+,;=%]*[\w/#=&~\-+%]", re.IGNORECASE | re.ASCII)
-_EMAIL = re.compile(r"[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}", re.ASCII)
+# Parts bounded by the standard's limits (64 characters before the @, 63 a label): unbounded,
+# a search tried from every position of a long run of letters scanned to its end each time.
+_EMAIL = re.compile(r"[\w.%+\-]{1,64}@[\w\-]{1,63}(?:\.[\w\-]{1,63})*\.[A-Za-z]{2,63}", re.ASCII)
 _D = "[0-9０-９]"  # numbers are matched in either width as written: translating each piece that holds one tripled the cost
-_NUMBER_HINT = re.compile(f"{_D}[.．,，]{_D}")
-_NUMBER_PART = f"(?:{_D}{{1,3}}(?:[,，]{_D}{{3}})+(?:[.．]{_D}+)?|{_D}+[.．]{_D}+)"
+_NUMBER_HINT = re.compile(f"{_D}[.．,，\\-－]{_D}")
+_NUMBER_PART = f"(?:{_D}{{1,3}}(?:[,，]{_D}{{3}})+(?:[.．]{_D}+)?|{_D}+(?:[.．]{_D}+)+)"
+_DASHED = f"{_D}+(?:[-－]{_D}+)+"  # 2024-03-05, 010-12345678, 138-1234-5678: no minus signs in them
 _WORD = "[A-Za-z0-9_Ａ-Ｚａ-ｚ０-９＿]"  # a letter or digit a number may not touch, in either width
-_NUMBER = re.compile(f"(?<!{_WORD})(?<!{_D}[.．,，]){_NUMBER_PART}(?:[-－]{_NUMBER_PART})?(?!{_WORD}|[.．,，]{_D})(?:[%％‰]|[万亿]+)?")
+_NUMBER = re.compile(
+    f"(?<!{_WORD})(?<!{_D}[.．,，\\-－])(?:{_NUMBER_PART}(?:[-－](?:{_NUMBER_PART}|{_D}+))?|{_D}+[-－]{_NUMBER_PART}|{_DASHED})(?!{_WORD}|[.．,，\\-－]{_D})(?:[%％‰]|[万亿]+)?"
+)
 
 # Emoji and pictographs: the Miscellaneous Symbols, Dingbats and Symbols and Arrows blocks, two
 # arrows, and U+1F000-1FFFD (mahjong to the pictographs Unicode keeps for later, regional

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from data.text import codepoints
+from data.atoms import PICTOGRAPHS
+from data.text import BREAKS_CLUSTER, JOINERS, codepoints
 
 # Code points that neither continue a cluster nor join the next one to theirs (checked against
 # Unicode's Grapheme_Cluster_Break property in tests/data/test_graphemes.py): ASCII, Latin and
@@ -34,6 +35,8 @@ SINGLE = (
     "\ufe10-\ufe1f\ufe30-\ufe6f\uff00-\uff9d\uffa0-\uffef"
 )
 _JOINING_RUN = re.compile(f"[^{SINGLE}]+")
+_TRAILING_JOINERS = re.compile(f"[{JOINERS}]*$")
+_PICTOGRAPH = re.compile(f"[{PICTOGRAPHS}]")
 
 
 class GraphemeViews:
@@ -70,16 +73,25 @@ def cluster_starts(text: str) -> np.ndarray:
     """(clusters,) where each extended grapheme cluster of `text` begins. Only the runs of code
     points outside SINGLE's ranges, with the code point on either side (a base before its
     marks; one after a joiner or a prepended sign), can hold a cluster of two or more, so only
-    they are cut by `regex`'s `\\X`. A cluster holding whitespace (a space before a combining
-    mark, or after a prepended sign) counts as its code points, one by one: whitespace is
-    never inside a span, nor dropped with a mark beside it."""
+    they are cut by `regex`'s `\\X`. A cluster holding whitespace or another separator (a
+    space or a Hangul filler before a combining mark) counts as its code points, one by one:
+    a separator is never inside a span, nor dropped with a character beside it. Joiners and
+    variation selectors ending a cluster that holds no emoji (王小明 and a ZWJ) are code
+    points of their own, which separate (`data.text.JOINERS`)."""
     continues = np.zeros(len(text), dtype=bool)  # (len(text),) the code point is not its cluster's first
     clusters = _clusters()
     for begin, end in _regions(text):
         for match in clusters.finditer(text, begin, end):
-            if match.end() - match.start() > 1 and not any(ch.isspace() for ch in match.group()):
-                continues[match.start() + 1 : match.end()] = True
+            cluster = match.group()
+            if len(cluster) > 1 and not BREAKS_CLUSTER.search(cluster):
+                continues[match.start() + 1 : match.end() - _loose_joiners(cluster)] = True
     return np.flatnonzero(~continues)
+
+
+def _loose_joiners(cluster: str) -> int:
+    """How many joiners end `cluster` with no emoji before them (all of a cluster of joiners)."""
+    run = _TRAILING_JOINERS.search(cluster).start()
+    return 0 if run and _PICTOGRAPH.match(cluster[run - 1]) else len(cluster) - run
 
 
 @functools.cache

@@ -25,8 +25,13 @@ WHITESPACE = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())  # eve
 # byte-order mark. Inside a span they would make a word or entity that
 # no longer matches its visible text; alone they were tagged as words (NUL a verb).
 _SEPARATORS = "\\s\\x00-\\x08\\x0e-\\x1f\\x7f-\\x9f\u00ad\u061c\u115f\u1160\u180e\u3164\uffa0\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
-SEPARATOR = re.compile(f"[{_SEPARATORS}]")
-_NON_SPACE = re.compile(f"[^{_SEPARATORS}]+")
+# The joiners (ZWNJ, ZWJ) and variation selectors: inside an emoji sequence (👨‍👩‍👧, ❤️) they are
+# part of one character (`data.graphemes`); after a Han character or a letter, or alone, the
+# invisible leftovers of stripped emoji, they separate too, or a name would end in one.
+JOINERS = "\u200c\u200d\ufe00-\ufe0f"
+SEPARATOR = re.compile(f"[{_SEPARATORS}{JOINERS}]")
+BREAKS_CLUSTER = re.compile(f"[{_SEPARATORS}]")  # a cluster holding one is read code point by code point
+_NON_SPACE = re.compile(f"[^{_SEPARATORS}{JOINERS}]+")
 
 
 # Letters read as Latin letters: accented Latin (Latin-1 Supplement, Extended-A and -B, Extended

@@ -1,5 +1,5 @@
-"""Specification of data/atoms.py: web and e-mail addresses, and numbers with a decimal point
-or thousands separators, are found whole, in ASCII or full-width forms, without the
+"""Specification of data/atoms.py: web and e-mail addresses, and numbers with a decimal point,
+thousands separators, or digits joined by dots or hyphens, are found whole, in ASCII or full-width forms, without the
 punctuation that follows them, and never overlapping; every emoji is found."""
 from __future__ import annotations
 
@@ -40,7 +40,25 @@ def test_numbers_are_found_whole_with_what_the_standard_writes_with_them(text: s
     assert found(text) == numbers
 
 
-@pytest.mark.parametrize("text", ["版本v1.2.3发布", "1.5.6", "１，２，３", "1,2345", "iPhone15售价5999元", "2024年11月29日", "比分2:1"])
+@pytest.mark.parametrize("text, numbers", [
+    ("日期：１９９７．８．１２", ["１９９７．８．１２"]),  # one word in People's Daily
+    ("IP地址192.168.1.1无法访问", ["192.168.1.1"]),
+    ("会议定于2024-03-05召开，电话010-12345678", ["2024-03-05", "010-12345678"]),  # cut at a hyphen, "-03" reads as minus three
+    ("手机号138-1234-5678，第3-5页，1.5-2米，2-3.5米", ["138-1234-5678", "3-5", "1.5-2", "2-3.5"]),
+])
+def test_digits_joined_by_dots_or_hyphens_are_one_number(text: str, numbers: list[str]) -> None:
+    assert found(text) == numbers
+
+
+@pytest.mark.parametrize("text", [
+    "a" * 20_000, "www" + "a" * 20_000, "我" + "a" * 20_000 + "@", "a@" + "b" * 20_000, "a@" + "b.1" * 7_000,
+])
+def test_long_runs_of_letters_beside_an_at_sign_or_ww_hold_no_address(text: str) -> None:
+    """Inputs on which unbounded address parts once took time quadratic in the run's length."""
+    assert found(text) == []
+
+
+@pytest.mark.parametrize("text", ["版本v1.2.3发布", "１，２，３", "1,2345", "iPhone15售价5999元", "2024年11月29日", "比分2:1"])
 def test_versions_lists_and_plain_integers_are_no_numbers_to_hold(text: str) -> None:
     assert found(text) == []
 

@@ -9,10 +9,14 @@ import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
+from data.atoms import PICTOGRAPHS
 from data.graphemes import SINGLE, GraphemeViews, cluster_starts
+from data.text import BREAKS_CLUSTER
+
+JOINER_CHARS = "\u200c\u200d" + "".join(map(chr, range(0xFE00, 0xFE10)))  # data.text.JOINERS
 
 JOINING = regex.compile(r"[\p{GCB=Extend}\p{GCB=SpacingMark}\p{GCB=ZWJ}\p{GCB=Regional_Indicator}\p{GCB=Prepend}\p{GCB=L}\p{GCB=V}\p{GCB=T}\p{GCB=LV}\p{GCB=LVT}]")
-CLUSTERS = ["我", "❤️", "👨‍👩‍👧", "🇨🇳", "🇺", "👍🏽", "é", "e\u0301", "\u0301", "한", "\u1100\u1161", "स्ते", "ｶﾞ", " ", "\u3000", "a", "。", "\u0600", "\u200d", "©"]
+CLUSTERS = ["我", "❤️", "👨‍👩‍👧", "🇨🇳", "🇺", "👍🏽", "é", "e\u0301", "\u0301", "한", "\u1100\u1161", "स्ते", "ｶﾞ", " ", "\u3000", "a", "。", "\u0600", "\u200d", "©", "\u200c", "\ufe0f", "\u3164", "\u115f", "\u1160"]
 
 
 def single_ranges() -> list[range]:
@@ -52,10 +56,15 @@ def test_a_mark_after_whitespace_stays_apart_so_it_is_never_dropped_with_the_spa
 
 
 def whole_text_starts(text: str) -> list[int]:
-    """Cluster starts by `\\X` over the whole text, clusters holding whitespace split."""
+    """Cluster starts by `\\X` over the whole text; a cluster holding a separator is split
+    into its code points, and so are the joiners that end a cluster with no emoji before them."""
     starts: list[int] = []
     for m in regex.finditer(r"\X", text):
-        starts.extend(range(m.start(), m.end()) if any(ch.isspace() for ch in m.group()) else [m.start()])
+        cluster = m.group()
+        body = cluster.rstrip(JOINER_CHARS)
+        loose = 0 if body and regex.match(f"[{PICTOGRAPHS}]", body[-1]) else len(cluster) - len(body)
+        apart = BREAKS_CLUSTER.search(cluster) or not body
+        starts.extend(range(m.start(), m.end()) if apart else [m.start(), *range(m.end() - loose, m.end())])
     return starts
 
 

@@ -16,12 +16,14 @@ from hypothesis import strategies as st
 
 from data.errors import InputError
 from data.graphemes import GraphemeViews
+from data.atoms import PICTOGRAPHS
 from data.lexicon import Lexicon
 from data.text import SEPARATOR
 from model.tagger import pick_device
 from tests.model.test_batching import random_tagger
 
 tagger = functools.cache(random_tagger)
+JOINER_CHARS = "\u200c\u200d" + "".join(map(chr, range(0xFE00, 0xFE10)))  # data.text.JOINERS
 
 TEXTS = [
     "我❤️你，👨‍👩‍👧一家去🇨🇳看国旗👍🏽好",
@@ -35,23 +37,54 @@ def boundaries(text: str) -> set[int]:
     return {m.start() for m in regex.finditer(r"\X", text)} | {len(text)}
 
 
+def read_whole(text: str) -> list[tuple[int, int]]:
+    """The clusters the tagger keeps whole, as `data.graphemes` and `data.text` say: each holds
+    no separator, but for the joiners of an emoji (👨‍👩, ❤️); joiners ending any other cluster
+    stand apart."""
+    spans = []
+    for m in regex.finditer(r"\X", text):
+        body = m.group().rstrip(JOINER_CHARS)
+        end = m.end() if body and regex.match(f"[{PICTOGRAPHS}]", body[-1]) else m.start() + len(body)
+        if end - m.start() > 1 and not SEPARATOR.search(text, m.start(), end) or regex.match(f"[{PICTOGRAPHS}]", text[m.start()]):
+            spans.append((m.start(), end))
+    return spans
+
+
+def outside_separators(text: str) -> list[int]:
+    """Every code point but the separators, which no span holds unless inside an emoji."""
+    inside = {i for a, b in read_whole(text) for i in range(a, b)}
+    return [i for i, ch in enumerate(text) if not SEPARATOR.fullmatch(ch) or i in inside]
+
+
 def test_no_span_begins_or_ends_inside_a_cluster_and_the_spans_tile_the_text() -> None:
     for text, spans in zip(TEXTS, random_tagger().tag(TEXTS), strict=True):
         mark_after_space = {text.find(" \u0301") + 1} - {0}  # a cluster of its own to the tagger (data.graphemes)
         assert {s.start for s in spans} | {s.end for s in spans} <= boundaries(text) | mark_after_space
         covered = [i for s in spans for i in range(s.start, s.end)]
-        assert covered == [i for i, ch in enumerate(text) if not SEPARATOR.fullmatch(ch)]
+        assert covered == outside_separators(text)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(["我", "❤️", "👨\u200d👩", "🇨🇳", "e\u0301", " ", "\u0600 ", " \u0301", "好"]), max_size=10), st.text(max_size=10))
+@given(st.lists(st.sampled_from(["我", "❤️", "👨\u200d👩", "🇨🇳", "e\u0301", " ", "\u0600 ", " \u0301", "好", "\u200d", "\ufe0f", "\u3164", "\u115f"]), max_size=10), st.text(max_size=10))
 def test_spans_of_any_text_tile_its_non_space_characters_and_cut_no_cluster_without_space(parts: list[str], tail: str) -> None:
     text = "".join(parts) + tail
     spans = tagger().tag([text])[0]
     covered = [i for s in spans for i in range(s.start, s.end)]
-    assert covered == [i for i, ch in enumerate(text) if not SEPARATOR.fullmatch(ch)]
-    whole = {m.span() for m in regex.finditer(r"\X", text) if not any(ch.isspace() for ch in m.group())}
-    assert not any(a < cut < b for a, b in whole for s in spans for cut in (s.start, s.end))
+    assert covered == outside_separators(text)
+    assert not any(a < cut < b for a, b in read_whole(text) for s in spans for cut in (s.start, s.end))
+
+
+@pytest.mark.parametrize("joiner", ["\u200d", "\u200c", "\ufe0f"])
+@pytest.mark.parametrize(("task", "tag"), [("cws", "M"), ("ner", "M-PER")])
+def test_a_joiner_left_after_a_name_separates_while_an_emoji_keeps_its_own(joiner: str, task: str, tag: str) -> None:
+    """Made to join everything into one word or entity, the tagger still leaves out a ZWJ,
+    ZWNJ or variation selector that follows a Han character (a stripped emoji's leftover)."""
+    tagger = random_tagger(task=task)
+    with torch.no_grad():
+        tagger.network.emit.bias[tagger.config.tags.index(tag)] += 1000
+    text = f"王小明{joiner}在👨\u200d👩{joiner}"
+    spans = [text[s.start : s.end] for s in tagger.tag([text])[0]]
+    assert spans == (["王小明", "在", f"👨\u200d👩{joiner}"] if task == "cws" else ["王小明", "在"])
 
 
 def test_a_text_is_tagged_as_its_view_with_offsets_moved_back_to_the_text() -> None:

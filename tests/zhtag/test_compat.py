@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from data.text import SEPARATOR
 import zhtag
 from zhtag.compat import JIEBA_ONLY
 from zhtag.posseg import JIEBA_POSSEG_ONLY
@@ -32,7 +33,7 @@ def test_whitespace_comes_back_as_in_jieba_so_words_concatenate_to_the_input() -
     assert words[:2] == [" ", " "] and "\r\n" in words and "\t" in words
 
 
-ODD = st.sampled_from(["\u3000", "\u200b", "\u0301", "😀", "\x00", "\ud800", "\ufeff", "\r", "\n", "\x1c", "中", "Ａ", " "])
+ODD = st.sampled_from(["\u3000", "\u200b", "\u0301", "😀", "\x00", "\ud800", "\ufeff", "\r", "\n", "\x1c", "中", "Ａ", " ", "\u200d", "\ufe0f", "\u3164", "\u115f", "\u1160", "가"])
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -40,6 +41,14 @@ ODD = st.sampled_from(["\u3000", "\u200b", "\u0301", "😀", "\x00", "\ud800", "
 def test_words_of_any_text_concatenate_to_it(text: str) -> None:
     assert "".join(zhtag.lcut(text)) == text
     assert all(text[start:end] == word for word, start, end in zhtag.tokenize(text))
+
+
+@pytest.mark.parametrize("text", ["\u115f가", "a\u3164\u0301b", "中\u3164\u200d国", "가\u1160나"])
+def test_a_separator_that_unicode_joins_to_the_next_character_drops_nothing(text: str) -> None:
+    """Hangul fillers and the characters after them share a grapheme cluster: the cluster is
+    read code point by code point, so the filler separates and its neighbour stays a word."""
+    words = zhtag.lcut(text)
+    assert "".join(words) == text and not any(len(w) > 1 and SEPARATOR.search(w) for w in words)
 
 
 def test_tokenize_gives_each_word_with_its_offsets(default_tagger: zhtag.Tagger) -> None:
