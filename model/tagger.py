@@ -17,7 +17,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from data.atoms import atom_spans, pictograph_positions
+from data.atoms import atom_spans, symbol_positions
 from data.batches import Encoded, Encoder, length_batches
 from data.corpus import Span
 from data.errors import CheckpointError, InputError
@@ -262,13 +262,15 @@ class Tagger:
     def _forced(self, piece: str, user_words: Lexicon | None) -> list[tuple[int, int, str]]:
         """(start, end, label) of the spans held in `piece`. Web and e-mail addresses and
         numbers (`data.atoms`) are kept whole by segmentation and outside every entity by an
-        entity model; each emoji is a word of its own, tagged as a symbol where the model has
-        the tag, and outside every entity; then the words of a `force` dictionary that overlap
+        entity model; each emoji and other symbol outside them (`data.atoms.symbol_positions`)
+        is a word of its own, tagged as a symbol where the model has the tag, and outside every
+        entity; then the words of a `force` dictionary that overlap
         none of them: for an entity model those whose tag names one of its entity types, as
         that entity; for a POS model with the word's tag, as that tag; else any (label "")."""
         ner = self.config.task == "ner"
-        atoms = [(start, end, OUTSIDE if ner else "") for start, end in atom_spans(piece)]
-        atoms += [(at, at + 1, self._symbol) for at in pictograph_positions(piece)]
+        spans = atom_spans(piece)
+        atoms = [(start, end, OUTSIDE if ner else "") for start, end in spans]
+        atoms += [(at, at + 1, self._symbol) for at in symbol_positions(piece) if not any(start <= at < end for start, end in spans)]
         if user_words is None or not user_words.force:
             return atoms
         words = [(start, end, self._forced_label(user_words.tags.get(piece[start:end], ""))) for start, end in user_words.forced(piece)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import regex
 
-from data.atoms import PICTOGRAPHS, atom_spans, pictograph_positions
+from data.atoms import PICTOGRAPHS, atom_spans, symbol_positions
 
 
 def found(text: str) -> list[str]:
@@ -69,9 +69,10 @@ def test_every_pictograph_and_regional_indicator_beyond_the_cjk_blocks_is_an_emo
     pictographic = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}]")
     wanted = [chr(c) for c in range(0x2600, 0x110000) if pictographic.match(chr(c)) and not 0x2E80 <= c < 0xA000]
     text = "".join(wanted)
-    assert pictograph_positions(text) == list(range(len(text)))
+    assert symbol_positions(text) == list(range(len(text)))
     assert regex.fullmatch(f"[{PICTOGRAPHS}]+", text)
 
 
-def test_chinese_text_and_its_punctuation_hold_no_emoji() -> None:
-    assert pictograph_positions("●△▲℃×±，。、“”《》我爱北京©®™↔") == []
+def test_symbols_are_words_of_their_own_but_those_people_s_daily_writes_inside_words() -> None:
+    text = "张三@李四，#话题#，¥99，●要点，30℃，二○○二年，１∶１１，××同志，±５，C+。、“”《》（）"
+    assert [text[at] for at in symbol_positions(text)] == ["@", "#", "#", "¥", "●", "℃"]

@@ -111,6 +111,11 @@ def test_fold_maps_digits_and_letters_of_both_widths() -> None:
     assert fold("ＡＢｃ公司abcXYZ") == "aaa公司aaaaaa"
 
 
+def test_fold_reads_brackets_and_quotes_as_the_ones_people_s_daily_writes() -> None:
+    assert fold("「石墨烯」【新品】〔注〕｛a｝[1]«x»") == "“石墨烯”(新品)(注)(a)(0)“a”"
+    assert fold("“”‘’《》『』〈〉（）") == "“”‘’《》『』〈〉()"  # the corpus's own
+
+
 def test_fold_turns_full_width_punctuation_half_width_and_keeps_the_rest() -> None:
     assert fold("！，？（）") == "!,?()"
     assert fold("中文\u3000。、…") == "中文\u3000。、…"

@@ -116,13 +116,13 @@ def test_an_entity_model_finds_no_entity_inside_an_address() -> None:
     assert not any(e.start < end and start < e.end for e in entities for start, end in addresses)
 
 
-EMOJI = "好的👍🏽❤️谢谢，我爱🇨🇳北京🎉👨‍👩‍👧一家"
-EMOJI_WORDS = ["👍🏽", "❤️", "🇨🇳", "🎉", "👨‍👩‍👧"]
+EMOJI = "好的👍🏽❤️谢谢，我爱🇨🇳北京🎉👨‍👩‍👧一家，张三@李四¥99"
+EMOJI_WORDS = ["👍🏽", "❤️", "🇨🇳", "🎉", "👨‍👩‍👧", "@", "¥"]
 
 
 @pytest.mark.parametrize("task", ["cws", "pos"])
-def test_each_emoji_is_a_word_of_its_own_tagged_as_a_symbol(task: str) -> None:
-    """Made to join every character into a name, the tagger still cuts each emoji out alone."""
+def test_each_emoji_and_symbol_is_a_word_of_its_own_tagged_as_a_symbol(task: str) -> None:
+    """Made to join every character into a name, the tagger still cuts each emoji and symbol out alone."""
     tagger = random_tagger(task=task)
     with torch.no_grad():
         tagger.network.emit.bias[tagger.config.tags.index("M-nr" if task == "pos" else "M")] += 1000
@@ -142,12 +142,12 @@ def test_a_pos_model_holds_a_forced_word_to_its_dictionary_tag_where_it_has_the_
     assert found["北京公园"] == "w" and found["今天"] == "nr", "a tag the model lacks holds the word whole, any tag"
 
 
-def test_an_entity_model_finds_no_entity_in_an_emoji() -> None:
+def test_an_entity_model_finds_no_entity_in_an_emoji_or_symbol() -> None:
     tagger = random_tagger(task="ner")
     with torch.no_grad():
         tagger.network.emit.bias[tagger.config.tags.index("S-PER")] += 1000
     entities = tagger.tag([EMOJI])[0]
-    assert {EMOJI[e.start : e.end] for e in entities} == {ch for ch in "好的谢谢，我爱北京一家"}
+    assert {EMOJI[e.start : e.end] for e in entities} == {ch for ch in "好的谢谢，我爱北京一家张三李四9"}
 
 
 @pytest.mark.parametrize(("name", "problem"), [("tpu", "unknown device 'tpu'"), ("cuda:x", "unknown device")])
