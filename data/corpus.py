@@ -44,14 +44,21 @@ def sentence_from_words(words: list[str], tags: list[str | None] | None = None) 
 
 def model_pieces(sentence: Sentence, max_len: int) -> list[Sentence]:
     """The sentence cut as the tagger cuts input (`data.text.split_text`), spans clipped to
-    each piece, so training sees exactly the kind of pieces tagging does."""
+    each piece, so training sees exactly the kind of pieces tagging does.
+
+    The spans must be sorted and disjoint, as every reader gives them: the pieces are walked
+    with one moving index into them, since a scan of every span for each piece made a 4 MB
+    one-line corpus take 42 s to read."""
     pieces = []
+    spans = sentence.spans
+    first = 0  # the first span that may reach into the current piece or a later one
     for offset, piece in split_text(sentence.text, max_len):
         end = offset + len(piece)
-        spans = tuple(
-            Span(max(s.start, offset) - offset, min(s.end, end) - offset, s.label)
-            for s in sentence.spans
-            if s.start < end and s.end > offset
-        )
-        pieces.append(Sentence(piece, spans))
+        while first < len(spans) and spans[first].end <= offset:
+            first += 1
+        clipped, i = [], first
+        while i < len(spans) and spans[i].start < end:
+            clipped.append(Span(max(spans[i].start, offset) - offset, min(spans[i].end, end) - offset, spans[i].label))
+            i += 1
+        pieces.append(Sentence(piece, tuple(clipped)))
     return pieces

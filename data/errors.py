@@ -13,6 +13,19 @@ from __future__ import annotations
 from pathlib import Path
 
 
+QUOTE_LIMIT = 40  # characters of a corpus field that a message quotes
+
+
+def quoted(value: object) -> str:
+    """`value` for a one-line message about a corpus: a string as its repr, a JSON value as
+    its repr's text, cut at QUOTE_LIMIT characters with an ellipsis and the full length,
+    since a malformed line can be megabytes long and the message is printed whole."""
+    shown = value if isinstance(value, str) else repr(value)
+    cut = shown[:QUOTE_LIMIT]
+    quote = repr(cut) if isinstance(value, str) else cut
+    return quote if cut == shown else f"{quote}… ({len(shown):,} characters)"
+
+
 class ZhtagError(Exception):
     """Base of every error zhtag raises on purpose."""
 

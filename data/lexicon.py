@@ -26,7 +26,7 @@ from safetensors.numpy import load as load_arrays
 from safetensors.numpy import save as save_arrays
 
 from data.atomic import write_atomic
-from data.errors import CorpusError
+from data.errors import CorpusError, quoted
 from data.hashtable import HashTable
 from data.text import SEPARATOR, codepoints
 
@@ -278,12 +278,14 @@ def parse_dictionary(lines: Iterable[str | bytes], source: str | Path) -> dict[s
             raise CorpusError(source, lineno, f"expected a line of text, got {type(line).__name__}")
         fields = line.removeprefix("\ufeff").split()
         if len(fields) > 3 or (len(fields) == 3 and not fields[1].isdigit()):
-            raise CorpusError(source, lineno, f"expected 'word [freq] [tag]', got {line.strip()!r}")
+            raise CorpusError(source, lineno, f"expected 'word [freq] [tag]', got {quoted(line.strip())}")
         tag = fields[2] if len(fields) == 3 else fields[1] if len(fields) == 2 and not fields[1].isdigit() else ""
         if tag and not DICTIONARY_TAG.fullmatch(tag):
-            raise CorpusError(source, lineno, f"{tag!r} is not a tag (Latin letters, then letters, digits, '_', '.' or '-'): a word holds no space")
+            problem = "is not a tag (Latin letters, then letters, digits, '_', '.' or '-'): a word holds no space"
+            raise CorpusError(source, lineno, f"{quoted(tag)} {problem}")
         if fields and SEPARATOR.search(fields[0]):
-            raise CorpusError(source, lineno, f"{fields[0]!r} holds an invisible separator (a zero-width space, a control character): no text could match it")
+            problem = "holds an invisible separator (a zero-width space, a control character): no text could match it"
+            raise CorpusError(source, lineno, f"{quoted(fields[0])} {problem}")
         if fields:
             words[fields[0]] = tag
     return words

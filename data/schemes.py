@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Literal
 
 from data.corpus import Span
+from data.errors import quoted
 
 Scheme = Literal["BIO", "BIOES", "BMES"]
 OUTSIDE = "O"
@@ -94,7 +95,9 @@ def allowed_end(tag: str) -> bool:
 
 
 def detect_scheme(prefixes: Iterable[str]) -> Scheme:
-    """The external scheme that a set of tag prefixes (without `O`) was written in."""
+    """The scheme a set of tag prefixes (without `O`) names: the most specific one they fit.
+    It only breaks ties: a file's scheme is the one most of its sentences are valid in
+    (`data.formats.conll`), since one stray `M` or `E` must not recast a BIO file."""
     seen = set(prefixes) - {OUTSIDE}
     if "M" in seen:
         return "BMES"
@@ -103,6 +106,7 @@ def detect_scheme(prefixes: Iterable[str]) -> Scheme:
     return "BIO"
 
 
+SCHEMES: tuple[Scheme, ...] = ("BIO", "BIOES", "BMES")
 VALID_PREFIXES: dict[str, frozenset[str]] = {
     "BIO": frozenset("BIO"),
     "BIOES": frozenset("BIOES"),
@@ -138,7 +142,6 @@ def to_internal(tags: Sequence[str], scheme: Scheme) -> list[str]:
     return out
 
 
-
 def first_invalid(tags: Sequence[str]) -> int | None:
     """Index of the first tag that breaks BMESO order, or None if the sequence is valid."""
     for i, tag in enumerate(tags):
@@ -148,3 +151,20 @@ def first_invalid(tags: Sequence[str]) -> int | None:
     if tags and not allowed_end(tags[-1]):
         return len(tags) - 1
     return None
+
+
+def order_problem(tags: Sequence[str], scheme: Scheme) -> tuple[int, str] | None:
+    """The index of the first tag of external `tags` (prefixes valid in `scheme`) out of the
+    order `scheme` allows, and why; None when there is none, as always in BIO, which
+    `to_internal` repairs."""
+    if scheme == "BIO":
+        return None
+    internal = to_internal(tags, scheme)
+    i = first_invalid(internal)
+    if i is None:
+        return None
+    if i == 0 and not allowed_start(internal[0]):
+        return i, f"tag {quoted(tags[0])} cannot start a sentence in {scheme}"
+    if i > 0 and not allowed(internal[i - 1], internal[i]):
+        return i, f"tag {quoted(tags[i])} cannot follow {quoted(tags[i - 1])} in {scheme}"
+    return i, f"tag {quoted(tags[i])} cannot end a sentence in {scheme}"

@@ -1,31 +1,27 @@
-"""Reading conll: `char TAG` lines in sentences, segmentation or entities in a scheme detected per file."""
+"""Reading conll: `char TAG` lines in sentences, read as words or as entities in the scheme that
+most of the file's sentences are valid in."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from data.corpus import Sentence
+from data.errors import quoted
 from data.formats.source import _BadLine, _decode, _Source
-from data.schemes import (
-    OUTSIDE,
-    VALID_PREFIXES,
-    Scheme,
-    allowed,
-    allowed_start,
-    detect_scheme,
-    first_invalid,
-    split_tag,
-    tags_to_spans,
-    to_internal,
-)
+from data.schemes import OUTSIDE, SCHEMES, VALID_PREFIXES, detect_scheme, order_problem, split_tag, tags_to_spans, to_internal
 
 _SEG_TAGS = frozenset("BMES")
 _TAG_PREFIXES = frozenset("BIMESO")
+_SEPARATORS = " \t"
+
+Reading = Literal["words", "BIO", "BIOES", "BMES"]  # words: plain B M E S tags, segmentation
+_READINGS: tuple[Reading, ...] = ("words", *SCHEMES)
 
 
 @dataclass
 class _Block:
-    """One conll sentence as read, before the file's scheme is known."""
+    """One conll sentence as read, before the file's reading is known."""
 
     chars: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
@@ -36,21 +32,31 @@ class _Block:
 def _tag_problem(tag: str) -> str | None:
     prefix, dash, label = tag.partition("-")
     if prefix not in _TAG_PREFIXES:
-        return f"unknown tag prefix {prefix!r} in tag {tag!r}"
+        return f"unknown tag prefix {quoted(prefix)} in tag {quoted(tag)}"
     if prefix == OUTSIDE and dash:
-        return f"tag {tag!r}: O takes no type"
+        return f"tag {quoted(tag)}: O takes no type"
     if dash and not label:
-        return f"tag {tag!r} has an empty type"
+        return f"tag {quoted(tag)} has an empty type"
     return None
 
 
+def _fields(line: str) -> list[str]:
+    """The line split at whitespace, except that its character may itself be whitespace other
+    than a space or tab: text holds ideographic spaces (U+3000), tagged `O` like any character,
+    and `split()` alone would eat them."""
+    char, rest = line[:1], line[1:]
+    if char.isspace() and char not in _SEPARATORS and rest[:1].isspace():
+        return [char, *rest.split()]
+    return line.split()
+
+
 def _parse_conll_line(line: str) -> tuple[str, str]:
-    fields = line.split()
+    fields = _fields(line)
     if len(fields) != 2:
         raise _BadLine(f"expected 2 fields 'char TAG', got {len(fields)}")
     char, tag = fields
     if len(char) != 1:
-        raise _BadLine(f"expected one character, got {char!r}")
+        raise _BadLine(f"expected one character, got {quoted(char)}")
     problem = _tag_problem(tag)
     if problem:
         raise _BadLine(problem)
@@ -81,39 +87,52 @@ def _conll_blocks(source: _Source) -> Iterator[_Block]:
         yield block
 
 
-def _order_problem(tags: list[str], internal: list[str], i: int, scheme: str) -> str:
-    if i == 0 and not allowed_start(internal[0]):
-        return f"tag {tags[0]!r} cannot start a sentence in {scheme}"
-    if i > 0 and not allowed(internal[i - 1], internal[i]):
-        return f"tag {tags[i]!r} cannot follow {tags[i - 1]!r} in {scheme}"
-    return f"tag {tags[i]!r} cannot end a sentence in {scheme}"
+def _refusal(tag: str, reading: Reading) -> str | None:
+    """Why `reading` refuses `tag` wherever it stands, or None."""
+    if reading == "words":
+        return None if tag in _SEG_TAGS else f"tag {quoted(tag)} is not a plain B, M, E or S, but this file tags words"
+    prefix, label = split_tag(tag)
+    if prefix != OUTSIDE and label is None:
+        return f"tag {quoted(tag)} has no type, but this file tags entities"
+    if prefix not in VALID_PREFIXES[reading]:
+        return f"tag prefix {quoted(prefix)} is not valid in {reading}"
+    return None
 
 
-def _conll_sentence(block: _Block, scheme: Scheme, segmentation: bool) -> Sentence:
-    internal = block.tags
-    if not segmentation:
-        for tag, line in zip(block.tags, block.lines):
-            prefix, label = split_tag(tag)
-            if prefix != OUTSIDE and label is None:
-                raise _BadLine(f"tag {tag!r} has no type, but this file tags entities", line)
-            if prefix not in VALID_PREFIXES[scheme]:
-                raise _BadLine(f"tag prefix {prefix!r} is not valid in {scheme}, this file's scheme", line)
-        internal = to_internal(block.tags, scheme)
-    i = first_invalid(internal)
-    if i is not None:
-        raise _BadLine(_order_problem(block.tags, internal, i, scheme), block.lines[i])
-    return Sentence("".join(block.chars), tuple(tags_to_spans(internal)))
+def _problem(tags: Sequence[str], reading: Reading) -> tuple[int, str] | None:
+    """The index of the first tag that `reading` refuses, and why; None when the sentence is
+    valid in it. Each distinct tag is judged once: the file is judged in every reading."""
+    refused = {tag: why for tag in set(tags) if (why := _refusal(tag, reading))}
+    if refused:
+        i = next(i for i, tag in enumerate(tags) if tag in refused)
+        return i, refused[tags[i]]
+    return order_problem(tags, "BMES" if reading == "words" else reading)
+
+
+def _reading(blocks: list[_Block]) -> tuple[Reading, list[tuple[int, str] | None]]:
+    """The reading that the most sentences are valid in, and each sentence's problem in it.
+    One stray tag of another scheme (an `E-ORG` in a BIO file) then costs its own sentence,
+    reported on its own line, where deciding by the tags seen made every other sentence wrong,
+    and `skip_bad` dropped them all. A tie goes to the reading the tags name (plain tags: words;
+    else the most specific scheme their prefixes fit), so a BIO-looking `B-PER B-PER` in a file
+    that also holds `M` is a BMES error, not two names."""
+    problems = {reading: [_problem(block.tags, reading) for block in blocks] for reading in _READINGS}
+    tags = {tag for block in blocks for tag in block.tags}
+    named = "words" if tags <= _SEG_TAGS else detect_scheme(split_tag(tag)[0] for tag in tags)
+    best = max(_READINGS, key=lambda reading: (problems[reading].count(None), reading == named))
+    return best, problems[best]
 
 
 def _read_conll(source: _Source, entities_from_pos: bool) -> tuple[list[Sentence], bool]:
     blocks = list(_conll_blocks(source))
-    segmentation = all(tag in _SEG_TAGS for block in blocks for tag in block.tags)
-    prefixes = (split_tag(tag)[0] for block in blocks for tag in block.tags)
-    scheme: Scheme = "BMES" if segmentation else detect_scheme(prefixes)
+    reading, problems = _reading(blocks)
+    name = "words in BMES" if reading == "words" else reading
+    why = f"{problems.count(None):,} of this file's {len(blocks):,} sentences read as {name}"
     sentences = []
-    for block in blocks:
-        try:
-            sentences.append(_conll_sentence(block, scheme, segmentation))
-        except _BadLine as e:
-            source.reject(e.line, e.problem)
-    return sentences, not segmentation
+    for block, problem in zip(blocks, problems, strict=True):
+        if problem is not None:
+            source.reject(block.lines[problem[0]], f"{problem[1]} ({why})")
+            continue
+        internal = block.tags if reading == "words" else to_internal(block.tags, reading)
+        sentences.append(Sentence("".join(block.chars), tuple(tags_to_spans(internal))))
+    return sentences, reading != "words"

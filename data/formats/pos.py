@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from data.corpus import Sentence, Span, sentence_from_words
+from data.errors import quoted
 from data.formats.source import _BadLine, _read_by_line, _Source
 
 POS_ENTITIES = {"nr": "PER", "ns": "LOC", "nt": "ORG"}
@@ -12,11 +13,11 @@ def _pos_tokens(line: str) -> tuple[list[str], list[str]]:
     for token in line.split():
         word, slash, tag = token.rpartition("/")  # the last slash: a word may contain one
         if not slash:
-            raise _BadLine(f"token {token!r} has no /TAG")
+            raise _BadLine(f"token {quoted(token)} has no /TAG")
         if not word:
-            raise _BadLine(f"token {token!r} has an empty word")
+            raise _BadLine(f"token {quoted(token)} has an empty word")
         if not tag:
-            raise _BadLine(f"token {token!r} has an empty tag")
+            raise _BadLine(f"token {quoted(token)} has an empty tag")
         words.append(word)
         tags.append(tag)
     return words, tags

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data.corpus import Sentence
-from data.errors import InputError
+from data.errors import CorpusError, InputError
 from data.formats.conll import _read_conll
 from data.formats.jsonl import _read_jsonl
 from data.formats.pos import _read_pos
@@ -21,6 +21,11 @@ class Corpus:
     format: str
     skipped: int  # bad lines (conll: bad sentences) dropped under skip_bad
     labelled: bool
+
+    @property
+    def skipped_text(self) -> str:
+        """`skipped` with what it counts, for a message: conll drops a bad line's whole sentence."""
+        return f"{self.skipped:,} malformed {'sentence' if self.format == 'conll' else 'line'}(s)"
 
 
 _READERS: dict[str, Callable[[_Source, bool], tuple[list[Sentence], bool]]] = {
@@ -40,7 +45,9 @@ def read_corpus(
 ) -> Corpus:
     """Read a corpus, detecting its format when `format` is None.
 
-    Raises CorpusError naming the file and line of the first malformed line, unless `skip_bad`.
+    Raises CorpusError naming the file and line of the first malformed line, unless `skip_bad`,
+    and naming the file when it holds no sentence: an empty file is read as unlabelled
+    segmentation, so a caller's check for labels would otherwise blame its format.
     `entities_from_pos` turns a pos corpus into nr/ns/nt entities (for NER training); the
     other formats already say what their spans are and ignore it.
     """
@@ -49,11 +56,15 @@ def read_corpus(
     if format not in _READERS:
         raise InputError(f"unknown corpus format {format!r}; expected one of {', '.join(FORMATS)}")
     sentences, labelled = _READERS[format](source, entities_from_pos)
-    return Corpus(sentences, format, source.skipped, labelled)
+    corpus = Corpus(sentences, format, source.skipped, labelled)
+    if not corpus.sentences:
+        left = f"all {corpus.skipped_text} skipped" if corpus.skipped else "the file is empty or holds blank lines only"
+        raise CorpusError(path, 0, f"no sentences: {left}")
+    return corpus
 
 
 def read_raw(path: str | Path, *, skip_bad: bool = False) -> list[str]:
     """The non-blank lines of a raw text file, without their line endings: text for a model to
     tag, such as a teacher's (`model.teacher`). Invalid UTF-8 is reported on its line, or
     skipped with `skip_bad`, as in a corpus."""
-    return [sentence.text for sentence in _read_by_line(_Source(str(path), skip_bad), lambda line: Sentence(line.rstrip("\r\n"), ()))]
+    return [sentence.text for sentence in _read_by_line(_Source(str(path), skip_bad), lambda line: Sentence(line, ()))]

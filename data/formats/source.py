@@ -32,6 +32,8 @@ class _Source:
     skipped: int = 0
 
     def lines(self) -> Iterator[tuple[int, bytes]]:
+        """(line number, bytes) of each line, without its BOM or line ending: handed to a parser,
+        the newline of a line cut short reads as part of its text (to JSON, a control character)."""
         try:
             handle = open(self.path, "rb")
         except FileNotFoundError:
@@ -40,6 +42,7 @@ class _Source:
             raise CorpusError(self.path, 0, f"cannot open file: {e.strerror}") from None
         with handle:
             for lineno, raw in enumerate(handle, 1):
+                raw = raw.rstrip(b"\r\n")
                 yield lineno, raw.removeprefix(codecs.BOM_UTF8) if lineno == 1 else raw
 
     def reject(self, line: int, problem: str) -> None:

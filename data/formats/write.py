@@ -8,7 +8,7 @@ from pathlib import Path
 
 from data.atomic import replacing
 from data.corpus import Sentence, Span
-from data.errors import InputError
+from data.errors import InputError, quoted
 from data.formats.source import FORMATS
 from data.schemes import join_tag, spans_to_tags, split_tag
 
@@ -20,7 +20,7 @@ _FROM_INTERNAL: dict[str, dict[str, str]] = {
 
 
 def _unwritable(sentence: Sentence, problem: str) -> InputError:
-    return InputError(f"cannot write {sentence.text!r}: {problem}")
+    return InputError(f"cannot write {quoted(sentence.text)}: {problem}")
 
 
 def _check_no_whitespace(sentence: Sentence, format: str) -> None:
@@ -39,7 +39,7 @@ def _tiling_words(sentence: Sentence, format: str) -> list[str]:
 
 def _tag_label(sentence: Sentence, span: Span, forbidden: str = "") -> str:
     if not span.label or any(ch.isspace() or ch in forbidden for ch in span.label):
-        raise _unwritable(sentence, f"label {span.label!r} cannot be written as a tag")
+        raise _unwritable(sentence, f"label {quoted(span.label)} cannot be written as a tag")
     return span.label
 
 

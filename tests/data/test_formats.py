@@ -1,6 +1,7 @@
 """Specification of corpus reading and writing: what each format yields, and how bad files fail."""
 from __future__ import annotations
 
+import json
 import os
 from itertools import pairwise
 from pathlib import Path
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from data.corpus import Sentence, Span, sentence_from_words
 from data.errors import CorpusError, InputError
-from data.formats import read_corpus, read_raw, write_corpus
+from data.formats import FORMATS, read_corpus, read_raw, write_corpus
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "corpora"
 
@@ -65,9 +66,19 @@ def test_one_odd_line_does_not_decide_the_format(tmp_path: Path) -> None:
     assert read_corpus(path).format == "seg"
 
 
-def test_an_empty_file_is_an_empty_corpus(tmp_path: Path) -> None:
-    corpus = read_corpus(write(tmp_path, "\n\n"))
-    assert corpus.sentences == [] and corpus.skipped == 0
+@pytest.mark.parametrize("text", ["", "\n\n", " \n\u3000\n"])
+@pytest.mark.parametrize("format", [None, *FORMATS])
+def test_a_file_without_sentences_is_refused_by_name(tmp_path: Path, text: str, format: str | None) -> None:
+    """Read as an empty corpus, an empty file was blamed on its format ("needs labelled spans")."""
+    fails(write(tmp_path, text), 0, "no sentences: the file is empty or holds blank lines only", format)
+
+
+@pytest.mark.parametrize(
+    ("text", "format", "problem"),
+    [("好 X\n\n行 Q\n", "conll", "all 2 malformed sentence(s) skipped"), ("好\n行\n", "pos", "all 2 malformed line(s) skipped")],
+)
+def test_a_file_whose_every_sentence_is_skipped_is_refused(tmp_path: Path, text: str, format: str, problem: str) -> None:
+    fails(write(tmp_path, text), 0, f"no sentences: {problem}", format, skip_bad=True)
 
 
 # ---------------------------------------------------------------- seg
@@ -219,6 +230,59 @@ def test_skip_bad_drops_whole_conll_sentences(tmp_path: Path) -> None:
     corpus = read_corpus(path, "conll", skip_bad=True)
     assert corpus.skipped == 2  # the two bad lines of one sentence count once; the BIOES order error once
     assert [s.text for s in corpus.sentences] == ["我", "杭州", "去"]
+    assert corpus.skipped_text == "2 malformed sentence(s)"
+
+
+def test_skipped_lines_are_counted_as_lines_outside_conll(tmp_path: Path) -> None:
+    corpus = read_corpus(write(tmp_path, "他/r  来/v\n我\n你\n"), "pos", skip_bad=True)
+    assert corpus.skipped_text == "2 malformed line(s)"
+
+
+BIO_SENTENCE = "王 B-PER\n小 I-PER\n明 I-PER\n在 O\n杭 B-LOC\n州 I-LOC\n\n"  # 7 lines with its blank one
+
+
+@pytest.mark.parametrize(("stray", "prefix"), [("E-LOC", "E"), ("S-LOC", "S"), ("M-PER", "M")])
+def test_one_stray_tag_of_another_scheme_is_an_error_on_its_own_line(tmp_path: Path, stray: str, prefix: str) -> None:
+    """The scheme is the one most sentences are valid in: one `E-` in a BIO file used to make
+    it BIOES, and the error named the first correct BIO line that BIOES refuses."""
+    sentences = [BIO_SENTENCE] * 10
+    replaced = "小 I-PER" if prefix == "M" else "州 I-LOC"  # the second line of the sentence, or its sixth
+    sentences[6] = BIO_SENTENCE.replace(replaced, f"{replaced[0]} {stray}")
+    path = write(tmp_path, "".join(sentences))
+    line = 6 * 7 + (2 if prefix == "M" else 6)
+    fails(path, line, f"tag prefix '{prefix}' is not valid in BIO (9 of this file's 10 sentences read as BIO)")
+
+
+def test_skip_bad_drops_only_the_sentence_with_the_stray_tag(tmp_path: Path) -> None:
+    path = write(tmp_path, BIO_SENTENCE * 5 + BIO_SENTENCE.replace("州 I-LOC", "州 E-LOC") + BIO_SENTENCE * 5)
+    corpus = read_corpus(path, skip_bad=True)
+    assert (corpus.skipped, len(corpus.sentences)) == (1, 10)
+    assert all(entities(s) == [("王小明", "PER"), ("杭州", "LOC")] for s in corpus.sentences)
+
+
+def test_one_typed_tag_in_a_segmentation_file_is_an_error_on_its_own_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "我 B\n们 E\n\n好 S\n\n北 B-LOC\n京 E-LOC\n\n去 S\n")
+    fails(path, 6, "tag 'B-LOC' is not a plain B, M, E or S, but this file tags words (3 of this file's 4 sentences")
+    corpus = read_corpus(path, skip_bad=True)
+    assert (corpus.labelled, [s.words() for s in corpus.sentences]) == (False, [["我们"], ["好"], ["去"]])
+
+
+def test_genuine_bioes_and_bmes_files_keep_their_scheme_when_their_tags_are_few(tmp_path: Path) -> None:
+    """A BIOES or BMES sentence of short entities (`B-X E-X`, `S-X`) is valid in both, and one
+    without entities in every scheme: the tags present decide (`M`: BMES)."""
+    bioes = read_corpus(write(tmp_path, "王 B-PER\n明 E-PER\n来 O\n\n李 S-PER\n", "a.bioes")).sentences
+    bmes = read_corpus(write(tmp_path, "王 B-PER\n小 M-PER\n明 E-PER\n\n李 S-PER\n", "b.bmes")).sentences
+    assert [entities(s) for s in bioes] == [[("王明", "PER")], [("李", "PER")]]
+    assert [entities(s) for s in bmes] == [[("王小明", "PER")], [("李", "PER")]]
+
+
+@pytest.mark.parametrize("separator", [" ", "\t", "\u3000"])
+def test_an_ideographic_space_is_a_character_like_any_other(tmp_path: Path, separator: str) -> None:
+    """`split()` ate the ideographic space and refused the line as one field."""
+    path = write(tmp_path, f"王 B-PER\n明 I-PER\n\u3000{separator}O\n来 O\n\n\u3000\n去 O\n")
+    sentences = read_corpus(path, "conll").sentences
+    assert [s.text for s in sentences] == ["王明\u3000来", "去"]  # alone on its line, it is a blank line
+    assert entities(sentences[0]) == [("王明", "PER")]
 
 
 # ---------------------------------------------------------------- jsonl
@@ -247,23 +311,31 @@ def test_jsonl_keeps_the_text_exactly_and_sorts_spans(tmp_path: Path) -> None:
         ('["你好"]', "expected a JSON object, got list"),
         ('{"label": {}}', "missing or non-string 'text'"),
         ('{"text": 3}', "missing or non-string 'text'"),
-        ('{"text": "李华", "entities": [{"start": 0, "end": 3, "type": "PER"}]}', "PER [0, 3) is out of range for a text of 2"),
-        ('{"text": "李华", "entities": [{"start": -1, "end": 1, "type": "PER"}]}', "PER [-1, 1) is out of range"),
-        ('{"text": "李华", "entities": [{"start": 1, "end": 1, "type": "PER"}]}', "PER [1, 1): start is not before end"),
+        ('{"text": "李华", "entities": [{"start": 0, "end": 3, "type": "PER"}]}', "'PER' [0, 3) is out of range for a text of 2"),
+        ('{"text": "李华", "entities": [{"start": -1, "end": 1, "type": "PER"}]}', "'PER' [-1, 1) is out of range"),
+        ('{"text": "李华", "entities": [{"start": 1, "end": 1, "type": "PER"}]}', "'PER' [1, 1): start is not before end"),
         ('{"text": "李华", "entities": [{"start": 0, "end": "2", "type": "PER"}]}', "integer offsets"),
-        ('{"text": "李华", "label": {"name": {"李华": [[0, 2]]}}}', "name [0, 2] is out of range for a text of 2"),
-        ('{"text": "李华", "label": {"name": {"李华": [[1, 0]]}}}', "name [1, 0]: start is not before end"),
+        ('{"text": "李华", "label": {"name": {"李华": [[0, 2]]}}}', "'name' [0, 2] is out of range for a text of 2"),
+        ('{"text": "李华", "label": {"name": {"李华": [[1, 0]]}}}', "'name' [1, 0]: start is not before end"),
         ('{"text": "我在杭州西湖", "label": {"scene": {"西湖": [[3, 4]]}}}', "mention '西湖' does not match text[3:5] '州西'"),
         ('{"text": "李华", "label": {"name": ["李华"]}}', "'label' must be"),
         (
             '{"text": "南京大学", "label": {"address": {"南京": [[0, 1]]}, "organization": {"南京大学": [[0, 3]]}}}',
-            "entities overlap: address [0, 2) and organization [0, 4)",
+            "entities overlap: 'address' [0, 2) and 'organization' [0, 4)",
         ),
     ],
 )
 def test_bad_jsonl_records_name_their_line(tmp_path: Path, record: str, problem: str) -> None:
     path = write(tmp_path, '{"text": "好"}\n\n' + record + "\n")
     fails(path, 3, problem, "jsonl")
+
+
+def test_a_line_cut_short_is_reported_as_unterminated(tmp_path: Path) -> None:
+    """Its newline, handed to the parser, read as an "Invalid control character at at column"."""
+    path = write(tmp_path, '{"text": "好"}\n{"text": "今天天气\n{"text": "行"}\r\n')
+    fails(path, 2, "invalid JSON: Unterminated string starting at column 10", "jsonl")
+    path = write(tmp_path, '{"text": "好"}\r\n{"text": "好" "x"}\r\n')
+    fails(path, 2, "invalid JSON: Expecting ',' delimiter at column 14", "jsonl")
 
 
 def test_skip_bad_counts_skipped_lines(tmp_path: Path) -> None:
@@ -273,6 +345,28 @@ def test_skip_bad_counts_skipped_lines(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- errors of any format
+
+HUGE = "字" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("line", "format", "problem"),
+    [
+        (f"{HUGE} O", "conll", "expected one character, got '字字字"),
+        (f"好 {HUGE}", "conll", "unknown tag prefix '字字字"),
+        (f"我/r  {HUGE}", "pos", "token '字字字"),
+        (json.dumps({"text": HUGE, "label": {"name": {f"{HUGE[1:]}x": [[0, 99_999]]}}}), "jsonl", "mention '字字字"),
+        (json.dumps({"text": "好", "entities": [{"start": 0, "end": 1, "type": HUGE}] * 2}), "jsonl", "overlap: '字字字"),
+    ],
+    ids=["conll char", "conll tag", "pos token", "jsonl mention", "jsonl type"],
+)
+def test_a_huge_field_is_quoted_in_part_with_its_length(tmp_path: Path, line: str, format: str, problem: str) -> None:
+    """A malformed line of megabytes made a one-line error of megabytes."""
+    with pytest.raises(CorpusError) as caught:
+        read_corpus(write(tmp_path, f"{line}\n"), format)
+    assert problem in caught.value.problem
+    assert "… (100,000 characters)" in caught.value.problem and len(caught.value.problem) < 250
+
 
 
 def test_invalid_utf8_is_reported_on_its_line(tmp_path: Path) -> None:

@@ -143,6 +143,12 @@ def test_a_line_with_a_number_for_a_tag_or_a_word_no_text_can_match_is_refused(l
         parse_dictionary([line], "my words")
 
 
+def test_a_huge_bad_dictionary_line_is_quoted_in_part() -> None:
+    quote = r"'ab x yzz*'… \(100,007 characters\)"
+    with pytest.raises(CorpusError, match=rf"^my words:1: expected 'word \[freq\] \[tag\]', got {quote}$"):
+        parse_dictionary(["ab x y" + "z" * 100_001], "my words")
+
+
 def test_a_missing_dictionary_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="cannot read"):
         read_dictionary(tmp_path / "absent.txt")
