@@ -120,6 +120,28 @@ def _cut_points(text: str, max_len: int, held: Spans, words: Spans | None) -> li
     return cuts
 
 
+def same_cut(text: str, after: int, before: int, max_len: int, held: Spans = atom_spans, words: Spans | None = None) -> int | None:
+    """A point in (after, before] at which `text` may be cut into two that `split_text` cuts
+    as it cuts `text` whole, so that a line read in parts is tagged as if whole: the end of the
+    last separator there (runs end at one anyway); else the last of the run's own cuts there
+    that the run's part before it is cut the same way to: the first, or one more than
+    `max_len` past the last cut but one (cut greedily, a part that ends sooner would end in one
+    piece where the whole run has two). None where there is neither. The text must run on at
+    least `max_len` past `before`, so the windows that place these cuts lie inside it."""
+    last = None
+    for last in SEPARATOR.finditer(text, after, before):
+        pass
+    if last is not None:
+        return last.end()
+    begins = [match.end() for match in SEPARATOR.finditer(text, 0, after)]
+    run_start = begins[-1] if begins else 0
+    follows = SEPARATOR.search(text, before)
+    cuts = [0, *_cut_points(text[run_start : follows.start() if follows else len(text)], max_len, held, words)]
+    same = [run_start + cut for m, cut in enumerate(cuts) if m == 1 or (m > 1 and cut - cuts[m - 2] > max_len)]
+    inside = [at for at in same if after < at <= before]
+    return inside[-1] if inside else None
+
+
 def cut_between(text: str, spans: list[tuple[int, int]], after: int, before: int, breaks: frozenset[str] = frozenset()) -> int:
     """The last position in (after, before] inside none of `spans`, preferring one just after
     a character of `breaks`; else the end of `text`."""

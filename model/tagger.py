@@ -26,7 +26,7 @@ from data.graphemes import GraphemeViews, cluster_starts
 from data.lexicon import Lexicon, jieba_lexicon
 from data.schemes import OUTSIDE, split_tag  # OUTSIDE also labels a held span that must be no entity
 from data.softlexicon import SoftLexicon
-from data.text import codepoints, cut_between, split_text
+from data.text import codepoints, cut_between, same_cut, split_text
 from data.vocab import Vocab
 from model.config import ModelConfig
 from model.network import BiLSTMCRF, check_weights
@@ -189,14 +189,22 @@ class Tagger:
     def cut_point(self, text: str, after: int, user_words: Lexicon | None = None, breaks: frozenset[str] = frozenset()) -> int:
         """Where a piece of a line too long to read at once may end (the CLI streams such
         lines): past `after`, and `READ_AHEAD` before the end, so that a word crossing the
-        point lies wholly inside `text`; inside no character cluster (an emoji sequence, a
-        letter and its accent), address or number, nor any of the lexicon's or the user's
-        words, just after one of `breaks` where it can; else at the text's end. `text` is as
-        the model reads it (traditional script mapped), so the lexicon finds its words."""
-        bounds = np.append(cluster_starts(text), len(text))  # (clusters + 1,)
+        point lies wholly inside `text`. Where it can, at a point that makes the pieces tagged
+        as the whole line is (`data.text.same_cut`), so the CLI answers as the Python API and
+        HTTP do; else inside no character cluster (an emoji sequence, a letter and its
+        accent), address or number, nor any of the lexicon's or the user's words, just after
+        one of `breaks` where it can; else at the text's end. `text` is as the model reads it
+        (traditional script mapped), so the lexicon finds its words."""
+        bounds = np.append(cluster_starts(text), len(text))  # (clusters + 1,) the view's positions in the text
+        before = len(text) - min(READ_AHEAD, (len(text) - after) // 2)
+        view = codepoints(text)[bounds[:-1]].tobytes().decode("utf-32-le", "surrogatepass")
+        words = partial(_words, self._lexicon, user_words)
+        at = same_cut(view, int(np.searchsorted(bounds, after)), int(np.searchsorted(bounds, before, "right")) - 1, self.config.max_len, _held(user_words), words)
+        if at is not None:
+            return int(bounds[at])
         joined = np.flatnonzero(np.diff(bounds) > 1)  # clusters of two or more code points
-        spans = list(zip(bounds[joined].tolist(), bounds[joined + 1].tolist())) + atom_spans(text) + _words(self._lexicon, user_words, text)
-        return cut_between(text, spans, after, len(text) - min(READ_AHEAD, (len(text) - after) // 2), breaks)
+        spans = list(zip(bounds[joined].tolist(), bounds[joined + 1].tolist())) + atom_spans(text) + words(text)
+        return cut_between(text, spans, after, before, breaks)
 
     def tag(self, texts: Sequence[str], user_words: Lexicon | None = None, batch_chars: int | None = None, scores: bool | None = None) -> list[list[Span]]:
         """Spans of each text, offsets into that exact text: words for cws/pos (labelled with

@@ -87,6 +87,17 @@ def test_a_joiner_left_after_a_name_separates_while_an_emoji_keeps_its_own(joine
     assert spans == (["王小明", "在", f"👨\u200d👩{joiner}"] if task == "cws" else ["王小明", "在"])
 
 
+@pytest.mark.parametrize("sentence", ["今天天气很好，我们去北京天安门看升旗。", "没有标点的长句子我们去北京", "短句。\u200b很长的一句话没有标点符号"])
+def test_a_text_cut_at_its_cut_point_is_tagged_as_the_whole_text(sentence: str) -> None:
+    """The CLI streams a long line in pieces: each piece ends where the tagger's own cutting
+    of the line into model-sized pieces would cut it, so the answers are the whole line's."""
+    text = "".join(f"{sentence}{i}" for i in range(60))
+    cut = tagger().cut_point(text, len(text) // 2)
+    whole, first, rest = tagger().tag([text, text[:cut], text[cut:]])
+    assert len(text) // 2 < cut < len(text) and cut > 0
+    assert [(s.start, s.end, s.label) for s in whole] == [(s.start, s.end, s.label) for s in first] + [(s.start + cut, s.end + cut, s.label) for s in rest]
+
+
 def test_a_text_is_tagged_as_its_view_with_offsets_moved_back_to_the_text() -> None:
     tagger, views = random_tagger(), GraphemeViews(TEXTS)
     for i, (spans, of_view) in enumerate(zip(tagger.tag(TEXTS), tagger.tag(views.views), strict=True)):
