@@ -72,10 +72,13 @@ class ModelRef(BaseModel):
     version: int
 
 
+OFFSET = "an offset into the request's text in Unicode code points (as Python indexes str), not UTF-16 units: a JavaScript client counts an emoji as two"
+
+
 class Token(BaseModel):
     text: str
-    start: int
-    end: int
+    start: int = Field(..., description=f"where it begins: {OFFSET}")
+    end: int = Field(..., description=f"where it ends, exclusive: {OFFSET}")
     score: float | None = Field(None, ge=0, le=1, description="with scores: the word's (pos: word and tag's) marginal probability under the CRF")
 
 
@@ -86,8 +89,8 @@ class TaggedToken(Token):
 class Entity(BaseModel):
     text: str
     type: str
-    start: int
-    end: int
+    start: int = Field(..., description=f"where it begins: {OFFSET}")
+    end: int = Field(..., description=f"where it ends, exclusive: {OFFSET}")
     score: float = Field(..., ge=0, le=1, description="the entity's marginal probability under the CRF")
 
 

@@ -243,6 +243,12 @@ def test_a_path_with_a_trailing_slash_is_a_json_404_naming_it_not_a_redirect(cli
     assert response.status_code == 404 and "PUT /v1/dictionaries/" in response.json()["detail"]
 
 
+def test_openapi_says_offsets_count_code_points(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for name in ("Token", "TaggedToken", "Entity"):
+        assert all("code points" in schemas[name]["properties"][field]["description"] for field in ("start", "end"))
+
+
 def test_openapi_operation_ids_are_unique(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     ids = [operation["operationId"] for methods in paths.values() for operation in methods.values()]
