@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from data.atoms import PICTOGRAPHS
-from data.text import BREAKS_CLUSTER, JOINERS, codepoints
+from data.text import BREAKS_CLUSTER, JOINERS, SEPARATOR, codepoints
 
 # Code points that neither continue a cluster nor join the next one to theirs (checked against
 # Unicode's Grapheme_Cluster_Break property in tests/data/test_graphemes.py): ASCII, Latin and
@@ -74,7 +74,8 @@ def cluster_starts(text: str) -> np.ndarray:
     points outside SINGLE's ranges, with the code point on either side (a base before its
     marks; one after a joiner or a prepended sign), can hold a cluster of two or more, so only
     they are cut by `regex`'s `\\X`. A cluster holding whitespace or another separator (a
-    space or a Hangul filler before a combining mark) counts as its code points, one by one:
+    space or a Hangul filler before a combining mark), or beginning with one (a ZWNJ before
+    a mark), counts as its code points, one by one:
     a separator is never inside a span, nor dropped with a character beside it. Joiners and
     variation selectors ending a cluster that holds no emoji (王小明 and a ZWJ) are code
     points of their own, which separate (`data.text.JOINERS`)."""
@@ -83,7 +84,7 @@ def cluster_starts(text: str) -> np.ndarray:
     for begin, end in _regions(text):
         for match in clusters.finditer(text, begin, end):
             cluster = match.group()
-            if len(cluster) > 1 and not BREAKS_CLUSTER.search(cluster):
+            if len(cluster) > 1 and not BREAKS_CLUSTER.search(cluster) and not SEPARATOR.match(cluster):
                 continues[match.start() + 1 : match.end() - _loose_joiners(cluster)] = True
     return np.flatnonzero(~continues)
 

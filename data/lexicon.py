@@ -250,12 +250,15 @@ class Lexicon:
         return [m for m in found if not any(crosses(m, o) or inside(m, o) for o in found)]
 
 
-def read_dictionary(path: str | Path) -> dict[str, str]:
+Spaced = Callable[[int, str], None]  # told (line number, line) of a line zhtag cannot read but jieba can: a word with a space
+
+
+def read_dictionary(path: str | Path, spaced: Spaced | None = None) -> dict[str, str]:
     """Words of a jieba-format dictionary file (`word [freq] [tag]` a line), each with its tag
     ("" where it has none)."""
     try:
         with open(path, "rb") as handle:
-            return parse_dictionary(handle, path)
+            return parse_dictionary(handle, path, spaced)
     except OSError as err:
         raise CorpusError(path, 0, f"cannot read dictionary: {err.strerror}") from None
 
@@ -263,10 +266,12 @@ def read_dictionary(path: str | Path) -> dict[str, str]:
 DICTIONARY_TAG = re.compile(r"[A-Za-z][\w.-]*", re.ASCII)  # jieba's tags (n, nr, eng), entity types (PER, company)
 
 
-def parse_dictionary(lines: Iterable[str | bytes], source: str | Path) -> dict[str, str]:
+def parse_dictionary(lines: Iterable[str | bytes], source: str | Path, spaced: Spaced | None = None) -> dict[str, str]:
     """Words of jieba-format dictionary lines, text or UTF-8 bytes (jieba's `load_userdict`
     reads files opened in binary mode), each with its tag ("" where it has none; a later line
-    of the same word wins, as in jieba); `source` names them in errors."""
+    of the same word wins, as in jieba); `source` names them in errors. jieba also reads a
+    line of more fields as a word with spaces (`Edu Trust认证 2000`), which no text zhtag cuts
+    could match: such a line is an error, or, given `spaced`, told to it and skipped."""
     words: dict[str, str] = {}
     for lineno, line in enumerate(lines, 1):
         if isinstance(line, bytes):
@@ -278,7 +283,10 @@ def parse_dictionary(lines: Iterable[str | bytes], source: str | Path) -> dict[s
             raise CorpusError(source, lineno, f"expected a line of text, got {type(line).__name__}")
         fields = line.removeprefix("\ufeff").split()
         if len(fields) > 3 or (len(fields) == 3 and not fields[1].isdigit()):
-            raise CorpusError(source, lineno, f"expected 'word [freq] [tag]', got {quoted(line.strip())}")
+            if spaced is None:
+                raise CorpusError(source, lineno, f"expected 'word [freq] [tag]', got {quoted(line.strip())}")
+            spaced(lineno, line.strip())
+            continue
         tag = fields[2] if len(fields) == 3 else fields[1] if len(fields) == 2 and not fields[1].isdigit() else ""
         if tag and not DICTIONARY_TAG.fullmatch(tag):
             problem = "is not a tag (Latin letters, then letters, digits, '_', '.' or '-'): a word holds no space"

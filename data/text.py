@@ -128,11 +128,9 @@ def same_cut(text: str, after: int, before: int, max_len: int, held: Spans = ato
     `max_len` past the last cut but one (cut greedily, a part that ends sooner would end in one
     piece where the whole run has two). None where there is neither. The text must run on at
     least `max_len` past `before`, so the windows that place these cuts lie inside it."""
-    last = None
-    for last in SEPARATOR.finditer(text, after, before):
-        pass
-    if last is not None:
-        return last.end()
+    ends = [match.end() for match in SEPARATOR.finditer(text, after, before)]
+    if ends:
+        return ends[-1]
     begins = [match.end() for match in SEPARATOR.finditer(text, 0, after)]
     run_start = begins[-1] if begins else 0
     follows = SEPARATOR.search(text, before)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Mapping
 from typing import IO
 
 from data.errors import InputError
 from data.lexicon import Lexicon, parse_dictionary, read_dictionary
 from data.script import simplified, user_lexicon
 from data.text import SEPARATOR
+from zhtag.options import IgnoredArgumentWarning
 
 
 class UserDictionary:
@@ -55,11 +57,13 @@ class UserDictionary:
 
     def load(self, source: str | os.PathLike[str] | IO[str] | IO[bytes]) -> None:
         """Add the words of a jieba-format dictionary (`word [freq] [tag]` a line): a path, or
-        a file opened in text or binary mode, as jieba's `load_userdict` takes."""
+        a file opened in text or binary mode, as jieba's `load_userdict` takes. A line jieba
+        reads as a word with a space is skipped with a warning, not the whole dictionary."""
         if isinstance(source, str | os.PathLike):
-            words = read_dictionary(source)
+            words = read_dictionary(source, _skip_spaced(source))
         elif isinstance(source, Iterable) and not isinstance(source, bytes | bytearray):  # a file, or its lines, as jieba takes
-            words = parse_dictionary(source, getattr(source, "name", "the dictionary's lines"))
+            name = getattr(source, "name", "the dictionary's lines")
+            words = parse_dictionary(source, name, _skip_spaced(name))
         else:
             raise InputError(f"a dictionary is a path, an open file or its lines, got {type(source).__name__}")
         self.add(words, words)
@@ -71,6 +75,14 @@ class UserDictionary:
                 self._lexicon = user_lexicon(self._added, self._removed, self.force, self._tags) if self._added or self._removed else None
                 self._stale = False
             return self._lexicon
+
+
+def _skip_spaced(source: object) -> Callable[[int, str], None]:
+    def warn(lineno: int, line: str) -> None:
+        message = f"{source}:{lineno}: skipped {line!r}: a word with a space, which zhtag cannot match (it cuts text at whitespace)"
+        warnings.warn(message, IgnoredArgumentWarning, stacklevel=6)
+
+    return warn
 
 
 def _checked(word: str) -> str:

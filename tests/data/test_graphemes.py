@@ -63,7 +63,7 @@ def whole_text_starts(text: str) -> list[int]:
         cluster = m.group()
         body = cluster.rstrip(JOINER_CHARS)
         loose = 0 if body and regex.match(f"[{PICTOGRAPHS}]", body[-1]) else len(cluster) - len(body)
-        apart = BREAKS_CLUSTER.search(cluster) or not body
+        apart = BREAKS_CLUSTER.search(cluster) or cluster[0] in JOINER_CHARS
         starts.extend(range(m.start(), m.end()) if apart else [m.start(), *range(m.end() - loose, m.end())])
     return starts
 

@@ -43,7 +43,7 @@ def test_words_of_any_text_concatenate_to_it(text: str) -> None:
     assert all(text[start:end] == word for word, start, end in zhtag.tokenize(text))
 
 
-@pytest.mark.parametrize("text", ["\u115f가", "a\u3164\u0301b", "中\u3164\u200d国", "가\u1160나"])
+@pytest.mark.parametrize("text", ["\u115f가", "a\u3164\u0301b", "中\u3164\u200d国", "가\u1160나", "\u200c\u0300好"])
 def test_a_separator_that_unicode_joins_to_the_next_character_drops_nothing(text: str) -> None:
     """Hangul fillers and the characters after them share a grapheme cluster: the cluster is
     read code point by code point, so the filler separates and its neighbour stays a word."""
@@ -161,6 +161,18 @@ def test_load_userdict_takes_a_path_or_a_binary_file_as_jieba_does(tmp_path: Pat
     zhtag.del_word("飞桨框架")
     zhtag.load_userdict(io.BytesIO("飞桨框架\n".encode()))
     assert "飞桨框架" in zhtag.lcut("我们用飞桨框架训练")
+
+
+def test_load_userdict_skips_a_word_with_a_space_with_a_warning_and_loads_the_rest(tmp_path: Path) -> None:
+    """jieba's own test dictionary holds `Edu Trust认证 2000`: a word with a space, which no
+    text zhtag cuts at whitespace could match. The CLI refuses such a file; jieba's function
+    loads the rest, as jieba does."""
+    path = tmp_path / "words.txt"
+    path.write_text("Edu Trust认证 2000\n飞桨框架 3 nz\n", encoding="utf-8")
+    with pytest.warns(zhtag.IgnoredArgumentWarning, match=f"{path}:1: skipped 'Edu Trust认证 2000'"):
+        zhtag.load_userdict(str(path))
+    assert "飞桨框架" in zhtag.lcut("我们用飞桨框架训练")
+    zhtag.del_word("飞桨框架")
 
 
 @pytest.mark.parametrize("name", sorted(JIEBA_ONLY))
