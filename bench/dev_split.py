@@ -4,9 +4,9 @@
 
 The shipped models were trained with `zhtag train --task cws --train ../shared/data/cws/pd1998-01.pos.txt`
 and `zhtag train --task ner --train ../shared/data/ner/msra-pd/train.bio` (see docs/MODELS.md), whose
-dev sets are split off by `model.train.load_sentences` (pieces of at most `max_len` characters)
-and `model.train.split_dev` (ratio 0.05, seed 1). The same two functions are called here with the
-same arguments, so the files hold exactly those sentences, in corpus order:
+dev sets were split off the pieces `model.train.load_sentences` cuts (at most `max_len` characters)
+by the shuffle training drew its dev set with then (`shipped_split`: ratio 0.05, seed 1). The same
+pieces are split the same way here, so the files hold exactly those sentences, in corpus order:
 
     OUT_DIR/cws.raw.txt    one dev sentence a line, unsegmented (TEST for bench/accuracy.py)
     OUT_DIR/cws.gold.txt   the same lines, words separated by spaces (GOLD)
@@ -29,24 +29,38 @@ the shipped model's metrics.json. OUT_DIR must lie outside the repository: corpo
 from __future__ import annotations
 
 import argparse
+import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from data.corpus import Sentence, Span
 from data.formats import write_corpus
 from model.config import ModelConfig
-from model.train import load_sentences, split_dev
+from model.train import load_sentences
 
 REPO = Path(__file__).resolve().parent.parent
 CWS_CORPUS = REPO.parent / "shared/data/cws/pd1998-01.pos.txt"
 NER_CORPUS = REPO.parent / "shared/data/ner/msra-pd/train.bio"
 
 
-def dev_sentences(corpus: Path, task: str, ratio: float, seed: int) -> list[Sentence]:
-    """The dev side of the split `zhtag train` makes when given no --dev file; `max_len` is the
-    model default, which the shipped models were trained with (their config.json says 150)."""
-    sentences = load_sentences(corpus, task, None, False, ModelConfig.max_len, log=lambda line: print(line, file=sys.stderr))
-    return split_dev(sentences, ratio, seed)[1]
+def shipped_split(sentences: list[Sentence], ratio: float, seed: int) -> tuple[list[Sentence], list[Sentence]]:
+    """(training side, dev side) as the shipped models' training split them: `ratio` of the
+    sentences drawn by a shuffle seeded with `seed`. `zhtag train` now sets a sentence apart by
+    its text's hash (`model.train.split_dev`), which a growing corpus or another seed cannot
+    redraw; the shipped models' dev sets are this shuffle's, so it lives on here to rebuild them."""
+    order = list(range(len(sentences)))
+    random.Random(seed).shuffle(order)
+    dev = set(order[: max(1, int(len(sentences) * ratio))])
+    return [s for i, s in enumerate(sentences) if i not in dev], [sentences[i] for i in sorted(dev)]
+
+
+def shipped_sides(
+    corpus: Path, task: str, ratio: float, seed: int, log: Callable[[str], None] = lambda line: None
+) -> tuple[list[Sentence], list[Sentence]]:
+    """The shipped model's training and dev sides of `corpus`; `max_len` is the model default,
+    which the shipped models were trained with (their config.json says 150)."""
+    return shipped_split(load_sentences(corpus, task, None, False, ModelConfig.max_len, log=log), ratio, seed)
 
 
 def names_whole(sentence: Sentence) -> Sentence:
@@ -61,7 +75,7 @@ def names_whole(sentence: Sentence) -> Sentence:
 
 
 def write_names_standard(corpus: Path, ratio: float, seed: int, out: Path) -> list[Path]:
-    train, dev = split_dev(load_sentences(corpus, "pos", None, False, ModelConfig.max_len, log=lambda line: None), ratio, seed)
+    train, dev = shipped_sides(corpus, "pos", ratio, seed)
     gold, words = out / "names.gold.txt", out / "names.dict.txt"
     write_corpus([names_whole(s) for s in dev], gold, "seg")
     names = sorted({s.text[w.start : w.end] for s in map(names_whole, train) for w in s.spans if w.label == "nr" and w.end - w.start > 1})
@@ -72,7 +86,7 @@ def write_names_standard(corpus: Path, ratio: float, seed: int, out: Path) -> li
 def write_oov_dictionary(corpus: Path, ratio: float, seed: int, out: Path) -> Path:
     """The dev side's words that its training side never holds: what a user who knew every new
     word of the test would bring."""
-    train, dev = split_dev(load_sentences(corpus, "cws", None, False, ModelConfig.max_len, log=lambda line: None), ratio, seed)
+    train, dev = shipped_sides(corpus, "cws", ratio, seed)
     words = lambda sentences: {s.text[w.start : w.end] for s in sentences for w in s.spans}  # noqa: E731
     path = out / "oov.dict.txt"
     path.write_text("".join(f"{word}\n" for word in sorted(words(dev) - words(train))), encoding="utf-8")
@@ -102,7 +116,8 @@ def main() -> None:
         sys.exit(f"error: {args.out_dir} is inside the repository; write corpora elsewhere, e.g. /tmp/zhtag-dev")
     out.mkdir(parents=True, exist_ok=True)
 
-    cws = dev_sentences(args.cws, "cws", args.dev_ratio, args.seed)
+    warn = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    cws = shipped_sides(args.cws, "cws", args.dev_ratio, args.seed, warn)[1]
     raw, gold = out / "cws.raw.txt", out / "cws.gold.txt"
     write_raw(cws, raw)
     write_corpus(cws, gold, "seg")
@@ -111,7 +126,7 @@ def main() -> None:
     print(f"out-of-vocabulary dictionary -> {write_oov_dictionary(args.cws, args.dev_ratio, args.seed, out)}")
     print(f"names-whole standard -> {', '.join(map(str, write_names_standard(args.cws, args.dev_ratio, args.seed, out)))}")
 
-    ner = dev_sentences(args.ner, "ner", args.dev_ratio, args.seed)
+    ner = shipped_sides(args.ner, "ner", args.dev_ratio, args.seed, warn)[1]
     bio = out / "ner.dev.bio"
     write_corpus(ner, bio, "conll", "BIO")
     print(describe("ner", ner, [bio]))

@@ -255,7 +255,11 @@ class Store:
             raise CheckpointError(f"cannot write to the store {self.location}: {err}") from err
 
     def activate(self, ref: str) -> str:
-        """Make the (verified) version `ref` names what the bare name resolves to."""
+        """Make the (verified) version `ref` names what the bare name resolves to. A bare name
+        is refused: it names the version active now, so activating it would change nothing
+        yet read as success."""
+        if parse_ref(ref)[1] is None:
+            raise InputError(f"give the version to activate: {ref}@N")
         checkpoint = self.resolve(ref)
         try:
             self._push_active(checkpoint.name, checkpoint.version)
@@ -351,6 +355,9 @@ class Store:
             active = self._active(name, versions, self.user.aliases(name))
         except CheckpointError as err:
             problem = str(err)
+        if active is not None and active not in versions:  # the name resolves to nothing: say why
+            problem = f"model {name!r}: its {ACTIVE} file names version {active}, which is not stored (activate one: {name}@N)"
+            active = None
         return ModelInfo(
             name=name,
             versions=sorted(versions),

@@ -3,14 +3,17 @@
 Every epoch ends by writing a resumable state (weights, optimizer, counters) into
 `<store>/.training/<name>/`, atomically; `resume=True` picks it up after a kill. Each epoch's
 randomness (shuffle, dropout) is seeded from (seed, epoch) alone, so a resumed run and an
-uninterrupted one with the same seed produce the same model on the same CPU.
+uninterrupted one with the same seed produce the same model on the same CPU. The state
+records the run it belongs to (`_fingerprint`), so a resume with another corpus or other
+sizes is refused rather than mixed into one model.
 """
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,7 +40,17 @@ from model.tagger import CONFIG, Tagger
 from model.teacher import SHARED_RUN, taught_sentences
 from model.curve import plot_curve
 from model.distributed import World, join, leave
-from model.trainstate import Progress, TrainState, resume_progress, sha256_file
+from model.trainstate import CONTENTS, Progress, TrainState, resume_progress, sha256_file
+
+# Options a resumed run may change: where it runs, how far its schedule goes (a user may resume
+# with more epochs, or more patience), what happens once it ends, and where its files lie (their
+# contents are compared). Every other option, and every file's contents, must be the killed
+# run's: otherwise two runs mix in one model.
+RESUMABLE_CHANGES = frozenset({
+    "resume", "dry_run", "device", "epochs", "patience", "auto_promote", "min_gain", "train", "dev", "raw", "embeddings",
+})
+MISSING = "missing"  # a file's contents in a fingerprint where there is no file
+DRY_RUN_DEV = 50  # dev sentences a dry run scores: it checks the pipeline end to end, not the model
 
 EXACT = "float32"  # taggers training loads score dev as training computes, on any CPU, so runs and resumes agree
 CURVE = "curve.png"  # stored with each trained version
@@ -48,7 +61,7 @@ class TrainOptions:
     task: str
     train: Path
     dev: Path | None = None
-    dev_ratio: float = 0.05
+    dev_ratio: float = 0.05  # without `dev`: the share of sentences `split_dev` sets apart
     parent: str | None = None
     labels: str = "keep"  # with a parent: "keep" its labels and add the corpus's, or "replace" them by the corpus's
     auto_promote: bool = True  # activate the new version if it passes the gate (see `promotion`)
@@ -87,13 +100,11 @@ def sentences_for(path: Path, task: str, fmt: str | None = None, skip_bad: bool 
         raise InputError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     corpus = read_corpus(path, fmt, skip_bad=skip_bad, entities_from_pos=task == "ner")
     if corpus.skipped:
-        log(f"{path}: skipped {corpus.skipped} malformed line(s)")
+        log(f"{path}: skipped {corpus.skipped_text}")
     if task in ("cws", "pos") and not all(_tiles(s) for s in corpus.sentences):
         raise InputError(f"{path}: task {task} needs a segmented corpus (seg, pos or BMES conll), got {corpus.format} entities")
     if task in ("pos", "ner") and not corpus.labelled:
         raise InputError(f"{path}: task {task} needs labelled spans (word/TAG tokens or typed entities), the corpus has none")
-    if not corpus.sentences:
-        raise InputError(f"{path}: no sentences")
     if task == "ner" and not any(s.spans for s in corpus.sentences):
         raise InputError(f"{path}: no entity in {len(corpus.sentences)} sentences: an entity model learns nothing from it, and scores nothing on it")
     return [s.unlabelled() for s in corpus.sentences] if task == "cws" else corpus.sentences
@@ -104,20 +115,38 @@ def _tiles(sentence: Sentence) -> bool:
 
 
 def check_splittable(sentences: Sequence[Sentence]) -> None:
-    """Refuse a training corpus too small to split a dev set off (one given alone)."""
-    if len(sentences) < 2:
-        raise InputError(f"need at least 2 sentences to split off a dev set, got {len(sentences)}; give a dev corpus as well")
+    """Refuse a training corpus too small to split a dev set off (one given alone): copies of a
+    sentence fall on one side, so it takes two different sentences."""
+    texts = len({s.text for s in sentences})
+    if texts < 2:
+        raise InputError(f"need at least 2 different sentences to split off a dev set, got {texts}; give a dev corpus as well")
 
 
-def split_dev(sentences: list[Sentence], ratio: float, seed: int) -> tuple[list[Sentence], list[Sentence]]:
+def check_dev_ratio(ratio: float) -> None:
     if not 0 < ratio < 1:
         raise InputError(f"--dev-ratio must be between 0 and 1, got {ratio}")
+
+
+def split_dev(sentences: list[Sentence], ratio: float) -> tuple[list[Sentence], list[Sentence]]:
+    """(training side, dev side), each in corpus order. A sentence's side depends on its text
+    alone: it is dev when its text's hash (`_dev_key`) falls below `ratio`. So a sentence stays
+    on its side as the corpus grows and whatever the seed, and the promotion gate never scores
+    the active version on dev sentences it trained on; copies of a sentence share a side, so
+    none leaks dev into training. Each side holds at least one text: the lowest key goes to
+    dev, the highest to training, whatever the ratio."""
+    check_dev_ratio(ratio)
     check_splittable(sentences)
-    order = list(range(len(sentences)))
-    random.Random(seed).shuffle(order)
-    n_dev = max(1, int(len(sentences) * ratio))
-    dev = set(order[:n_dev])
-    return [s for i, s in enumerate(sentences) if i not in dev], [sentences[i] for i in sorted(dev)]
+    keys = [_dev_key(s.text) for s in sentences]
+    lowest, highest = min(keys), max(keys)
+    dev = [key == lowest or (key < ratio and key != highest) for key in keys]
+    return [s for s, d in zip(sentences, dev) if not d], [s for s, d in zip(sentences, dev) if d]
+
+
+def _dev_key(text: str) -> float:
+    """Where `text` falls in [0, 1): a hash that is the same in every process and on every
+    machine (Python's `hash` of a str is salted per process)."""
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
 
 
 def build_tagger(
@@ -297,46 +326,131 @@ def _train(
     options: TrainOptions, store: Store, world: World, device: torch.device, log: Callable[[str], None], on_epoch: Callable[[Progress], None],
     before_save: Callable[[], None],
 ) -> TrainResult:
+    _check_options(options)
+    run = _fingerprint(options)
+    check_dev_apart(options.train, options.dev)
+    if world.size > 1:
+        world.check_same(run)
+    torch.manual_seed(options.train_config.seed)  # before the parent loads: building its network draws from it
+    parent = Tagger.load(options.parent, store, precision=EXACT) if options.parent else None
+    if parent is not None:
+        check_parent(options.task, parent.config.task, parent.ref or options.parent)
+    name = run_name(options)
+    check_target(store, name, options.task)
+    if world.main:
+        store.check_writable()
+    train_set, dev = _datasets(options, parent, log)
+    taught, provenance = _taught(options, store, dev, _max_len(options, parent), log)
+    kept = {key: value for key, value in run.items() if key not in RESUMABLE_CHANGES}  # what a resume must match
+    state = TrainState(store.root / ".training" / name, kept)
+    saved = world.share(_saved(options, state, name, log) if world.main else None)  # the killed run's last epoch
+    tagger = Tagger.from_files(saved, precision=EXACT) if saved else _start(options, train_set, taught, parent, world)
+    _check_dev_labels(dev, options.dev, tagger, name, log)
+    train_set = train_set + taught
+    trainer = Trainer(tagger, train_set, options.train_config, device, world)
+    if options.dry_run:
+        loss = trainer.run_epoch(0, max_batches=1)
+        scores = dev_scores(tagger, dev[:DRY_RUN_DEV])
+        return TrainResult(None, {"dry_run": True, "loss": round(loss, 4), "dev": scores, **_inputs(options, provenance)})
+    log(f"training {name}: {len(train_set)} sentences, {sum(len(s.text) for s in train_set)} chars; dev {len(dev)}; {world.size} process(es)")
+    if saved is None and world.main:
+        _discard(state, name, log)
+    progress = _fit(trainer, state, dev, saved, log, on_epoch)
+    result = _publish(options, store, name, parent, trainer, state, progress, dev, provenance, before_save) if world.main else None
+    return world.share(result)
+
+
+def _check_options(options: TrainOptions) -> None:
+    """Refuse options that cannot go together, or a value out of range, before any file is read."""
     if options.embeddings is not None and options.parent is not None:
         raise InputError("--embeddings starts a new model; a model fine-tuned --from another keeps its embeddings")
     if (options.raw is None) != (options.teacher is None):
         raise InputError("--raw FILE and --teacher REF go together: the teacher tags the raw text")
     if options.labels == "replace" and options.parent is None:
         raise InputError("--labels replace goes with --from: a new model's labels are its corpus's already")
+    check_dev_ratio(options.dev_ratio)
     _check_gazetteers(options.model_overrides.get("gazetteers", []))
-    if world.size > 1:
-        world.check_same(_fingerprint(options))
-    torch.manual_seed(options.train_config.seed)  # before the parent loads: building its network draws from it
-    parent = Tagger.load(options.parent, store, precision=EXACT) if options.parent else None
-    if parent is not None:
-        check_parent(options.task, parent.config.task, parent.ref or options.parent)
-    name = options.name or (parse_ref(parent.ref)[0] if parent and parent.ref else options.task)
-    check_target(store, name, options.task)
-    if world.main:
-        store.check_writable()
-    train_set, dev = _datasets(options, parent, log)
-    taught, provenance = _taught(options, store, dev, _max_len(options, parent), log)
-    state = TrainState(store.root / ".training" / name)
-    saved = world.share(state.latest_files() if options.resume and world.main else None)  # the killed run's last epoch
-    tagger = Tagger.from_files(saved, precision=EXACT) if saved else _start(options, train_set, taught, parent, world)
-    train_set = train_set + taught
-    trainer = Trainer(tagger, train_set, options.train_config, device, world)
-    if options.dry_run:
-        loss = trainer.run_epoch(0, max_batches=1)
-        return TrainResult(None, {"loss": round(loss, 4), **dev_scores(tagger, dev[:50])})
-    log(f"training {name}: {len(train_set)} sentences, {sum(len(s.text) for s in train_set)} chars; dev {len(dev)}; {world.size} process(es)")
-    progress = _fit(trainer, state, dev, saved, log, on_epoch)
-    result = _publish(options, store, name, parent, trainer, state, progress, dev, provenance, before_save) if world.main else None
-    return world.share(result)
+
+
+def check_dev_apart(train: Path, dev: Path | None, names: tuple[str, str] | None = None) -> None:
+    """Refuse a dev corpus that is the training corpus (the same file, or a copy of it): every
+    dev score, and the promotion gate's, would be of sentences the model trained on. `names`
+    are the two as the caller knows them (the CLI's options by default)."""
+    if dev is None or not (train.is_file() and dev.is_file()) or sha256_file(dev) != sha256_file(train):
+        return
+    train_name, dev_name = names or (f"--train {train}", f"--dev {dev}")
+    raise InputError(f"{dev_name} holds the same text as {train_name}: dev must be sentences the model does not train on")
+
+
+def run_name(options: TrainOptions) -> str:
+    """The name a run stores its version (and its resumable state) under: --name, else its
+    parent's name, else its task's: the shipped model's, which the new version must then beat."""
+    if options.name is not None:
+        return options.name
+    return parse_ref(options.parent)[0] if options.parent else options.task
 
 
 def _fingerprint(options: TrainOptions) -> dict[str, str]:
-    """What every rank of a distributed run must share: its options, and the contents of the
-    files they name (a copy of another corpus at the same path trains a worse model silently)."""
-    record = {key: str(value) for key, value in asdict(options).items()}
+    """What sets a run's course: each option (the training schedule's and the new model's
+    sizes one by one, so a difference is named), and the contents of the files they name (a
+    copy of another corpus at the same path trains a worse model silently). Every rank of a
+    distributed run must share it, and a resumed run must be the run it continues."""
+    values = asdict(options)
+    values.update(values.pop("train_config"), **values.pop("model_overrides"))
+    record = {key: str(value) for key, value in values.items()}
     files = {"train": options.train, "dev": options.dev, "raw": options.raw, "embeddings": options.embeddings and options.embeddings / VECTORS}
-    record.update({f"{key} (contents)": sha256_file(path) if path.is_file() else "missing" for key, path in files.items() if path is not None})
+    record.update({f"{key}{CONTENTS}": sha256_file(path) if path.is_file() else MISSING for key, path in files.items() if path})
     return record
+
+
+def _saved(options: TrainOptions, state: TrainState, name: str, log: Callable[[str], None]) -> dict[str, bytes] | None:
+    """The killed run's last completed epoch, when resuming (`TrainState.resumable` refuses
+    another run's); None for a fresh run."""
+    if not options.resume:
+        return None
+    files = state.resumable()
+    log(f"resuming {name} after epoch {state.saved_epoch()}")
+    return files
+
+
+def _discard(state: TrainState, name: str, log: Callable[[str], None]) -> None:
+    """Clear an earlier run's resumable state before a fresh run saves its own, saying so: a
+    user who meant to continue it learns how, if too late for this one."""
+    epoch = state.saved_epoch()
+    if epoch is not None:
+        log(f"discarding the saved state of an earlier run of {name} after epoch {epoch}: --resume would have continued it")
+    state.clear()
+
+
+def labels_of(sentences: Iterable[Sentence]) -> set[str]:
+    """The labels the sentences' spans carry: entity types, POS tags, none for segmentation."""
+    return {span.label for s in sentences for span in s.spans if span.label is not None}
+
+
+def unlearned_labels(gold: set[str], tagger: Tagger, gold_name: str, model: str) -> str | None:
+    """Why scores on `gold_name` (whose labels are `gold`) understate `tagger`: the labels it
+    never learned count as missed. `model` names it as the subject of a verb ("ner@1 tags")."""
+    unknown = gold - tagger.types
+    if not unknown:
+        return None
+    kind = "entity types" if tagger.config.task == "ner" else "POS tags"
+    known = ", ".join(sorted(tagger.types))
+    return f"the {gold_name}'s {kind} {', '.join(sorted(unknown))} are not among those {model} ({known}): they count as missed"
+
+
+def _check_dev_labels(dev: list[Sentence], given: Path | None, tagger: Tagger, name: str, log: Callable[[str], None]) -> None:
+    """Before the first epoch: warn of dev labels the model will not learn (from the training
+    corpus, the teacher's sentences, and the parent's labels where they are kept), and refuse
+    an entity dev corpus `given` that shares no type with them (another corpus's label names):
+    its F1 would be 0 at every epoch, so early stopping would keep the first. A dev set split
+    off the training corpus shares its labels but for the luck of the split: a warning tells."""
+    gold = labels_of(dev)
+    if given is not None and tagger.config.task == "ner" and gold and not gold & tagger.types:
+        raise InputError(f"--dev {given}: its entity types ({', '.join(sorted(gold))}) and those {name} learns "
+                         f"({', '.join(sorted(tagger.types))}) share none, so every dev F1 would be 0")
+    warning = unlearned_labels(gold, tagger, "dev set", f"{name} learns")
+    if warning:
+        log(f"warning: {warning}")
 
 
 def _start(options: TrainOptions, train_set: list[Sentence], taught: list[Sentence], parent: Tagger | None, world: World) -> Tagger:
@@ -376,9 +490,7 @@ def _publish(
         "train_chars_per_second": round(progress.epoch * trainer.chars / max(progress.seconds, 1e-9)),
         "processes": trainer.world.size,
         "curve": progress.curve,
-        "train": options.train_config.to_dict(),
-        "embeddings": _provenance(options.embeddings),
-        "raw": raw,  # the teacher-tagged raw text, if any (`_taught`)
+        **_inputs(options, raw),
     }
     metrics["promotion"] = promotion(options, _active(store, name), dev, metrics["dev"]["f1"], published.config.tags)
     corpus = {"sha256": sha256_file(options.train), "size": options.train.stat().st_size}
@@ -412,6 +524,12 @@ def promotion(options: TrainOptions, active: Tagger | None, dev: list[Sentence],
         promoted = record["gain"] > options.min_gain
         reason = f"gain {record['gain']:+.2f} F1 over {active.ref} {'>' if promoted else '<='} min_gain {options.min_gain}"
     return {**record, "promoted": promoted, "reason": reason}
+
+
+def _inputs(options: TrainOptions, raw: dict[str, Any] | None) -> dict[str, Any]:
+    """What a run's metrics say it was given, a dry run's as a real one's: the training
+    configuration, the pretrained vectors and the teacher-tagged raw text (`_taught`), if any."""
+    return {"train": options.train_config.to_dict(), "embeddings": _provenance(options.embeddings), "raw": raw}
 
 
 def _provenance(embeddings: Path | None) -> dict[str, str] | None:
@@ -461,7 +579,7 @@ def _datasets(options: TrainOptions, parent: Tagger | None, log: Callable[[str],
     load = lambda path: load_sentences(path, options.task, options.format, options.skip_bad, _max_len(options, parent), log)  # noqa: E731
     if options.dev:
         return load(options.train), load(options.dev)
-    return split_dev(load(options.train), options.dev_ratio, options.train_config.seed)
+    return split_dev(load(options.train), options.dev_ratio)
 
 
 def _taught(
@@ -475,7 +593,7 @@ def _taught(
     sentences, left_out = taught_sentences(teacher, options.task, read_raw(options.raw, skip_bad=options.skip_bad), dev, max_len)
     chars = sum(len(s.text) for s in sentences)
     log(f"{options.raw}: {len(sentences)} pieces ({chars} chars) tagged by {teacher.ref} join the training side; "
-        f"{left_out} left out for sharing {SHARED_RUN} characters with dev")
+        f"{left_out} left out for being a dev sentence or sharing {SHARED_RUN} characters with one")
     return sentences, {"path": str(options.raw), "sha256": sha256_file(options.raw), "teacher": teacher.ref, "sentences": len(sentences), "chars": chars, "left_out": left_out}
 
 
@@ -485,7 +603,7 @@ def _fit(
     """Epochs until the limit or patience runs out, rank 0 saving a resumable state after each.
     Rank 0 scores dev and tells the others, so all stop together."""
     cfg, world = trainer.cfg, trainer.world
-    progress = resume_progress(trainer, saved) if saved else (state.fresh() if world.main else Progress())
+    progress = resume_progress(trainer, saved) if saved else Progress()
     while progress.epoch < cfg.epochs and progress.stale < cfg.patience:
         started = time.time()
         loss = trainer.run_epoch(progress.epoch)

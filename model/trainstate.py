@@ -1,8 +1,10 @@
 """Resumable training state, one directory per epoch so a kill never leaves a mixed state.
 
 `<dir>/epoch-N/` holds the tagger files after epoch N, the best weights so far, the optimizer
-tensors (safetensors; its scalar settings as JSON) and the progress counters. It is written as
-`epoch-N.tmp` and renamed, so the highest `epoch-N` is always complete.
+tensors (safetensors; its scalar settings as JSON), the progress counters and the run it
+belongs to (its options and files' contents, as `model.train` fingerprints them), so a resume
+can refuse to continue it with another corpus or other sizes. It is written as `epoch-N.tmp`
+and renamed, so the highest `epoch-N` is always complete.
 """
 from __future__ import annotations
 
@@ -18,13 +20,15 @@ import torch
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from data.errors import CheckpointError
+from data.errors import CheckpointError, InputError
 from model.tagger import WEIGHTS, Tagger
 
 if TYPE_CHECKING:
     from model.train import Trainer
 
 BEST, OPTIMIZER, OPTIMIZER_META, PROGRESS = "best.safetensors", "optimizer.safetensors", "optimizer.json", "progress.json"
+RUN = "run.json"  # what identifies the run that saved the state
+CONTENTS = " (contents)"  # ends the key of a file's contents in a run's record: "train (contents)"
 
 
 @dataclass
@@ -67,12 +71,19 @@ def resume_progress(trainer: "Trainer", files: dict[str, bytes]) -> Progress:
 
 
 class TrainState:
-    def __init__(self, directory: Path) -> None:
-        self.dir = directory
+    def __init__(self, directory: Path, run: dict[str, str] | None = None) -> None:
+        """`run` identifies the run that saves here (what a resume must not change, option by
+        option); a state only looked at needs none."""
+        self.dir, self.run = directory, run or {}
 
     def has_state(self) -> bool:
         """Whether an epoch was saved, so a run can be resumed."""
         return self._latest() is not None
+
+    def saved_epoch(self) -> int | None:
+        """The last epoch whose state is complete, what a resume continues after; None if none."""
+        latest = self._latest()
+        return int(latest.name.split("-")[1]) if latest is not None else None
 
     def _latest(self) -> Path | None:
         epochs = sorted(
@@ -93,15 +104,28 @@ class TrainState:
         """Every file of the last completed epoch: the tagger's, the optimizer's and the progress."""
         return {p.name: p.read_bytes() for p in self._latest_or_fail().iterdir()}
 
-    def fresh(self) -> Progress:
-        shutil.rmtree(self.dir, ignore_errors=True)
-        return Progress()
+    def resumable(self) -> dict[str, bytes]:
+        """The files of the last completed epoch, if it was saved by the same run as `run`:
+        continued with another corpus or other sizes, one model would mix two runs. Refused in
+        one line naming each option that differs."""
+        files = self.latest_files()
+        if RUN not in files:
+            raise CheckpointError(f"the training state in {self.dir} does not record the run that saved it (an older zhtag): "
+                                  "train afresh without --resume")
+        saved = json.loads(files[RUN])
+        keys = sorted(saved.keys() | self.run.keys())
+        changes = [_change(key, saved.get(key), self.run.get(key)) for key in keys if saved.get(key) != self.run.get(key)]
+        if changes:
+            raise InputError(f"cannot resume {self.dir.name}: it was started with other {', '.join(changes)}; "
+                             "give the same options and files, or train afresh without --resume")
+        return files
 
     def save(self, trainer: "Trainer", progress: Progress, best: bool) -> None:
         files = trainer.tagger.files()
         files[BEST] = files[WEIGHTS] if best else self._read(BEST)
         files.update(optimizer_files(trainer.optimizer))
         files[PROGRESS] = json.dumps(asdict(progress)).encode()
+        files[RUN] = json.dumps(self.run, ensure_ascii=False).encode()
         previous = self._latest()
         tmp = self.dir / f"epoch-{progress.epoch}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -123,6 +147,11 @@ class TrainState:
 
     def clear(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _change(key: str, then: str | None, now: str | None) -> str:
+    """An option that differs, with both values; a file's contents (a digest) by name alone."""
+    return key if key.endswith(CONTENTS) else f"{key} ({then}, now {now})"
 
 
 def sha256_file(path: Path) -> str:

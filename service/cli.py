@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from data.corpus import Sentence, Span
     from model.spans import SpanArrays
     from model.tagger import Tagger
+    from model.train import TrainOptions
 
 from model.spans import confident
 
@@ -69,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--task", required=True, choices=["cws", "ner", "pos"])
     t.add_argument("--train", required=True, type=Path)
     t.add_argument("--dev", type=Path)
-    t.add_argument("--dev-ratio", type=float, default=0.05)
+    t.add_argument("--dev-ratio", type=float, help="without --dev: the share of --train set apart as dev (default 0.05)")
     t.add_argument("--from", dest="parent", metavar="REF")
     t.add_argument("--labels", choices=["keep", "replace"], default="keep", help="with --from: keep the parent's labels and add new ones, or replace them")
     t.add_argument("--name")
@@ -174,38 +175,84 @@ _dropout = _number(lambda x: 0.0 <= x < 1.0, "a dropout rate from 0 up to (not i
 
 def _train(args: argparse.Namespace, out: IO[str]) -> None:
     from model.distributed import main_process
-    from model.train import TrainOptions, train
+    from model.train import train
 
-    cfg = TrainConfig(epochs=args.epochs, patience=args.patience, seed=args.seed, lr=args.lr, batch_chars=args.batch_chars)
-    sizes = {"hidden": args.hidden, "char_dim": args.char_dim, "bigram_dim": args.bigram_dim, "dropout": args.dropout, "layers": args.layers, "gazetteers": args.gazetteers}
-    overrides = {k: v for k, v in sizes.items() if v is not None}
-    options = TrainOptions(
-        task=args.task, train=args.train, dev=args.dev, dev_ratio=args.dev_ratio, parent=args.parent,
-        labels=args.labels, auto_promote=args.auto_promote, min_gain=args.min_gain, name=args.name, format=args.format, skip_bad=args.skip_bad, device=args.device, resume=args.resume,
-        dry_run=args.dry_run, embeddings=args.embeddings, word_vectors=args.word_vectors, raw=args.raw, teacher=args.teacher, train_config=cfg, model_overrides=overrides,
-    )
+    options = _train_options(args)
     try:
         result = train(options, log=lambda line: print(line, file=sys.stderr))
     except CorpusError as err:
         if not err.line or args.skip_bad:
             raise
         raise CorpusError(err.path, err.line, f"{err.problem} (--skip-bad skips such lines and reports how many)") from None
+    except KeyboardInterrupt:
+        print(f"zhtag: {_stopped(options)}", file=sys.stderr)
+        raise
     if main_process():
         print(json.dumps({"model": result.ref, **result.metrics}, ensure_ascii=False), file=out)
 
 
+def _train_options(args: argparse.Namespace) -> TrainOptions:
+    """The options `zhtag train` was given, refusing flags that would change nothing: a dev
+    ratio beside a dev file, and a new model's sizes for a model fine-tuned --from a parent,
+    which keeps its parent's."""
+    from model.train import TrainOptions
+
+    if args.dev is not None and args.dev_ratio is not None:
+        raise InputError("--dev FILE is the dev set and --dev-ratio splits one off --train: give one of them")
+    cfg = TrainConfig(epochs=args.epochs, patience=args.patience, seed=args.seed, lr=args.lr, batch_chars=args.batch_chars)
+    sizes = {"hidden": args.hidden, "char_dim": args.char_dim, "bigram_dim": args.bigram_dim, "dropout": args.dropout,
+             "layers": args.layers, "gazetteers": args.gazetteers}
+    overrides = {k: v for k, v in sizes.items() if v is not None}
+    new_only = [f"--{key.replace('_', '-')}" for key in [*overrides, *(["word_vectors"] if args.word_vectors else [])]]
+    if args.parent is not None and new_only:
+        raise InputError(f"{', '.join(new_only)} shape a new model; one fine-tuned --from {args.parent} keeps its parent's: "
+                         "leave them out")
+    return TrainOptions(
+        task=args.task, train=args.train, dev=args.dev,
+        dev_ratio=TrainOptions.dev_ratio if args.dev_ratio is None else args.dev_ratio, parent=args.parent, labels=args.labels,
+        auto_promote=args.auto_promote, min_gain=args.min_gain, name=args.name, format=args.format, skip_bad=args.skip_bad,
+        device=args.device, resume=args.resume, dry_run=args.dry_run, embeddings=args.embeddings, word_vectors=args.word_vectors,
+        raw=args.raw, teacher=args.teacher, train_config=cfg, model_overrides=overrides,
+    )
+
+
+def _stopped(options: TrainOptions) -> str:
+    """What Ctrl-C leaves behind: the last completed epoch, which --resume continues after, if
+    one was saved (by this run, or by an earlier one this run had not discarded yet)."""
+    from model.store import Store
+    from model.train import run_name
+    from model.trainstate import TrainState
+
+    name = run_name(options)
+    epoch = TrainState(Store().root / ".training" / name).saved_epoch()
+    if epoch is None:
+        return f"training stopped before an epoch of {name} was saved: there is nothing to resume"
+    return f"training stopped; `zhtag train ... --resume` with the same options continues {name} after epoch {epoch}"
+
+
 def _pretrain(args: argparse.Namespace, out: IO[str]) -> None:
-    from data.formats import read_corpus
     from data.lexicon import jieba_lexicon
     from model.embeddings import pretrain
 
-    texts = [s.text for path in args.corpora for s in read_corpus(path, skip_bad=True).sentences]
+    texts = [text for path in args.corpora for text in _pretraining_texts(path)]
     if args.jieba_words:
         texts += sorted(jieba_lexicon().words)
     embeddings = pretrain(texts, args.char_dim, args.bigram_dim, word_dim=args.word_dim or 0, epochs=args.epochs)
     embeddings.save(args.out)
     counts = {kind: len(getattr(embeddings, kind)) for kind in ("chars", "bigrams", "words")}
     print(json.dumps({"out": str(args.out), "texts": len(texts), **counts}), file=out)
+
+
+def _pretraining_texts(path: Path) -> list[str]:
+    """The texts of one corpus, its malformed lines skipped (pretraining reads the text alone)
+    but counted on stderr: a file in the wrong encoding would otherwise give vectors for its
+    ASCII digits and look done. A file of which nothing can be read is refused (read_corpus)."""
+    from data.formats import read_corpus
+
+    corpus = read_corpus(path, skip_bad=True)
+    if corpus.skipped:
+        print(f"zhtag: warning: {path}: skipped {corpus.skipped_text}", file=sys.stderr)
+    return [s.text for s in corpus.sentences]
 
 
 def _eval(args: argparse.Namespace, out: IO[str]) -> None:
@@ -227,13 +274,14 @@ def _eval(args: argparse.Namespace, out: IO[str]) -> None:
 
 def _eval_warnings(tagger: Tagger, gold: list[Sentence], test: Path) -> list[str]:
     """Why a score about to be printed may mean nothing: a test file of unsegmented lines
-    reads as one word a line, and an entity test whose types the model does not tag scores 0."""
+    reads as one word a line, and entity types or POS tags the model does not tag count as
+    missed (the same warning training gives of its dev set)."""
+    from model.train import labels_of, unlearned_labels
+
     if tagger.config.task in ("cws", "pos") and all(len(s.spans) <= 1 for s in gold):
         return [f"every sentence of {test} is one word: is it segmented (words separated by spaces)?"]
-    untagged = {span.label for s in gold for span in s.spans} - tagger.types
-    if tagger.config.task == "ner" and untagged:
-        return [f"the test's entity types {', '.join(sorted(untagged))} are not among those {tagger.ref} tags ({', '.join(sorted(tagger.types))}): they count as missed"]
-    return []
+    untagged = unlearned_labels(labels_of(gold), tagger, "test", f"{tagger.ref} tags")
+    return [untagged] if untagged else []
 
 
 class Piece(NamedTuple):

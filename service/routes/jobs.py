@@ -22,7 +22,7 @@ from model.curve import plot_curve
 from model.store import NAME_PATTERN, Store
 from model.tagger import CONFIG
 from model.teacher import check_teacher
-from model.train import check_parent, check_splittable, check_target, load_sentences
+from model.train import check_dev_apart, check_parent, check_splittable, check_target, load_sentences
 from service.deps import AdminDep, RegistryDep, SettingsDep
 from service.jobs import JobStore, drop_uploads, job_folder, new_job_id
 from service.settings import Settings
@@ -145,10 +145,13 @@ async def submit(
         raw_file = await _corpus("raw", raw, raw_path, folder, settings)
         if (raw_file is None) != (teacher is None):
             raise InputError("raw text (raw or raw_path) and teacher go together: the teacher tags the raw text")
+        shown = {}
         for field, path, upload in (("train", train_file, train), ("dev", dev_file, dev), ("raw", raw_file, raw)):
             if path is not None:
-                shown = f"{field} ({upload.filename})" if upload is not None else f"{field}_path {path.name}"
-                await run_in_threadpool(_check, field, path, shown, task, format, skip_bad, field == "train" and dev_file is None)
+                shown[field] = f"{field} ({upload.filename})" if upload is not None else f"{field}_path {path.name}"
+                await run_in_threadpool(_check, field, path, shown[field], task, format, skip_bad, field == "train" and dev_file is None)
+        if dev_file is not None:
+            await run_in_threadpool(check_dev_apart, train_file, dev_file, (shown["train"], shown["dev"]))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -66,8 +66,11 @@ def store_at(root: Path, tmp: Path) -> Store:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture's sentences 100 times, each copy numbered: a sentence's side of the dev
+    split depends on its text, so unnumbered copies would make a dev set of one sentence."""
     path = tmp_path_factory.mktemp("corpus") / "corpus.pos.txt"
-    path.write_text((FIXTURES / "train.pos.txt").read_text(encoding="utf-8") * 100, encoding="utf-8")
+    lines = (FIXTURES / "train.pos.txt").read_text(encoding="utf-8").splitlines()
+    path.write_text("".join(f"第{i}/m  {line}\n" for i in range(100) for line in lines if line.strip()), encoding="utf-8")
     return path
 
 
@@ -151,7 +154,7 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.parametrize(("lines", "extra", "named"), [
-    ((100, 100), "--epochs $((2 + RANK))", "train_config"),
+    ((100, 100), "--epochs $((2 + RANK))", "epochs"),
     ((100, 60), "", "train (contents)"),  # one path, another file on each machine
     ((100, 0), "", "train (contents)"),  # no file on one of them
 ])

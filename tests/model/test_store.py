@@ -108,6 +108,14 @@ def test_activate_switches_what_the_bare_name_resolves_to(store: Store) -> None:
         store.activate("cws@9")
 
 
+def test_activating_a_bare_name_is_refused_rather_than_reactivating_the_active_version(store: Store) -> None:
+    store.save("cws", {"w": b"one"})
+    store.save("cws", {"w": b"two"}, activate=False)
+    with pytest.raises(InputError, match="give the version to activate: cws@N"):
+        store.activate("cws")
+    assert store.resolve("cws").ref == "cws@1"
+
+
 def test_activate_refuses_a_corrupt_version_and_keeps_the_old_one(store: Store) -> None:
     store.save("cws", {"w": b"one"})
     store.save("cws", {"w": b"two"})
@@ -343,6 +351,19 @@ def test_list_shows_a_name_whose_active_file_is_damaged_with_its_problem_and_eve
     assert (cws.versions, cws.active, cws.problem) == ([1], None, "model 'cws': its ACTIVE file does not hold a version number")
     assert (pos.versions, pos.active, pos.problem) == ([1], 1, None)
     with pytest.raises(CheckpointError, match="does not hold a version number"):
+        store.resolve("cws")
+
+
+def test_list_shows_a_name_whose_active_file_names_a_version_not_stored_with_its_problem(store: Store) -> None:
+    """Such a name resolves to nothing (`no version cws@9`): listed without a star and
+    without a word, it would look merely inactive."""
+    store.save("cws", FILES)
+    (store.root / "cws" / "ACTIVE").write_text("9\n")
+
+    (info,) = store.list()
+    assert (info.versions, info.active) == ([1], None)
+    assert info.problem == "model 'cws': its ACTIVE file names version 9, which is not stored (activate one: cws@N)"
+    with pytest.raises(ModelNotFound, match="no version cws@9"):
         store.resolve("cws")
 
 

@@ -1,7 +1,7 @@
 """Specification of teacher-tagged raw text (model/teacher.py, `zhtag train --raw --teacher`):
 the teacher's words or labels become training sentences shaped for the task, pieces that share
-a run of characters with dev are left out, a teacher of the wrong task is refused, and a run
-records where its extra sentences came from."""
+a run of characters with dev, or are a dev sentence, are left out, a teacher of the wrong task
+is refused, and a run records where its extra sentences came from."""
 from __future__ import annotations
 
 import json
@@ -50,6 +50,16 @@ def test_raw_pieces_sharing_a_run_of_characters_with_dev_are_left_out(trained_cw
     sentences, left_out = taught_sentences(trained_cws.tagger, "cws", [near, copied], dev, max_len=150)
     assert len("们一起去公园散步") < SHARED_RUN <= len(dev[0].text)
     assert [s.text for s in sentences] == [near] and left_out == 1
+
+
+def test_a_raw_piece_that_is_a_dev_sentence_too_short_to_share_a_run_is_left_out(trained_cws) -> None:
+    """Headlines and lines of verse are short: a verbatim copy of one in the raw text would
+    teach the dev sentence itself."""
+    dev = [sentence_from_words(["可", "感到", "惆怅", "和", "孤独"])]
+    longer = "我们可感到惆怅和孤独"  # holds the dev sentence, yet is another sentence
+    sentences, left_out = taught_sentences(trained_cws.tagger, "cws", ["可感到惆怅和孤独", longer], dev, max_len=150)
+    assert len(dev[0].text) < SHARED_RUN
+    assert [s.text for s in sentences] == [longer] and left_out == 1
 
 
 @pytest.mark.parametrize("task", ["ner", "pos"])

@@ -1,6 +1,8 @@
 """Specification of the training loop (model/train.py): reproducible from the seed, resumable
-after a kill with the same result, a dry run that stores nothing, long sentences split rather
-than dropped, corpora refused when they cannot teach the task, and fine-tuning from a parent."""
+after a kill with the same result (and only with the same options and files), a dev split that
+depends on the sentences' text alone, a dev set kept apart from training and checked against
+the labels the model learns, a dry run that stores nothing, long sentences split rather than
+dropped, corpora refused when they cannot teach the task, and fine-tuning from a parent."""
 from __future__ import annotations
 
 import dataclasses
@@ -19,6 +21,7 @@ from data.errors import CheckpointError, InputError
 from data.formats import read_corpus
 from data.lexicon import Lexicon
 from model.config import TrainConfig
+from model import train as train_module
 from model.store import Store
 from model.tagger import WEIGHTS, Tagger
 from model.train import Trainer, TrainOptions, UserWords, promotion, split_dev, train
@@ -28,6 +31,7 @@ from data.vocab import Vocab
 
 CORPORA = Path(__file__).resolve().parent.parent / "fixtures" / "corpora"
 SEG = CORPORA / "tiny.seg.txt"
+OTHER_SEG = CORPORA / "tiny.pos.txt"  # other sentences, read as segmentation: a dev set apart from SEG
 QUIET = {"log": lambda line: None}
 
 
@@ -75,6 +79,21 @@ def saved_states_spy(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, bytes]]:
     return seen
 
 
+def kill_in_second_epoch(options: TrainOptions, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Train until a kill during epoch 2: epoch 1's resumable state is left."""
+    run_epoch = Trainer.run_epoch
+
+    def killed(self: Trainer, epoch: int, max_batches: int | None = None) -> float:
+        if epoch == 1:
+            raise Killed
+        return run_epoch(self, epoch, max_batches)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Trainer, "run_epoch", killed)
+        with pytest.raises(Killed):
+            train(options, store, **QUIET)
+
+
 def test_resuming_a_killed_run_gives_the_model_of_an_uninterrupted_run(tiny_options, make_store, monkeypatch) -> None:
     saved_states = saved_states_spy(monkeypatch)
     options = tiny_options("cws", SEG, name="seg")
@@ -82,17 +101,7 @@ def test_resuming_a_killed_run_gives_the_model_of_an_uninterrupted_run(tiny_opti
     reference = train(options, reference_store, **QUIET)
 
     store = make_store("killed")
-    run_epoch = Trainer.run_epoch
-
-    def killed_in_second_epoch(self: Trainer, epoch: int, max_batches: int | None = None) -> float:
-        if epoch == 1:
-            raise Killed
-        return run_epoch(self, epoch, max_batches)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(Trainer, "run_epoch", killed_in_second_epoch)
-        with pytest.raises(Killed):
-            train(options, store, **QUIET)
+    kill_in_second_epoch(options, store, monkeypatch)
     assert store.list() == [], "a killed run publishes nothing"
     saved = store.root / ".training" / "seg" / "epoch-1"
     assert saved.is_dir()
@@ -106,6 +115,52 @@ def test_resuming_a_killed_run_gives_the_model_of_an_uninterrupted_run(tiny_opti
     assert resumed_last == reference_last
     assert resumed_last[WEIGHTS] != before_kill[WEIGHTS], "epoch 2 never ran"
     assert not (store.root / ".training" / "seg").exists(), "state is cleared once published"
+
+
+def test_resuming_with_other_options_or_another_corpus_is_refused_naming_each(
+    tmp_path, tiny_options, make_store, monkeypatch
+) -> None:
+    """A resume continues the killed run's weights and optimizer: with other sizes or another
+    corpus (at the same path) one model would mix two runs, its curve and manifest too."""
+    corpus = tmp_path / "corpus.seg.txt"
+    shutil.copy(SEG, corpus)
+    store = make_store()
+    options = tiny_options("cws", corpus, name="seg")
+    kill_in_second_epoch(options, store, monkeypatch)
+    shutil.copy(OTHER_SEG, corpus)
+    other = dataclasses.replace(options, resume=True, model_overrides={**options.model_overrides, "hidden": 16})
+    refusal = r"^cannot resume seg: it was started with other hidden \(8, now 16\), train \(contents\); "
+    with pytest.raises(InputError, match=refusal):
+        train(other, store, **QUIET)
+    assert (store.root / ".training" / "seg" / "epoch-1").is_dir() and store.list() == [], "the killed run can still be resumed"
+
+
+def test_a_resumed_run_says_where_it_resumes_and_may_run_more_epochs(tmp_path, tiny_options, make_store, monkeypatch) -> None:
+    """The schedule's end may change (a user resumes with more epochs); so may the device, the
+    promotion settings, which decide nothing of the training, and where the corpus lies."""
+    store = make_store()
+    options = tiny_options("cws", SEG, name="seg")
+    kill_in_second_epoch(options, store, monkeypatch)
+    moved = tmp_path / "moved.seg.txt"
+    shutil.copy(SEG, moved)
+    lines: list[str] = []
+    longer = TrainConfig(epochs=3, patience=5, batch_chars=500)
+    resumed_options = dataclasses.replace(options, train=moved, resume=True, train_config=longer, min_gain=-1.0)
+    resumed = train(resumed_options, store, log=lines.append)
+    assert lines[0] == "resuming seg after epoch 1"
+    assert resumed.metrics["epochs_run"] == 3 and [point["epoch"] for point in resumed.metrics["curve"]] == [1, 2, 3]
+
+
+def test_a_fresh_run_says_it_discards_the_state_a_resume_would_have_continued(tiny_options, make_store, monkeypatch) -> None:
+    store = make_store()
+    options = tiny_options("cws", SEG, name="seg")
+    kill_in_second_epoch(options, store, monkeypatch)
+    lines: list[str] = []
+    assert train(options, store, log=lines.append).ref == "seg@1"
+    assert "discarding the saved state of an earlier run of seg after epoch 1: --resume would have continued it" in lines
+    again: list[str] = []
+    train(options, store, log=again.append)
+    assert not any("discarding" in line for line in again), "a published run leaves nothing to discard"
 
 
 def test_resuming_a_run_killed_while_publishing_publishes_the_same_model(tiny_options, make_store, monkeypatch) -> None:
@@ -152,7 +207,6 @@ def test_dry_run_returns_no_ref_and_stores_nothing(tiny_options, make_store) -> 
     store = make_store()
     result = train(tiny_options("cws", SEG, dry_run=True), store, **QUIET)
     assert result.ref is None
-    assert "loss" in result.metrics and "f1" in result.metrics
     assert store.list() == []
     assert not store.root.exists() or not any(store.root.rglob("*"))
 
@@ -169,7 +223,7 @@ def test_sentences_longer_than_max_len_are_split_not_dropped(tiny_options, make_
     store = make_store()
     lines: list[str] = []
     options = tiny_options(
-        "cws", SEG, dev=SEG, model_overrides={"max_len": 4}, train_config=TrainConfig(epochs=1, batch_chars=500)
+        "cws", SEG, dev=OTHER_SEG, model_overrides={"max_len": 4}, train_config=TrainConfig(epochs=1, batch_chars=500)
     )
     result = train(options, store, log=lines.append)
 
@@ -229,16 +283,12 @@ def test_ner_trains_on_entity_corpora(corpus, tiny_options, make_store) -> None:
 
 def test_an_entity_model_keeps_its_training_entities_and_scores_dev_recall_of_the_unseen(tiny_options, make_store) -> None:
     store = make_store()
-    options = tiny_options("ner", CORPORA / "tiny.bio", train_config=TrainConfig(epochs=1, batch_chars=500))
+    one_epoch = TrainConfig(epochs=1, batch_chars=500)
+    options = tiny_options("ner", CORPORA / "tiny.bio", dev_ratio=0.5, train_config=one_epoch)  # dev: 3 sentences of 4
     result = train(options, store, **QUIET)
-    train_side, _ = split_dev(read_corpus(CORPORA / "tiny.bio").sentences, options.dev_ratio, options.train_config.seed)
+    train_side, _ = split_dev(read_corpus(CORPORA / "tiny.bio").sentences, options.dev_ratio)
     assert Tagger.load(result.ref, store).train_words == {w for s in train_side for w in s.words()}
     assert 0 <= result.metrics["dev"]["unseen_recall"] <= 100 and result.metrics["dev"]["unseen_rate"] > 0, "the tiny dev set has unseen entities"
-
-
-def test_the_dev_ratio_must_be_a_fraction(tiny_options, make_store) -> None:
-    with pytest.raises(InputError, match="dev-ratio"):
-        train(tiny_options("cws", SEG, dev_ratio=1.0), make_store(), **QUIET)
 
 
 @pytest.mark.parametrize(("task", "name", "text", "problem"), [
@@ -257,7 +307,7 @@ def test_a_corpus_too_small_or_empty_of_entities_is_refused(task, name, text, pr
 def test_a_one_sentence_corpus_trains_with_an_explicit_dev_set(tmp_path, tiny_options, make_store) -> None:
     corpus = tmp_path / "one.seg.txt"
     corpus.write_text("今天  天气  很  好  。\n", encoding="utf-8")
-    options = tiny_options("cws", corpus, dev=corpus, train_config=TrainConfig(epochs=1, batch_chars=500))
+    options = tiny_options("cws", corpus, dev=SEG, train_config=TrainConfig(epochs=1, batch_chars=500))
     assert train(options, make_store(), **QUIET).ref == "cws@1"
 
 
@@ -270,7 +320,7 @@ def fine_tune(trained_cws, tmp_path: Path, tiny_options, lr: float) -> tuple[Sto
     corpus = tmp_path / "new.seg.txt"
     corpus.write_text(NEW_CHARS_CORPUS, encoding="utf-8")
     config = TrainConfig(epochs=1, batch_chars=500, lr=lr)
-    options = tiny_options("cws", corpus, dev=corpus, parent=trained_cws.ref, min_gain=-100.0, train_config=config)  # gate: tested apart
+    options = tiny_options("cws", corpus, dev=SEG, parent=trained_cws.ref, min_gain=-100.0, train_config=config)  # gate: apart
     result = train(options, store, **QUIET)
     return store, result.ref
 
@@ -289,7 +339,7 @@ def test_fine_tuning_grows_the_vocabularies_and_keeps_the_parents_rows(trained_c
     parent, child = Tagger.load(trained_cws.ref, trained_cws.store), Tagger.load(ref, store)  # the parent as stored
 
     assert child.chars.tokens[: len(parent.chars)] == parent.chars.tokens
-    assert {"熊", "猫", "企", "鹅"} <= set(child.chars.tokens) - set(parent.chars.tokens)
+    assert {"熊", "竹", "企", "鹅"} <= set(child.chars.tokens) - set(parent.chars.tokens)
     assert child.bigrams.tokens[: len(parent.bigrams)] == parent.bigrams.tokens
     assert child.train_words >= parent.train_words | {"熊猫", "企鹅"}
     assert child.config.tags[: len(parent.config.tags)] == parent.config.tags
@@ -330,7 +380,8 @@ def test_fine_tuning_on_new_entity_types_grows_or_replaces_the_label_set(labels,
     store = make_store()
     parent_ref = train(tiny_options("ner", CORPORA / "tiny.bio", train_config=TrainConfig(epochs=1, batch_chars=500)), store, **QUIET).ref
     frozen = TrainConfig(epochs=1, batch_chars=500, lr=0.0)
-    options = tiny_options("ner", CORPORA / "tiny.bmes", dev=CORPORA / "tiny.bmes", parent=parent_ref, labels=labels, train_config=frozen)
+    options = tiny_options("ner", CORPORA / "tiny.bmes", dev=CORPORA / "tiny.jsonl", parent=parent_ref, labels=labels,
+                           train_config=frozen)
     child_ref = train(options, store, **QUIET).ref
     parent, child = Tagger.load(parent_ref, store), Tagger.load(child_ref, store)
 
@@ -347,7 +398,8 @@ def test_fine_tuning_on_new_entity_types_grows_or_replaces_the_label_set(labels,
 def test_a_fine_tuned_version_becomes_active_only_if_it_passes_the_gate(min_gain, active, trained_cws, tmp_path, tiny_options) -> None:
     shutil.copytree(trained_cws.store.root, tmp_path / "store")
     store = Store(root=tmp_path / "store", shipped=tmp_path / "none")
-    options = tiny_options("cws", SEG, dev=SEG, parent="cws@1", min_gain=min_gain, train_config=TrainConfig(epochs=1, batch_chars=500))
+    one_epoch = TrainConfig(epochs=1, batch_chars=500)
+    options = tiny_options("cws", SEG, dev=OTHER_SEG, parent="cws@1", min_gain=min_gain, train_config=one_epoch)
     result = train(options, store, **QUIET)
     gate = result.metrics["promotion"]
     assert result.ref == "cws@2" and store.resolve("cws").ref == active
@@ -362,7 +414,7 @@ def test_a_model_trained_from_scratch_under_a_taken_name_must_beat_the_active_on
     shutil.copytree(trained_cws.store.root, tmp_path / "store")
     store = Store(root=tmp_path / "store", shipped=tmp_path / "none")
     untrained = TrainConfig(epochs=1, batch_chars=500, lr=0.0)
-    result = train(tiny_options("cws", SEG, dev=SEG, train_config=untrained), store, **QUIET)
+    result = train(tiny_options("cws", SEG, dev=OTHER_SEG, train_config=untrained), store, **QUIET)
     gate = result.metrics["promotion"]
     assert result.ref == "cws@2" and gate["active"] == "cws@1" and gate["gain"] < 0
     assert not gate["promoted"] and store.resolve("cws").ref == "cws@1"
@@ -377,7 +429,7 @@ def test_a_version_whose_labels_differ_from_the_active_ones_is_stored_inactive(t
     assert not gate["promoted"] and gate["reason"].startswith("its label set differs from ner@1's, so they could not be compared")
 
 
-@pytest.mark.parametrize("name", ["../evil", "a/b", "cws@2"])
+@pytest.mark.parametrize("name", ["../evil", "a/b", "cws@2", ""])
 def test_a_name_that_cannot_be_stored_is_refused_before_training(name, tmp_path, tiny_options, make_store) -> None:
     store = make_store()
     with pytest.raises(InputError, match="invalid model name"):
@@ -406,7 +458,8 @@ def test_a_name_holding_models_of_another_task_is_refused_before_training(traine
 def test_without_auto_promote_a_new_version_is_stored_inactive(trained_cws, tmp_path, tiny_options) -> None:
     shutil.copytree(trained_cws.store.root, tmp_path / "store")
     store = Store(root=tmp_path / "store", shipped=tmp_path / "none")
-    options = tiny_options("cws", SEG, dev=SEG, parent="cws@1", auto_promote=False, train_config=TrainConfig(epochs=1, batch_chars=500))
+    one_epoch = TrainConfig(epochs=1, batch_chars=500)
+    options = tiny_options("cws", SEG, dev=OTHER_SEG, parent="cws@1", auto_promote=False, train_config=one_epoch)
     assert train(options, store, **QUIET).ref == "cws@2"
     assert store.resolve("cws").ref == "cws@1"
 
@@ -416,10 +469,10 @@ def test_a_fine_tuned_model_learns_new_entity_types_and_still_finds_the_old_ones
     (NAME, EDU, ORG) it finds NAME there and still finds PER and LOC where it did."""
     store = make_store()
     cli = CORPORA.parent / "cli" / "train.bio"
-    parent = TrainOptions(task="ner", train=cli, dev=cli, name="news", model_overrides={"hidden": 16},
+    parent = TrainOptions(task="ner", train=cli, dev=CORPORA / "tiny.bio", name="news", model_overrides={"hidden": 16},
                           train_config=TrainConfig(epochs=30, patience=30, batch_chars=500))
     parent_ref = train(parent, store, **QUIET).ref
-    child = TrainOptions(task="ner", train=CORPORA / "tiny.bmes", dev=CORPORA / "tiny.bmes", parent=parent_ref, name="resume",
+    child = TrainOptions(task="ner", train=CORPORA / "tiny.bmes", dev=CORPORA / "tiny.bio", parent=parent_ref, name="resume",
                          train_config=TrainConfig(epochs=15, patience=30, batch_chars=500))
     tagger = Tagger.load(train(child, store, **QUIET).ref, store)
 
@@ -441,3 +494,110 @@ def test_made_up_user_dictionaries_flag_real_words_and_follow_the_seed() -> None
     assert first[separators].sum() == 0 and first[-1].sum() == 0, "only characters are flagged"
     with_any = [bool(first[s : s + n].any()) for s, n in zip(encoded.starts, encoded.lengths)]
     assert 0.1 < sum(with_any) / len(with_any) < 0.6, "some sentences have a dictionary, most do not"
+
+
+def test_a_dry_run_reports_as_a_real_run_does_and_says_it_is_a_dry_run(trained_cws, tiny_options, make_store) -> None:
+    """A script reads both: the scores sit under "dev", the inputs under their own keys."""
+    result = train(tiny_options("cws", SEG, dry_run=True), make_store(), **QUIET)
+    assert result.metrics["dry_run"] is True and result.metrics["loss"] > 0
+    assert set(result.metrics["dev"]) == set(trained_cws.metrics["dev"])
+    inputs = ("train", "embeddings", "raw")
+    assert {key: result.metrics[key] for key in inputs} == {key: trained_cws.metrics[key] for key in inputs}
+
+
+def texts(sentences: list) -> set[str]:
+    return {s.text for s in sentences}
+
+
+def test_a_sentence_keeps_its_side_of_the_dev_split_as_the_corpus_grows() -> None:
+    """The promotion gate scores the active version on this run's dev set: a sentence that
+    moved from its training side to dev would inflate its score."""
+    corpus = [sentence_from_words([f"第{i}句", "话"]) for i in range(400)]
+    _, dev_before = split_dev(corpus[:300], 0.05)
+    _, dev_after = split_dev(corpus, 0.05)
+    assert texts(dev_after) & texts(corpus[:300]) == texts(dev_before)
+    assert 5 <= len(dev_after) <= 40, "about 5% of 400"
+
+
+def test_the_seed_does_not_move_the_dev_split(tmp_path, tiny_options, make_store, monkeypatch) -> None:
+    corpus = tmp_path / "corpus.seg.txt"
+    corpus.write_text("".join(f"第{i}句  话  。\n" for i in range(60)), encoding="utf-8")
+    scored: list[set[str]] = []
+    monkeypatch.setattr(train_module, "dev_scores", lambda tagger, dev: scored.append(texts(dev)) or {"f1": 0.0})
+    for seed in (1, 2):
+        options = tiny_options("cws", corpus, dry_run=True, train_config=TrainConfig(seed=seed, batch_chars=500))
+        train(options, make_store(f"s{seed}"), **QUIET)
+    assert scored[0] == scored[1] and scored[0]
+
+
+def test_copies_of_a_sentence_fall_on_one_side_of_the_dev_split() -> None:
+    """A copy on the training side would be a dev sentence the model trained on."""
+    corpus = [sentence_from_words([f"第{i}句"]) for i in range(200)] * 2
+    train_side, dev = split_dev(corpus, 0.1)
+    assert dev and not texts(dev) & texts(train_side)
+    assert len(dev) == 2 * len(texts(dev))
+
+
+@pytest.mark.parametrize("ratio", [0.01, 0.99])
+def test_the_dev_split_leaves_a_sentence_on_each_side_whatever_the_ratio(ratio: float) -> None:
+    corpus = [sentence_from_words([word]) for word in ("今天", "明天", "后天")]
+    train_side, dev = split_dev(corpus, ratio)
+    assert train_side and dev and texts(train_side) | texts(dev) == texts(corpus)
+
+
+def test_a_corpus_of_one_sentence_and_its_copies_cannot_be_split() -> None:
+    with pytest.raises(InputError, match="need at least 2 different sentences to split off a dev set, got 1; give a dev corpus"):
+        split_dev([sentence_from_words(["今天", "好"])] * 3, 0.5)
+
+
+@pytest.mark.parametrize("dev", ["same path", "copy"])
+def test_a_dev_corpus_that_is_the_training_corpus_is_refused(dev: str, tmp_path, tiny_options, make_store) -> None:
+    copy = tmp_path / "copy.seg.txt"
+    shutil.copy(SEG, copy)
+    store = make_store()
+    with pytest.raises(InputError, match="holds the same text as --train .*: dev must be sentences the model does not train on"):
+        train(tiny_options("cws", SEG, dev=SEG if dev == "same path" else copy), store, **QUIET)
+    assert store.list() == []
+
+
+@pytest.mark.parametrize("ratio", [0.0, 1.0, -0.1, 1.5])
+def test_an_out_of_range_dev_ratio_is_refused_before_the_corpus_is_read(ratio: float, tmp_path, tiny_options, make_store) -> None:
+    with pytest.raises(InputError, match=f"--dev-ratio must be between 0 and 1, got {ratio}"):
+        train(tiny_options("cws", tmp_path / "not-read.txt", dev_ratio=ratio), make_store(), **QUIET)
+
+
+def test_dev_labels_the_model_will_not_learn_are_warned_of_before_the_first_epoch(tiny_options, make_store) -> None:
+    lines: list[str] = []
+    one_epoch = TrainConfig(epochs=1, batch_chars=500)
+    options = tiny_options("ner", CORPORA / "tiny.bio", dev=CORPORA / "tiny.bmes", train_config=one_epoch)
+    train(options, make_store(), log=lines.append)
+    warning = ("warning: the dev set's entity types CONT, EDU, NAME, RACE, TITLE are not among those ner learns (LOC, ORG, PER): "
+               "they count as missed")
+    assert warning in lines
+    assert lines.index(warning) < min(i for i, line in enumerate(lines) if line.startswith("epoch 1"))
+
+
+@pytest.mark.parametrize(("labels", "warned"), [
+    ("keep", []),
+    ("replace", ["the dev set's entity types LOC, PER are not among those ner learns"]),
+])
+def test_a_fine_tuned_model_learns_its_parents_labels_only_where_it_keeps_them(labels, warned, tiny_options, make_store) -> None:
+    store = make_store()
+    one_epoch = TrainConfig(epochs=1, batch_chars=500)
+    parent = train(tiny_options("ner", CORPORA / "tiny.bio", train_config=one_epoch), store, **QUIET).ref
+    lines: list[str] = []
+    options = tiny_options("ner", CORPORA / "tiny.bmes", dev=CORPORA / "tiny.jsonl", parent=parent, labels=labels, dry_run=True)
+    train(options, store, log=lines.append)
+    warnings = [line for line in lines if line.startswith("warning:")]
+    assert len(warnings) == len(warned) and all(part in line for part, line in zip(warned, warnings))
+
+
+def test_a_dev_corpus_sharing_no_entity_type_with_the_model_is_refused(tiny_options, make_store) -> None:
+    """Its F1 would be 0 at every epoch, and early stopping would keep the first."""
+    cluener = CORPORA / "tiny_cluener.json"
+    store = make_store()
+    types = r"\(company, movie, name, position, scene\)"
+    refusal = rf"^--dev {cluener}: its entity types {types} and those ner learns \(LOC, ORG, PER\) share none"
+    with pytest.raises(InputError, match=refusal):
+        train(tiny_options("ner", CORPORA / "tiny.bio", dev=cluener), store, **QUIET)
+    assert store.list() == []

@@ -17,7 +17,10 @@ import pytest
 from data.text import SEPARATOR
 from model.store import Store
 from model.tagger import Tagger
+from model.train import Trainer
 from tests.service.conftest import FIXTURES, TINY, free_port, run
+
+FINE_TUNE = ["--epochs", "2", "--dev-ratio", "0.25"]  # TINY less the new model's size, which a fine-tuned model keeps
 
 
 @pytest.fixture(autouse=True)
@@ -71,11 +74,70 @@ def test_pretrained_embeddings_start_a_new_model(tmp_path: Path, monkeypatch: py
     assert stop.value.code == 2, "a word size must be positive"
 
 
-def test_dry_run_stores_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dry_run_stores_nothing_and_prints_the_shape_of_a_real_runs_output(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
     code, out = run("train", "--task", "ner", "--train", str(FIXTURES / "train.bio"), "--dry-run", *TINY)
-    assert code == 0 and json.loads(out)["model"] is None
+    result = json.loads(out)
+    assert code == 0 and result["model"] is None and result["dry_run"] is True
+    assert {"precision", "recall", "f1"} <= set(result["dev"]) and result["train"]["epochs"] == 2
     assert not (tmp_path / "ner").exists()
+
+
+@pytest.mark.parametrize(("flags", "named"), [
+    (["--hidden", "32", "--dropout", "0.5", "--layers", "3"], "--hidden, --dropout, --layers"),
+    (["--gazetteers", "nr"], "--gazetteers"),
+    (["--char-dim", "8", "--word-vectors"], "--char-dim, --word-vectors"),
+])
+def test_train_refuses_a_new_models_sizes_for_a_model_fine_tuned_from_a_parent(flags: list[str], named: str, capsys) -> None:
+    """The fine-tuned model keeps its parent's network: the flags would change nothing."""
+    code, _ = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--from", "tcws", *flags, "--dry-run")
+    assert code == 1
+    refusal = f"zhtag: error: {named} shape a new model; one fine-tuned --from tcws keeps its parent's: leave them out\n"
+    assert capsys.readouterr().err == refusal
+
+
+def test_train_refuses_a_dev_ratio_beside_a_dev_file(capsys) -> None:
+    """--dev-ratio would be ignored; the default ratio applies only without --dev."""
+    dev = ["--dev", str(FIXTURES / "input.txt"), "--dev-ratio", "0.05"]
+    assert run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), *dev)[0] == 1
+    refusal = "zhtag: error: --dev FILE is the dev set and --dev-ratio splits one off --train: give one of them\n"
+    assert capsys.readouterr().err == refusal
+
+
+@pytest.mark.parametrize(("stopped_in", "said"), [
+    (1, "training stopped; `zhtag train ... --resume` with the same options continues cc after epoch 1"),
+    (0, "training stopped before an epoch of cc was saved: there is nothing to resume"),
+])
+def test_ctrl_c_during_training_says_what_resume_continues_and_exits_130(
+    stopped_in: int, said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
+    run_epoch = Trainer.run_epoch
+
+    def interrupted(self: Trainer, epoch: int, max_batches: int | None = None) -> float:
+        if epoch == stopped_in:
+            raise KeyboardInterrupt
+        return run_epoch(self, epoch, max_batches)
+
+    monkeypatch.setattr(Trainer, "run_epoch", interrupted)
+    code, out = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--name", "cc", *TINY)
+    assert code == 130 and out == ""
+    assert capsys.readouterr().err.splitlines()[-1] == f"zhtag: {said}"
+
+
+def test_pretrain_counts_the_lines_it_skips_and_refuses_a_file_it_cannot_read(tmp_path: Path, capsys) -> None:
+    """A corpus in another encoding would otherwise give vectors for its ASCII digits alone."""
+    mixed, gbk = tmp_path / "mixed.txt", tmp_path / "gbk.txt"
+    good = (FIXTURES / "train.pos.txt").read_bytes()
+    mixed.write_bytes(good + "我们/r  去/v  公园/n\n".encode("gbk"))
+    gbk.write_bytes(good.decode().encode("gbk"))
+    emb = ["--out", str(tmp_path / "emb"), "--char-dim", "4", "--bigram-dim", "2", "--epochs", "1", "--no-jieba-words"]
+    code, out = run("pretrain", str(mixed), *emb)
+    assert code == 0 and json.loads(out)["texts"] == len(good.decode().splitlines())
+    assert capsys.readouterr().err == f"zhtag: warning: {mixed}: skipped 1 malformed line(s)\n"
+    code, _ = run("pretrain", str(mixed), str(gbk), *emb)
+    err = capsys.readouterr().err.splitlines()
+    assert code == 1 and len(err) == 2 and err[1].startswith(f"zhtag: error: {gbk}") and "no sentences" in err[1]
 
 
 def test_segment_writes_one_line_per_input_line_and_keeps_every_character() -> None:
@@ -295,10 +357,23 @@ def test_models_lists_a_name_whose_active_file_is_damaged_with_its_problem_and_t
     assert "  tcws@1" in out and any(line.startswith("* tner@1") for line in out.splitlines())
 
 
+def test_models_lists_a_name_whose_active_file_names_a_missing_version_with_its_problem(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(store / "tcws", tmp_path / "tcws")
+    (tmp_path / "tcws" / "ACTIVE").write_text("9\n")
+    monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
+    code, out = run("models", "list", "tcws")
+    problem, version = out.splitlines()
+    assert code == 0 and version.startswith("  tcws@1  dev f1 ")
+    assert problem == "! tcws: model 'tcws': its ACTIVE file names version 9, which is not stored (activate one: tcws@N)"
+
+
 def test_models_rollback_returns_to_the_previously_active_version(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copytree(store / "tcws", tmp_path / "tcws")
     monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
-    code, out = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--from", "tcws", "--min-gain", "-100", *TINY)
+    code, out = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--from", "tcws", "--min-gain", "-100",
+                    *FINE_TUNE)
     assert code == 0 and json.loads(out)["model"] == "tcws@2"
     assert run("models", "rollback", "tcws") == (0, "tcws@1 is active\n")
     assert run("models", "rollback", "tcws")[0] == 1  # nothing before tcws@1
@@ -307,13 +382,19 @@ def test_models_rollback_returns_to_the_previously_active_version(store: Path, t
 def test_models_activate_makes_a_version_stored_inactive_the_active_one(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copytree(store / "tcws", tmp_path / "tcws")
     monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
-    code, out = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--from", "tcws", "--no-auto-promote", *TINY)
+    code, out = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--from", "tcws", "--no-auto-promote",
+                    *FINE_TUNE)
     assert code == 0 and json.loads(out)["model"] == "tcws@2"
     assert any(line.startswith("* tcws@1") for line in run("models")[1].splitlines())
     assert run("models", "activate", "tcws@2") == (0, "tcws@2 is active\n")
     assert any(line.startswith("* tcws@2") for line in run("models")[1].splitlines())
     assert run("models", "activate")[0] == 1
 
+
+def test_models_activate_refuses_a_name_without_its_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """A bare name is the active version: activating it would change nothing, yet say it did."""
+    assert run("models", "activate", "tcws") == (1, "")
+    assert capsys.readouterr().err == "zhtag: error: give the version to activate: tcws@N\n"
 
 
 def test_models_verify_names_each_damaged_version_and_exits_non_zero(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:

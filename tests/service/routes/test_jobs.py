@@ -124,7 +124,15 @@ def test_a_one_sentence_corpus_without_a_dev_corpus_is_refused_before_it_is_queu
     response = submit(client, files={"train": ("one.txt", one)})
     assert response.status_code == 422 and "give a dev corpus as well" in response.json()["detail"]
     assert client.get("/v1/jobs").json() == []
-    assert submit(client, files={"train": ("one.txt", one), "dev": ("one.txt", one)}).status_code == 202
+    other = "明天  下雨  。\n".encode()
+    assert submit(client, files={"train": ("one.txt", one), "dev": ("other.txt", other)}).status_code == 202
+
+
+def test_a_dev_corpus_holding_the_training_text_is_refused_before_it_is_queued(client: TestClient) -> None:
+    corpus = (FIXTURES / "train.pos.txt").read_bytes()
+    response = submit(client, files={"train": ("a.txt", corpus), "dev": ("b.txt", corpus)})
+    assert response.status_code == 422 and "dev (b.txt) holds the same text as train (a.txt)" in response.json()["detail"]
+    assert client.get("/v1/jobs").json() == []
 
 
 def test_a_corpus_that_cannot_teach_the_task_is_refused(client: TestClient) -> None:
