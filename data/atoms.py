@@ -30,17 +30,17 @@ _URL = re.compile(r"(?:(?:https?|ftp)://|www\.)[\w\-.~:/?#\[\]@!$&'()*+,;=%]*[\w
 _EMAIL = re.compile(r"[\w.%+\-]{1,64}@[\w\-]{1,63}(?:\.[\w\-]{1,63})*\.[A-Za-z]{2,63}", re.ASCII)
 _D = "[0-9０-９]"  # numbers are matched in either width as written: translating each piece that holds one tripled the cost
 _NUMBER_HINT = re.compile(f"{_D}[.．,，\\-－]{_D}")
-# Digits joined by dots are one number as an IPv4 address (192.168.1.1) or as a date or a
-# version (1997.8.12, 2024.03.05, 1.10.2), no other way: People's Daily's stock tables, joined
-# without spaces as its raw text is, run decimals together (917.02914.06, 6.673.581.09), and
-# those are several words.
-_OCTET = f"(?:[2２][5５][0-5０-５]|[2２][0-4０-４]{_D}|[1１]{_D}{_D}|[1-9１-９]{_D}|{_D})"
-_DOTTED = f"(?:{_OCTET}(?:[.．]{_OCTET}){{3}}|{_D}{{1,4}}(?:[.．]{_D}{{1,2}}){{2,}})"
+# Digits joined by dots are one number as an IPv4 address or a version in ASCII digits
+# (192.168.1.1, 1.10.2), or as a date (1997.8.12, １９９７．８．１２), no other way: People's
+# Daily's tables, joined without spaces as its raw text is, run figures together
+# (１．３０．９０．５, ９１７．０２９１４．０６), and those are several words.
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_DOTTED = f"(?:{_OCTET}(?:\\.{_OCTET}){{3}}|[0-9]{{1,4}}(?:\\.[0-9]{{1,2}}){{2,}}|{_D}{{4}}[.．]{_D}{{1,2}}[.．]{_D}{{1,2}})"
 _NUMBER_PART = f"(?:{_D}{{1,3}}(?:[,，]{_D}{{3}})+(?:[.．]{_D}+)?|{_DOTTED}|{_D}+[.．]{_D}+)"
 _DASHED = f"{_D}+(?:[-－]{_D}+)+"  # 2024-03-05, 010-12345678, 138-1234-5678: no minus signs in them
 _WORD = "[A-Za-z0-9_Ａ-Ｚａ-ｚ０-９＿]"  # a letter or digit a number may not touch, in either width
 _NUMBER = re.compile(
-    f"(?<!{_WORD})(?<!{_D}[.．,，\\-－])(?:{_NUMBER_PART}(?:[-－](?:{_NUMBER_PART}|{_D}+))?|{_D}+[-－]{_NUMBER_PART}|{_DASHED})(?!{_WORD}|[.．,，\\-－]{_D})(?:[%％‰]|[万亿]+)?"
+    f"(?<!{_WORD})(?<!{_D}[.．,，\\-－·])(?:{_NUMBER_PART}(?:[-－](?:{_NUMBER_PART}|{_D}+))?|{_D}+[-－]{_NUMBER_PART}|{_DASHED})(?!{_WORD}|[.．,，\\-－·]{_D})(?:[%％‰]|[万亿]+)?"
 )
 
 # Emoji and pictographs: the Miscellaneous Symbols, Dingbats and Symbols and Arrows blocks, two

@@ -58,10 +58,16 @@ def test_long_runs_of_letters_beside_an_at_sign_or_ww_hold_no_address(text: str)
     assert found(text) == []
 
 
-@pytest.mark.parametrize("text", ["９１７．０２９１４．０６１５１０．１８", "６．６７３．５８１．０９"])
-def test_decimals_run_together_as_in_a_stock_table_are_no_one_number(text: str) -> None:
-    """People's Daily's raw text joins a table's figures without spaces; the gold writes each alone."""
-    assert found(text) == []
+@pytest.mark.parametrize("text, numbers", [
+    ("９１７．０２９１４．０６１５１０．１８", []),
+    ("６．６７３．５８１．０９", []),
+    ("山西１．３０．９０．５", []),  # １．３ ０．９ ０．５ in the gold
+    ("３９２１·１４－０·５６", []),  # the middle dot is People's Daily's decimal point too
+])
+def test_figures_run_together_as_in_a_table_are_no_one_number(text: str, numbers: list[str]) -> None:
+    """People's Daily's raw text joins a table's figures without spaces; the gold writes each alone.
+    Held whole, 40 lines of the month lost 109 gold words."""
+    assert found(text) == numbers
 
 
 @pytest.mark.parametrize("text", ["版本v1.2.3发布", "１，２，３", "1,2345", "iPhone15售价5999元", "2024年11月29日", "比分2:1"])
