@@ -90,9 +90,24 @@ def cluster_starts(text: str) -> np.ndarray:
 
 
 def _loose_joiners(cluster: str) -> int:
-    """How many joiners end `cluster` with no emoji before them (all of a cluster of joiners)."""
+    """How many joiners end `cluster` with no emoji before them (all of a cluster of joiners).
+    An emoji is any Extended_Pictographic code point, those below U+2600 too (▶️, ©️, ↔️)."""
     run = _TRAILING_JOINERS.search(cluster).start()
-    return 0 if run and _PICTOGRAPH.match(cluster[run - 1]) else len(cluster) - run
+    return 0 if run and (_PICTOGRAPH.match(cluster[run - 1]) or _pictographic().match(cluster[run - 1])) else len(cluster) - run
+
+
+def readable(word: str) -> bool:
+    """Whether a text could hold `word` as one span: read as the tagger reads text, it holds no
+    separator (a space, a zero-width space, a joiner outside an emoji; 爱心❤️ is readable)."""
+    return not SEPARATOR.search(GraphemeViews([word]).views[0])
+
+
+@functools.cache
+def _pictographic() -> Any:
+    """`regex`'s Extended_Pictographic class, compiled on first use (as `_clusters`)."""
+    import regex
+
+    return regex.compile(r"\p{Extended_Pictographic}")
 
 
 @functools.cache

@@ -28,6 +28,7 @@ from safetensors.numpy import save as save_arrays
 from data.atomic import write_atomic
 from data.errors import CorpusError, quoted
 from data.hashtable import HashTable
+from data.graphemes import readable
 from data.text import SEPARATOR, codepoints
 
 MIN_WORD_LEN, MAX_WORD_LEN = 2, 12  # the lengths of the words a lexicon marks: one character is no word to keep whole
@@ -45,7 +46,7 @@ def _by_length(words: Iterable[str]) -> list[str]:
     lo, hi = np.searchsorted(lengths, [MIN_WORD_LEN, MAX_WORD_LEN + 1]).tolist()
     ordered = ordered[lo:hi]
     if SEPARATOR.search("".join(ordered)):  # one scan; a word with a space is rare
-        ordered = [w for w in ordered if not SEPARATOR.search(w)]
+        ordered = [w for w in ordered if readable(w)]
     return ordered
 
 
@@ -291,7 +292,7 @@ def parse_dictionary(lines: Iterable[str | bytes], source: str | Path, spaced: S
         if tag and not DICTIONARY_TAG.fullmatch(tag):
             problem = "is not a tag (Latin letters, then letters, digits, '_', '.' or '-'): a word holds no space"
             raise CorpusError(source, lineno, f"{quoted(tag)} {problem}")
-        if fields and SEPARATOR.search(fields[0]):
+        if fields and not readable(fields[0]):
             problem = "holds an invisible separator (a zero-width space, a control character): no text could match it"
             raise CorpusError(source, lineno, f"{quoted(fields[0])} {problem}")
         if fields:

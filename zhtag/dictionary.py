@@ -17,7 +17,7 @@ from typing import IO
 from data.errors import InputError
 from data.lexicon import Lexicon, parse_dictionary, read_dictionary
 from data.script import simplified, user_lexicon
-from data.text import SEPARATOR
+from data.graphemes import readable
 from zhtag.options import IgnoredArgumentWarning
 
 
@@ -86,6 +86,6 @@ def _skip_spaced(source: object) -> Callable[[int, str], None]:
 
 
 def _checked(word: str) -> str:
-    if not isinstance(word, str) or not word or SEPARATOR.search(word):
+    if not isinstance(word, str) or not word or not readable(word):
         raise InputError(f"a dictionary word must be a non-empty str without whitespace or invisible separators, got {word!r}")
     return word

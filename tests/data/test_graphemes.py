@@ -14,9 +14,10 @@ from data.graphemes import SINGLE, GraphemeViews, cluster_starts
 from data.text import BREAKS_CLUSTER
 
 JOINER_CHARS = "\u200c\u200d" + "".join(map(chr, range(0xFE00, 0xFE10)))  # data.text.JOINERS
+EMOJI = regex.compile(rf"[\p{{Extended_Pictographic}}{PICTOGRAPHS}]")
 
 JOINING = regex.compile(r"[\p{GCB=Extend}\p{GCB=SpacingMark}\p{GCB=ZWJ}\p{GCB=Regional_Indicator}\p{GCB=Prepend}\p{GCB=L}\p{GCB=V}\p{GCB=T}\p{GCB=LV}\p{GCB=LVT}]")
-CLUSTERS = ["我", "❤️", "👨‍👩‍👧", "🇨🇳", "🇺", "👍🏽", "é", "e\u0301", "\u0301", "한", "\u1100\u1161", "स्ते", "ｶﾞ", " ", "\u3000", "a", "。", "\u0600", "\u200d", "©", "\u200c", "\ufe0f", "\u3164", "\u115f", "\u1160"]
+CLUSTERS = ["我", "❤️", "▶️", "©️", "🙂\u200d↔️", "👨‍👩‍👧", "🇨🇳", "🇺", "👍🏽", "é", "e\u0301", "\u0301", "한", "\u1100\u1161", "स्ते", "ｶﾞ", " ", "\u3000", "a", "。", "\u0600", "\u200d", "©", "\u200c", "\ufe0f", "\u3164", "\u115f", "\u1160"]
 
 
 def single_ranges() -> list[range]:
@@ -62,7 +63,7 @@ def whole_text_starts(text: str) -> list[int]:
     for m in regex.finditer(r"\X", text):
         cluster = m.group()
         body = cluster.rstrip(JOINER_CHARS)
-        loose = 0 if body and regex.match(f"[{PICTOGRAPHS}]", body[-1]) else len(cluster) - len(body)
+        loose = 0 if body and EMOJI.match(body[-1]) else len(cluster) - len(body)
         apart = BREAKS_CLUSTER.search(cluster) or cluster[0] in JOINER_CHARS
         starts.extend(range(m.start(), m.end()) if apart else [m.start(), *range(m.end() - loose, m.end())])
     return starts

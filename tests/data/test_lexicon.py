@@ -137,10 +137,17 @@ def test_a_word_with_a_space_in_it_is_refused_rather_than_read_as_a_tag() -> Non
         parse_dictionary(["台积电 ORG\n", "天安 门\n"], "my words")
 
 
-@pytest.mark.parametrize(("line", "problem"), [("天安门 5 5", "'5' is not a tag"), ("北京\u200b市 ns", "holds an invisible separator")])
+@pytest.mark.parametrize(("line", "problem"), [
+    ("天安门 5 5", "'5' is not a tag"), ("北京\u200b市 ns", "holds an invisible separator"), ("北京\u200d市", "holds an invisible separator"),
+])
 def test_a_line_with_a_number_for_a_tag_or_a_word_no_text_can_match_is_refused(line: str, problem: str) -> None:
     with pytest.raises(CorpusError, match=f"^my words:1: .*{problem}"):
         parse_dictionary([line], "my words")
+
+
+def test_a_word_holding_an_emoji_sequence_is_a_word_text_can_match() -> None:
+    """The joiners and variation selector of ❤️ and 👨‍👩‍👧 separate only outside an emoji."""
+    assert parse_dictionary(["爱心❤️ 3 n", "👨\u200d👩\u200d👧一家", "▶️播放"], "my words") == {"爱心❤️": "n", "👨\u200d👩\u200d👧一家": "", "▶️播放": ""}
 
 
 def test_a_huge_bad_dictionary_line_is_quoted_in_part() -> None:

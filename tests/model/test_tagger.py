@@ -24,6 +24,7 @@ from tests.model.test_batching import random_tagger
 
 tagger = functools.cache(random_tagger)
 JOINER_CHARS = "\u200c\u200d" + "".join(map(chr, range(0xFE00, 0xFE10)))  # data.text.JOINERS
+PICTOGRAPHIC = regex.compile(rf"[\p{{Extended_Pictographic}}{PICTOGRAPHS}]")
 
 TEXTS = [
     "我❤️你，👨‍👩‍👧一家去🇨🇳看国旗👍🏽好",
@@ -44,8 +45,8 @@ def read_whole(text: str) -> list[tuple[int, int]]:
     spans = []
     for m in regex.finditer(r"\X", text):
         body = m.group().rstrip(JOINER_CHARS)
-        end = m.end() if body and regex.match(f"[{PICTOGRAPHS}]", body[-1]) else m.start() + len(body)
-        if end - m.start() > 1 and not SEPARATOR.search(text, m.start(), end) or regex.match(f"[{PICTOGRAPHS}]", text[m.start()]):
+        end = m.end() if body and PICTOGRAPHIC.match(body[-1]) else m.start() + len(body)
+        if end - m.start() > 1 and not SEPARATOR.search(text, m.start(), end) or PICTOGRAPHIC.match(text[m.start()]):
             spans.append((m.start(), end))
     return spans
 
@@ -72,6 +73,13 @@ def test_spans_of_any_text_tile_its_non_space_characters_and_cut_no_cluster_with
     covered = [i for s in spans for i in range(s.start, s.end)]
     assert covered == outside_separators(text)
     assert not any(a < cut < b for a, b in read_whole(text) for s in spans for cut in (s.start, s.end))
+
+
+@pytest.mark.parametrize("emoji", ["▶️", "©️", "™️", "‼️", "↔️", "🙂\u200d↔️", "👨\u200d👩\u200d👧", "❤️"])
+def test_an_emoji_keeps_its_variation_selector_and_joiners_below_u_2600_too(emoji: str) -> None:
+    text = f"好的{emoji}开始"
+    spans = [text[s.start : s.end] for s in tagger().tag([text])[0]]
+    assert "".join(spans) == text and any(emoji in span for span in spans)
 
 
 @pytest.mark.parametrize("joiner", ["\u200d", "\u200c", "\ufe0f"])
