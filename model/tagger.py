@@ -270,19 +270,28 @@ class Tagger:
     def _forced(self, piece: str, user_words: Lexicon | None) -> list[tuple[int, int, str]]:
         """(start, end, label) of the spans held in `piece`. Web and e-mail addresses and
         numbers (`data.atoms`) are kept whole by segmentation and outside every entity by an
-        entity model; each emoji and other symbol outside them (`data.atoms.symbol_positions`)
-        is a word of its own, tagged as a symbol where the model has the tag, and outside every
+        entity model; each emoji and other symbol outside them and outside any dictionary word
+        (`data.atoms.symbol_positions`) is a word of its own, tagged as a symbol where the model has the tag, and outside every
         entity; then the words of a `force` dictionary that overlap
         none of them: for an entity model those whose tag names one of its entity types, as
         that entity; for a POS model with the word's tag, as that tag; else any (label "")."""
         ner = self.config.task == "ner"
         spans = atom_spans(piece)
         atoms = [(start, end, OUTSIDE if ner else "") for start, end in spans]
-        atoms += [(at, at + 1, self._symbol) for at in symbol_positions(piece) if not any(start <= at < end for start, end in spans)]
+        atoms += [(at, at + 1, self._symbol) for at in self._lone_symbols(piece, spans, user_words)]
         if user_words is None or not user_words.force:
             return atoms
         words = [(start, end, self._forced_label(user_words.tags.get(piece[start:end], ""))) for start, end in user_words.forced(piece)]
         return atoms + [(start, end, label) for start, end, label in words if (label or not ner) and not any(start < e and s < end for s, e, _ in atoms)]
+
+    def _lone_symbols(self, piece: str, atoms: list[tuple[int, int]], user_words: Lexicon | None) -> list[int]:
+        """Where `piece` holds a symbol held as a word of its own: outside the atoms, and
+        outside every word of the lexicon's or the user's that holds it (C#, #话题#, @人民日报)."""
+        found = [at for at in symbol_positions(piece) if not any(start <= at < end for start, end in atoms)]
+        if not found:
+            return found
+        words = [(start, end) for start, end in _words(self._lexicon, user_words, piece) if end - start > 1]
+        return [at for at in found if not any(start <= at < end for start, end in words)]
 
     def _forced_label(self, tag: str) -> str:
         """The label a forced word's dictionary tag holds it to: its entity type for an entity

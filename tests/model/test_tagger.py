@@ -161,6 +161,18 @@ def test_a_pos_model_holds_a_forced_word_to_its_dictionary_tag_where_it_has_the_
     assert found["北京公园"] == "w" and found["今天"] == "nr", "a tag the model lacks holds the word whole, any tag"
 
 
+def test_a_dictionary_word_that_holds_a_symbol_is_not_cut_at_it() -> None:
+    """Made to join every character, the tagger cuts # out of `C#` unless a word holds it; a
+    `force` dictionary then keeps C# and @人民日报 whole."""
+    tagger = random_tagger()
+    with torch.no_grad():
+        tagger.network.emit.bias[tagger.config.tags.index("M")] += 1000
+    text = "我用C#写，找@人民日报"
+    plain = [text[s.start : s.end] for s in tagger.tag([text])[0]]
+    forced = [text[s.start : s.end] for s in tagger.tag([text], Lexicon(["C#", "@人民日报"], force=True))[0]]
+    assert "#" in plain and "@" in plain and {"C#", "@人民日报"} <= set(forced)
+
+
 def test_an_entity_model_finds_no_entity_in_an_emoji_or_symbol() -> None:
     tagger = random_tagger(task="ner")
     with torch.no_grad():
