@@ -126,7 +126,9 @@ def same_cut(text: str, after: int, before: int, max_len: int, held: Spans = ato
     last separator there (runs end at one anyway); else the last of the run's own cuts there
     that the run's part before it is cut the same way to: the first, or one more than
     `max_len` past the last cut but one (cut greedily, a part that ends sooner would end in one
-    piece where the whole run has two). None where there is neither. The text must run on at
+    piece where the whole run has two), and inside no span `held` finds (a web address longer
+    than `max_len` is cut inside; its rest, read alone, would be no address). None where there
+    is neither. The text must run on at
     least `max_len` past `before`, so the windows that place these cuts lie inside it."""
     ends = [match.end() for match in SEPARATOR.finditer(text, after, before)]
     if ends:
@@ -134,9 +136,11 @@ def same_cut(text: str, after: int, before: int, max_len: int, held: Spans = ato
     begins = [match.end() for match in SEPARATOR.finditer(text, 0, after)]
     run_start = begins[-1] if begins else 0
     follows = SEPARATOR.search(text, before)
-    cuts = [0, *_cut_points(text[run_start : follows.start() if follows else len(text)], max_len, held, words)]
-    same = [run_start + cut for m, cut in enumerate(cuts) if m == 1 or (m > 1 and cut - cuts[m - 2] > max_len)]
-    inside = [at for at in same if after < at <= before]
+    run = text[run_start : follows.start() if follows else len(text)]
+    cuts = [0, *_cut_points(run, max_len, held, words)]
+    spans = held(run)  # one longer than max_len is cut hard inside; from there, the rest would read as no address
+    same = [cut for m, cut in enumerate(cuts) if (m == 1 or (m > 1 and cut - cuts[m - 2] > max_len)) and not any(a < cut < b for a, b in spans)]
+    inside = [run_start + cut for cut in same if after < run_start + cut <= before]
     return inside[-1] if inside else None
 
 

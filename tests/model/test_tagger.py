@@ -95,11 +95,16 @@ def test_a_joiner_left_after_a_name_separates_while_an_emoji_keeps_its_own(joine
     assert spans == (["王小明", "在", f"👨\u200d👩{joiner}"] if task == "cws" else ["王小明", "在"])
 
 
-@pytest.mark.parametrize("sentence", ["今天天气很好，我们去北京天安门看升旗。", "没有标点的长句子我们去北京", "短句。\u200b很长的一句话没有标点符号"])
-def test_a_text_cut_at_its_cut_point_is_tagged_as_the_whole_text(sentence: str) -> None:
+LONG_URL = "https://e.com/?ids=" + ",".join(str(1000 + i) for i in range(200))  # longer than max_len: cut hard inside
+
+
+@pytest.mark.parametrize("text", [
+    *("".join(f"{sentence}{i}" for i in range(60)) for sentence in ["今天天气很好，我们去北京天安门看升旗。", "没有标点的长句子我们去北京", "短句。\u200b很长的一句话没有标点符号"]),
+    "我们今天去北京" * 170 + LONG_URL + "我们今天去北京" * 15,
+], ids=["punctuated", "unpunctuated", "separated", "long-address"])
+def test_a_text_cut_at_its_cut_point_is_tagged_as_the_whole_text(text: str) -> None:
     """The CLI streams a long line in pieces: each piece ends where the tagger's own cutting
     of the line into model-sized pieces would cut it, so the answers are the whole line's."""
-    text = "".join(f"{sentence}{i}" for i in range(60))
     cut = tagger().cut_point(text, len(text) // 2)
     whole, first, rest = tagger().tag([text, text[:cut], text[cut:]])
     assert len(text) // 2 < cut < len(text) and cut > 0
