@@ -57,8 +57,9 @@ _SIGNS = "@#＠＃"
 
 
 def symbol_positions(piece: str) -> list[int]:
-    """Where `piece` holds an emoji or another symbol (Unicode's S categories, @ and #), each
-    a word of its own. As the tagger reads text (`data.graphemes`), a whole emoji sequence
+    """Where `piece` holds an emoji or another symbol (Unicode's S categories in the Basic
+    Multilingual Plane, where all but emoji and rare scripts' signs are; @ and #), each a word
+    of its own. As the tagger reads text (`data.graphemes`), a whole emoji sequence
     (👨‍👩‍👧, ❤️, 🇨🇳) is one position, its first code point."""
     return [m.start() for m in _symbols().finditer(piece)]
 

@@ -289,6 +289,9 @@ def parse_dictionary(lines: Iterable[str | bytes], source: str | Path, spaced: S
             spaced(lineno, line.strip())
             continue
         tag = fields[2] if len(fields) == 3 else fields[1] if len(fields) == 2 and not fields[1].isdigit() else ""
+        if tag and not DICTIONARY_TAG.fullmatch(tag) and spaced is not None:
+            spaced(lineno, line.strip())
+            continue
         if tag and not DICTIONARY_TAG.fullmatch(tag):
             problem = "is not a tag (Latin letters, then letters, digits, '_', '.' or '-'): a word holds no space"
             raise CorpusError(source, lineno, f"{quoted(tag)} {problem}")

@@ -168,9 +168,10 @@ def test_load_userdict_skips_a_word_with_a_space_with_a_warning_and_loads_the_re
     text zhtag cuts at whitespace could match. The CLI refuses such a file; jieba's function
     loads the rest, as jieba does."""
     path = tmp_path / "words.txt"
-    path.write_text("Edu Trust认证 2000\n飞桨框架 3 nz\n", encoding="utf-8")
-    with pytest.warns(zhtag.IgnoredArgumentWarning, match=f"{path}:1: skipped 'Edu Trust认证 2000'"):
+    path.write_text("Edu Trust认证 2000\n飞桨框架 3 nz\nEdu Trust认证\n", encoding="utf-8")
+    with pytest.warns(zhtag.IgnoredArgumentWarning) as caught:
         zhtag.load_userdict(str(path))
+    assert [str(w.message).split(": a word")[0] for w in caught] == [f"{path}:1: skipped 'Edu Trust认证 2000'", f"{path}:3: skipped 'Edu Trust认证'"]
     assert "飞桨框架" in zhtag.lcut("我们用飞桨框架训练")
     zhtag.del_word("飞桨框架")
 

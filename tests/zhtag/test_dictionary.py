@@ -91,7 +91,7 @@ def test_a_dictionary_loads_from_a_path_or_a_text_or_binary_file(tmp_path: Path)
 
 def test_a_bad_line_of_an_open_file_is_reported_with_the_files_name(tmp_path: Path) -> None:
     path = tmp_path / "words.txt"
-    path.write_text("飞桨框架\n云计算 3 名词\n", encoding="utf-8")
+    path.write_text("飞桨框架\n北京\u200b市 3 n\n", encoding="utf-8")
     with open(path, "rb") as handle, pytest.raises(CorpusError) as caught:
         UserDictionary().load(handle)
     assert (caught.value.path, caught.value.line) == (str(path), 2)

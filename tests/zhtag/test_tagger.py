@@ -155,7 +155,7 @@ def test_a_user_dictionary_file_adds_its_words(tagger: zhtag.Tagger, tmp_path: P
 
 def test_a_bad_user_dictionary_line_names_its_file_and_line(tagger: zhtag.Tagger, tmp_path: Path) -> None:
     path = tmp_path / "words.txt"
-    path.write_text("飞桨框架\n云计算 3 名词\n", encoding="utf-8")
+    path.write_text("飞桨框架\n北京\u200b市 3 n\n", encoding="utf-8")
     with pytest.raises(zhtag.CorpusError, match=rf"^{re.escape(str(path))}:2: "):
         tagger.load_userdict(str(path))
 
