@@ -41,17 +41,18 @@ def _tag_problem(tag: str) -> str | None:
 
 
 def _fields(line: str) -> list[str]:
-    """The line split at whitespace, except that its character may itself be whitespace other
-    than a space or tab: text holds ideographic spaces (U+3000), tagged `O` like any character,
-    and `split()` alone would eat them."""
+    """The fields of a line led by whitespace: its character may itself be whitespace other than
+    a space or tab, since text holds ideographic spaces (U+3000), tagged `O` like any character,
+    and `split()` alone would eat them. Only such lines come here, so that the ordinary line pays
+    for no more than `split()`."""
     char, rest = line[:1], line[1:]
-    if char.isspace() and char not in _SEPARATORS and rest[:1].isspace():
+    if char not in _SEPARATORS and rest[:1].isspace():
         return [char, *rest.split()]
     return line.split()
 
 
 def _parse_conll_line(line: str) -> tuple[str, str]:
-    fields = _fields(line)
+    fields = _fields(line) if line[:1].isspace() else line.split()
     if len(fields) != 2:
         raise _BadLine(f"expected 2 fields 'char TAG', got {len(fields)}")
     char, tag = fields
@@ -101,7 +102,7 @@ def _refusal(tag: str, reading: Reading) -> str | None:
 
 def _problem(tags: Sequence[str], reading: Reading) -> tuple[int, str] | None:
     """The index of the first tag that `reading` refuses, and why; None when the sentence is
-    valid in it. Each distinct tag is judged once: the file is judged in every reading."""
+    valid in it. Each distinct tag is judged once: a file may be judged in every reading."""
     refused = {tag: why for tag in set(tags) if (why := _refusal(tag, reading))}
     if refused:
         i = next(i for i, tag in enumerate(tags) if tag in refused)
@@ -109,16 +110,26 @@ def _problem(tags: Sequence[str], reading: Reading) -> tuple[int, str] | None:
     return order_problem(tags, "BMES" if reading == "words" else reading)
 
 
+def _named(blocks: list[_Block]) -> Reading:
+    """The reading the file's tags name: plain tags, words; else the most specific scheme their
+    prefixes fit."""
+    tags = {tag for block in blocks for tag in block.tags}
+    return "words" if tags <= _SEG_TAGS else detect_scheme(split_tag(tag)[0] for tag in tags)
+
+
 def _reading(blocks: list[_Block]) -> tuple[Reading, list[tuple[int, str] | None]]:
     """The reading that the most sentences are valid in, and each sentence's problem in it.
     One stray tag of another scheme (an `E-ORG` in a BIO file) then costs its own sentence,
     reported on its own line, where deciding by the tags seen made every other sentence wrong,
-    and `skip_bad` dropped them all. A tie goes to the reading the tags name (plain tags: words;
-    else the most specific scheme their prefixes fit), so a BIO-looking `B-PER B-PER` in a file
-    that also holds `M` is a BMES error, not two names."""
-    problems = {reading: [_problem(block.tags, reading) for block in blocks] for reading in _READINGS}
-    tags = {tag for block in blocks for tag in block.tags}
-    named = "words" if tags <= _SEG_TAGS else detect_scheme(split_tag(tag)[0] for tag in tags)
+    and `skip_bad` dropped them all. A tie goes to the reading the tags name, so a BIO-looking
+    `B-PER B-PER` in a file that also holds `M` is a BMES error, not two names. That reading is
+    judged first: when every sentence is valid in it, no other can beat it, and a clean file is
+    judged once rather than in all four readings."""
+    named = _named(blocks)
+    problems = {named: [_problem(block.tags, named) for block in blocks]}
+    if all(problem is None for problem in problems[named]):
+        return named, problems[named]
+    problems |= {reading: [_problem(block.tags, reading) for block in blocks] for reading in _READINGS if reading != named}
     best = max(_READINGS, key=lambda reading: (problems[reading].count(None), reading == named))
     return best, problems[best]
 

@@ -285,6 +285,14 @@ def test_an_ideographic_space_is_a_character_like_any_other(tmp_path: Path, sepa
     assert entities(sentences[0]) == [("王明", "PER")]
 
 
+@pytest.mark.parametrize("indent", [" ", "\t", " \t"])
+def test_a_line_indented_by_spaces_or_tabs_reads_like_any_other(tmp_path: Path, indent: str) -> None:
+    """Only a line led by whitespace is split with care for an ideographic space; spaces and tabs
+    before the character are still separators."""
+    path = write(tmp_path, f"{indent}王 B-PER\n明 I-PER\n{indent}来\tO\n")
+    assert [entities(s) for s in read_corpus(path, "conll").sentences] == [[("王明", "PER")]]
+
+
 # ---------------------------------------------------------------- jsonl
 
 
