@@ -54,6 +54,7 @@ DRY_RUN_DEV = 50  # dev sentences a dry run scores: it checks the pipeline end t
 
 EXACT = "float32"  # taggers training loads score dev as training computes, on any CPU, so runs and resumes agree
 CURVE = "curve.png"  # stored with each trained version
+METRICS = "metrics.json"  # stored with each version (`Tagger.files`)
 
 
 @dataclass
@@ -130,10 +131,11 @@ def check_dev_ratio(ratio: float) -> None:
 def split_dev(sentences: list[Sentence], ratio: float) -> tuple[list[Sentence], list[Sentence]]:
     """(training side, dev side), each in corpus order. A sentence's side depends on its text
     alone: it is dev when its text's hash (`_dev_key`) falls below `ratio`. So a sentence stays
-    on its side as the corpus grows and whatever the seed, and the promotion gate never scores
-    the active version on dev sentences it trained on; copies of a sentence share a side, so
-    none leaks dev into training. Each side holds at least one text: the lowest key goes to
-    dev, the highest to training, whatever the ratio."""
+    on its side as the corpus grows and whatever the seed, and the promotion gate, which compares
+    only versions whose dev sets were drawn alike (`dev_split`), never scores the active version
+    on dev sentences it trained on; copies of a sentence share a side, so none leaks dev into
+    training. Each side holds at least one text: the lowest key goes to dev, the highest to
+    training, whatever the ratio."""
     check_dev_ratio(ratio)
     check_splittable(sentences)
     keys = [_dev_key(s.text) for s in sentences]
@@ -327,6 +329,7 @@ def _train(
     before_save: Callable[[], None],
 ) -> TrainResult:
     _check_options(options)
+    options = _pinned(options, store)
     run = _fingerprint(options)
     check_dev_apart(options.train, options.dev)
     if world.size > 1:
@@ -339,11 +342,11 @@ def _train(
     check_target(store, name, options.task)
     if world.main:
         store.check_writable()
-    train_set, dev = _datasets(options, parent, log)
-    taught, provenance = _taught(options, store, dev, _max_len(options, parent), log)
     kept = {key: value for key, value in run.items() if key not in RESUMABLE_CHANGES}  # what a resume must match
     state = TrainState(store.root / ".training" / name, kept)
-    saved = world.share(_saved(options, state, name, log) if world.main else None)  # the killed run's last epoch
+    saved = world.share(_saved(options, state, name, log) if world.main else None)  # before the corpora: refused in no time
+    train_set, dev = _datasets(options, parent, log)
+    taught, provenance = _taught(options, store, dev, _max_len(options, parent), log)
     tagger = Tagger.from_files(saved, precision=EXACT) if saved else _start(options, train_set, taught, parent, world)
     _check_dev_labels(dev, options.dev, tagger, name, log)
     train_set = train_set + taught
@@ -390,14 +393,23 @@ def run_name(options: TrainOptions) -> str:
     return parse_ref(options.parent)[0] if options.parent else options.task
 
 
-def _fingerprint(options: TrainOptions) -> dict[str, str]:
+def _pinned(options: TrainOptions, store: Store) -> TrainOptions:
+    """`options` with its parent and teacher as the exact versions (`name@N`) they name now:
+    the fingerprint then holds them, so a resume after another version was activated is
+    refused rather than fine-tuned from, or taught by, another model."""
+    pin = lambda ref: ref and store.locate(ref)  # noqa: E731
+    return replace(options, parent=pin(options.parent), teacher=pin(options.teacher))
+
+
+def _fingerprint(options: TrainOptions) -> dict[str, str | None]:
     """What sets a run's course: each option (the training schedule's and the new model's
-    sizes one by one, so a difference is named), and the contents of the files they name (a
-    copy of another corpus at the same path trains a worse model silently). Every rank of a
-    distributed run must share it, and a resumed run must be the run it continues."""
-    values = asdict(options)
+    sizes one by one, so a difference is named; the name the run is stored under, whether
+    given or taken), and the contents of the files they name (a copy of another corpus at the
+    same path trains a worse model silently). Every rank of a distributed run must share it,
+    and a resumed run must be the run it continues."""
+    values = asdict(options) | {"name": run_name(options)}
     values.update(values.pop("train_config"), **values.pop("model_overrides"))
-    record = {key: str(value) for key, value in values.items()}
+    record = {key: None if value is None else str(value) for key, value in values.items()}
     files = {"train": options.train, "dev": options.dev, "raw": options.raw, "embeddings": options.embeddings and options.embeddings / VECTORS}
     record.update({f"{key}{CONTENTS}": sha256_file(path) if path.is_file() else MISSING for key, path in files.items() if path})
     return record
@@ -492,7 +504,7 @@ def _publish(
         "curve": progress.curve,
         **_inputs(options, raw),
     }
-    metrics["promotion"] = promotion(options, _active(store, name), dev, metrics["dev"]["f1"], published.config.tags)
+    metrics["promotion"] = promotion(options, *_active(store, name), dev, metrics["dev"]["f1"], published.config.tags)
     corpus = {"sha256": sha256_file(options.train), "size": options.train.stat().st_size}
     files = {**published.files(metrics, compact=True), CURVE: plot_curve(progress.curve, f"{name} ({options.task})")}
     before_save()
@@ -501,16 +513,23 @@ def _publish(
     return TrainResult(ref, metrics)
 
 
-def promotion(options: TrainOptions, active: Tagger | None, dev: list[Sentence], dev_f1: float, tags: list[str]) -> dict[str, Any]:
+def promotion(
+    options: TrainOptions, active: Tagger | None, active_split: dict[str, Any] | None, dev: list[Sentence], dev_f1: float,
+    tags: list[str],
+) -> dict[str, Any]:
     """Whether the new version should replace the one its name answers with now (`active`,
     stored or shipped), and why. Comparing with that version rather than with the parent keeps
     a run from scratch, or from another model, from displacing a better model of its name.
     They are compared on this run's dev set where their label sets agree (a model cannot be
-    scored on types it never learned); with `auto_promote` the new one must gain more than
-    `min_gain` F1 points. Where the label sets differ, nothing shows the new one is better, so
-    it is stored inactive: a run that left out --name must not replace a shipped model unseen."""
+    scored on types it never learned) and `active_split`, how the active one's dev set was
+    drawn (None: not recorded), is this run's (else it may have trained on this dev set, and
+    score too high); with `auto_promote` the new one must gain more than `min_gain` F1 points.
+    Where they cannot be compared, nothing shows the new one is better, so it is stored
+    inactive: a run that left out --name must not replace a shipped model unseen."""
     record: dict[str, Any] = {"auto_promote": options.auto_promote, "min_gain": options.min_gain, "dev_f1": dev_f1}
-    comparable = active is not None and set(active.config.tags) == set(tags)
+    same_labels = active is not None and set(active.config.tags) == set(tags)
+    same_split = active_split == dev_split(options)
+    comparable = same_labels and same_split
     if comparable:
         active_f1 = dev_scores(active, dev)["f1"]
         record.update(active=active.ref, active_dev_f1=active_f1, gain=round(dev_f1 - active_f1, 2))
@@ -518,8 +537,12 @@ def promotion(options: TrainOptions, active: Tagger | None, dev: list[Sentence],
         promoted, reason = False, "auto_promote is off: activate it yourself"
     elif active is None:
         promoted, reason = True, "the first version of its name"
-    elif not comparable:
+    elif not same_labels:
         promoted, reason = False, f"its label set differs from {active.ref}'s, so they could not be compared: activate it yourself, or train it under a --name of its own"
+    elif not same_split:
+        promoted, reason = False, (f"the active {active.ref} was tuned on another dev split (it may have trained on this run's "
+                                   "dev sentences), so they could not be compared fairly: activate it yourself with "
+                                   f"`zhtag models activate {parse_ref(active.ref)[0]}@N`")
     else:
         promoted = record["gain"] > options.min_gain
         reason = f"gain {record['gain']:+.2f} F1 over {active.ref} {'>' if promoted else '<='} min_gain {options.min_gain}"
@@ -528,8 +551,21 @@ def promotion(options: TrainOptions, active: Tagger | None, dev: list[Sentence],
 
 def _inputs(options: TrainOptions, raw: dict[str, Any] | None) -> dict[str, Any]:
     """What a run's metrics say it was given, a dry run's as a real one's: the training
-    configuration, the pretrained vectors and the teacher-tagged raw text (`_taught`), if any."""
-    return {"train": options.train_config.to_dict(), "embeddings": _provenance(options.embeddings), "raw": raw}
+    configuration, how its dev set was drawn, the pretrained vectors and the teacher-tagged
+    raw text (`_taught`), if any."""
+    return {
+        "train": options.train_config.to_dict(),
+        "dev_split": dev_split(options),
+        "embeddings": _provenance(options.embeddings),
+        "raw": raw,
+    }
+
+
+def dev_split(options: TrainOptions) -> dict[str, Any]:
+    """How a run's dev set is drawn: the share of the training corpus `split_dev` sets apart,
+    or the --dev file's contents. The gate compares two versions only where it is the same
+    (a version tuned on another split may have trained on this run's dev sentences)."""
+    return {"file": sha256_file(options.dev)} if options.dev else {"ratio": options.dev_ratio}
 
 
 def _provenance(embeddings: Path | None) -> dict[str, str] | None:
@@ -563,12 +599,15 @@ def check_target(store: Store, name: str, task: str) -> None:
         raise InputError(f"{name!r} names {held} models; give this {task} model another --name")
 
 
-def _active(store: Store, name: str) -> Tagger | None:
-    """The version `name` answers with now, which a new version must beat to replace it."""
+def _active(store: Store, name: str) -> tuple[Tagger | None, dict[str, Any] | None]:
+    """The version `name` answers with now, which a new version must beat to replace it, and
+    how its dev set was drawn (None where its metrics do not say: the shipped versions were
+    tuned on a split of their own); (None, None) for a name with no version yet."""
     try:
-        return Tagger.load(store.locate(name), store, precision=EXACT)
+        checkpoint = store.resolve(name)
     except ModelNotFound:
-        return None
+        return None, None
+    return Tagger.from_checkpoint(checkpoint, precision=EXACT), checkpoint.read_json(METRICS).get("dev_split")
 
 
 def _max_len(options: TrainOptions, parent: Tagger | None) -> int:

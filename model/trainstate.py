@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 BEST, OPTIMIZER, OPTIMIZER_META, PROGRESS = "best.safetensors", "optimizer.safetensors", "optimizer.json", "progress.json"
 RUN = "run.json"  # what identifies the run that saved the state
 CONTENTS = " (contents)"  # ends the key of a file's contents in a run's record: "train (contents)"
+NOT_GIVEN = "not given"  # how a refusal shows an option the run was not given (None in its record)
 
 
 @dataclass
@@ -71,7 +72,7 @@ def resume_progress(trainer: "Trainer", files: dict[str, bytes]) -> Progress:
 
 
 class TrainState:
-    def __init__(self, directory: Path, run: dict[str, str] | None = None) -> None:
+    def __init__(self, directory: Path, run: dict[str, str | None] | None = None) -> None:
         """`run` identifies the run that saves here (what a resume must not change, option by
         option); a state only looked at needs none."""
         self.dir, self.run = directory, run or {}
@@ -151,7 +152,11 @@ class TrainState:
 
 def _change(key: str, then: str | None, now: str | None) -> str:
     """An option that differs, with both values; a file's contents (a digest) by name alone."""
-    return key if key.endswith(CONTENTS) else f"{key} ({then}, now {now})"
+    return key if key.endswith(CONTENTS) else f"{key} ({_shown(then)}, now {_shown(now)})"
+
+
+def _shown(value: str | None) -> str:
+    return NOT_GIVEN if value is None else value
 
 
 def sha256_file(path: Path) -> str:

@@ -128,11 +128,56 @@ def test_resuming_with_other_options_or_another_corpus_is_refused_naming_each(
     options = tiny_options("cws", corpus, name="seg")
     kill_in_second_epoch(options, store, monkeypatch)
     shutil.copy(OTHER_SEG, corpus)
-    other = dataclasses.replace(options, resume=True, model_overrides={**options.model_overrides, "hidden": 16})
-    refusal = r"^cannot resume seg: it was started with other hidden \(8, now 16\), train \(contents\); "
+    other = dataclasses.replace(options, resume=True, format="seg", model_overrides={**options.model_overrides, "hidden": 16})
+    changes = r"format \(not given, now seg\), hidden \(8, now 16\), train \(contents\)"
+    refusal = rf"^cannot resume seg: it was started with other {changes}; "
     with pytest.raises(InputError, match=refusal):
         train(other, store, **QUIET)
     assert (store.root / ".training" / "seg" / "epoch-1").is_dir() and store.list() == [], "the killed run can still be resumed"
+
+
+def test_a_resume_of_another_run_is_refused_before_any_corpus_is_read(tiny_options, make_store, monkeypatch) -> None:
+    """Reading the corpora, and a teacher tagging --raw, may take minutes: the refusal needs neither."""
+    store = make_store()
+    options = tiny_options("cws", SEG, name="seg")
+    kill_in_second_epoch(options, store, monkeypatch)
+
+    def unread(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a corpus was read")
+
+    monkeypatch.setattr(train_module, "read_corpus", unread)
+    other = dataclasses.replace(options, resume=True, model_overrides={**options.model_overrides, "hidden": 16})
+    with pytest.raises(InputError, match=r"other hidden \(8, now 16\)"):
+        train(other, store, **QUIET)
+
+
+def test_a_resume_may_give_the_name_a_killed_run_took_by_default(tiny_options, make_store, monkeypatch) -> None:
+    store = make_store()
+    options = tiny_options("cws", SEG)  # stored under its task's name, cws
+    kill_in_second_epoch(options, store, monkeypatch)
+    assert train(dataclasses.replace(options, name="cws", resume=True), store, **QUIET).ref == "cws@1"
+
+
+def copy_of(trained, tmp_path: Path) -> Store:
+    """A writable copy of a session's trained store."""
+    shutil.copytree(trained.store.root, tmp_path / "store")
+    return Store(root=tmp_path / "store", shipped=tmp_path / "none")
+
+
+def test_a_resume_after_the_teachers_active_version_changed_is_refused(trained_cws, tmp_path, tiny_options, monkeypatch) -> None:
+    """A bare --teacher names the version active when the run started: another one would tag
+    other training sentences into the resumed run."""
+    store = copy_of(trained_cws, tmp_path)
+    shutil.copytree(store.root / "cws" / "1", store.root / "cws" / "2")
+    manifest = store.root / "cws" / "2" / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"version": 1', '"version": 2'))
+    raw = tmp_path / "raw.txt"
+    raw.write_text("熊猫吃竹子。\n企鹅会游泳。\n", encoding="utf-8")
+    options = tiny_options("cws", SEG, name="student", raw=raw, teacher="cws")
+    kill_in_second_epoch(options, store, monkeypatch)
+    store.activate("cws@2")
+    with pytest.raises(InputError, match=r"other teacher \(cws@1, now cws@2\)"):
+        train(dataclasses.replace(options, resume=True), store, **QUIET)
 
 
 def test_a_resumed_run_says_where_it_resumes_and_may_run_more_epochs(tmp_path, tiny_options, make_store, monkeypatch) -> None:
@@ -329,7 +374,14 @@ def test_fine_tuning_publishes_a_child_version_that_names_its_parent(trained_cws
     store, ref = fine_tune(trained_cws, tmp_path, tiny_options, lr=2e-3)
     assert ref == "cws@2"
     assert store.resolve(ref).manifest["parent"] == "cws@1"
-    assert store.resolve("cws").ref == "cws@2"
+
+
+def test_a_version_tuned_on_a_dev_file_is_not_compared_with_one_tuned_on_a_split(trained_cws, tmp_path, tiny_options) -> None:
+    """cws@1 was tuned on a share of its corpus: it may have trained on the --dev file's sentences."""
+    store, ref = fine_tune(trained_cws, tmp_path, tiny_options, lr=2e-3)
+    gate = json.loads(store.resolve(ref).read_bytes("metrics.json"))["promotion"]
+    assert not gate["promoted"] and store.resolve("cws").ref == "cws@1" and "gain" not in gate
+    assert gate["reason"].startswith("the active cws@1 was tuned on another dev split")
 
 
 def test_fine_tuning_grows_the_vocabularies_and_keeps_the_parents_rows(trained_cws, tmp_path, tiny_options) -> None:
@@ -399,7 +451,7 @@ def test_a_fine_tuned_version_becomes_active_only_if_it_passes_the_gate(min_gain
     shutil.copytree(trained_cws.store.root, tmp_path / "store")
     store = Store(root=tmp_path / "store", shipped=tmp_path / "none")
     one_epoch = TrainConfig(epochs=1, batch_chars=500)
-    options = tiny_options("cws", SEG, dev=OTHER_SEG, parent="cws@1", min_gain=min_gain, train_config=one_epoch)
+    options = tiny_options("cws", SEG, parent="cws@1", min_gain=min_gain, train_config=one_epoch)  # cws@1's dev split
     result = train(options, store, **QUIET)
     gate = result.metrics["promotion"]
     assert result.ref == "cws@2" and store.resolve("cws").ref == active
@@ -414,9 +466,9 @@ def test_a_model_trained_from_scratch_under_a_taken_name_must_beat_the_active_on
     shutil.copytree(trained_cws.store.root, tmp_path / "store")
     store = Store(root=tmp_path / "store", shipped=tmp_path / "none")
     untrained = TrainConfig(epochs=1, batch_chars=500, lr=0.0)
-    result = train(tiny_options("cws", SEG, dev=OTHER_SEG, train_config=untrained), store, **QUIET)
+    result = train(tiny_options("cws", SEG, train_config=untrained), store, **QUIET)
     gate = result.metrics["promotion"]
-    assert result.ref == "cws@2" and gate["active"] == "cws@1" and gate["gain"] < 0
+    assert result.ref == "cws@2" and gate["active"] == "cws@1" and gate["gain"] <= 0  # equal on the one dev sentence: no gain
     assert not gate["promoted"] and store.resolve("cws").ref == "cws@1"
 
 
@@ -425,8 +477,38 @@ def test_a_version_whose_labels_differ_from_the_active_ones_is_stored_inactive(t
     --name must not replace the shipped model of its task unseen."""
     active = random_tagger(task="ner")
     active.ref = "ner@1"
-    gate = promotion(tiny_options("ner", CORPORA / "tiny.bio"), active, [], 22.2, ["O", "B-GPE", "I-GPE", "E-GPE", "S-GPE"])
+    tags = ["O", "B-GPE", "I-GPE", "E-GPE", "S-GPE"]
+    gate = promotion(tiny_options("ner", CORPORA / "tiny.bio"), active, {"ratio": 0.05}, [], 22.2, tags)
     assert not gate["promoted"] and gate["reason"].startswith("its label set differs from ner@1's, so they could not be compared")
+
+
+def test_a_run_on_a_grown_corpus_with_the_active_ones_dev_ratio_is_compared(trained_cws, tmp_path, tiny_options) -> None:
+    """A sentence keeps its side of the split as the corpus grows: cws@1 never trained on this run's dev sentences."""
+    store = copy_of(trained_cws, tmp_path)
+    grown = tmp_path / "grown.seg.txt"
+    grown.write_text(SEG.read_text(encoding="utf-8") + NEW_CHARS_CORPUS, encoding="utf-8")
+    result = train(tiny_options("cws", grown, train_config=TrainConfig(epochs=1, batch_chars=500)), store, **QUIET)
+    gate = result.metrics["promotion"]
+    assert result.metrics["dev_split"] == trained_cws.metrics["dev_split"] == {"ratio": 0.05}
+    assert gate["active"] == "cws@1" and gate["gain"] == round(gate["dev_f1"] - gate["active_dev_f1"], 2)
+
+
+@pytest.mark.parametrize("active_split", [{"ratio": 0.1}, None])  # None: a shipped version, or one trained before the record
+def test_a_version_whose_active_one_was_tuned_on_another_dev_split_is_stored_inactive(active_split, tiny_options) -> None:
+    """The active one may have trained on this run's dev sentences, and would score too high on them."""
+    active = random_tagger(task="ner")
+    active.ref = "ner@1"
+    gate = promotion(tiny_options("ner", CORPORA / "tiny.bio"), active, active_split, [], 22.2, active.config.tags)
+    assert not gate["promoted"] and "gain" not in gate
+    assert gate["reason"] == (
+        "the active ner@1 was tuned on another dev split (it may have trained on this run's dev sentences), "
+        "so they could not be compared fairly: activate it yourself with `zhtag models activate ner@N`"
+    )
+
+
+def test_the_first_version_of_a_name_is_promoted_whatever_its_dev_split(tiny_options) -> None:
+    gate = promotion(tiny_options("ner", CORPORA / "tiny.bio", dev_ratio=0.3), None, None, [], 22.2, ["O"])
+    assert gate["promoted"] and gate["reason"] == "the first version of its name"
 
 
 @pytest.mark.parametrize("name", ["../evil", "a/b", "cws@2", ""])
@@ -501,7 +583,7 @@ def test_a_dry_run_reports_as_a_real_run_does_and_says_it_is_a_dry_run(trained_c
     result = train(tiny_options("cws", SEG, dry_run=True), make_store(), **QUIET)
     assert result.metrics["dry_run"] is True and result.metrics["loss"] > 0
     assert set(result.metrics["dev"]) == set(trained_cws.metrics["dev"])
-    inputs = ("train", "embeddings", "raw")
+    inputs = ("train", "dev_split", "embeddings", "raw")
     assert {key: result.metrics[key] for key in inputs} == {key: trained_cws.metrics[key] for key in inputs}
 
 
