@@ -96,10 +96,16 @@ def _loose_joiners(cluster: str) -> int:
     return 0 if run and (_PICTOGRAPH.match(cluster[run - 1]) or _pictographic().match(cluster[run - 1])) else len(cluster) - run
 
 
+def as_read(word: str) -> str:
+    """`word` as the tagger reads text, each cluster its first code point (爱心❤️ as 爱心❤): the
+    form a dictionary must hold to match it."""
+    return GraphemeViews([word]).views[0]
+
+
 def readable(word: str) -> bool:
     """Whether a text could hold `word` as one span: read as the tagger reads text, it holds no
     separator (a space, a zero-width space, a joiner outside an emoji; 爱心❤️ is readable)."""
-    return not SEPARATOR.search(GraphemeViews([word]).views[0])
+    return not SEPARATOR.search(as_read(word))
 
 
 @functools.cache

@@ -11,6 +11,7 @@ from typing import Literal
 
 import numpy as np
 
+from data.graphemes import as_read
 from data.lexicon import Lexicon
 from data.text import codepoints
 
@@ -103,7 +104,8 @@ def user_lexicon(words: Iterable[str], excluded: Iterable[str] = (), force: bool
     """A user dictionary that matches text in either script: each word written with
     traditional characters is also held in its simplified form, since a traditional text is
     mapped to simplified before the model and the dictionary see it (`for_model`), while the
-    word as written still matches a text left as it is."""
-    both = lambda word: {word, simplified(word)}  # noqa: E731
+    word as written still matches a text left as it is. Each is held as the tagger reads text
+    (`data.graphemes.as_read`), so a word holding an emoji sequence (爱心❤️) matches too."""
+    both = lambda word: {as_read(word), as_read(simplified(word))}  # noqa: E731
     forms = lambda group: [form for word in group for form in both(word)]  # noqa: E731
     return Lexicon(forms(words), forms(excluded), force, {form: tag for word, tag in (tags or {}).items() for form in both(word)})

@@ -117,6 +117,14 @@ def test_in_force_mode_an_added_word_is_kept_whole(tagger: zhtag.Tagger, monkeyp
     assert words(tagger, "中国人民银行发布通知")[:3] == ["中", "国人民", "银行"]
 
 
+def test_in_force_mode_a_word_holding_an_emoji_sequence_is_kept_whole(tagger: zhtag.Tagger, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tagger reads 爱心❤️ as 爱心❤ (one position a cluster); the dictionary holds that form too."""
+    monkeypatch.setattr(tagger, "_words", UserDictionary(force=True))
+    tagger.add_word("爱心❤️")
+    tagger.add_word("👍🏽点赞")
+    assert {"爱心❤️", "👍🏽点赞"} <= set(words(tagger, "我的爱心❤️送给你，👍🏽点赞了"))
+
+
 def test_an_unknown_dictionary_mode_is_refused() -> None:
     with pytest.raises(zhtag.InputError, match="dict_mode"):
         zhtag.Tagger(dict_mode="always")  # type: ignore[arg-type]
