@@ -354,7 +354,7 @@ def _train(
     if options.dry_run:
         loss = trainer.run_epoch(0, max_batches=1)
         scores = dev_scores(tagger, dev[:DRY_RUN_DEV])
-        return TrainResult(None, {"dry_run": True, "loss": round(loss, 4), "dev": scores, **_inputs(options, provenance)})
+        return TrainResult(None, {"dry_run": True, "loss": round(loss, 4), "dev": scores, **_inputs(options, store, provenance)})
     log(f"training {name}: {len(train_set)} sentences, {sum(len(s.text) for s in train_set)} chars; dev {len(dev)}; {world.size} process(es)")
     if saved is None and world.main:
         _discard(state, name, log)
@@ -502,9 +502,9 @@ def _publish(
         "train_chars_per_second": round(progress.epoch * trainer.chars / max(progress.seconds, 1e-9)),
         "processes": trainer.world.size,
         "curve": progress.curve,
-        **_inputs(options, raw),
+        **_inputs(options, store, raw),
     }
-    metrics["promotion"] = promotion(options, *_active(store, name), dev, metrics["dev"]["f1"], published.config.tags)
+    metrics["promotion"] = promotion(options, metrics["dev_split"], *_active(store, name), dev, metrics["dev"]["f1"], published.config.tags)
     corpus = {"sha256": sha256_file(options.train), "size": options.train.stat().st_size}
     files = {**published.files(metrics, compact=True), CURVE: plot_curve(progress.curve, f"{name} ({options.task})")}
     before_save()
@@ -514,21 +514,21 @@ def _publish(
 
 
 def promotion(
-    options: TrainOptions, active: Tagger | None, active_split: dict[str, Any] | None, dev: list[Sentence], dev_f1: float,
-    tags: list[str],
+    options: TrainOptions, split: dict[str, Any] | None, active: Tagger | None, active_split: dict[str, Any] | None,
+    dev: list[Sentence], dev_f1: float, tags: list[str],
 ) -> dict[str, Any]:
     """Whether the new version should replace the one its name answers with now (`active`,
     stored or shipped), and why. Comparing with that version rather than with the parent keeps
     a run from scratch, or from another model, from displacing a better model of its name.
     They are compared on this run's dev set where their label sets agree (a model cannot be
     scored on types it never learned) and `active_split`, how the active one's dev set was
-    drawn (None: not recorded), is this run's (else it may have trained on this dev set, and
-    score too high); with `auto_promote` the new one must gain more than `min_gain` F1 points.
+    drawn (None: not recorded), is `split`, this version's (`_inputs`; else one of them may
+    have trained, itself or through its parent, on the other's dev set, and score too high); with `auto_promote` the new one must gain more than `min_gain` F1 points.
     Where they cannot be compared, nothing shows the new one is better, so it is stored
     inactive: a run that left out --name must not replace a shipped model unseen."""
     record: dict[str, Any] = {"auto_promote": options.auto_promote, "min_gain": options.min_gain, "dev_f1": dev_f1}
     same_labels = active is not None and set(active.config.tags) == set(tags)
-    same_split = active_split == dev_split(options)
+    same_split = split is not None and active_split == split
     comparable = same_labels and same_split
     if comparable:
         active_f1 = dev_scores(active, dev)["f1"]
@@ -539,23 +539,30 @@ def promotion(
         promoted, reason = True, "the first version of its name"
     elif not same_labels:
         promoted, reason = False, f"its label set differs from {active.ref}'s, so they could not be compared: activate it yourself, or train it under a --name of its own"
+    elif split is None:
+        promoted, reason = False, (f"it was fine-tuned from {options.parent}, tuned on another dev split (this run's dev sentences "
+                                   f"may be among those it trained on), so it could not be compared fairly with {active.ref}: "
+                                   "activate it yourself (zhtag models activate, with the reference printed above)")
     elif not same_split:
         promoted, reason = False, (f"the active {active.ref} was tuned on another dev split (it may have trained on this run's "
-                                   "dev sentences), so they could not be compared fairly: activate it yourself with "
-                                   f"`zhtag models activate {parse_ref(active.ref)[0]}@N`")
+                                   "dev sentences), so they could not be compared fairly: activate it yourself "
+                                   "(zhtag models activate, with the reference printed above)")
     else:
         promoted = record["gain"] > options.min_gain
         reason = f"gain {record['gain']:+.2f} F1 over {active.ref} {'>' if promoted else '<='} min_gain {options.min_gain}"
     return {**record, "promoted": promoted, "reason": reason}
 
 
-def _inputs(options: TrainOptions, raw: dict[str, Any] | None) -> dict[str, Any]:
+def _inputs(options: TrainOptions, store: Store, raw: dict[str, Any] | None) -> dict[str, Any]:
     """What a run's metrics say it was given, a dry run's as a real one's: the training
-    configuration, how its dev set was drawn, the pretrained vectors and the teacher-tagged
-    raw text (`_taught`), if any."""
+    configuration, how its dev set was drawn (`dev_split`; None where a parent tuned on another
+    split, or on one not recorded, may have taught its weights this dev set), the pretrained
+    vectors and the teacher-tagged raw text (`_taught`), if any."""
+    split = dev_split(options)
+    inherited = store.resolve(options.parent).read_json(METRICS).get("dev_split") if options.parent else split
     return {
         "train": options.train_config.to_dict(),
-        "dev_split": dev_split(options),
+        "dev_split": split if inherited == split else None,
         "embeddings": _provenance(options.embeddings),
         "raw": raw,
     }

@@ -379,9 +379,11 @@ def test_fine_tuning_publishes_a_child_version_that_names_its_parent(trained_cws
 def test_a_version_tuned_on_a_dev_file_is_not_compared_with_one_tuned_on_a_split(trained_cws, tmp_path, tiny_options) -> None:
     """cws@1 was tuned on a share of its corpus: it may have trained on the --dev file's sentences."""
     store, ref = fine_tune(trained_cws, tmp_path, tiny_options, lr=2e-3)
-    gate = json.loads(store.resolve(ref).read_bytes("metrics.json"))["promotion"]
+    metrics = json.loads(store.resolve(ref).read_bytes("metrics.json"))
+    gate = metrics["promotion"]
     assert not gate["promoted"] and store.resolve("cws").ref == "cws@1" and "gain" not in gate
-    assert gate["reason"].startswith("the active cws@1 was tuned on another dev split")
+    assert gate["reason"].startswith("it was fine-tuned from cws@1, tuned on another dev split")
+    assert metrics["dev_split"] is None, "its weights may know the dev file through cws@1: no later version is compared with it"
 
 
 def test_fine_tuning_grows_the_vocabularies_and_keeps_the_parents_rows(trained_cws, tmp_path, tiny_options) -> None:
@@ -478,7 +480,7 @@ def test_a_version_whose_labels_differ_from_the_active_ones_is_stored_inactive(t
     active = random_tagger(task="ner")
     active.ref = "ner@1"
     tags = ["O", "B-GPE", "I-GPE", "E-GPE", "S-GPE"]
-    gate = promotion(tiny_options("ner", CORPORA / "tiny.bio"), active, {"ratio": 0.05}, [], 22.2, tags)
+    gate = promotion(tiny_options("ner", CORPORA / "tiny.bio"), {"ratio": 0.05}, active, {"ratio": 0.05}, [], 22.2, tags)
     assert not gate["promoted"] and gate["reason"].startswith("its label set differs from ner@1's, so they could not be compared")
 
 
@@ -498,16 +500,28 @@ def test_a_version_whose_active_one_was_tuned_on_another_dev_split_is_stored_ina
     """The active one may have trained on this run's dev sentences, and would score too high on them."""
     active = random_tagger(task="ner")
     active.ref = "ner@1"
-    gate = promotion(tiny_options("ner", CORPORA / "tiny.bio"), active, active_split, [], 22.2, active.config.tags)
+    gate = promotion(tiny_options("ner", CORPORA / "tiny.bio"), {"ratio": 0.05}, active, active_split, [], 22.2, active.config.tags)
     assert not gate["promoted"] and "gain" not in gate
     assert gate["reason"] == (
         "the active ner@1 was tuned on another dev split (it may have trained on this run's dev sentences), "
-        "so they could not be compared fairly: activate it yourself with `zhtag models activate ner@N`"
+        "so they could not be compared fairly: activate it yourself (zhtag models activate, with the reference printed above)"
     )
 
 
+def test_a_version_fine_tuned_from_one_tuned_on_another_dev_split_is_stored_inactive(tiny_options) -> None:
+    """Its weights may have learnt this run's dev sentences through its parent (a shipped model
+    tuned on its own split), and would score too high on them, against an active version tuned
+    on this split as much as against any other."""
+    active = random_tagger(task="ner")
+    active.ref = "ner@2"
+    options = tiny_options("ner", CORPORA / "tiny.bio", parent="ner@1")
+    gate = promotion(options, None, active, {"ratio": 0.05}, [], 22.2, active.config.tags)
+    assert not gate["promoted"] and "gain" not in gate
+    assert gate["reason"].startswith("it was fine-tuned from ner@1, tuned on another dev split")
+
+
 def test_the_first_version_of_a_name_is_promoted_whatever_its_dev_split(tiny_options) -> None:
-    gate = promotion(tiny_options("ner", CORPORA / "tiny.bio", dev_ratio=0.3), None, None, [], 22.2, ["O"])
+    gate = promotion(tiny_options("ner", CORPORA / "tiny.bio", dev_ratio=0.3), None, None, None, [], 22.2, ["O"])
     assert gate["promoted"] and gate["reason"] == "the first version of its name"
 
 
