@@ -432,8 +432,10 @@ def _models(args: argparse.Namespace, out: IO[str]) -> None:
             print(f"! {info.name}: {info.problem}", file=out)
         for version in info.versions:
             active = "*" if version == info.active else " "
-            dev = info.metrics.get(version, {}).get("dev", {})
-            print(f"{active} {info.name}@{version}  dev f1 {dev.get('f1', '-')}", file=out)
+            metrics = info.metrics.get(version, {})
+            gate = metrics.get("promotion", {})
+            held_back = f"  (not promoted: {gate['reason']})" if gate.get("promoted") is False and version != info.active else ""
+            print(f"{active} {info.name}@{version}  dev f1 {metrics.get('dev', {}).get('f1', '-')}{held_back}", file=out)
 
 
 def _serve(args: argparse.Namespace, out: IO[str]) -> None:

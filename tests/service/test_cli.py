@@ -385,7 +385,9 @@ def test_models_activate_makes_a_version_stored_inactive_the_active_one(store: P
     code, out = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--from", "tcws", "--no-auto-promote",
                     *FINE_TUNE)
     assert code == 0 and json.loads(out)["model"] == "tcws@2"
-    assert any(line.startswith("* tcws@1") for line in run("models")[1].splitlines())
+    listed = run("models")[1].splitlines()
+    assert any(line.startswith("* tcws@1") for line in listed)
+    assert any(line.startswith("  tcws@2") and line.endswith("(not promoted: auto_promote is off: activate it yourself)") for line in listed)
     assert run("models", "activate", "tcws@2") == (0, "tcws@2 is active\n")
     assert any(line.startswith("* tcws@2") for line in run("models")[1].splitlines())
     assert run("models", "activate")[0] == 1
