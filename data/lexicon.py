@@ -283,24 +283,33 @@ def parse_dictionary(lines: Iterable[str | bytes], source: str | Path, spaced: S
         if not isinstance(line, str):
             raise CorpusError(source, lineno, f"expected a line of text, got {type(line).__name__}")
         fields = line.removeprefix("\ufeff").split()
-        if len(fields) > 3 or (len(fields) == 3 and not fields[1].isdigit()):
-            if spaced is None:
-                raise CorpusError(source, lineno, f"expected 'word [freq] [tag]', got {quoted(line.strip())}")
+        problem = _field_problem(fields, line)
+        if problem and spaced is not None:  # a line jieba reads as a word with spaces
             spaced(lineno, line.strip())
             continue
-        tag = fields[2] if len(fields) == 3 else fields[1] if len(fields) == 2 and not fields[1].isdigit() else ""
-        if tag and not DICTIONARY_TAG.fullmatch(tag) and spaced is not None:
-            spaced(lineno, line.strip())
-            continue
-        if tag and not DICTIONARY_TAG.fullmatch(tag):
-            problem = "is not a tag (Latin letters, then letters, digits, '_', '.' or '-'): a word holds no space"
-            raise CorpusError(source, lineno, f"{quoted(tag)} {problem}")
+        if problem:
+            raise CorpusError(source, lineno, problem)
         if fields and not readable(fields[0]):
             problem = "holds an invisible separator (a zero-width space, a control character): no text could match it"
             raise CorpusError(source, lineno, f"{quoted(fields[0])} {problem}")
         if fields:
-            words[fields[0]] = tag
+            words[fields[0]] = _tag(fields)
     return words
+
+
+def _tag(fields: list[str]) -> str:
+    """The tag of a dictionary line's fields: the third, or a second that is no frequency."""
+    return fields[2] if len(fields) == 3 else fields[1] if len(fields) == 2 and not fields[1].isdigit() else ""
+
+
+def _field_problem(fields: list[str], line: str) -> str | None:
+    """What is wrong with a dictionary line's fields (`word [freq] [tag]`), or None."""
+    if len(fields) > 3 or (len(fields) == 3 and not fields[1].isdigit()):
+        return f"expected 'word [freq] [tag]', got {quoted(line.strip())}"
+    tag = _tag(fields)
+    if tag and not DICTIONARY_TAG.fullmatch(tag):
+        return f"{quoted(tag)} is not a tag (Latin letters, then letters, digits, '_', '.' or '-'): a word holds no space"
+    return None
 
 
 @lru_cache(maxsize=None)
