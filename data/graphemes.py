@@ -36,7 +36,6 @@ SINGLE = (
 )
 _JOINING_RUN = re.compile(f"[^{SINGLE}]+")
 _TRAILING_JOINERS = re.compile(f"[{JOINERS}]*$")
-_PICTOGRAPH = re.compile(f"[{PICTOGRAPHS}]")
 
 
 class GraphemeViews:
@@ -57,7 +56,7 @@ class GraphemeViews:
             return
         self._base = np.cumsum([0, *(len(t) + 1 for t in texts[:-1])])  # (texts,) where each text begins in `joined`
         self._view_base = np.searchsorted(kept, self._base)  # (texts,) where each view begins in the joined view
-        view = codepoints(joined)[kept].tobytes().decode("utf-32-le", "surrogatepass")
+        view = read_at(joined, kept)
         ends = np.append(self._view_base[1:] - 1, len(kept)).tolist()
         self.views = [view[a:b] for a, b in zip(self._view_base.tolist(), ends)]
         self._kept = np.append(kept, len(joined))
@@ -93,7 +92,12 @@ def _loose_joiners(cluster: str) -> int:
     """How many joiners end `cluster` with no emoji before them (all of a cluster of joiners).
     An emoji is any Extended_Pictographic code point, those below U+2600 too (▶️, ©️, ↔️)."""
     run = _TRAILING_JOINERS.search(cluster).start()
-    return 0 if run and (_PICTOGRAPH.match(cluster[run - 1]) or _pictographic().match(cluster[run - 1])) else len(cluster) - run
+    return 0 if run and _emoji().match(cluster[run - 1]) else len(cluster) - run
+
+
+def read_at(text: str, starts: np.ndarray) -> str:
+    """`text` as the tagger reads it, given where its clusters start (`cluster_starts`)."""
+    return codepoints(text)[starts].tobytes().decode("utf-32-le", "surrogatepass")
 
 
 def as_read(word: str) -> str:
@@ -109,11 +113,12 @@ def readable(word: str) -> bool:
 
 
 @functools.cache
-def _pictographic() -> Any:
-    """`regex`'s Extended_Pictographic class, compiled on first use (as `_clusters`)."""
+def _emoji() -> Any:
+    """An emoji's code point: Extended_Pictographic, and PICTOGRAPHS for the skin tones and
+    regional indicators it leaves out; `regex` compiled on first use (as `_clusters`)."""
     import regex
 
-    return regex.compile(r"\p{Extended_Pictographic}")
+    return regex.compile(rf"[\p{{Extended_Pictographic}}{PICTOGRAPHS}]")
 
 
 @functools.cache

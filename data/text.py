@@ -137,8 +137,8 @@ def same_cut(text: str, after: int, before: int, max_len: int, held: Spans = ato
     run_start = begins[-1] if begins else 0
     follows = SEPARATOR.search(text, before)
     run = text[run_start : follows.start() if follows else len(text)]
-    cuts = [0, *_cut_points(run, max_len, held, words)]
     spans = held(run)  # one longer than max_len is cut hard inside; from there, the rest would read as no address
+    cuts = [0, *_cut_points(run, max_len, lambda _: spans, words)]
     same = [cut for m, cut in enumerate(cuts) if (m == 1 or (m > 1 and cut - cuts[m - 2] > max_len)) and not any(a < cut < b for a, b in spans)]
     inside = [run_start + cut for cut in same if after < run_start + cut <= before]
     return inside[-1] if inside else None

@@ -22,7 +22,7 @@ from data.batches import Encoded, Encoder, length_batches
 from data.corpus import Span
 from data.errors import CheckpointError, InputError
 from data.formats.pos import POS_ENTITIES
-from data.graphemes import GraphemeViews, cluster_starts
+from data.graphemes import GraphemeViews, cluster_starts, read_at
 from data.lexicon import Lexicon, jieba_lexicon
 from data.schemes import OUTSIDE, split_tag  # OUTSIDE also labels a held span that must be no entity
 from data.softlexicon import SoftLexicon
@@ -197,7 +197,7 @@ class Tagger:
         (traditional script mapped), so the lexicon finds its words."""
         bounds = np.append(cluster_starts(text), len(text))  # (clusters + 1,) the view's positions in the text
         before = len(text) - min(READ_AHEAD, (len(text) - after) // 2)
-        view = codepoints(text)[bounds[:-1]].tobytes().decode("utf-32-le", "surrogatepass")
+        view = read_at(text, bounds[:-1])
         words = partial(_words, self._lexicon, user_words)
         at = same_cut(view, int(np.searchsorted(bounds, after)), int(np.searchsorted(bounds, before, "right")) - 1, self.config.max_len, _held(user_words), words)
         if at is not None:
