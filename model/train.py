@@ -25,7 +25,7 @@ from tqdm import tqdm
 from data.batches import Encoded, bigram_strings, length_batches
 from data.corpus import Sentence, model_pieces
 from data.errors import InputError, ModelNotFound
-from data.formats import read_corpus, read_raw
+from data.formats import detect_format, read_corpus, read_raw
 from data.lexicon import jieba_tags, marks
 from data.schemes import spans_to_tags, tag_set
 from data.text import fold
@@ -404,12 +404,16 @@ def _pinned(options: TrainOptions, store: Store) -> TrainOptions:
 def _fingerprint(options: TrainOptions) -> dict[str, str | None]:
     """What sets a run's course: each option (the training schedule's and the new model's
     sizes one by one, so a difference is named; the name the run is stored under, whether
-    given or taken), and the contents of the files they name (a copy of another corpus at the
-    same path trains a worse model silently). Every rank of a distributed run must share it,
+    given or taken), each corpus's format (as given, else as detected: the same run either way),
+    and the contents of the files they name (a copy of another corpus at the same path trains
+    a worse model silently). Every rank of a distributed run must share it,
     and a resumed run must be the run it continues."""
     values = asdict(options) | {"name": run_name(options)}
     values.update(values.pop("train_config"), **values.pop("model_overrides"))
+    given = values.pop("format")
     record = {key: None if value is None else str(value) for key, value in values.items()}
+    corpora = {"train": options.train, "dev": options.dev}
+    record.update({f"{key} format": given or detect_format(path) for key, path in corpora.items() if path and path.is_file()})
     files = {"train": options.train, "dev": options.dev, "raw": options.raw, "embeddings": options.embeddings and options.embeddings / VECTORS}
     record.update({f"{key}{CONTENTS}": sha256_file(path) if path.is_file() else MISSING for key, path in files.items() if path})
     return record

@@ -31,8 +31,8 @@ Choices a user of these files should know about:
   length: a malformed line can be megabytes long.
 """
 from data.formats.pos import POS_ENTITIES
-from data.formats.read import Corpus, read_corpus, read_raw
+from data.formats.read import Corpus, detect_format, read_corpus, read_raw
 from data.formats.source import FORMATS
 from data.formats.write import write_corpus
 
-__all__ = ["FORMATS", "POS_ENTITIES", "Corpus", "read_corpus", "read_raw", "write_corpus"]
+__all__ = ["FORMATS", "POS_ENTITIES", "Corpus", "detect_format", "read_corpus", "read_raw", "write_corpus"]

@@ -63,6 +63,11 @@ def read_corpus(
     return corpus
 
 
+def detect_format(path: str | Path) -> str:
+    """The format `read_corpus` reads `path` in when given none, from the file's first lines."""
+    return _detect(_Source(str(path), skip_bad=False))
+
+
 def read_raw(path: str | Path, *, skip_bad: bool = False) -> list[str]:
     """The non-blank lines of a raw text file, without their line endings: text for a model to
     tag, such as a teacher's (`model.teacher`). Invalid UTF-8 is reported on its line, or

@@ -156,7 +156,7 @@ def alive(pid: int) -> bool:
 @pytest.mark.parametrize(("lines", "extra", "named"), [
     ((100, 100), "--epochs $((2 + RANK))", "epochs"),
     ((100, 60), "", "train (contents)"),  # one path, another file on each machine
-    ((100, 0), "", "train (contents)"),  # no file on one of them
+    ((100, 0), "", "train (contents), train format"),  # no file on one of them, so no format read
 ])
 def test_ranks_started_differently_stop_together_naming_the_difference(
     corpus: Path, tmp_path: Path, lines: tuple[int, int], extra: str, named: str

@@ -128,8 +128,8 @@ def test_resuming_with_other_options_or_another_corpus_is_refused_naming_each(
     options = tiny_options("cws", corpus, name="seg")
     kill_in_second_epoch(options, store, monkeypatch)
     shutil.copy(OTHER_SEG, corpus)
-    other = dataclasses.replace(options, resume=True, format="seg", model_overrides={**options.model_overrides, "hidden": 16})
-    changes = r"format \(not given, now seg\), hidden \(8, now 16\), train \(contents\)"
+    other = dataclasses.replace(options, resume=True, format="pos", model_overrides={**options.model_overrides, "hidden": 16})
+    changes = r"hidden \(8, now 16\), train \(contents\), train format \(seg, now pos\)"
     refusal = rf"^cannot resume seg: it was started with other {changes}; "
     with pytest.raises(InputError, match=refusal):
         train(other, store, **QUIET)
@@ -149,6 +149,13 @@ def test_a_resume_of_another_run_is_refused_before_any_corpus_is_read(tiny_optio
     other = dataclasses.replace(options, resume=True, model_overrides={**options.model_overrides, "hidden": 16})
     with pytest.raises(InputError, match=r"other hidden \(8, now 16\)"):
         train(other, store, **QUIET)
+
+
+def test_a_resume_may_give_the_format_the_killed_run_detected(tiny_options, make_store, monkeypatch) -> None:
+    store = make_store()
+    options = tiny_options("cws", SEG, name="seg")
+    kill_in_second_epoch(options, store, monkeypatch)
+    assert train(dataclasses.replace(options, format="seg", resume=True), store, **QUIET).ref == "seg@1"
 
 
 def test_a_resume_may_give_the_name_a_killed_run_took_by_default(tiny_options, make_store, monkeypatch) -> None:
