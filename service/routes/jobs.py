@@ -95,6 +95,27 @@ def _check(field: str, path: Path, shown: str, task: str, fmt: str | None, skip_
         raise InputError(str(err).replace(str(path), shown)) from None
 
 
+async def _files(
+    uploads: dict[str, UploadFile | None], paths: dict[str, str | None], folder: Path,
+    settings: Settings, task: str, fmt: str | None, skip_bad: bool,
+) -> dict[str, Path | None]:
+    """Each of train, dev and raw as a file (uploaded into `folder`, or found by path), read and
+    checked as training will read it; errors name each as the client gave it."""
+    files = {field: await _corpus(field, uploads[field], paths[field], folder, settings) for field in uploads}
+    if files["train"] is None:
+        raise InputError("a training corpus is required: upload the file train or give train_path")
+    shown = {}
+    for field, path in files.items():
+        if path is not None:
+            upload = uploads[field]
+            shown[field] = f"{field} ({upload.filename})" if upload is not None else f"{field}_path {path.name}"
+            alone = field == "train" and files["dev"] is None
+            await run_in_threadpool(_check, field, path, shown[field], task, fmt, skip_bad, alone)
+    if files["dev"] is not None:
+        await run_in_threadpool(check_dev_apart, files["train"], files["dev"], (shown["train"], shown["dev"]))
+    return files
+
+
 def _pinned(store: Store, ref: str, task: str, check: Callable[[str, str, str], None]) -> str:
     """The exact version `ref` names now (a base is fine-tuned as it is active at submission,
     a teacher tags as it was), once `check(task, its task, its ref)` passes: a base or teacher
@@ -130,6 +151,8 @@ async def submit(
     `teacher`, the raw text `raw` (or `raw_path`), tagged by that model, joins the training side
     (`zhtag train --raw --teacher`)."""
     await _check_fields(request)
+    if (raw is None and not raw_path) != (teacher is None):
+        raise InputError("raw text (raw or raw_path) and teacher go together: the teacher tags the raw text")
     jobs = _jobs(request)
     parent = await run_in_threadpool(_pinned, registry.store, base, task, check_parent) if base else None
     await run_in_threadpool(check_target, registry.store, name, task)
@@ -138,23 +161,13 @@ async def submit(
     folder = job_folder(registry.store.root, job_id)
     folder.mkdir(parents=True)
     try:
-        train_file = await _corpus("train", train, train_path, folder, settings)
-        if train_file is None:
-            raise InputError("a training corpus is required: upload the file train or give train_path")
-        dev_file = await _corpus("dev", dev, dev_path, folder, settings)
-        raw_file = await _corpus("raw", raw, raw_path, folder, settings)
-        if (raw_file is None) != (teacher is None):
-            raise InputError("raw text (raw or raw_path) and teacher go together: the teacher tags the raw text")
-        shown = {}
-        for field, path, upload in (("train", train_file, train), ("dev", dev_file, dev), ("raw", raw_file, raw)):
-            if path is not None:
-                shown[field] = f"{field} ({upload.filename})" if upload is not None else f"{field}_path {path.name}"
-                await run_in_threadpool(_check, field, path, shown[field], task, format, skip_bad, field == "train" and dev_file is None)
-        if dev_file is not None:
-            await run_in_threadpool(check_dev_apart, train_file, dev_file, (shown["train"], shown["dev"]))
+        uploads = {"train": train, "dev": dev, "raw": raw}
+        paths = {"train": train_path, "dev": dev_path, "raw": raw_path}
+        files = await _files(uploads, paths, folder, settings, task, format, skip_bad)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    train_file, dev_file, raw_file = files["train"], files["dev"], files["raw"]
     spec: dict[str, Any] = {
         "task": task, "name": name, "base": parent, "epochs": epochs, "format": format, "labels": labels,
         "auto_promote": auto_promote, "min_gain": min_gain, "skip_bad": skip_bad, "train_file": str(train_file),
