@@ -7,8 +7,8 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from http import HTTPStatus
 from pathlib import Path
 
@@ -189,6 +189,25 @@ class RequestMetrics:
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     settings = settings or Settings()
     metrics = Metrics()
+    lifespan = _lifespan(settings, store, metrics)
+    app = FastAPI(title="zhtag", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES, redirect_slashes=False)  # the error body, documented on every route
+    for router in ROUTERS:
+        app.include_router(router)
+
+    uploads = {"/v1/train": settings.max_upload_bytes, "/v1/dictionaries/": settings.max_upload_bytes}
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, limits=uploads)
+    app.add_middleware(AdminBeforeBody, settings=settings, paths=frozenset({"/v1/train"}))  # outside: auth first
+    app.add_middleware(RequestMetrics, metrics=metrics, routes=app.routes)
+    if settings.cors_origins:  # closed unless configured: browsers on other origins cannot call the API
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"], allow_headers=["Authorization", "Content-Type"])
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ZhtagError, _zhtag_error)
+    return app
+
+
+def _lifespan(settings: Settings, store: Store | None, metrics: Metrics) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start-up (models warming, the store watched, jobs run) and shutdown, in that order undone."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -212,40 +231,29 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         torch.set_num_threads(threads)
         metrics.worker_exited()
 
-    app = FastAPI(title="zhtag", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES, redirect_slashes=False)  # the error body, documented on every route
-    for router in ROUTERS:
-        app.include_router(router)
+    return lifespan
 
-    uploads = {"/v1/train": settings.max_upload_bytes, "/v1/dictionaries/": settings.max_upload_bytes}
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, limits=uploads)
-    app.add_middleware(AdminBeforeBody, settings=settings, paths=frozenset({"/v1/train"}))  # outside: auth first
-    app.add_middleware(RequestMetrics, metrics=metrics, routes=app.routes)
-    if settings.cors_origins:  # closed unless configured: browsers on other origins cannot call the API
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"], allow_headers=["Authorization", "Content-Type"])
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, err: RequestValidationError) -> Response:
-        """422 naming each bad field, shaped like every other error. The offending input is
-        not echoed: it can be megabytes. ASCII-escaped because messages may quote lone
-        surrogates, which UTF-8 cannot encode (FastAPI's own handler answers 500 then)."""
-        problems = [_problem(problem) for problem in err.errors()]
-        sent = request.headers.get("content-type", "")
-        if any(p["loc"] == ("body",) and p["type"] == "model_attributes_type" for p in problems) and not sent.startswith("application/json"):
-            detail = f"send the body as JSON, with content-type application/json (this one came as {sent or 'no content type'})"
-            return error_response(415, "UnsupportedMediaType", detail)  # curl -d sends a form's content type
-        body = json.dumps({"error": "ValidationError", "detail": jsonable_encoder(problems)}, ensure_ascii=True)
-        return Response(body, status_code=422, media_type="application/json")
+async def _invalid_request(request: Request, err: RequestValidationError) -> Response:
+    """422 naming each bad field, shaped like every other error. The offending input is
+    not echoed: it can be megabytes. ASCII-escaped because messages may quote lone
+    surrogates, which UTF-8 cannot encode (FastAPI's own handler answers 500 then)."""
+    problems = [_problem(problem) for problem in err.errors()]
+    sent = request.headers.get("content-type", "")
+    if any(p["loc"] == ("body",) and p["type"] == "model_attributes_type" for p in problems) and not sent.startswith("application/json"):
+        detail = f"send the body as JSON, with content-type application/json (this one came as {sent or 'no content type'})"
+        return error_response(415, "UnsupportedMediaType", detail)  # curl -d sends a form's content type
+    body = json.dumps({"error": "ValidationError", "detail": jsonable_encoder(problems)}, ensure_ascii=True)
+    return Response(body, status_code=422, media_type="application/json")
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
-        if err.status_code == 404 and err.detail == HTTPStatus.NOT_FOUND.phrase:  # no route: a trailing slash is no route either
-            err = StarletteHTTPException(404, f"no route {request.method} {request.url.path}: the routes are listed at /docs")
-        return framework_error(err)
 
-    @app.exception_handler(ZhtagError)
-    async def zhtag_error(request: Request, err: ZhtagError) -> JSONResponse:
-        headers = {"Retry-After": "1"} if isinstance(err, (QueueFull, NotReady)) else None
-        where = {"file": err.path, "line": err.line, "problem": err.problem} if isinstance(err, CorpusError) else {}
-        return error_response(_status(err), type(err).__name__, str(err), headers, **where)
+async def _http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
+    if err.status_code == 404 and err.detail == HTTPStatus.NOT_FOUND.phrase:  # no route: a trailing slash is no route either
+        err = StarletteHTTPException(404, f"no route {request.method} {request.url.path}: the routes are listed at /docs")
+    return framework_error(err)
 
-    return app
+
+async def _zhtag_error(request: Request, err: ZhtagError) -> JSONResponse:
+    headers = {"Retry-After": "1"} if isinstance(err, (QueueFull, NotReady)) else None
+    where = {"file": err.path, "line": err.line, "problem": err.problem} if isinstance(err, CorpusError) else {}
+    return error_response(_status(err), type(err).__name__, str(err), headers, **where)
