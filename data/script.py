@@ -13,6 +13,7 @@ import numpy as np
 
 from data.graphemes import as_read
 from data.lexicon import Lexicon
+from data.numerals import ordinary_numerals
 from data.text import codepoints
 
 Script = Literal["auto", "simplified", "traditional"]
@@ -84,9 +85,14 @@ def for_model(texts: Sequence[str], script: Script = "auto") -> list[str]:
     """The texts the model should see, same lengths: traditional ones mapped to simplified
     characters (all of them for `traditional`; for `auto`, those `traditional_texts` finds,
     and in the others, such as a simplified sentence naming 臺灣大學, the traditional-only
-    forms alone, which simplified text never holds: 乾 of 乾隆 stays)."""
+    forms alone, which simplified text never holds: 乾 of 乾隆 stays), and financial numerals
+    (壹万贰仟) written as ordinary ones (`data.numerals`)."""
+    return [ordinary_numerals(text) for text in _simplified_texts(texts, script)]
+
+
+def _simplified_texts(texts: Sequence[str], script: Script) -> Sequence[str]:
     if script == "simplified":
-        return list(texts)
+        return texts
     mapping = _tables()[0]
     if script == "traditional":
         return [text.translate(mapping) for text in texts]
@@ -105,7 +111,8 @@ def user_lexicon(words: Iterable[str], excluded: Iterable[str] = (), force: bool
     traditional characters is also held in its simplified form, since a traditional text is
     mapped to simplified before the model and the dictionary see it (`for_model`), while the
     word as written still matches a text left as it is. Each is held as the tagger reads text
-    (`data.graphemes.as_read`), so a word holding an emoji sequence (爱心❤️) matches too."""
-    both = lambda word: {as_read(word), as_read(simplified(word))}  # noqa: E731
+    (`data.graphemes.as_read`, financial numerals as ordinary ones), so a word holding an emoji
+    sequence (爱心❤️) or an amount (壹万元) matches too."""
+    both = lambda word: {as_read(ordinary_numerals(form)) for form in (word, simplified(word))}  # noqa: E731
     forms = lambda group: [form for word in group for form in both(word)]  # noqa: E731
     return Lexicon(forms(words), forms(excluded), force, {form: tag for word, tag in (tags or {}).items() for form in both(word)})

@@ -44,3 +44,14 @@ def test_a_user_word_in_either_script_matches_text_in_either_as_the_model_sees_i
         (seen,) = for_model([text], "auto")
         assert words.matches(seen) == [(3, 6)], (word, text)
         assert words.tags[seen[3:6]] == "ns"
+
+
+def test_financial_numerals_are_read_as_ordinary_ones_in_either_script() -> None:
+    assert for_model(["金額參萬伍仟元", "金额叁万伍仟元"], "auto") == ["金额三万五千元", "金额三万五千元"]
+    assert for_model(["叁万伍仟"], "simplified") == ["三万五千"]
+
+
+def test_a_user_word_holding_financial_numerals_matches_the_text_as_the_model_sees_it() -> None:
+    words = user_lexicon(["壹万元"])
+    (seen,) = for_model(["共计壹万元整"])
+    assert words.matches(seen) == [(2, 5)]

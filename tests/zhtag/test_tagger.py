@@ -139,6 +139,14 @@ def test_traditional_text_is_tagged_as_simplified_and_answered_in_its_own_charac
     assert [len(w) for w in words] == [len(t.text) for t in tagger.segment(simplified)]
 
 
+def test_an_amount_in_financial_numerals_is_tagged_as_the_ordinary_numerals_it_stands_for(tagger: zhtag.Tagger) -> None:
+    """People's Daily never writes 叁万伍仟: read as written, it was a person's name."""
+    financial, ordinary = "合同金额为人民币叁万伍仟元整，由张三支付。", "合同金额为人民币三万五千元整，由张三支付。"
+    assert [(t.start, t.end, t.tag) for t in tagger.pos(financial)] == [(t.start, t.end, t.tag) for t in tagger.pos(ordinary)]
+    assert [(e.start, e.end, e.type) for e in tagger.ner(financial)] == [(e.start, e.end, e.type) for e in tagger.ner(ordinary)]
+    assert "叁万伍仟" in [t.text for t in tagger.segment(financial)]
+
+
 def test_deleting_a_word_of_jiebas_dictionary_splits_it_until_it_is_added_again(tagger: zhtag.Tagger) -> None:
     text = "我用支付宝付款"
     assert "支付宝" in words(tagger, text)

@@ -1,0 +1,25 @@
+"""Specification of data/numerals.py: an amount in financial numerals (壹万贰仟) reaches the model
+as ordinary numerals, one character for one, and a character that only looks like one stays."""
+from __future__ import annotations
+
+import pytest
+
+from data.numerals import ordinary_numerals
+
+
+@pytest.mark.parametrize(("text", "seen"), [
+    ("人民币叁万伍仟元整", "人民币三万五千元整"),
+    ("壹仟贰佰伍拾元", "一千二百五十元"),
+    ("金額參萬陸仟", "金額三万六千"),
+    ("零壹", "零一"),
+])
+def test_a_run_of_financial_numerals_is_read_as_the_ordinary_ones(text: str, seen: str) -> None:
+    assert ordinary_numerals(text) == seen
+
+
+@pytest.mark.parametrize("text", [
+    "队伍", "大陆", "收拾", "大肆", "八佰伴", "参加", "伍拾",  # 伍拾 holds no numeral without another use
+    "陆万", "叁", "", "hello 123", "一千二百",
+])
+def test_characters_with_other_uses_stay_unless_a_run_holds_a_financial_only_numeral(text: str) -> None:
+    assert ordinary_numerals(text) == text
