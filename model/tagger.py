@@ -114,7 +114,9 @@ class Tagger:
             kind: {p: torch.tensor([q == p and kind in ("", label) for q, label in zip(prefixes, labels)]) for p in "BMES"} for kind in {"", *self._types}
         }
         if OUTSIDE in prefixes:  # an entity model holds addresses and emoji outside every entity
-            self._span_tags[OUTSIDE] = dict.fromkeys("BMES", torch.tensor([q == OUTSIDE for q in prefixes]))
+            outside = torch.tensor([q == OUTSIDE for q in prefixes])
+            self._span_tags[OUTSIDE] = dict.fromkeys("BMES", outside)
+            self._span_tags[""] = {p: tags | outside for p, tags in self._span_tags[""].items()}  # a word of no type: one entity or none, never cut
         self._symbol = OUTSIDE if OUTSIDE in prefixes else SYMBOL if SYMBOL in self._types else ""
         self._opens = np.array([p in "BS" for p in prefixes])  # (tags,): the tag begins a span
         self._closes = np.array([p in "ES" for p in prefixes])  # (tags,): the tag ends one
@@ -272,9 +274,9 @@ class Tagger:
         numbers (`data.atoms`) are kept whole by segmentation and outside every entity by an
         entity model; each emoji and other symbol outside them and outside any dictionary word
         (`data.atoms.symbol_positions`) is a word of its own, tagged as a symbol where the model has the tag, and outside every
-        entity; then the words of a `force` dictionary that overlap
-        none of them: for an entity model those whose tag names one of its entity types, as
-        that entity; for a POS model with the word's tag, as that tag; else any (label "")."""
+        entity; then the words of a `force` dictionary that overlap none of them, each held
+        to its tag's label (`_forced_label`), else to one span of any label ("": for an entity
+        model, one entity or none, so that no entity cuts the word)."""
         ner = self.config.task == "ner"
         spans = atom_spans(piece)
         atoms = [(start, end, OUTSIDE if ner else "") for start, end in spans]
@@ -282,7 +284,7 @@ class Tagger:
         if user_words is None or not user_words.force:
             return atoms
         words = [(start, end, self._forced_label(user_words.tags.get(piece[start:end], ""))) for start, end in user_words.forced(piece)]
-        return atoms + [(start, end, label) for start, end, label in words if (label or not ner) and not any(start < e and s < end for s, e, _ in atoms)]
+        return atoms + [(start, end, label) for start, end, label in words if not any(start < e and s < end for s, e, _ in atoms)]
 
     def _lone_symbols(self, piece: str, atoms: list[tuple[int, int]], user_words: Lexicon | None) -> list[int]:
         """Where `piece` holds a symbol held as a word of its own: outside the atoms, and
@@ -294,10 +296,11 @@ class Tagger:
         return [at for at in found if not any(start <= at < end for start, end in words)]
 
     def _forced_label(self, tag: str) -> str:
-        """The label a forced word's dictionary tag holds it to: its entity type for an entity
-        model (see `_entity_type`), the tag itself for a POS model that has it, else any ("")."""
+        """The label a forced word's dictionary tag holds it to: for an entity model, its
+        entity type (see `_entity_type`), or outside every entity for the tag `O` (a user's
+        veto: 哈哈哈 O); for a POS model, the tag itself where the model has it; else any ("")."""
         if self.config.task == "ner":
-            return self._entity_type(tag)
+            return OUTSIDE if tag == OUTSIDE else self._entity_type(tag)
         return tag if tag in self._types else ""
 
     def _entity_type(self, tag: str) -> str:

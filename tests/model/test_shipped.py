@@ -49,7 +49,8 @@ def test_a_user_dictionary_word_tagged_as_a_place_is_weighed_as_one_and_forced_t
     tagger = Tagger.load("ner", store)
     found = lambda words: {(text[s.start : s.end], s.label, s.score) for s in tagger.tag([text], words)[0]}  # noqa: E731
     [(_, alone, score)] = found(None)
-    assert alone == "PER" and found(Lexicon([name])) == found(Lexicon([name], force=True)), "an untagged word says nothing of its kind"
+    untagged = lambda force: {(text, label) for text, label, _ in found(Lexicon([name], force=force))}  # noqa: E731
+    assert alone == "PER" and untagged(False) == untagged(True) == {(name, "PER")}, "an untagged word says nothing of its kind"
     [(_, weighed, weighed_score)] = found(Lexicon([name], tags={name: "ns"}))
     assert weighed == "LOC" or weighed_score < score, "prefer: the place flag is weighed against the context"
     for tag, label in [("ns", "LOC"), ("nt", "ORG"), ("LOC", "LOC")]:
@@ -61,6 +62,19 @@ def test_force_holds_no_entity_to_a_type_where_its_word_crosses_another(store: S
     tagger = Tagger.load("ner", store)
     crossing = Lexicon(["克鲁兹达", "达工"], tags={"克鲁兹达": "ns"}, force=True)
     assert tagger.tag([text], crossing) == tagger.tag([text], Lexicon(["克鲁兹达", "达工"], tags={"克鲁兹达": "ns"}))
+
+
+def test_force_keeps_a_word_of_no_entity_type_whole_or_outside_and_a_word_tagged_o_outside(store: Store) -> None:
+    """The user said what these words are: no entity may cut 小红书 (the model finds the
+    person 小红 in it), and 哈哈哈 tagged O is no person (the model takes it for one)."""
+    tagger = Tagger.load("ner", store)
+    found = lambda text, words=None: {text[s.start : s.end] for s in tagger.tag([text], words)[0]}  # noqa: E731
+    app, laugh = "小红书上有人推荐了这家店。", "哈哈哈，今天老板请客吃饭！"
+    assert found(app) == {"小红"} and found(laugh) == {"哈哈哈"}
+    for tag in ("", "nz"):
+        assert found(app, Lexicon(["小红书"], tags={"小红书": tag}, force=True)) in (set(), {"小红书"})
+    assert found(laugh, Lexicon(["哈哈哈"], tags={"哈哈哈": "O"}, force=True)) == set()
+    assert found(laugh, Lexicon(["哈哈哈"], tags={"哈哈哈": "O"})) == {"哈哈哈"}, "prefer: a veto is not a feature"
 
 
 def test_the_pos_model_tags_every_word(store: Store) -> None:
