@@ -7,10 +7,11 @@ keeps the characters as written (the mapping is one character to one, as the tra
 one is).
 
 伍, 陆, 拾 and 参 (參 once a traditional text is mapped) are also common characters of their own
-(队伍, 大陆, 收拾, 参加, and surnames), and 万,
-亿 and 零 are ordinary numerals already: a run of these is mapped only where it holds a numeral
-that has no other use (壹, 贰, 叁, 肆, 柒, 捌, 玖, 佰, 仟) and is at least two characters long,
-so 大肆 and 八佰伴 stay as written.
+(队伍, 大陆, 收拾, 参加, and surnames), and 万, 亿 and 零 are ordinary numerals already. A run of
+these characters is mapped where it holds a numeral that has no other use (壹, 贰, 叁, 肆, 柒, 捌,
+玖, 佰, 仟) and is at least two characters long, or is followed by a unit of money (元, 圆, 角, 分)
+or 整 and either holds one or is two characters long or more (伍拾元, 叁元, 柒角). So 大肆 and
+八佰伴 stay as written, and so does 陆元, which may be a name.
 """
 from __future__ import annotations
 
@@ -18,16 +19,17 @@ import re
 
 _ORDINARY = str.maketrans("壹贰貳叁參参肆伍陆陸柒捌玖拾佰仟萬億", "一二二三三三四五六六七八九十百千万亿")
 _FINANCIAL_ONLY = "壹贰貳叁參肆柒捌玖佰仟"
-_RUN = re.compile("[壹贰貳叁參参肆伍陆陸柒捌玖拾佰仟萬万億亿零〇]{2,}")  # 参: 參 as traditional text is mapped
+_NUMERAL = "[壹贰貳叁參参肆伍陆陸柒捌玖拾佰仟萬万億亿零〇]"  # 参: 參 as traditional text is mapped
+_RUN = re.compile(f"({_NUMERAL}+)(?=[元圆角分整])|{_NUMERAL}{{2,}}")  # group 1: a run before a unit
 _HINT = re.compile(f"[{_FINANCIAL_ONLY}]")
 
 
 def ordinary_numerals(text: str) -> str:
     """`text`, same length, with each run of financial numerals written as ordinary ones."""
-    if not _HINT.search(text):
-        return text
-    return _RUN.sub(lambda m: _mapped(m.group()), text)
+    return _RUN.sub(_mapped, text)
 
 
-def _mapped(run: str) -> str:
-    return run.translate(_ORDINARY) if _HINT.search(run) else run
+def _mapped(found: re.Match[str]) -> str:
+    run = found.group()
+    financial = _HINT.search(run) and (len(run) > 1 or found.group(1))
+    return run.translate(_ORDINARY) if financial or (found.group(1) and len(run) > 1) else run
