@@ -460,7 +460,10 @@ def _serve(args: argparse.Namespace, out: IO[str]) -> None:
     for line in unknown_variables(os.environ):
         print(f"zhtag: warning: {line}", file=sys.stderr)
     with _metrics_dir(settings.workers):
-        uvicorn.run("service.app:create_app", factory=True, host=settings.host, port=settings.port, workers=settings.workers, log_config=_log_config())
+        uvicorn.run(
+            "service.app:create_app", factory=True, host=settings.host, port=settings.port, workers=settings.workers, log_config=_log_config(),
+            timeout_graceful_shutdown=settings.shutdown_timeout_s, limit_concurrency=settings.max_connections,
+        )
 
 
 def _log_config() -> dict:
