@@ -3,7 +3,9 @@ model and the user dictionary `zhtag.add_word` and `zhtag.load_userdict` fill.
 
 Tags are those of the People's Daily (PKU) corpus the pos model learnt; jieba's tag set grew
 from it, so the common tags (n, v, a, d, nr, ns, nt, ...) mean the same, but punctuation is `w`
-where jieba says `x`. Whitespace comes back as its own pair flagged `x`, as in jieba.
+where jieba says `x`. Whitespace comes back as its own pair flagged `x`, as in jieba. A person's
+name is one pair, as in jieba (王小明/nr), where the PKU standard writes surname and given name
+apart (王/nr 小明/nr): code that collects `flag == "nr"` would find two people.
 """
 from __future__ import annotations
 
@@ -54,4 +56,25 @@ def _pairs(sentence: str) -> list[Pair]:
     sentence = compat.one_sentence(sentence)
     words = compat.default.pos(sentence)
     tags = {(word.start, word.end): word.tag for word in words}
-    return [Pair(sentence[start:end], tags.get((start, end), WHITESPACE_FLAG)) for start, end in compat.tiles(sentence, words)]
+    return _whole_names([Pair(sentence[start:end], tags.get((start, end), WHITESPACE_FLAG)) for start, end in compat.tiles(sentence, words)])
+
+
+NAME_PART = 2  # the longest surname (欧阳) and given name (小明) the PKU standard writes apart
+
+
+def _whole_names(pairs: list[Pair]) -> list[Pair]:
+    """`pairs` with each surname and the given name after it joined: two `nr` pairs of at most
+    NAME_PART characters each. A longer `nr` (克林顿) is a whole name already."""
+    joined, at = [], 0
+    while at < len(pairs):
+        if at + 1 < len(pairs) and _name_part(pairs[at]) and _name_part(pairs[at + 1]):
+            joined.append(Pair(pairs[at].word + pairs[at + 1].word, "nr"))
+            at += 2
+        else:
+            joined.append(pairs[at])
+            at += 1
+    return joined
+
+
+def _name_part(pair: Pair) -> bool:
+    return pair.flag == "nr" and len(pair.word) <= NAME_PART

@@ -33,7 +33,16 @@ def test_words_and_flags_are_those_of_the_pos_model_with_whitespace_flagged_x(de
     pairs = pseg.lcut(text)
     assert "".join(word for word, _ in pairs) == text
     assert [flag for word, flag in pairs if word.isspace()] == ["x", "x", "x"]
-    assert [p for p in pairs if not p.word.isspace()] == [(t.text, t.tag) for t in default_tagger.pos(text)]
+    assert [p for p in pairs if not p.word.isspace()] == [(t.text, t.tag) for t in default_tagger.pos(text)]  # no name to join
+
+
+def test_a_persons_name_is_one_pair_as_in_jieba_where_the_pos_model_writes_surname_and_given_name_apart(
+    default_tagger: zhtag.Tagger,
+) -> None:
+    text = "江泽民和李鹏会见了克林顿。"
+    assert [(t.text, t.tag) for t in default_tagger.pos(text) if t.tag == "nr"] == [("江", "nr"), ("泽民", "nr"), ("李", "nr"), ("鹏", "nr"), ("克林顿", "nr")]
+    assert [word for word, flag in pseg.lcut(text) if flag == "nr"] == ["江泽民", "李鹏", "克林顿"]
+    assert "".join(word for word, _ in pseg.lcut(text)) == text
 
 
 def test_user_words_reach_posseg() -> None:
