@@ -63,9 +63,10 @@ class CRF(nn.Module):
     def log_likelihood(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Per-sentence log p(tags | emissions); emissions (batch, seq, n), tags/mask (batch, seq),
         every sentence at least one step long and left-aligned."""
-        return self._path_score(emissions, tags, mask) - self.log_partition(emissions, mask)
+        return self.path_score(emissions, tags, mask) - self.log_partition(emissions, mask)
 
-    def _path_score(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def path_score(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """(batch,) the score of each sentence's tag path: what Viterbi maximises."""
         trans, start, end = self._scores()
         maskf = mask.float()  # (batch, seq)
         emit = emissions.gather(2, tags.unsqueeze(2)).squeeze(2)  # (batch, seq)

@@ -19,6 +19,7 @@ from safetensors.torch import save as save_tensors
 
 from data.atoms import atom_spans, symbol_positions
 from data.batches import Encoded, Encoder, length_batches
+from data.brackets import Brackets, brackets
 from data.corpus import Span
 from data.errors import CheckpointError, InputError
 from data.formats.pos import POS_ENTITIES
@@ -29,7 +30,8 @@ from data.softlexicon import SoftLexicon
 from data.text import codepoints, cut_between, same_cut, split_text
 from data.vocab import Vocab
 from model.config import ModelConfig
-from model.network import BiLSTMCRF, check_weights
+from model.crf import FORBIDDEN
+from model.network import BiLSTMCRF, Decoded, check_weights
 from model.spans import SpanArrays
 from model.store import Checkpoint, Store
 
@@ -37,6 +39,8 @@ WEIGHTS, CONFIG, VOCAB = "weights.safetensors", "config.json", "vocab.json"
 HALF_PRECISION = ("char_embed.weight", "bigram_embed.weight", "word_vectors")  # stored in float16 by `files(compact=True)`
 PRECISIONS = ("auto", "float32", "bfloat16")
 SYMBOL = "w"  # the PKU standard's tag for symbols and punctuation, which a POS model gives an emoji where it has it
+INSIDE = " inside"  # labels a held span that lies inside one entity, which may reach beyond it (no type is named so)
+BALANCE_ROUNDS = 4  # broken bracket pairs an entity model mends in a piece, one a round
 
 
 def _held(user_words: Lexicon | None) -> Callable[[str], list[tuple[int, int]]]:
@@ -117,6 +121,8 @@ class Tagger:
             outside = torch.tensor([q == OUTSIDE for q in prefixes])
             self._span_tags[OUTSIDE] = dict.fromkeys("BMES", outside)
             self._span_tags[""] = {p: tags | outside for p, tags in self._span_tags[""].items()}  # a word of no type: one entity or none, never cut
+            within = {p: torch.tensor([q == p for q in prefixes]) for p in "BME"}
+            self._span_tags[INSIDE] = {"B": within["B"] | within["M"], "M": within["M"], "E": within["M"] | within["E"], "S": within["M"]}
         self._symbol = OUTSIDE if OUTSIDE in prefixes else SYMBOL if SYMBOL in self._types else ""
         self._opens = np.array([p in "BS" for p in prefixes])  # (tags,): the tag begins a span
         self._closes = np.array([p in "ES" for p in prefixes])  # (tags,): the tag ends one
@@ -242,7 +248,8 @@ class Tagger:
         words = [user_words[i] for i in owner.tolist()]
         encoded = self.encoder.encode([piece for _, _, piece in pieces], words)
         forced = [self._forced(piece, lexicon) for (_, _, piece), lexicon in zip(pieces, words)]
-        found = [self._decode(encoded, index[::-1], forced, scores) for index in length_batches(encoded.lengths.tolist(), batch_chars)]  # longest first
+        texts = [piece for _, _, piece in pieces]
+        found = [self._decode(encoded, index[::-1], forced, texts, scores) for index in length_batches(encoded.lengths.tolist(), batch_chars)]  # longest first
         piece, start, end, label = (np.concatenate([f[k] for f in found] or [np.empty(0, np.int64)]) for k in range(4))
         order = np.lexsort((start, piece))
         piece, start, end, label = piece[order], start[order], end[order], label[order]
@@ -252,11 +259,16 @@ class Tagger:
         start, end = (graphemes.offsets(text, at + offset[piece]) for at in (start, end))
         return SpanArrays(len(texts), text, start, end, label, names, score)
 
-    def _decode(self, encoded: Encoded, index: list[int], forced: Sequence[list[tuple[int, int]]], scores: bool) -> tuple[np.ndarray, ...]:
+    def _decode(
+        self, encoded: Encoded, index: list[int], forced: Sequence[list[tuple[int, int, str]]], texts: Sequence[str], scores: bool
+    ) -> tuple[np.ndarray, ...]:
         """(piece, start, end, tag, score) arrays of the spans found in the pieces `index`,
         offsets within each piece; with `scores`, each span's marginal probability under the CRF."""
         batch = encoded.batch(index).to(self.device)
-        decoded = self.network.decode(batch, self._allowed([forced[i] for i in index], batch.chars.shape[1]))
+        held = [forced[i] for i in index]
+        decoded = self.network.decode(batch, self._allowed(held, batch.chars.shape[1]))
+        if INSIDE in self._span_tags:
+            decoded = self._balanced(decoded, [texts[i] for i in index], held)
         tags = decoded.tags.cpu().numpy()  # (batch, width)
         mask = decoded.mask.cpu().numpy()  # (batch, width)
         rows, starts = np.nonzero(mask & self._opens[tags])  # row-major: each row's spans in order
@@ -268,6 +280,42 @@ class Tagger:
             spans = [torch.from_numpy(a).to(decoded.tags.device) for a in (rows, starts, ends)]
             score = self.network.crf.span_log_probs(decoded.emissions, decoded.mask, decoded.tags, *spans).exp().cpu().numpy()
         return np.asarray(index)[rows], starts, ends, first, score
+
+    def _balanced(self, decoded: Decoded, texts: list[str], held: list[list[tuple[int, int, str]]]) -> Decoded:
+        """`decoded` with no entity holding one half of a bracket pair, or a lone bracket
+        (`data.brackets`): a piece whose best path has one takes the better-scoring of the
+        best paths that hold that pair outside every entity or inside one (a lone bracket:
+        outside), then mends the next, up to BALANCE_ROUNDS. Only the CRF runs again: the
+        emissions do not depend on what is held."""
+        inside = decoded.mask.cpu().numpy()  # (batch, width)
+        tagged = inside & self._opens[decoded.tags.cpu().numpy()]  # (batch, width) where entities begin
+        found = {row: marks for row in np.flatnonzero(tagged.any(1)).tolist() for marks in (brackets(texts[row]),) if marks.pairs or marks.lone}
+        tags, emissions, kept = decoded.tags.clone(), decoded.emissions.clone(), {row: held[row] for row in found}
+        for _ in range(BALANCE_ROUNDS):
+            path = tags.cpu().numpy()  # (batch, width)
+            trials = [(row, kept[row] + option) for row, marks in found.items() for option in self._mends(path[row], inside[row], marks)]
+            if not trials:
+                break
+            rows = [row for row, _ in trials]
+            tried = decoded.emissions[rows].masked_fill(~self._allowed([spans for _, spans in trials], tags.shape[1]).to(tags.device), FORBIDDEN)
+            paths = self.network.crf.viterbi(tried, decoded.mask[rows])  # (trials, width)
+            score = self.network.crf.path_score(tried, paths, decoded.mask[rows]).tolist()  # (trials,)
+            for row in dict.fromkeys(rows):
+                best = max((k for k, r in enumerate(rows) if r == row), key=score.__getitem__)
+                tags[row], emissions[row], kept[row] = paths[best], tried[best], trials[best][1]
+        return Decoded(emissions, decoded.mask, tags)
+
+    def _mends(self, tags: np.ndarray, inside: np.ndarray, marks: Brackets) -> list[list[tuple[int, int, str]]]:
+        """The ways to mend the first entity of a piece's path (tags and mask, (width,)) that
+        breaks a bracket pair: the pair outside every entity, or inside one; none if no entity does."""
+        starts, ends = np.flatnonzero(inside & self._opens[tags]), np.flatnonzero(inside & self._closes[tags]) + 1
+        broken = next((b for b in (marks.broken_by(s, e) for s, e in zip(starts.tolist(), ends.tolist())) if b is not None), None)
+        if broken is None:
+            return []
+        if isinstance(broken, int):
+            return [[(broken, broken + 1, OUTSIDE)]]
+        opening, closing = broken
+        return [[(opening, opening + 1, OUTSIDE), (closing, closing + 1, OUTSIDE)], [(opening, closing + 1, INSIDE)]]
 
     def _forced(self, piece: str, user_words: Lexicon | None) -> list[tuple[int, int, str]]:
         """(start, end, label) of the spans held in `piece`. Web and e-mail addresses and
