@@ -248,8 +248,8 @@ class Tagger:
         words = [user_words[i] for i in owner.tolist()]
         encoded = self.encoder.encode([piece for _, _, piece in pieces], words)
         forced = [self._forced(piece, lexicon) for (_, _, piece), lexicon in zip(pieces, words)]
-        texts = [piece for _, _, piece in pieces]
-        found = [self._decode(encoded, index[::-1], forced, texts, scores) for index in length_batches(encoded.lengths.tolist(), batch_chars)]  # longest first
+        read = [piece for _, _, piece in pieces]
+        found = [self._decode(encoded, index[::-1], forced, read, scores) for index in length_batches(encoded.lengths.tolist(), batch_chars)]  # longest first
         piece, start, end, label = (np.concatenate([f[k] for f in found] or [np.empty(0, np.int64)]) for k in range(4))
         order = np.lexsort((start, piece))
         piece, start, end, label = piece[order], start[order], end[order], label[order]
