@@ -106,11 +106,14 @@ def describe(name: str, sentences: list[Sentence], paths: list[Path]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Write the dev splits the shipped cws and ner models were tuned on.")
     parser.add_argument("out_dir", type=Path, help="directory for the files (created; must be outside the repository)")
-    parser.add_argument("--cws", type=Path, default=CWS_CORPUS, help="segmentation training corpus")
-    parser.add_argument("--ner", type=Path, default=NER_CORPUS, help="entity training corpus")
+    parser.add_argument("--cws", type=Path, default=CWS_CORPUS, help="pd1998-01.pos.txt, the segmentation training corpus (default: %(default)s)")
+    parser.add_argument("--ner", type=Path, default=NER_CORPUS, help="msra-pd's train.bio, the entity training corpus (default: %(default)s)")
     parser.add_argument("--dev-ratio", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    for option, path in (("--cws", args.cws), ("--ner", args.ner)):
+        if not path.is_file():
+            parser.error(f"no corpus at {path}: give its path with {option} FILE")
     out = args.out_dir.resolve()
     if out.is_relative_to(REPO):
         sys.exit(f"error: {args.out_dir} is inside the repository; write corpora elsewhere, e.g. /tmp/zhtag-dev")
