@@ -94,6 +94,13 @@ def load_sentences(
     return [piece for s in sentences_for(path, task, fmt, skip_bad, log) for piece in model_pieces(s, max_len)]
 
 
+CORPUS_KINDS = {  # what each task learns from, as a refusal names it
+    "cws": "a segmented corpus (seg, pos, or conll with B/M/E/S tags)",
+    "pos": "words with their tags (pos: word/TAG tokens)",
+    "ner": "typed entities (conll BIO/BIOES/BMES, jsonl, or pos, whose nr/ns/nt words are read as entities)",
+}
+
+
 def sentences_for(path: Path, task: str, fmt: str | None = None, skip_bad: bool = False, log: Callable[[str], None] = print) -> list[Sentence]:
     """Sentences of `path`, checked to be of the kind `task` learns from and is scored on:
     a model scored on the wrong kind of corpus prints a figure that looks real."""
@@ -103,9 +110,9 @@ def sentences_for(path: Path, task: str, fmt: str | None = None, skip_bad: bool 
     if corpus.skipped:
         log(f"{path}: skipped {corpus.skipped_text}")
     if task in ("cws", "pos") and not all(_tiles(s) for s in corpus.sentences):
-        raise InputError(f"{path}: task {task} needs a segmented corpus (seg, pos or BMES conll), got {corpus.format} entities")
+        raise InputError(f"{path}: task {task} needs {CORPUS_KINDS[task]}, got {corpus.format} entities")
     if task in ("pos", "ner") and not corpus.labelled:
-        raise InputError(f"{path}: task {task} needs labelled spans (word/TAG tokens or typed entities), the corpus has none")
+        raise InputError(f"{path}: task {task} needs {CORPUS_KINDS[task]}, and the {corpus.format} corpus holds no labels")
     if task == "ner" and not any(s.spans for s in corpus.sentences):
         raise InputError(f"{path}: no entity in {len(corpus.sentences)} sentences: an entity model learns nothing from it, and scores nothing on it")
     return [s.unlabelled() for s in corpus.sentences] if task == "cws" else corpus.sentences
@@ -355,7 +362,8 @@ def _train(
         loss = trainer.run_epoch(0, max_batches=1)
         scores = dev_scores(tagger, dev[:DRY_RUN_DEV])
         return TrainResult(None, {"dry_run": True, "loss": round(loss, 4), "dev": scores, **_inputs(options, store, provenance)})
-    log(f"training {name}: {len(train_set)} sentences, {sum(len(s.text) for s in train_set)} chars; dev {len(dev)}; {world.size} process(es)")
+    pieces = f"pieces of at most {_max_len(options, parent)} characters"  # a longer sentence is cut: these are what epochs and dev count
+    log(f"training {name}: {len(train_set)} {pieces}, {sum(len(s.text) for s in train_set)} chars; dev {len(dev)} pieces; {world.size} process(es)")
     if saved is None and world.main:
         _discard(state, name, log)
     progress = _fit(trainer, state, dev, saved, log, on_epoch)
@@ -546,11 +554,11 @@ def promotion(
     elif split is None:
         promoted, reason = False, (f"it was fine-tuned from {options.parent}, tuned on another dev split (this run's dev sentences "
                                    f"may be among those it trained on), so it could not be compared fairly with {active.ref}: "
-                                   "activate it yourself (zhtag models activate, with the reference printed above)")
+                                   "activate it yourself (zhtag models activate NAME@VERSION)")
     elif not same_split:
         promoted, reason = False, (f"the active {active.ref} was tuned on another dev split (it may have trained on this run's "
                                    "dev sentences), so they could not be compared fairly: activate it yourself "
-                                   "(zhtag models activate, with the reference printed above)")
+                                   "(zhtag models activate NAME@VERSION)")
     else:
         promoted = record["gain"] > options.min_gain
         reason = f"gain {record['gain']:+.2f} F1 over {active.ref} {'>' if promoted else '<='} min_gain {options.min_gain}"

@@ -205,7 +205,7 @@ def _train_options(args: argparse.Namespace) -> TrainOptions:
     overrides = {k: v for k, v in sizes.items() if v is not None}
     new_only = [f"--{key.replace('_', '-')}" for key in [*overrides, *(["word_vectors"] if args.word_vectors else [])]]
     if args.parent is not None and new_only:
-        raise InputError(f"{', '.join(new_only)} shape a new model; one fine-tuned --from {args.parent} keeps its parent's: "
+        raise InputError(f"{', '.join(new_only)} {'shapes' if len(new_only) == 1 else 'shape'} a new model; one fine-tuned --from {args.parent} keeps its parent's: "
                          "leave them out")
     return TrainOptions(
         task=args.task, train=args.train, dev=args.dev,

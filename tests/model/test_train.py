@@ -511,7 +511,7 @@ def test_a_version_whose_active_one_was_tuned_on_another_dev_split_is_stored_ina
     assert not gate["promoted"] and "gain" not in gate
     assert gate["reason"] == (
         "the active ner@1 was tuned on another dev split (it may have trained on this run's dev sentences), "
-        "so they could not be compared fairly: activate it yourself (zhtag models activate, with the reference printed above)"
+        "so they could not be compared fairly: activate it yourself (zhtag models activate NAME@VERSION)"
     )
 
 

@@ -84,15 +84,15 @@ def test_dry_run_stores_nothing_and_prints_the_shape_of_a_real_runs_output(tmp_p
 
 
 @pytest.mark.parametrize(("flags", "named"), [
-    (["--hidden", "32", "--dropout", "0.5", "--layers", "3"], "--hidden, --dropout, --layers"),
-    (["--gazetteers", "nr"], "--gazetteers"),
-    (["--char-dim", "8", "--word-vectors"], "--char-dim, --word-vectors"),
+    (["--hidden", "32", "--dropout", "0.5", "--layers", "3"], "--hidden, --dropout, --layers shape"),
+    (["--gazetteers", "nr"], "--gazetteers shapes"),
+    (["--char-dim", "8", "--word-vectors"], "--char-dim, --word-vectors shape"),
 ])
 def test_train_refuses_a_new_models_sizes_for_a_model_fine_tuned_from_a_parent(flags: list[str], named: str, capsys) -> None:
     """The fine-tuned model keeps its parent's network: the flags would change nothing."""
     code, _ = run("train", "--task", "cws", "--train", str(FIXTURES / "train.pos.txt"), "--from", "tcws", *flags, "--dry-run")
     assert code == 1
-    refusal = f"zhtag: error: {named} shape a new model; one fine-tuned --from tcws keeps its parent's: leave them out\n"
+    refusal = f"zhtag: error: {named} a new model; one fine-tuned --from tcws keeps its parent's: leave them out\n"
     assert capsys.readouterr().err == refusal
 
 
@@ -261,7 +261,9 @@ def test_segment_answers_from_a_pos_model_too(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("model", "corpus", "problem"),
-    [("tcws", "江\tB-PER\n泽\tI-PER\n在\tO\n", "needs a segmented corpus"), ("tner", "江泽民 在 北京\n", "needs labelled spans"), ("tcws", "", "no sentences")],
+    [("tcws", "江\tB-PER\n泽\tI-PER\n在\tO\n", "needs a segmented corpus"), ("tner", "江泽民 在 北京\n", "needs typed entities"),
+     ("tpos", "江泽民 在 北京\n", "task pos needs words with their tags (pos: word/TAG tokens), and the seg corpus holds no labels"),
+     ("tpos", "江\tB-PER\n泽\tI-PER\n在\tO\n", "task pos needs words with their tags (pos: word/TAG tokens), got conll entities"), ("tcws", "", "no sentences")],
 )
 def test_eval_refuses_a_corpus_it_cannot_score(model: str, corpus: str, problem: str, tmp_path: Path, capsys) -> None:
     """Scoring the wrong kind of file would print a figure that looks real."""
