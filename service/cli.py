@@ -455,7 +455,7 @@ def _serve(args: argparse.Namespace, out: IO[str]) -> None:
     except SettingsError as err:
         raise InputError(f"invalid settings: {err}") from None
     except ValidationError as err:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in err.errors())
+        problems = "; ".join(f"{'ZHTAG_' + '.'.join(map(str, e['loc'])).upper() if e['loc'] else 'settings'}: {e['msg']}" for e in err.errors())
         raise InputError(f"invalid settings: {problems}") from None
     for line in unknown_variables(os.environ):
         print(f"zhtag: warning: {line}", file=sys.stderr)

@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     def _text_fits_a_batch(self) -> Self:
         if self.max_text_chars > self.max_batch_chars:
             raise ValueError(
-                f"max_text_chars ({self.max_text_chars}) must not exceed max_batch_chars ({self.max_batch_chars}): "
+                f"ZHTAG_MAX_TEXT_CHARS ({self.max_text_chars}) must not exceed ZHTAG_MAX_BATCH_CHARS ({self.max_batch_chars}): "
                 "a text must fit in one batch"
             )
         return self

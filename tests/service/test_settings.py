@@ -21,7 +21,7 @@ def test_a_text_must_fit_a_batch() -> None:
 
 @pytest.mark.parametrize(
     ("variable", "value", "named"),
-    [("ZHTAG_MAX_TEXT_CHARS", "99999", "max_text_chars"), ("ZHTAG_PORT", "seventy", "port"), ("ZHTAG_MODELS", "[not json", "models")],
+    [("ZHTAG_MAX_TEXT_CHARS", "99999", "ZHTAG_MAX_TEXT_CHARS (99999)"), ("ZHTAG_PORT", "seventy", "ZHTAG_PORT"), ("ZHTAG_MODELS", "[not json", "ZHTAG_MODELS")],
 )
 def test_serve_refuses_a_bad_setting_in_one_line(
     variable: str, value: str, named: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
