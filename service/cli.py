@@ -12,6 +12,7 @@ import gc
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -272,6 +273,9 @@ def _eval(args: argparse.Namespace, out: IO[str]) -> None:
     print(json.dumps({"model": tagger.ref, "test": str(args.test), **scores}, ensure_ascii=False), file=out)
 
 
+_POS_TOKEN = re.compile(r"./[A-Za-z]+$")  # word/TAG, as a segmented corpus read as seg holds it
+
+
 def _eval_warnings(tagger: Tagger, gold: list[Sentence], test: Path) -> list[str]:
     """Why a score about to be printed may mean nothing: a test file of unsegmented lines
     reads as one word a line, and entity types or POS tags the model does not tag count as
@@ -280,6 +284,9 @@ def _eval_warnings(tagger: Tagger, gold: list[Sentence], test: Path) -> list[str
 
     if tagger.config.task in ("cws", "pos") and all(len(s.spans) <= 1 for s in gold):
         return [f"every sentence of {test} is one word: is it segmented (words separated by spaces)?"]
+    words = [s.text[w.start : w.end] for s in gold for w in s.spans]
+    if sum(map(bool, map(_POS_TOKEN.search, words))) > len(words) / 2:
+        return [f"most words of {test} end in /TAG, read as part of the word: is it a pos corpus (--format pos)?"]
     untagged = unlearned_labels(labels_of(gold), tagger, "test", f"{tagger.ref} tags")
     return [untagged] if untagged else []
 

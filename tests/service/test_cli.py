@@ -272,6 +272,13 @@ def test_eval_refuses_a_corpus_it_cannot_score(model: str, corpus: str, problem:
     assert problem in capsys.readouterr().err
 
 
+def test_eval_warns_that_a_pos_corpus_read_as_seg_scores_words_with_their_tags(capsys) -> None:
+    assert run("eval", "--model", "tcws", "--test", str(FIXTURES / "train.pos.txt"), "--format", "seg")[0] == 0
+    assert "end in /TAG, read as part of the word: is it a pos corpus (--format pos)?" in capsys.readouterr().err
+    assert run("eval", "--model", "tcws", "--test", str(FIXTURES / "train.pos.txt"))[0] == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("flag", "value"), [("--hidden", "0"), ("--dropout", "2"), ("--epochs", "0"), ("--char-dim", "-3")])
 def test_train_refuses_impossible_sizes_before_reading_anything(flag: str, value: str, capsys) -> None:
     with pytest.raises(SystemExit) as exit_:
