@@ -16,7 +16,7 @@ from typing import IO, NoReturn
 
 from data.errors import InputError
 from data.text import SEPARATOR
-from zhtag.options import check_jieba_options, refuse
+from zhtag.options import check_jieba_options
 from zhtag.results import Token
 from zhtag.tagger import Tagger
 
@@ -50,12 +50,16 @@ def cut_for_search(sentence: str, HMM: bool = True) -> NoReturn:
     """Refused, as `tokenize(mode="search")` is: jieba's search mode adds overlapping
     sub-words, an answer of another shape. Defined so that jieba code stops with that reason
     rather than an AttributeError."""
-    refuse("mode", "search")
+    _refuse_search("cut_for_search", "cut")
 
 
 def lcut_for_search(sentence: str, HMM: bool = True) -> NoReturn:
     """Refused: see `cut_for_search`."""
-    refuse("mode", "search")
+    _refuse_search("lcut_for_search", "lcut")
+
+
+def _refuse_search(name: str, instead: str) -> NoReturn:
+    raise InputError(f"{name} is refused: jieba's search mode adds overlapping sub-words, and zhtag gives one segmentation; use {instead}")
 
 
 def add_word(word: str, freq: int | None = None, tag: str | None = None) -> None:
