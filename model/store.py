@@ -4,7 +4,9 @@ A version is published by one `os.rename` of a fully written, fsynced temp direc
 reader sees either the whole version or nothing, even if the writer crashes. Versions never
 change after publishing; which one a bare name means is kept apart in `<root>/<name>/ACTIVE`,
 so switching models is one atomic file replace; `<root>/<name>/HISTORY` keeps the stack of
-versions made active, so a rollback returns to the one before. Every file is listed with its sha256 in the
+versions made active, so a rollback returns to the one before. The stack is read only up to
+the active version's last entry: one above it was never made active after it (a crash cut its
+activation short, or a rollback left it). Every file is listed with its sha256 in the
 version's `manifest.json` and checked on `resolve`, so a damaged download or disk fails loudly
 instead of loading garbage weights. Models shipped inside the package live in a second,
 read-only root with the same layout; the user root is layered over it and numbering continues
@@ -52,8 +54,9 @@ class Aliases:
 
 class Root(Protocol):
     """Where versions' bytes live. The store's rules sit above this; each root keeps its
-    promises its own way: a version is visible only once complete, and an aliases update
-    never overwrites another writer's."""
+    promises its own way: a version is visible only once complete, an aliases update never
+    overwrites another writer's, and one cut short reads as before or after it (given that
+    entries above the active version's last on the stack are not read)."""
 
     def where(self, name: str, version: int) -> str: ...
     def names(self) -> set[str]: ...
@@ -67,7 +70,8 @@ class Root(Protocol):
 
 class LocalRoot:
     """A directory: a version appears by one rename of a complete, fsynced temp directory;
-    ACTIVE and HISTORY are replaced atomically, read-modify-written under a file lock."""
+    ACTIVE and HISTORY are replaced atomically, read-modify-written under a file lock, in an
+    order that a crash between them cannot make another version look activated."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -138,11 +142,25 @@ class LocalRoot:
         lock = os.open(folder, os.O_RDONLY)  # the name's directory itself is the lock
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            new = change(self.aliases(name))
-            write_atomic(folder / HISTORY, json.dumps(list(new.history)).encode())
-            write_atomic(folder / ACTIVE, f"{new.active}\n".encode())
+            current = self.aliases(name)
+            for filename, content in _alias_writes(current.history, change(current)):
+                write_atomic(folder / filename, content)
         finally:
             os.close(lock)
+
+
+def _alias_writes(stored: tuple[int, ...], new: Aliases) -> list[tuple[str, bytes]]:
+    """The files to replace, in order, so that a crash between any two leaves aliases that read
+    as before or after (see `Store._stack`). HISTORY goes first, ACTIVE last: a pushed version
+    lies above the active one until ACTIVE names it. A rollback (the stack cut shorter) first
+    keeps the version it leaves on top, then switches ACTIVE, then drops it: cut at once, the
+    stack could hold that version lower down, and read as if it was active before."""
+    history = lambda stack: (HISTORY, json.dumps(list(stack)).encode())  # noqa: E731
+    active = (ACTIVE, f"{new.active}\n".encode())
+    depth = len(new.history)
+    if depth < len(stored) and stored[:depth] == new.history:
+        return [history(stored[: depth + 1]), active, history(new.history)]
+    return [history(new.history), active]
 
 
 @dataclass(frozen=True)
@@ -291,13 +309,23 @@ class Store:
 
     def _rolled_back(self, name: str, aliases: Aliases) -> list[int]:
         """The activation stack with the current version popped off (never empty)."""
-        current = self._active(name, self._known_versions(name, name), aliases)
-        stack = list(aliases.history)
+        current, stack = self._stack(name, aliases)
         while stack and stack[-1] == current:
             stack.pop()
         if not stack:
             raise CheckpointError(f"{name}@{current} is the first active version of {name}: there is nothing to roll back to")
         return stack
+
+    def _stack(self, name: str, aliases: Aliases) -> tuple[int, list[int]]:
+        """The active version and the activation stack up to its last entry. An entry above
+        that was pushed by an activation a crash stopped before it wrote ACTIVE, or is the
+        version a rollback was leaving: not one the active version replaced, so not one to
+        roll back to."""
+        current = self._active(name, self._known_versions(name, name), aliases)
+        stack = list(aliases.history)
+        if current in stack:
+            del stack[len(stack) - stack[::-1].index(current) :]
+        return current, stack
 
     def resolve(self, ref: str) -> Checkpoint:
         """Find the version `ref` names and verify every file against its manifest."""
@@ -379,7 +407,7 @@ class Store:
         shipped = self._active(name, shipped_versions, Aliases()) if shipped_versions else None
 
         def push(current: Aliases) -> Aliases:
-            stack = list(current.history)
+            stack = self._stack(name, current)[1]
             if not stack and shipped not in (None, version):
                 stack = [shipped]
             if not stack or stack[-1] != version:

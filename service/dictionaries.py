@@ -4,11 +4,13 @@
 A dictionary is checked line by line before it replaces anything, and written the way the
 model store writes (`write_atomic`), so a reader sees the old dictionary or the new one. The
 matching `Lexicon` is built once per file version (name, modification time) and shared by
-every request that names the dictionary.
+every request that names the dictionary; only the dictionaries used last are kept built, so
+memory does not grow with every dictionary ever named.
 """
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,9 @@ from data.lexicon import Lexicon, parse_dictionary
 from data.atomic import write_atomic
 from data.script import user_lexicon
 from model.store import DICTIONARIES, NAME
+from service.settings import Settings
+
+MAX_CACHED = Settings.model_fields["max_cached_dictionaries"].default
 
 
 class DictionaryNotFound(ZhtagError):
@@ -34,16 +39,19 @@ def _found(name: str) -> Iterator[None]:
 
 
 class Dictionaries:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, max_cached: int = MAX_CACHED) -> None:
         self.dir = root / DICTIONARIES
-        self._cache: dict[tuple[str, bool], tuple[int, Lexicon]] = {}
+        self.max_cached = max_cached
+        self._cache: OrderedDict[str, tuple[int, dict[bool, Lexicon]]] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()
 
     def put(self, name: str, content: bytes) -> int:
         """Store (or replace) dictionary `name`; returns its word count. A malformed line is a
-        CorpusError naming it, and then nothing is replaced."""
+        CorpusError naming it, and then nothing is replaced. The old lexicon is dropped at once:
+        a replacement within the file system's clock tick would otherwise look unchanged."""
         words = parse_dictionary(content.splitlines(), f"dictionary {name}")
         write_atomic(self._path(name), content)
+        self._forget(name)
         return len(words)
 
     def content(self, name: str) -> bytes:
@@ -52,16 +60,22 @@ class Dictionaries:
             return self._path(name).read_bytes()
 
     def lexicon(self, name: str, force: bool = False) -> Lexicon:
-        """The words of dictionary `name`, built once per version of its file."""
+        """The words of dictionary `name`, built once per version of its file and kept while it
+        is among the `max_cached` dictionaries used last. One whose file is gone (deleted by
+        another worker) is dropped here too."""
         path = self._path(name)
-        with _found(name):
+        with self._lock, _found(name):
+            cached, lexicons = self._cache.pop(name, (None, {}))
             version = path.stat().st_mtime_ns
-        with self._lock:
-            cached = self._cache.get((name, force))
-            if cached is None or cached[0] != version:
+            if cached != version:
+                lexicons = {}
+            if force not in lexicons:
                 words = parse_dictionary(path.read_bytes().splitlines(), f"dictionary {name}")
-                cached = self._cache[(name, force)] = (version, user_lexicon(words, force=force, tags=words))
-        return cached[1]
+                lexicons[force] = user_lexicon(words, force=force, tags=words)
+            self._cache[name] = (version, lexicons)
+            while len(self._cache) > self.max_cached:
+                self._cache.popitem(last=False)
+        return lexicons[force]
 
     def names(self) -> list[str]:
         return sorted(p.stem for p in self.dir.glob("*.txt")) if self.dir.is_dir() else []
@@ -69,6 +83,11 @@ class Dictionaries:
     def delete(self, name: str) -> None:
         with _found(name):
             self._path(name).unlink()
+        self._forget(name)
+
+    def _forget(self, name: str) -> None:
+        with self._lock:
+            self._cache.pop(name, None)
 
     def _path(self, name: str) -> Path:
         if not NAME.fullmatch(name):

@@ -1,8 +1,10 @@
 """Specification of the versioned checkpoint store (model/store.py)."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -483,6 +485,106 @@ def test_the_first_user_version_over_a_shipped_one_rolls_back_to_it(alias_files:
     assert store.save("ner", {"w": b"mine"}) == "ner@2"
     assert store.rollback("ner") == "ner@1"
     assert store.resolve("ner").read_bytes("w") == b"shipped"
+
+
+class Crash(BaseException):
+    """The process killed (SIGKILL, power loss) between two writes: nothing after them runs."""
+
+
+def cut_short(operation: Callable[[], object], writes: int) -> bool:
+    """Run `operation`, killed after its first `writes` alias file writes; False if it made
+    no more than that and so completed."""
+    real = store_module.write_atomic
+    done: list[Path] = []
+
+    def write(path: Path, content: bytes) -> None:
+        if len(done) == writes:
+            raise Crash
+        done.append(path)
+        real(path, content)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store_module, "write_atomic", write)
+        try:
+            operation()
+        except Crash:
+            return True
+    return False
+
+
+def rollbacks(store: Store) -> list[str]:
+    """What a store's aliases say: the active version, then each that rollback after rollback
+    makes active, read on a copy so the store stays as it was."""
+    copy = store.root.parent / "read"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(store.root, copy)
+    reader = Store(root=copy, shipped=store.shipped)
+    said = [reader.locate("cws")]
+    with contextlib.suppress(CheckpointError):
+        while True:
+            said.append(reader.rollback("cws"))
+    return said
+
+
+def three_activated_and_one_not(store: Store) -> None:
+    for _ in range(3):
+        store.save("cws", FILES)
+    store.save("cws", FILES, activate=False)
+
+
+def then_cws_1_again(store: Store) -> None:
+    three_activated_and_one_not(store)
+    store.activate("cws@1")
+
+
+def then_an_activation_of_cws_2_cut_short(store: Store) -> None:
+    three_activated_and_one_not(store)
+    assert cut_short(lambda: store.activate("cws@2"), writes=1)
+
+
+def one_shipped_and_one_stored(store: Store) -> None:
+    Store(root=store.shipped, shipped=store.shipped.parent / "nothing").save("cws", FILES)
+    store.save("cws", FILES, activate=False)
+
+
+ALIAS_CHANGES: dict[str, tuple[Callable[[Store], None], Callable[[Store], object]]] = {
+    "activating a new version": (three_activated_and_one_not, lambda store: store.activate("cws@4")),
+    "activating a version active before": (three_activated_and_one_not, lambda store: store.activate("cws@2")),
+    "rolling back": (three_activated_and_one_not, lambda store: store.rollback("cws")),
+    "rolling back from a version also lower on the stack": (then_cws_1_again, lambda store: store.rollback("cws")),
+    "rolling back after an activation of its target was cut short": (then_an_activation_of_cws_2_cut_short, lambda store: store.rollback("cws")),
+    "activating the first version over a shipped one": (one_shipped_and_one_stored, lambda store: store.activate("cws@2")),
+}
+
+
+@pytest.mark.parametrize("change", ALIAS_CHANGES)
+def test_a_crash_at_any_point_of_an_alias_change_leaves_the_aliases_saying_what_they_said_before_or_after_it(
+    change: str, store: Store, tmp_path: Path
+) -> None:
+    """A crash between writing the activation stack and ACTIVE must not make the version whose
+    activation was cut short the one a rollback returns to, nor make a rollback skip one."""
+    prepare, operation = ALIAS_CHANGES[change]
+    prepare(store)
+    start = tmp_path / "start"
+    shutil.copytree(store.root, start)
+    before = rollbacks(store)
+    operation(store)
+    after = rollbacks(store)
+    for writes in itertools.count():
+        shutil.rmtree(store.root)
+        shutil.copytree(start, store.root)
+        if not cut_short(lambda: operation(store), writes):
+            break
+        assert rollbacks(store) in (before, after), f"killed after {writes} of its alias writes"
+    assert writes >= 2 and rollbacks(store) == after
+
+
+def test_a_version_whose_activation_was_cut_short_is_not_rolled_back_to_then_or_after_later_activations(store: Store) -> None:
+    three_activated_and_one_not(store)
+    assert cut_short(lambda: store.activate("cws@4"), writes=1)
+    assert store.locate("cws") == "cws@3" and store.previous("cws") == "cws@2"
+    store.activate("cws@1")
+    assert rollbacks(store) == ["cws@1", "cws@3", "cws@2", "cws@1"]
 
 
 def test_a_full_disk_fails_the_save_cleanly_and_the_previous_version_still_loads(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
