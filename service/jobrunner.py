@@ -2,9 +2,10 @@
 
 At most `max_running` jobs run at once across every server on the store (the job table's
 claim enforces it). A cancelled job's process is stopped. When the server shuts down, the
-jobs it started are stopped and queued again to resume from their last completed epoch; a job
-whose process died without a word is marked failed (here, or by `JobStore.reap` at the next
-start).
+jobs it started are stopped and queued again to resume from their last completed epoch, as is
+a job whose process was ended by SIGTERM or SIGINT, the signals that stop a server; a job whose
+process died otherwise is marked failed (here, or by `JobStore.reap` at the next start). At
+start, the uploads no job will read again are deleted (`sweep`).
 """
 from __future__ import annotations
 
@@ -21,12 +22,17 @@ from typing import TypeVar
 
 import service
 from model.store import Store
-from service.jobs import Job, JobStore, drop_uploads, job_folder, process_alive
+from service.jobs import Job, JobStore, drop_uploads, job_folder, process_alive, sweep
 
 log = logging.getLogger("zhtag.jobs")
 STOP_GRACE_S = 10.0
 T = TypeVar("T")
 WORKER = (sys.executable, "-P", "-m", "service.jobworker")  # -P: the server's working directory is not searched for modules
+# How a job's process ends when it is asked to stop from outside, as it is when the server is:
+# systemd stops a service by signalling every process of its cgroup, and a Ctrl-C signals the
+# terminal's process group. The server's shutdown, which would requeue the job, comes only
+# after uvicorn has drained connections, long after the supervisor has seen the process end.
+STOPPED = (-signal.SIGTERM, -signal.SIGINT)
 
 
 def _worker_env() -> dict[str, str]:
@@ -64,8 +70,10 @@ class JobRunner:
         return result
 
     async def run(self) -> None:
-        """Reap dead jobs, then start queued ones as capacity allows, until cancelled."""
+        """Reap dead jobs and sweep away the uploads no job needs, then start queued ones as
+        capacity allows, until cancelled."""
         await self._table(self.jobs.reap, process_alive)
+        await self._table(sweep, self.jobs, self.store.root)
         supervisors: set[asyncio.Task] = set()
         try:
             while True:
@@ -87,7 +95,8 @@ class JobRunner:
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / "log.txt", "ab") as stderr:
             process = await asyncio.create_subprocess_exec(
-                *WORKER, self.store.location, str(self.store.root), job.id, env=_worker_env(), stdout=asyncio.subprocess.DEVNULL, stderr=stderr
+                *WORKER, self.store.location, str(self.store.root), job.id, env=_worker_env(), stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
+                start_new_session=True,  # a Ctrl-C, sent to the server's process group, is the server's to act on
             )
         self._running[job.id] = process
         await self._table(self.jobs.set_pid, job.id, process.pid)
@@ -100,11 +109,20 @@ class JobRunner:
                 if now is not FAILED and now.status == "cancelled":
                     await _stop(process)
         self._running.pop(job.id, None)
+        if process.returncode in STOPPED and await self._recorded(self.jobs.requeue, job.id):
+            log.info("job %s stopped by %s; queued to resume", job.id, signal.Signals(-process.returncode).name)
+            return  # its uploads are what it resumes from
         if process.returncode != 0:
             error = f"the job's process ended with exit code {process.returncode} (log: .jobs/{job.id}/log.txt in the store's directory)"  # no server path: /v1/jobs is public
-            while await self._table(partial(self.jobs.finish, job.id, "failed", error=error)) is FAILED:
-                await asyncio.sleep(self.poll_s)
+            await self._recorded(partial(self.jobs.finish, job.id, "failed", error=error))
         drop_uploads(logs)  # the job has ended, whichever way
+
+    async def _recorded(self, call: Callable[..., T], *args: object) -> T:
+        """`call(*args)` on the job table, tried again every poll until the table answers: a
+        job's end must be recorded, or it stays running in the table."""
+        while (result := await self._table(call, *args)) is FAILED:
+            await asyncio.sleep(self.poll_s)
+        return result
 
     async def _stop_all(self) -> None:
         """Stop the jobs this server started and queue them to resume at the next start."""

@@ -3,18 +3,23 @@
 Every process (server workers, job processes) opens the same database. Claiming the next
 queued job is one `BEGIN IMMEDIATE` transaction, so two servers on one store never start the
 same job and never run more than `max_running` at once. A job process writes its own progress
-and outcome; a job left `running` by a process that died is marked failed by `reap`.
+and outcome; a job left `running` by a process that died is marked failed by `reap`, and
+`sweep` deletes the uploads no job will read again.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import re
+import shutil
 import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +29,7 @@ from model.store import JOBS_TABLE
 # A job goes queued -> running -> publishing -> succeeded, or ends failed, or cancelled before
 # it publishes: a publishing job is writing its version, too late to cancel.
 IN_PROGRESS = ("running", "publishing")
+ENDED = ("succeeded", "failed", "cancelled")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
@@ -68,13 +74,23 @@ class Job:
     finished: float | None = None
 
     def public(self) -> dict[str, Any]:
-        """What `GET /v1/jobs/{id}` shows: everything but the process id and file paths."""
+        """What `GET /v1/jobs/{id}` shows: everything but the process id and file paths. The
+        error and the metrics name each corpus as the client gave it: their server paths (the
+        store's directory, `ZHTAG_CORPORA`) are nobody's business on a public route, and mean
+        nothing to the client."""
         spec = {k: v for k, v in self.spec.items() if not k.endswith("_file")}
+        named = partial(_named, given=self._given())
         return {
             "id": self.id, "status": self.status, "spec": spec, "progress": self.progress, "model": self.model,
-            "metrics": self.metrics, "error": self.error, "created": self.created, "started": self.started,
+            "metrics": named(self.metrics), "error": named(self.error), "created": self.created, "started": self.started,
             "finished": self.finished,
         }
+
+    def _given(self) -> dict[str, str]:
+        """Each corpus's server path, and the name the client gave it (its field alone for a job
+        submitted before names were kept)."""
+        names = self.spec.get("corpora", {})
+        return {self.spec[f"{key}_file"]: names.get(key, key) for key in UPLOADS if self.spec.get(f"{key}_file")}
 
 
 class JobStore:
@@ -151,11 +167,12 @@ class JobStore:
         self._update(job_id, "status = 'cancelled', finished = ?", (time.time(),), "queued", "running")
         return self.get(job_id)
 
-    def requeue(self, job_id: str) -> None:
-        """Queue a running (or publishing) job again, to resume from its last completed epoch."""
+    def requeue(self, job_id: str) -> bool:
+        """Queue a running (or publishing) job again, to resume from its last completed epoch;
+        False if it was no longer in progress (cancelled, or finished)."""
         job = self.get(job_id)
         spec = json.dumps({**job.spec, "resume": True})
-        self._update(job_id, "status = 'queued', spec = ?, pid = NULL, started = NULL", (spec,), *IN_PROGRESS)
+        return self._update(job_id, "status = 'queued', spec = ?, pid = NULL, started = NULL", (spec,), *IN_PROGRESS)
 
     def reap(self, alive: Callable[[int], bool], grace_s: float = 60.0) -> list[str]:
         """Mark failed every running job whose process is gone (or never started within
@@ -176,6 +193,26 @@ class JobStore:
         with self._connect() as db:
             cursor = db.execute(f"UPDATE jobs SET {assignments} WHERE id = ? AND status IN ({marks})", (*values, job_id, *statuses))
         return cursor.rowcount == 1
+
+
+def as_given(text: str, given: dict[str, str]) -> str:
+    """`text` with each server path in `given` replaced by the name the client gave that file,
+    with the option training's messages put before it (`--dev PATH`); longest first, since
+    one corpus path may begin another."""
+    for path, name in sorted(given.items(), key=lambda item: -len(item[0])):
+        text = re.sub(rf"(?:--\w+ )?{re.escape(path)}", lambda _, name=name: name, text)  # a function: `name` is no template
+    return text
+
+
+def _named(value: Any, given: dict[str, str]) -> Any:
+    """`value` (a job's error or metrics) with every string in it `as_given`."""
+    if isinstance(value, str):
+        return as_given(value, given)
+    if isinstance(value, dict):
+        return {key: _named(item, given) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_named(item, given) for item in value]
+    return value
 
 
 def _job(row: sqlite3.Row) -> Job:
@@ -211,6 +248,7 @@ def job_folder(root: Path, job_id: str) -> Path:
 
 
 UPLOADS = ("train", "dev", "raw")  # the files a submission's corpora are saved as, in its job's folder
+SUBMITTING = ".submitting"  # the lock file of `submitting`, beside the jobs' folders
 
 
 def drop_uploads(folder: Path) -> None:
@@ -218,3 +256,41 @@ def drop_uploads(folder: Path) -> None:
     to 256 MiB each, filled the disk over time."""
     for name in UPLOADS:
         (folder / name).unlink(missing_ok=True)
+
+
+@contextmanager
+def submitting(root: Path, exclusive: bool = False) -> Iterator[bool]:
+    """A lock held, shared, by each submission from the moment its folder is made until its
+    row is written, so that `sweep`, holding it alone, knows a folder with no row was left by a
+    crash and not by an upload still arriving, on this server or another on the same table.
+    The sweep does not wait for it (a start would hang on a slow upload): this answers whether
+    the lock was got."""
+    folders = root / ".jobs"
+    folders.mkdir(parents=True, exist_ok=True)
+    with open(folders / SUBMITTING, "ab") as lock:
+        yield _flock(lock.fileno(), exclusive)
+
+
+def _flock(fd: int, exclusive: bool) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_SH)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def sweep(jobs: JobStore, root: Path) -> None:
+    """Delete the uploads of every ended job, and the folders of submissions that never became
+    a job. Both were left for good: a job whose process ended with no server watching (it
+    finishes alone after a `kill -9` of the server), or was marked failed by `reap`; a crash
+    during `POST /v1/train` between its uploads and its row. The folders are listed while no
+    submission is under way and the rows read after: a folder with no row then never gets one."""
+    with submitting(root, exclusive=True) as alone:
+        folders = [folder for folder in (root / ".jobs").iterdir() if folder.is_dir()]
+    statuses = {job.id: job.status for job in jobs.list()}
+    for folder in folders:
+        status = statuses.get(folder.name)
+        if status is None and alone:
+            shutil.rmtree(folder, ignore_errors=True)
+        elif status in ENDED:
+            drop_uploads(folder)

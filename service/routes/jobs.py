@@ -24,7 +24,7 @@ from model.tagger import CONFIG
 from model.teacher import check_teacher
 from model.train import check_dev_apart, check_parent, check_splittable, check_target, load_sentences
 from service.deps import AdminDep, RegistryDep, SettingsDep
-from service.jobs import JobStore, drop_uploads, job_folder, new_job_id
+from service.jobs import JobStore, as_given, drop_uploads, job_folder, new_job_id, submitting
 from service.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["jobs"])
@@ -92,15 +92,16 @@ def _check(field: str, path: Path, shown: str, task: str, fmt: str | None, skip_
     except CorpusError as err:
         raise CorpusError(shown, err.line, err.problem) from None
     except InputError as err:
-        raise InputError(str(err).replace(str(path), shown)) from None
+        raise InputError(as_given(str(err), {str(path): shown})) from None
 
 
 async def _files(
     uploads: dict[str, UploadFile | None], paths: dict[str, str | None], folder: Path,
     settings: Settings, task: str, fmt: str | None, skip_bad: bool,
-) -> dict[str, Path | None]:
+) -> tuple[dict[str, Path | None], dict[str, str]]:
     """Each of train, dev and raw as a file (uploaded into `folder`, or found by path), read and
-    checked as training will read it; errors name each as the client gave it."""
+    checked as training will read it, and the name the client gave each given (`train
+    (mine.txt)`, `dev_path d.txt`), which errors name it by, now and in the job's record."""
     files = {field: await _corpus(field, uploads[field], paths[field], folder, settings) for field in uploads}
     if files["train"] is None:
         raise InputError("a training corpus is required: upload the file train or give train_path")
@@ -113,7 +114,7 @@ async def _files(
             await run_in_threadpool(_check, field, path, shown[field], task, fmt, skip_bad, alone)
     if files["dev"] is not None:
         await run_in_threadpool(check_dev_apart, files["train"], files["dev"], (shown["train"], shown["dev"]))
-    return files
+    return files, shown
 
 
 def _pinned(store: Store, ref: str, task: str, check: Callable[[str, str, str], None]) -> str:
@@ -159,22 +160,23 @@ async def submit(
     taught_by = await run_in_threadpool(_pinned, registry.store, teacher, task, check_teacher) if teacher else None
     job_id = new_job_id()
     folder = job_folder(registry.store.root, job_id)
-    folder.mkdir(parents=True)
-    try:
-        uploads = {"train": train, "dev": dev, "raw": raw}
-        paths = {"train": train_path, "dev": dev_path, "raw": raw_path}
-        files = await _files(uploads, paths, folder, settings, task, format, skip_bad)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    train_file, dev_file, raw_file = files["train"], files["dev"], files["raw"]
-    spec: dict[str, Any] = {
-        "task": task, "name": name, "base": parent, "epochs": epochs, "format": format, "labels": labels,
-        "auto_promote": auto_promote, "min_gain": min_gain, "skip_bad": skip_bad, "train_file": str(train_file),
-        "dev_file": str(dev_file) if dev_file else None, "threads": settings.job_threads,
-        "raw_file": str(raw_file) if raw_file else None, "teacher": taught_by,
-    }
-    job = await run_in_threadpool(jobs.create, spec, job_id)
+    with submitting(registry.store.root):  # waited for only while a starting server sweeps: milliseconds
+        folder.mkdir(parents=True)
+        try:
+            uploads = {"train": train, "dev": dev, "raw": raw}
+            paths = {"train": train_path, "dev": dev_path, "raw": raw_path}
+            files, shown = await _files(uploads, paths, folder, settings, task, format, skip_bad)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        train_file, dev_file, raw_file = files["train"], files["dev"], files["raw"]
+        spec: dict[str, Any] = {
+            "task": task, "name": name, "base": parent, "epochs": epochs, "format": format, "labels": labels,
+            "auto_promote": auto_promote, "min_gain": min_gain, "skip_bad": skip_bad, "train_file": str(train_file),
+            "dev_file": str(dev_file) if dev_file else None, "threads": settings.job_threads,
+            "raw_file": str(raw_file) if raw_file else None, "teacher": taught_by, "corpora": shown,
+        }
+        job = await run_in_threadpool(jobs.create, spec, job_id)
     return JSONResponse({"id": job.id, "status": job.status}, status_code=202)
 
 

@@ -1,13 +1,14 @@
 """The job table: claims are exclusive and in order, at most `max_running` run at once, a
 cancel wins over a late result but not over a job already publishing its model, and jobs
-whose process died are marked failed."""
+whose process died are marked failed. A job's public record names files as the client gave
+them, and a sweep deletes the uploads no job will read again."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from service.jobs import JobCancelled, JobNotFound, JobStore
+from service.jobs import ENDED, Job, JobCancelled, JobNotFound, JobStore, job_folder, jobs_path, submitting, sweep
 
 
 @pytest.fixture
@@ -80,3 +81,59 @@ def test_a_requeued_job_resumes(jobs: JobStore) -> None:
 def test_an_unknown_job_is_named(jobs: JobStore) -> None:
     with pytest.raises(JobNotFound, match="nope"):
         jobs.get("nope")
+
+
+def test_a_jobs_public_record_names_its_corpora_as_the_client_gave_them_never_by_their_server_paths() -> None:
+    upload, corpus = "/srv/zhtag/.jobs/a1/train", "/data/corpora/b.txt"
+    job = Job(
+        id="a1", status="failed", spec={"train_file": upload, "dev_file": corpus, "raw_file": None, "corpora": {"train": "train (mine.txt)", "dev": "dev_path b.txt"}},
+        metrics={"raw": {"path": corpus}, "curve": [{"note": f"read {upload}"}]}, error=f"--dev {corpus}: its entity types differ; {upload}:13: bad tag",
+    )
+    shown = job.public()
+    assert shown["error"] == "dev_path b.txt: its entity types differ; train (mine.txt):13: bad tag"
+    assert shown["metrics"] == {"raw": {"path": "dev_path b.txt"}, "curve": [{"note": "read train (mine.txt)"}]}
+    assert "/srv" not in str(shown) and "/data" not in str(shown)
+
+
+def test_a_job_submitted_before_corpus_names_were_kept_names_each_corpus_by_its_field() -> None:
+    job = Job(id="a1", status="failed", spec={"train_file": "/data/corpora/b.txt"}, error="/data/corpora/b.txt: file not found")
+    assert job.public()["error"] == "train: file not found"
+
+
+def uploaded(root: Path, jobs: JobStore, status: str) -> Path:
+    """The folder of a new job left in `status`, holding an upload and a log."""
+    job = jobs.create({"name": status})
+    if status != "queued":
+        jobs.claim(max_running=64)
+    if status in ENDED:
+        jobs.finish(job.id, status)
+    folder = job_folder(root, job.id)
+    folder.mkdir(parents=True)
+    (folder / "train").write_text("upload")
+    (folder / "log.txt").write_text("log")
+    return folder
+
+
+def test_a_sweep_deletes_the_uploads_of_ended_jobs_and_the_folders_of_submissions_that_never_became_a_job(tmp_path: Path) -> None:
+    jobs = JobStore(jobs_path(tmp_path))
+    ended = [uploaded(tmp_path, jobs, status) for status in ENDED]
+    waiting = [uploaded(tmp_path, jobs, status) for status in ("queued", "running")]
+    crashed = job_folder(tmp_path, "0123456789ab")
+    crashed.mkdir()
+    (crashed / "train").write_text("half an upload")
+    sweep(jobs, tmp_path)
+    assert all(not (folder / "train").exists() and (folder / "log.txt").exists() for folder in ended), "an ended job keeps its log"
+    assert all((folder / "train").exists() for folder in waiting), "a job yet to run or resume needs its upload"
+    assert not crashed.exists()
+
+
+def test_a_sweep_leaves_the_folder_of_a_submission_still_under_way(tmp_path: Path) -> None:
+    jobs = JobStore(jobs_path(tmp_path))
+    ended = uploaded(tmp_path, jobs, "succeeded")
+    with submitting(tmp_path):  # as POST /v1/train holds it, here or on another server, until the job's row is written
+        arriving = job_folder(tmp_path, "0123456789ab")
+        arriving.mkdir()
+        (arriving / "train").write_text("an upload arriving")
+        sweep(jobs, tmp_path)
+    assert (arriving / "train").exists()
+    assert not (ended / "train").exists(), "ended jobs' uploads are deleted all the same"

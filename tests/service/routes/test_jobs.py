@@ -1,7 +1,8 @@
 """Training jobs over HTTP: a job submitted with an uploaded corpus trains in a process of its
 own and its version then serves; malformed, oversized and out-of-bounds corpora are refused
 before anything is queued; only the admin may submit or cancel; a job whose process died is
-marked failed when the server starts."""
+marked failed when the server starts, which also deletes the uploads no job will read again. A
+job's record names its corpora as the client gave them."""
 from __future__ import annotations
 
 import os
@@ -258,3 +259,37 @@ def test_a_server_running_no_jobs_queues_them_for_a_trainer_sharing_its_table(ro
         with client_for(root) as trainer:
             assert wait_for(trainer, job_id, {"succeeded", "failed"})["status"] == "succeeded"
         assert replica.get(f"/v1/jobs/{job_id}").json()["model"] == {"name": "jobcws", "version": 1}
+
+
+def test_a_failed_jobs_error_names_its_corpus_as_the_client_gave_it_not_by_its_server_path(root: Path, tmp_path: Path) -> None:
+    corpora = tmp_path / "corpora"
+    corpora.mkdir()
+    (corpora / "b.txt").write_bytes(CORPUS)
+    with client_for(root, corpora=corpora, max_running_jobs=0) as replica:  # queues the jobs, runs none
+        by_path = submit(replica, files={}, train_path="b.txt").json()["id"]
+        uploaded = submit(replica).json()["id"]
+    (corpora / "b.txt").unlink()  # both corpora are gone by the time the jobs run
+    (job_folder(root, uploaded) / "train").unlink()
+    with client_for(root, corpora=corpora) as trainer:
+        jobs = [wait_for(trainer, job_id, {"succeeded", "failed"}) for job_id in (by_path, uploaded)]
+    assert [job["error"] for job in jobs] == ["train_path b.txt: file not found", "train (mine.txt): file not found"]
+    assert [job["spec"]["corpora"] for job in jobs] == [{"train": "train_path b.txt"}, {"train": "train (mine.txt)"}]
+
+
+def test_uploads_no_job_will_read_again_are_deleted_when_a_server_starts(root: Path) -> None:
+    jobs = JobStore(jobs_path(root))
+    ended = jobs.create({"task": "cws", "name": "alone"})
+    jobs.claim()
+    jobs.finish(ended.id, "succeeded")  # by its own process, after a `kill -9` of the server that started it
+    crashed = job_folder(root, "0123456789ab")  # a crash during POST /v1/train left its uploads and no row
+    for folder in (job_folder(root, ended.id), crashed):
+        folder.mkdir(parents=True)
+        (folder / "train").write_bytes(CORPUS)
+    (job_folder(root, ended.id) / "log.txt").write_text("the job's log")
+    with client_for(root) as client:
+        assert uploads_gone(client, ended.id)
+        deadline = time.monotonic() + 30
+        while crashed.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert not crashed.exists()
+    assert (job_folder(root, ended.id) / "log.txt").exists(), "an ended job keeps its log"
