@@ -394,11 +394,16 @@ def check_dev_apart(train: Path, dev: Path | None, names: tuple[str, str] | None
 
 
 def run_name(options: TrainOptions) -> str:
-    """The name a run stores its version (and its resumable state) under: --name, else its
-    parent's name, else its task's: the shipped model's, which the new version must then beat."""
-    if options.name is not None:
-        return options.name
-    return parse_ref(options.parent)[0] if options.parent else options.task
+    """The name a run stores its version (and its resumable state) under (`name_for`)."""
+    return name_for(options.name, options.parent, options.task)
+
+
+def name_for(name: str | None, parent: str | None, task: str) -> str:
+    """`name` if given, else the parent's name, else the task's: the shipped model's, which the
+    new version must then beat."""
+    if name is not None:
+        return name
+    return parse_ref(parent)[0] if parent else task
 
 
 def _pinned(options: TrainOptions, store: Store) -> TrainOptions:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, HTTPException, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -22,7 +22,7 @@ from model.curve import plot_curve
 from model.store import NAME_PATTERN, Store
 from model.tagger import CONFIG
 from model.teacher import check_teacher
-from model.train import check_dev_apart, check_parent, check_splittable, check_target, load_sentences
+from model.train import check_dev_apart, check_parent, check_splittable, check_target, load_sentences, name_for
 from service.deps import AdminDep, RegistryDep, SettingsDep
 from service.jobs import JobStore, as_given, drop_uploads, job_folder, new_job_id, submitting
 from service.settings import Settings
@@ -126,13 +126,25 @@ def _pinned(store: Store, ref: str, task: str, check: Callable[[str, str, str], 
     return checkpoint.ref
 
 
-@router.post("/train", status_code=202, dependencies=[AdminDep])
+async def _check_fields(request: Request) -> None:
+    """A field this route does not read (`hidden=32`), or one given twice, is refused: left
+    unread, it trained a model other than the one its sender meant, as JSON bodies refuse."""
+    form = await request.form()
+    unknown = sorted(set(form.keys()) - set(FORM_FIELDS))
+    if unknown:
+        raise InputError(f"unknown form field(s) {', '.join(unknown)}; the fields are {', '.join(FORM_FIELDS)}")
+    twice = sorted(key for key in set(form.keys()) if len(form.getlist(key)) > 1)
+    if twice:
+        raise InputError(f"form field(s) given more than once: {', '.join(twice)}")
+
+
+@router.post("/train", status_code=202, dependencies=[AdminDep, Depends(_check_fields)])  # unknown fields first: a form with two mistakes took two tries
 async def submit(
     request: Request,
     registry: RegistryDep,
     settings: SettingsDep,
     task: Annotated[Literal["cws", "ner", "pos"], Form()],
-    name: Annotated[str, Form(pattern=rf"^{NAME_PATTERN}$")],
+    name: Annotated[str | None, Form(pattern=rf"^{NAME_PATTERN}$")] = None,
     base: Annotated[str | None, Form(max_length=80)] = None,
     epochs: Annotated[int, Form(ge=1, le=200)] = 12,
     format: Annotated[Literal["seg", "pos", "conll", "jsonl"] | None, Form()] = None,
@@ -151,11 +163,11 @@ async def submit(
     """Queue a training job; 422 names the file, line and problem of a malformed corpus. With
     `teacher`, the raw text `raw` (or `raw_path`), tagged by that model, joins the training side
     (`zhtag train --raw --teacher`)."""
-    await _check_fields(request)
     if (raw is None and not raw_path) != (teacher is None):
         raise InputError("raw text (raw or raw_path) and teacher go together: the teacher tags the raw text")
     jobs = _jobs(request)
     parent = await run_in_threadpool(_pinned, registry.store, base, task, check_parent) if base else None
+    name = name_for(name, parent, task)  # as `zhtag train` names a run without --name
     await run_in_threadpool(check_target, registry.store, name, task)
     taught_by = await run_in_threadpool(_pinned, registry.store, teacher, task, check_teacher) if teacher else None
     job_id = new_job_id()
@@ -181,18 +193,6 @@ async def submit(
 
 
 FORM_FIELDS = sorted(set(inspect.signature(submit).parameters) - {"request", "registry", "settings"})
-
-
-async def _check_fields(request: Request) -> None:
-    """A field this route does not read (`hidden=32`), or one given twice, is refused: left
-    unread, it trained a model other than the one its sender meant, as JSON bodies refuse."""
-    form = await request.form()
-    unknown = sorted(set(form.keys()) - set(FORM_FIELDS))
-    if unknown:
-        raise InputError(f"unknown form field(s) {', '.join(unknown)}; the fields are {', '.join(FORM_FIELDS)}")
-    twice = sorted(key for key in set(form.keys()) if len(form.getlist(key)) > 1)
-    if twice:
-        raise InputError(f"form field(s) given more than once: {', '.join(twice)}")
 
 
 @router.get("/jobs")

@@ -113,11 +113,18 @@ def test_a_malformed_corpus_is_refused_with_its_file_and_line(client: TestClient
 
 def test_a_form_field_the_route_does_not_read_or_one_given_twice_is_refused(client: TestClient) -> None:
     before = client.get("/v1/jobs").json()
-    unknown = submit(client, hidden="32")
+    unknown = submit(client, hidden="32", epochs="many")  # named before the bad epochs: one round trip shows both problems' first
     assert unknown.status_code == 422 and unknown.json()["detail"].startswith("unknown form field(s) hidden; the fields are ")
     twice = submit(client, files=[("train", ("a.txt", CORPUS)), ("train", ("b.txt", CORPUS))])
     assert twice.status_code == 422 and twice.json()["detail"] == "form field(s) given more than once: train"
     assert client.get("/v1/jobs").json() == before
+
+
+def test_a_job_without_a_name_takes_its_bases_name_or_its_tasks_as_zhtag_train_does(client: TestClient) -> None:
+    data = {"task": "cws", "epochs": "1", "base": "tcws"}
+    response = client.post("/v1/train", data=data, files={"train": ("mine.txt", CORPUS)}, headers=ADMIN)
+    assert response.status_code == 202
+    assert client.get(f"/v1/jobs/{response.json()['id']}").json()["spec"]["name"] == "tcws"
 
 
 def test_a_one_sentence_corpus_without_a_dev_corpus_is_refused_before_it_is_queued(client: TestClient) -> None:
