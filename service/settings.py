@@ -19,12 +19,14 @@ from model.tagger import PRECISIONS
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZHTAG_")
 
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
-    workers: int = Field(1, ge=1, le=64)
-    models: Annotated[list[str], NoDecode] = ["cws", "ner", "pos"]  # loaded and warmed at start; /readyz waits for them
-    device: str = "auto"
-    precision: Literal[PRECISIONS] = Field("auto", description="the LSTM's dtype on the CPU; auto: bfloat16 where the CPU multiplies it natively")
+    host: str = Field("127.0.0.1", description="address to listen on (zhtag serve --host); 0.0.0.0 for every interface")
+    port: int = Field(8000, ge=1, le=65535, description="port to listen on (zhtag serve --port)")
+    workers: int = Field(1, ge=1, le=64, description="server processes, each with its own models (zhtag serve --workers)")
+    models: Annotated[list[str], NoDecode] = Field(
+        ["cws", "ner", "pos"], description="models loaded and warmed at start, which /readyz waits for (comma-separated); any other is loaded on its first request"
+    )
+    device: str = Field("auto", description="cpu, cuda, cuda:N; auto: a GPU where there is one")
+    precision: Literal[PRECISIONS] = Field("auto", description="the LSTM's dtype on the CPU; auto: bfloat16 where the CPU multiplies it natively; float32: exactly what training computes")
     threads: int | None = Field(None, ge=1, le=256, description="torch threads per worker; unset: cores / workers, less one for the event loop")
     max_batch_chars: int = Field(16_000, ge=1, description="characters merged into one tagger call")
     max_wait_ms: float = Field(5.0, ge=0, le=10_000, description="longest a batch waits for more requests")

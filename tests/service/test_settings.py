@@ -2,6 +2,8 @@
 server starts: a bad value stops `zhtag serve` with one line and exit code 1."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from service.cli import main
@@ -49,3 +51,11 @@ def test_a_variable_that_is_no_setting_is_named_with_the_setting_it_is_nearest()
         "ZHTAG_MAX_QUEU is no setting of zhtag's and is ignored; did you mean ZHTAG_MAX_QUEUE?",
         "ZHTAG_XYZZY is no setting of zhtag's and is ignored",
     ]
+
+
+def test_the_readme_lists_every_setting_with_its_default_and_what_it_sets() -> None:
+    """The README's table is the user's reference: a setting added or changed here must be there."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    shown = lambda default: "unset" if default is None else "none" if default == [] else ",".join(default) if isinstance(default, list) else str(default)  # noqa: E731
+    for name, field in Settings.model_fields.items():
+        assert f"| `ZHTAG_{name.upper()}` | {shown(field.default)} | {field.description} |" in readme, name
