@@ -25,7 +25,7 @@ from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn
 from data.errors import CheckpointError, CorpusError, InputError, ZhtagError
 from data.script import SCRIPTS
 from data.text import CLAUSE_END, SENTENCE_END, WHITESPACE
-from model.config import ANSWERS, TrainConfig, check_answers, is_tag_prefix
+from model.config import ANSWERS, ModelConfig, TrainConfig, check_answers, is_tag_prefix
 
 if TYPE_CHECKING:
     from service.settings import Settings
@@ -68,49 +68,49 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model (or fine-tune one with --from)")
-    t.add_argument("--task", required=True, choices=["cws", "ner", "pos"])
-    t.add_argument("--train", required=True, type=Path)
-    t.add_argument("--dev", type=Path)
+    t.add_argument("--task", required=True, choices=["cws", "ner", "pos"], help="segmentation, entities, or joint segmentation and POS")
+    t.add_argument("--train", required=True, type=Path, metavar="FILE", help="training corpus (seg, pos, conll or jsonl: README, 'Corpus formats')")
+    t.add_argument("--dev", type=Path, metavar="FILE", help="dev corpus, for early stopping and the promotion gate")
     t.add_argument("--dev-ratio", type=float, help="without --dev: the share of --train set apart as dev (default 0.05)")
-    t.add_argument("--from", dest="parent", metavar="REF")
+    t.add_argument("--from", dest="parent", metavar="REF", help="fine-tune this stored or shipped model (name or name@N)")
     t.add_argument("--labels", choices=["keep", "replace"], default="keep", help="with --from: keep the parent's labels and add new ones, or replace them")
-    t.add_argument("--name")
+    t.add_argument("--name", help="store the new version under this name (default: --from's name, else the task's)")
     t.add_argument("--no-auto-promote", dest="auto_promote", action="store_false", help="store the new version inactive")
     t.add_argument("--min-gain", type=float, default=0.0, help="dev F1 points over the version now active under --name needed to replace it")
-    t.add_argument("--format", choices=["seg", "pos", "conll", "jsonl"])
+    t.add_argument("--format", choices=["seg", "pos", "conll", "jsonl"], help="the corpora's format (default: detected from each file's first lines)")
     t.add_argument("--skip-bad", action="store_true", help="skip malformed lines and report how many")
-    t.add_argument("--epochs", type=_positive, default=TrainConfig.epochs)
-    t.add_argument("--patience", type=_positive, default=TrainConfig.patience)
-    t.add_argument("--seed", type=int, default=TrainConfig.seed)
-    t.add_argument("--lr", type=_rate, default=TrainConfig.lr, help="Adam's learning rate at the first epoch; it falls by 0.9 an epoch")
-    t.add_argument("--hidden", type=_positive, help="LSTM units per direction (new models only)")
-    t.add_argument("--char-dim", type=_positive, help="character embedding size (new models only)")
-    t.add_argument("--bigram-dim", type=_positive, help="bigram embedding size, per side (new models only)")
-    t.add_argument("--dropout", type=_dropout, help="dropout on the LSTM's inputs and outputs, and between its layers (new models only)")
+    t.add_argument("--epochs", type=_positive, default=TrainConfig.epochs, help="most epochs to train (default: %(default)s)")
+    t.add_argument("--patience", type=_positive, default=TrainConfig.patience, help="stop after this many epochs without a better dev F1 (default: %(default)s)")
+    t.add_argument("--seed", type=int, default=TrainConfig.seed, help="seeds initialisation, shuffling and dropout; not the dev split (default: %(default)s)")
+    t.add_argument("--lr", type=_rate, default=TrainConfig.lr, help="Adam's learning rate at the first epoch; it falls by 0.9 an epoch (default: %(default)s)")
+    t.add_argument("--hidden", type=_positive, help=f"LSTM units per direction (new models only; default {ModelConfig.hidden})")
+    t.add_argument("--char-dim", type=_positive, help=f"character embedding size (new models only; default {ModelConfig.char_dim})")
+    t.add_argument("--bigram-dim", type=_positive, help=f"bigram embedding size, per side (new models only; default {ModelConfig.bigram_dim})")
+    t.add_argument("--dropout", type=_dropout, help=f"dropout on the LSTM's inputs and outputs, and between its layers (new models only; default {ModelConfig.dropout})")
     t.add_argument("--layers", type=_positive, help="stacked bidirectional LSTM layers (new models only; default 1)")
-    t.add_argument("--batch-chars", type=_positive, default=TrainConfig.batch_chars, help="padded characters per training step")
+    t.add_argument("--batch-chars", type=_positive, default=TrainConfig.batch_chars, help="padded characters per training step (default: %(default)s)")
     t.add_argument("--gazetteers", type=_tag_prefixes, metavar="TAGS", help="comma-separated jieba POS tag prefixes, e.g. nr,ns,nt: their words in jieba's dictionary get flags of their own (new models only)")
     t.add_argument("--embeddings", type=Path, metavar="DIR", help="start a new model from `zhtag pretrain`'s vectors")
     t.add_argument("--word-vectors", action="store_true", help="with --embeddings: feed each character the pooled vectors of the lexicon words it begins, lies inside and ends (new models only)")
     t.add_argument("--raw", type=Path, metavar="FILE", help="raw text, a text a line, that --teacher tags into more training sentences (dev stays unread)")
     t.add_argument("--teacher", metavar="REF", help="the model that tags --raw: one of the task (for cws, a cws or pos model)")
-    t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto: a GPU where there is one")
     t.add_argument("--resume", action="store_true", help="continue a killed run of the same --name")
     t.add_argument("--dry-run", action="store_true", help="train one batch end to end, store nothing")
 
     pt = sub.add_parser("pretrain", help="pretrain character and bigram embeddings on raw text, for `train --embeddings`")
     pt.add_argument("corpora", nargs="+", type=Path, metavar="FILE", help="text or any corpus zhtag reads; only its text is used")
-    pt.add_argument("--out", required=True, type=Path, metavar="DIR")
-    pt.add_argument("--char-dim", type=_positive, default=100)
-    pt.add_argument("--bigram-dim", type=_positive, default=50)
+    pt.add_argument("--out", required=True, type=Path, metavar="DIR", help="where the vectors are written, for `train --embeddings DIR`")
+    pt.add_argument("--char-dim", type=_positive, default=100, help="character vector size (default: %(default)s)")
+    pt.add_argument("--bigram-dim", type=_positive, default=50, help="bigram vector size (default: %(default)s)")
     pt.add_argument("--word-dim", type=_positive, default=None, help="also vectors of jieba's words of this size, for `train --word-vectors` (default: none)")
-    pt.add_argument("--epochs", type=_positive, default=5)
+    pt.add_argument("--epochs", type=_positive, default=5, help="skip-gram passes over the text (default: %(default)s)")
     pt.add_argument("--no-jieba-words", dest="jieba_words", action="store_false", help="leave jieba's dictionary words out of the text")
 
     e = sub.add_parser("eval", help="score a model on a test corpus, as JSON")
-    e.add_argument("--model", required=True, metavar="REF")
-    e.add_argument("--test", required=True, type=Path)
-    e.add_argument("--format", choices=["seg", "pos", "conll", "jsonl"])
+    e.add_argument("--model", required=True, metavar="REF", help="a stored or shipped model (name or name@N)")
+    e.add_argument("--test", required=True, type=Path, metavar="FILE", help="a corpus of the model's task, with gold words or entities")
+    e.add_argument("--format", choices=["seg", "pos", "conll", "jsonl"], help="the test's format (default: detected)")
     e.add_argument("--script", choices=SCRIPTS, default="auto", help=SCRIPT_HELP)
 
     for name, text in (("segment", "words separated by spaces"), ("ner", "entities as JSON lines"), ("pos", "word/TAG tokens")):
@@ -131,9 +131,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="verify: check every version's files against its manifest")
     m.add_argument("name", nargs="?", help="activate: the version to make active (name@N); rollback: the model to roll back; list, verify: that model alone")
     s = sub.add_parser("serve", help="run the HTTP API (other settings from ZHTAG_* variables)")
-    s.add_argument("--host")
-    s.add_argument("--port", type=int)
-    s.add_argument("--workers", type=int)
+    s.add_argument("--host", help="address to listen on (default: $ZHTAG_HOST, else 127.0.0.1)")
+    s.add_argument("--port", type=int, help="port to listen on (default: $ZHTAG_PORT, else 8000)")
+    s.add_argument("--workers", type=int, help="server processes (default: $ZHTAG_WORKERS, else 1)")
     return parser
 
 
