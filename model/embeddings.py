@@ -9,6 +9,7 @@ like checkpoints, so a file a user hands over is never unpickled.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -135,7 +136,12 @@ def _word_model(texts: list[str], lexicon: Lexicon, model: Any) -> tuple[list[st
     import jieba
 
     cutter = jieba.Tokenizer()
-    sentences = [cutter.lcut(text, HMM=False) for text in texts]
+    quiet = logging.getLogger("jieba")  # its dictionary's loading says four lines on stderr, beside pretrain's own
+    level, quiet.level = quiet.level, logging.WARNING
+    try:
+        sentences = [cutter.lcut(text, HMM=False) for text in texts]
+    finally:
+        quiet.setLevel(level)
     model.build_vocab(sentences)
     model.train(sentences, total_examples=model.corpus_count, epochs=model.epochs)
     keep = [i for i, word in enumerate(model.wv.index_to_key) if word in lexicon.words]
