@@ -66,12 +66,13 @@ def fold_char(ch: str) -> str:
     ch = BRACKETS.get(ch, ch)
     if ch.isascii() and ch.isdigit():
         return "0"
-    if ch.isalpha() and (ch.isascii() or any(ord(ch) in block for block in FOREIGN_LETTERS)):
+    if ch.isalpha() and (ch.isascii() or ord(ch) in _FOREIGN):
         return "a"
     return ch
 
 
-_FOLD_TABLE = {code: fold_char(chr(code)) for code in [*range(0x21, 0x7F), *FULL_WIDTH, *map(ord, BRACKETS), *(c for block in FOREIGN_LETTERS for c in block)]}
+_FOREIGN = frozenset(code for block in FOREIGN_LETTERS for code in block)  # a set: the table below asks of 13,000 code points, at import
+_FOLD_TABLE = {code: fold_char(chr(code)) for code in [*range(0x21, 0x7F), *FULL_WIDTH, *map(ord, BRACKETS), *_FOREIGN]}
 
 
 def fold(text: str) -> str:
