@@ -100,32 +100,47 @@ def phrase(status: int) -> str:
 
 
 class BodyLimit:
-    """413 for a body over `limit` bytes, whether announced by Content-Length (refused before
-    it is read) or streamed in chunks (refused as soon as the count passes the limit)."""
+    """413 for a body over `limit` bytes, whether announced by Content-Length (refused at the
+    first read, before any of it is received) or streamed in chunks (refused as soon as the
+    count passes the limit); 408 for a body not received whole within `timeout_s`, so that a
+    client trickling its body holds no connection, nor the shutdown, for longer. Refusing at
+    the first read rather than on arrival lets the router name the route first: refusals are
+    counted under their route in /metrics, not as "unmatched"."""
 
-    def __init__(self, app: ASGIApp, limit: int, limits: Mapping[str, int]) -> None:
+    def __init__(self, app: ASGIApp, limit: int, limits: Mapping[str, int], timeout_s: float) -> None:
         """`limit` for every path but those starting with a prefix `limits` names (uploads)."""
-        self.app, self.limit, self.limits = app, limit, limits
+        self.app, self.limit, self.limits, self.timeout_s = app, limit, limits, timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         upload = next((value for prefix, value in self.limits.items() if scope["path"].startswith(prefix)), None)
         limit = upload or self.limit
-        detail = f"body over {'max_upload_bytes' if upload else 'max_body_bytes'} ({limit})"
-        if _content_length(scope) > limit:
-            return await framework_error(StarletteHTTPException(413, detail))(scope, receive, send)
-        received = 0
+        too_large = StarletteHTTPException(413, f"body over {'max_upload_bytes' if upload else 'max_body_bytes'} ({limit})")
+        too_slow = StarletteHTTPException(408, f"body not received whole within {self.timeout_s:g} s (body_timeout_s)", {"Connection": "close"})
+        deadline = asyncio.get_running_loop().time() + self.timeout_s
+        announced, received, whole = _content_length(scope), 0, False
 
-        async def receive_counting() -> Message:
-            nonlocal received
-            message = await receive()
+        async def receive_limited() -> Message:
+            """The next message, within the limits until the body is whole; after it, the
+            wait for a disconnect lasts as long as the answer takes."""
+            nonlocal received, whole
+            if whole:
+                return await receive()
+            if announced > limit:
+                raise too_large
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                raise too_slow from None
             received += len(message.get("body", b""))
             if received > limit:
-                raise StarletteHTTPException(413, detail)
+                raise too_large
+            whole = not message.get("more_body", False)
             return message
 
-        await self.app(scope, receive_counting, send)
+        await self.app(scope, receive_limited, send)
 
 
 def _content_length(scope: Scope) -> int:
@@ -195,7 +210,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.include_router(router)
 
     uploads = {"/v1/train": settings.max_upload_bytes, "/v1/dictionaries/": settings.max_upload_bytes}
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, limits=uploads)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, limits=uploads, timeout_s=settings.body_timeout_s)
     app.add_middleware(AdminBeforeBody, settings=settings, paths=frozenset({"/v1/train"}))  # outside: auth first
     app.add_middleware(RequestMetrics, metrics=metrics, routes=app.routes)
     if settings.cors_origins:  # closed unless configured: browsers on other origins cannot call the API
@@ -203,6 +218,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ZhtagError, _zhtag_error)
+    app.add_exception_handler(Exception, _unexpected_error)
     return app
 
 
@@ -220,7 +236,7 @@ def _lifespan(settings: Settings, store: Store | None, metrics: Metrics) -> Call
         warming = asyncio.get_running_loop().run_in_executor(None, registry.warm, settings.models)
         watching = asyncio.create_task(registry.watch(settings.watch_interval_s))
         app.state.jobs = _job_store(registry.store.root)
-        app.state.dictionaries = Dictionaries(registry.store.root)
+        app.state.dictionaries = Dictionaries(registry.store.root, settings.max_cached_dictionaries)
         runs_jobs = app.state.jobs is not None and settings.max_running_jobs > 0  # else neither run nor reap: another node's jobs
         running = [asyncio.create_task(JobRunner(app.state.jobs, registry.store, settings.max_running_jobs).run())] if runs_jobs else []
         yield
@@ -257,3 +273,10 @@ async def _zhtag_error(request: Request, err: ZhtagError) -> JSONResponse:
     headers = {"Retry-After": "1"} if isinstance(err, (QueueFull, NotReady)) else None
     where = {"file": err.path, "line": err.line, "problem": err.problem} if isinstance(err, CorpusError) else {}
     return error_response(_status(err), type(err).__name__, str(err), headers, **where)
+
+
+async def _unexpected_error(request: Request, err: Exception) -> JSONResponse:
+    """A 500 in zhtag's shape for an error nothing else handles, telling nothing of the
+    server's internals. Starlette raises the error on after this answer, and the server logs
+    its traceback, once."""
+    return error_response(500, "InternalServerError", "the server failed to answer this request; its log says why")

@@ -146,9 +146,16 @@ class Batcher:
             raise DeadlineExceeded(f"not answered within {timeout_s * 1000:.0f} ms (request_timeout_ms)") from None
 
     async def close(self) -> None:
+        """Stop serving. Parts left queued by callers that gave up leave the queue-depth gauge
+        too: a version unloaded after a swap closes its batcher, and the gauge kept counting
+        them for as long as the worker lived. The cancelled task is let go: its error's
+        traceback holds this batcher, and that cycle, once frozen by the registry's
+        `gc.freeze()`, kept the batcher and its tagger for good."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        self._drop_gone()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def _serve(self) -> None:

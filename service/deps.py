@@ -10,7 +10,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.metrics import Metrics
-from service.registry import NotReady, Registry
+from service.registry import Registry
 from service.settings import Settings
 
 
@@ -19,9 +19,10 @@ async def _registry(request: Request) -> Registry:
 
 
 async def _ready_registry(request: Request) -> Registry:
+    """The registry once the startup models are warm; its NotReady says why not (loading, or
+    which startup model failed to load and why)."""
     registry: Registry = request.app.state.registry
-    if not registry.ready.is_set():
-        raise NotReady("models are still loading; retry shortly")
+    registry.check_ready()
     return registry
 
 

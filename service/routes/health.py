@@ -6,6 +6,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from service.deps import MetricsDep, RegistryDep
+from service.registry import NotReady
 
 router = APIRouter(tags=["health"])
 
@@ -19,10 +20,13 @@ def livez() -> dict[str, str]:
 @router.head("/readyz")
 @router.get("/readyz")
 def readyz(registry: RegistryDep) -> JSONResponse:
-    """200 once the startup models are loaded and warmed, 503 before."""
-    if registry.ready.is_set():
-        return JSONResponse({"status": "ready"})
-    return JSONResponse({"status": "loading"}, status_code=503)
+    """200 once the startup models are loaded and warmed, 503 before: `loading`, or `failed`
+    with the model and the reason, so that an orchestrator's restart loop shows its cause."""
+    try:
+        registry.check_ready()
+    except NotReady as err:
+        return JSONResponse({"status": "failed" if registry.failure else "loading", "detail": str(err)}, status_code=503)
+    return JSONResponse({"status": "ready"})
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition"}})

@@ -66,7 +66,7 @@ def _entity(text: str, span: Span, scored: bool) -> dict:
 
 def _check_lengths(request: TagRequest, limit: int) -> None:
     errors = [
-        {"type": "string_too_long", "loc": ["body", "texts", i], "msg": f"text longer than max_text_chars ({limit})", "input": None}
+        {"type": "string_too_long", "loc": ["body", "texts", i], "msg": f"text longer than ZHTAG_MAX_TEXT_CHARS ({limit})", "input": None}
         for i, text in enumerate(request.texts)
         if len(text) > limit
     ]
@@ -120,8 +120,9 @@ async def _answer(
     check_answers(tagger, command)
     user_words = await _user_words(http_request, request)
     texts = await run_in_threadpool(for_model, request.texts, request.script)  # same lengths: offsets index request.texts
-    work = registry.batcher(tagger).submit_within(texts, user_words, settings.request_timeout_ms / 1000, request.scores)
-    spans, timing = await unless_client_gone(http_request.receive, work)
+    async with registry.batcher(tagger) as batcher:
+        work = batcher.submit_within(texts, user_words, settings.request_timeout_ms / 1000, request.scores)
+        spans, timing = await unless_client_gone(http_request.receive, work)
     metrics.batch_wait.observe(timing.queue_ms / 1000)
     name, version = parse_ref(tagger.ref or "")
     results = [{key: [render(text, s, request.scores) for s in confident(found, request.min_score)]} for text, found in zip(request.texts, spans, strict=True)]

@@ -2,14 +2,17 @@
 input limits, readiness, metrics, and admin-only activation."""
 from __future__ import annotations
 
+import asyncio
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from model.store import Store
@@ -410,3 +413,58 @@ def test_a_named_dictionary_is_uploaded_once_and_used_by_requests(client: TestCl
     missing = client.post("/v1/segment", json=body)
     assert missing.status_code == 404 and missing.json()["error"] == "DictionaryNotFound"
     assert client.get("/v1/dictionaries/weather").status_code == 404
+
+
+def test_an_unexpected_error_is_a_json_500_that_tells_nothing_of_the_servers_internals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: Registry, ref: str) -> None:
+        raise OSError(5, "Input/output error", "/srv/zhtag/store/tcws/1/weights.safetensors")
+
+    monkeypatch.setattr(Registry, "loaded", broken)
+    config = Settings(models=[], device="cpu")
+    with TestClient(create_app(config, Store(root=tmp_path / "store", shipped=tmp_path / "none")), raise_server_exceptions=False) as client:
+        response = client.post("/v1/segment", json={"texts": ["你好"], "model": "tcws"})
+    assert response.status_code == 500 and response.headers["content-type"] == "application/json"
+    assert response.json()["error"] == "InternalServerError" and "/srv" not in response.text and "OSError" not in response.text
+
+
+def answer_in_process(app: FastAPI, body: AsyncIterator[bytes]) -> httpx.Response:
+    """POST /v1/segment with `body` streamed, to the app and its lifespan in this process: a
+    client that stalls mid-body stalls only its own request. Given up after 60 s, so that a
+    server that waits for the rest of the body forever fails the test rather than hangs it."""
+
+    async def scenario() -> httpx.Response:
+        async with app.router.lifespan_context(app), asyncio.timeout(60):
+            await asyncio.to_thread(app.state.registry.ready.wait, 60)
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://zhtag") as client:
+                return await client.post("/v1/segment", content=body, headers={"content-type": "application/json"})
+
+    return asyncio.run(scenario())
+
+
+def test_a_body_not_received_whole_within_body_timeout_s_is_a_json_408_that_closes_the_connection(store: Path, tmp_path: Path) -> None:
+    async def stalled() -> AsyncIterator[bytes]:
+        yield b'{"texts": ["'
+        await asyncio.Event().wait()
+
+    config = Settings(models=["tcws"], device="cpu", body_timeout_s=0.2)
+    response = answer_in_process(create_app(config, Store(root=store, shipped=tmp_path)), stalled())
+    assert response.status_code == 408 and response.headers["connection"] == "close"
+    assert response.json()["error"] == "RequestTimeout" and "body_timeout_s" in response.json()["detail"]
+
+
+def test_body_timeout_s_bounds_receiving_the_body_not_computing_the_answer(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    submit_within = Batcher.submit_within
+
+    async def slow(self: Batcher, *args: object, **kwargs: object) -> object:
+        await asyncio.sleep(0.5)
+        return await submit_within(self, *args, **kwargs)
+
+    async def whole() -> AsyncIterator[bytes]:
+        yield '{"texts": ["你好"], "model": "tcws"}'.encode()
+
+    monkeypatch.setattr(Batcher, "submit_within", slow)
+    config = Settings(models=["tcws"], device="cpu", body_timeout_s=0.2)
+    response = answer_in_process(create_app(config, Store(root=store, shipped=tmp_path)), whole())
+    assert response.status_code == 200 and response.json()["model"] == {"name": "tcws", "version": 1}

@@ -137,6 +137,19 @@ def test_requests_whose_callers_gave_up_no_longer_count_against_the_queue() -> N
     assert sum(depth) == 1, "the gauge counts the one live request"
 
 
+def test_closing_takes_the_requests_whose_callers_gave_up_off_the_queue_depth_gauge() -> None:
+    depth: list[int] = []
+
+    async def scenario() -> None:
+        batcher = Batcher(Recorder(), max_batch_chars=1_000, max_wait_ms=10_000, max_queue=2, on_queue=depth.append)
+        with pytest.raises(DeadlineExceeded):
+            await batcher.submit_within(["a"], None, timeout_s=0.01)
+        await batcher.close()
+
+    asyncio.run(scenario())
+    assert sum(depth) == 0
+
+
 def test_a_request_whose_caller_has_gone_is_not_computed() -> None:
     tag = Recorder()
 

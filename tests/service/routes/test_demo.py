@@ -131,7 +131,7 @@ def test_entities_after_an_emoji_are_highlighted_where_they_are_and_a_refused_te
             found = {(marks.nth(i).get_attribute("data-type"), marks.nth(i).evaluate("m => m.firstChild.textContent")) for i in range(marks.count())}
             page.fill("#text", "好" * 10_001)
             page.click("#go")
-            expect(page.locator("#status")).to_have_text("error: text longer than max_text_chars (10000)", timeout=30_000)
+            expect(page.locator("#status")).to_have_text("error: text longer than ZHTAG_MAX_TEXT_CHARS (10000)", timeout=30_000)
             left = page.locator("#entities mark").count()
         finally:
             chromium.close()

@@ -1,0 +1,37 @@
+"""Readiness says why it is not ready: still loading, or which startup model failed to load and
+why, and tagging requests' 503 say the same, so that an orchestrator's endless not-ready loop
+shows its cause."""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from model.store import Store
+from service.app import create_app
+from service.settings import Settings
+from tests.service.conftest import two_versions
+
+
+def test_a_startup_model_that_fails_to_load_makes_readyz_and_tagging_say_which_and_why(
+    store: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = two_versions(store, tmp_path)
+    with (root / "tcws" / "1" / "weights.safetensors").open("r+b") as weights:
+        weights.seek(-1, 2)
+        weights.write(b"\x00" if weights.read(1) != b"\x00" else b"\x01")
+    why = "startup model tcws failed to load: checksum failed for weights.safetensors of tcws@1"
+    app = create_app(Settings(models=["tcws"], device="cpu"), Store(root=root, shipped=tmp_path / "none"))
+    with caplog.at_level(logging.ERROR, logger="zhtag.registry"), TestClient(app) as client:
+        for _ in range(600):
+            ready = client.get("/readyz")
+            if ready.json()["status"] != "loading":
+                break
+            time.sleep(0.05)
+        assert ready.status_code == 503 and ready.json()["status"] == "failed" and ready.json()["detail"].startswith(why)
+        tagged = client.post("/v1/segment", json={"texts": ["你好"]})
+        assert tagged.status_code == 503 and tagged.json()["error"] == "NotReady" and tagged.json()["detail"].startswith(why)
+        assert any(r.getMessage().startswith(why) for r in caplog.records), "logged at once, not at shutdown"
