@@ -68,7 +68,10 @@ def error_response(
 
 
 CLEARER = {  # FastAPI's words for a body it could not read, and what they mean to a client
-    "There was an error parsing the body": "the body could not be read: it must be JSON in UTF-8, uncompressed, and sent whole",
+    "There was an error parsing the body": (
+        "the body could not be read: it must be JSON in UTF-8, uncompressed, sent whole, and within the parser's limits "
+        "(nesting, digits in a number)"
+    ),
 }
 
 
