@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -99,3 +100,19 @@ def test_kill_9_of_the_server_during_a_job_leaves_the_store_and_job_table_consis
     if status["status"] == "succeeded":
         ref = f"{status['model']['name']}@{status['model']['version']}"
         assert ref in report and ref in listed
+
+
+def test_a_client_trickling_its_body_cannot_hold_a_server_past_its_shutdown_timeout(store: Path) -> None:
+    """SIGTERM waits for requests in flight, but no longer than `shutdown_timeout_s`: one slow
+    client held a server 95 s past its SIGTERM (audit 40), and an orchestrator's grace
+    period would then kill it, and its jobs, with SIGKILL."""
+    port = free_port()
+    server = serve(store, ["tcws"], port, shutdown_timeout_s="2", body_timeout_s="600")
+    with socket.create_connection(("127.0.0.1", port)) as slow:
+        slow.sendall(b"POST /v1/segment HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{")
+        time.sleep(0.5)  # the request is in flight, its body still coming
+        server.send_signal(signal.SIGTERM)
+        try:
+            assert server.wait(60) in (0, -signal.SIGTERM)  # uvicorn ends by its signal, once shut down
+        finally:
+            server.kill()
