@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sqlite3
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from http import HTTPStatus
@@ -204,6 +206,34 @@ class RequestMetrics:
         return getattr(route, "path", "unmatched")
 
 
+log = logging.getLogger("zhtag.http")
+REQUEST_ID = re.compile(r"[!-~]{1,128}")  # a client's own X-Request-ID is kept if a header and a log line can carry it
+
+
+class RequestId:
+    """`X-Request-ID` on every answer: the client's own (printable ASCII, at most 128
+    characters), else a new one, so that a client's report of a failed request finds its
+    log line (`_unexpected_error`). Plain ASGI, outermost but for Starlette's error handling,
+    which answers a 500 itself (and names the id there)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     settings = settings or Settings()
     metrics = Metrics()
@@ -217,7 +247,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.add_middleware(AdminBeforeBody, settings=settings, paths=frozenset({"/v1/train"}))  # outside: auth first
     app.add_middleware(RequestMetrics, metrics=metrics, routes=app.routes)
     if settings.cors_origins:  # closed unless configured: browsers on other origins cannot call the API
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"], allow_headers=["Authorization", "Content-Type"])
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"], allow_headers=["Authorization", "Content-Type", "X-Request-ID"], expose_headers=["X-Request-ID"])
+    app.add_middleware(RequestId)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ZhtagError, _zhtag_error)
@@ -281,5 +312,8 @@ async def _zhtag_error(request: Request, err: ZhtagError) -> JSONResponse:
 async def _unexpected_error(request: Request, err: Exception) -> JSONResponse:
     """A 500 in zhtag's shape for an error nothing else handles, telling nothing of the
     server's internals. Starlette raises the error on after this answer, and the server logs
-    its traceback, once."""
-    return error_response(500, "InternalServerError", "the server failed to answer this request; its log says why")
+    its traceback, once, after the line naming the request's id."""
+    request_id = getattr(request.state, "request_id", "")
+    log.error("request %s (%s %s) failed with %s; its traceback follows", request_id, request.method, request.url.path, type(err).__name__)
+    detail = f"the server failed to answer this request; its log says why (request {request_id})"
+    return error_response(500, "InternalServerError", detail, {"X-Request-ID": request_id} if request_id else None)

@@ -3,6 +3,7 @@ input limits, readiness, metrics, and admin-only activation."""
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import threading
 import time
@@ -415,8 +416,8 @@ def test_a_named_dictionary_is_uploaded_once_and_used_by_requests(client: TestCl
     assert client.get("/v1/dictionaries/weather").status_code == 404
 
 
-def test_an_unexpected_error_is_a_json_500_that_tells_nothing_of_the_servers_internals(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_an_unexpected_error_is_a_json_500_that_tells_nothing_of_the_servers_internals_and_names_its_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     def broken(self: Registry, ref: str) -> None:
         raise OSError(5, "Input/output error", "/srv/zhtag/store/tcws/1/weights.safetensors")
@@ -424,9 +425,21 @@ def test_an_unexpected_error_is_a_json_500_that_tells_nothing_of_the_servers_int
     monkeypatch.setattr(Registry, "loaded", broken)
     config = Settings(models=[], device="cpu")
     with TestClient(create_app(config, Store(root=tmp_path / "store", shipped=tmp_path / "none")), raise_server_exceptions=False) as client:
-        response = client.post("/v1/segment", json={"texts": ["你好"], "model": "tcws"})
+        response = client.post("/v1/segment", json={"texts": ["你好"], "model": "tcws"}, headers={"X-Request-ID": "client-7"})
     assert response.status_code == 500 and response.headers["content-type"] == "application/json"
     assert response.json()["error"] == "InternalServerError" and "/srv" not in response.text and "OSError" not in response.text
+    assert response.headers["x-request-id"] == "client-7" and "(request client-7)" in response.json()["detail"]
+    assert "request client-7 (POST /v1/segment) failed with OSError" in caplog.text, "the log line a client's report finds"
+
+
+@pytest.mark.parametrize(("given", "kept"), [("abc-123", True), (None, False), ("has space", False), ("x" * 129, False)])
+def test_every_answer_carries_a_request_id_the_clients_own_where_a_header_can_carry_it(
+    client: TestClient, given: str | None, kept: bool
+) -> None:
+    response = client.get("/livez", headers={"X-Request-ID": given} if given else {})
+    request_id = response.headers["x-request-id"]
+    assert request_id == given if kept else re.fullmatch("[0-9a-f]{32}", request_id)
+    assert client.post("/v1/segment", json={}).headers["x-request-id"] != client.post("/v1/segment", json={}).headers["x-request-id"]
 
 
 def answer_in_process(app: FastAPI, body: AsyncIterator[bytes]) -> httpx.Response:
