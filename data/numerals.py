@@ -7,11 +7,13 @@ keeps the characters as written (the mapping is one character to one, as the tra
 one is).
 
 伍, 陆, 拾 and 参 (參 once a traditional text is mapped) are also common characters of their own
-(队伍, 大陆, 收拾, 参加, and surnames), and 万, 亿 and 零 are ordinary numerals already. A run of
-these characters is mapped where it holds a numeral that has no other use (壹, 贰, 叁, 肆, 柒, 捌,
-玖, 佰, 仟) and is at least two characters long, or is followed by a unit of money (元, 圆, 角, 分)
-or 整 and either holds one or is two characters long or more (伍拾元, 叁元, 柒角). So 大肆 and
-八佰伴 stay as written, and so does 陆元, which may be a name.
+(队伍, 大陆, 收拾, 参加, and surnames), and 万, 亿 and 零 are ordinary numerals already; two
+numerals side by side can be a name (the singer 伍佰) or two words (大肆 | 万般). So a run of
+these characters is mapped where it is followed by a unit of money (元, 圆, 角, 分) or 整 and
+either holds a numeral that has no other use (壹, 贰, 叁, 肆, 柒, 捌, 玖, 佰, 仟) or is two
+characters long or more (伍拾元, 叁元, 柒角); and, with no unit after it, where it holds such a
+numeral and is at least three characters long (叁万伍仟). 大肆, 八佰伴, 伍佰 and 陆元 (a name)
+stay as written.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import re
 _ORDINARY = str.maketrans("壹贰貳叁參参肆伍陆陸柒捌玖拾佰仟萬億", "一二二三三三四五六六七八九十百千万亿")
 _FINANCIAL_ONLY = "壹贰貳叁參肆柒捌玖佰仟"
 _NUMERAL = "[壹贰貳叁參参肆伍陆陸柒捌玖拾佰仟萬万億亿零〇]"  # 参: 參 as traditional text is mapped
-_RUN = re.compile(f"({_NUMERAL}+)(?=[元圆角分整])|{_NUMERAL}{{2,}}")  # group 1: a run before a unit
+_RUN = re.compile(f"({_NUMERAL}+)(?=[元圆角分整])|{_NUMERAL}{{3,}}")  # group 1: a run before a unit
 _HINT = re.compile(f"[{_FINANCIAL_ONLY}]")
 
 
@@ -30,6 +32,5 @@ def ordinary_numerals(text: str) -> str:
 
 
 def _mapped(found: re.Match[str]) -> str:
-    run = found.group()
-    financial = _HINT.search(run) and (len(run) > 1 or found.group(1))
-    return run.translate(_ORDINARY) if financial or (found.group(1) and len(run) > 1) else run
+    run, before_unit = found.group(), found.group(1) is not None
+    return run.translate(_ORDINARY) if _HINT.search(run) or (before_unit and len(run) > 1) else run
