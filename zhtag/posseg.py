@@ -59,15 +59,19 @@ def _pairs(sentence: str) -> list[Pair]:
     return _whole_names([Pair(sentence[start:end], tags.get((start, end), WHITESPACE_FLAG)) for start, end in compat.tiles(sentence, words)])
 
 
-NAME_PART = 2  # the longest surname (欧阳) and given name (小明) the PKU standard writes apart
+# Surnames of two characters: any other two-character `nr` is a whole name (布什, 老王), which
+# the word after it never belongs to.
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 令狐 端木 独孤 南宫 轩辕 呼延 澹台 公冶 宗政 濮阳 淳于 单于 太叔 申屠 钟离 闻人 万俟".split()
+)
 
 
 def _whole_names(pairs: list[Pair]) -> list[Pair]:
-    """`pairs` with each surname and the given name after it joined: two `nr` pairs of at most
-    NAME_PART characters each. A longer `nr` (克林顿) is a whole name already."""
+    """`pairs` with each surname joined to the given name after it: an `nr` of one character
+    (or a compound surname), then an `nr` of one or two. A longer `nr` (克林顿) is whole already."""
     joined, at = [], 0
     while at < len(pairs):
-        if at + 1 < len(pairs) and _name_part(pairs[at]) and _name_part(pairs[at + 1]):
+        if at + 1 < len(pairs) and _surname(pairs[at]) and pairs[at + 1].flag == "nr" and len(pairs[at + 1].word) <= 2:
             joined.append(Pair(pairs[at].word + pairs[at + 1].word, "nr"))
             at += 2
         else:
@@ -76,5 +80,5 @@ def _whole_names(pairs: list[Pair]) -> list[Pair]:
     return joined
 
 
-def _name_part(pair: Pair) -> bool:
-    return pair.flag == "nr" and len(pair.word) <= NAME_PART
+def _surname(pair: Pair) -> bool:
+    return pair.flag == "nr" and (len(pair.word) == 1 or pair.word in COMPOUND_SURNAMES)

@@ -8,6 +8,7 @@ import pytest
 
 import zhtag
 import zhtag.posseg as pseg
+from zhtag.posseg import _whole_names
 
 pytestmark = pytest.mark.usefixtures("default_tagger")
 
@@ -43,6 +44,17 @@ def test_a_persons_name_is_one_pair_as_in_jieba_where_the_pos_model_writes_surna
     assert [(t.text, t.tag) for t in default_tagger.pos(text) if t.tag == "nr"] == [("江", "nr"), ("泽民", "nr"), ("李", "nr"), ("鹏", "nr"), ("克林顿", "nr")]
     assert [word for word, flag in pseg.lcut(text) if flag == "nr"] == ["江泽民", "李鹏", "克林顿"]
     assert "".join(word for word, _ in pseg.lcut(text)) == text
+
+
+@pytest.mark.parametrize(("pairs", "joined"), [
+    ([("布什", "nr"), ("江", "nr"), ("泽民", "nr")], ["布什", "江泽民"]),  # a whole name before a surname
+    ([("老王", "nr"), ("张", "nr"), ("三", "nr")], ["老王", "张三"]),
+    ([("林", "nr"), ("嵩", "nr"), ("周", "nr"), ("美林", "nr"), ("范", "nr"), ("双民", "nr")], ["林嵩", "周美林", "范双民"]),
+    ([("欧阳", "nr"), ("修", "nr"), ("克林顿", "nr")], ["欧阳修", "克林顿"]),
+    ([("王", "nr"), ("说", "v")], ["王", "说"]),
+])
+def test_a_surname_joins_only_the_given_name_after_it(pairs: list[tuple[str, str]], joined: list[str]) -> None:
+    assert [pair.word for pair in _whole_names([pseg.Pair(*pair) for pair in pairs])] == joined
 
 
 def test_user_words_reach_posseg() -> None:
