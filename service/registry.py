@@ -6,8 +6,8 @@ another version, verifies, loads and warms it before swapping it into the table;
 flight finish on the version they started with. A version that fails to load leaves the
 current one serving.
 
-What stays loaded is bounded: the versions served, and the `max_pinned_versions` versions
-that requests named by @N most recently. A version that leaves both is unloaded, and its
+What stays loaded is bounded: the versions served (and those the startup models name by @N),
+and the `max_pinned_versions` versions that requests named by @N most recently. A version that leaves both is unloaded, and its
 batcher closed once the requests in flight on it are answered.
 """
 from __future__ import annotations
@@ -42,6 +42,7 @@ class Registry:
         self._taggers: dict[str, Tagger] = {}  # exact `name@N` -> its tagger: the versions served and pinned
         self._current: dict[str, str] = {}  # bare name -> exact `name@N` it serves now
         self._pinned: OrderedDict[str, None] = OrderedDict()  # versions named by @N and not served, least recently used first
+        self._kept: set[str] = set()  # versions the startup models name by @N: loaded for good
         self._problems: dict[str, str] = {}  # bare name -> why its last refresh failed
         self._batchers: dict[int, Batcher] = {}  # id of a tagger -> its batcher, which holds the tagger (so the id is never reused meanwhile)
         self._users: Counter[int] = Counter()  # id of a tagger -> requests using its batcher now
@@ -56,7 +57,7 @@ class Registry:
         used to wait, unseen, in a future nobody looked at before shutdown."""
         for ref in refs:
             try:
-                self.load(ref)
+                self.load(ref, startup=True)
             except Exception as err:  # noqa: BLE001 - whatever it is, the operator must read it
                 reason = str(err) if isinstance(err, ZhtagError) else f"{type(err).__name__}: {err}"
                 self.failure = f"startup model {ref} failed to load: {reason}"
@@ -81,17 +82,21 @@ class Registry:
                 self._pinned.move_to_end(exact)
         return tagger
 
-    def load(self, ref: str) -> Tagger:
+    def load(self, ref: str, startup: bool = False) -> Tagger:
         """The tagger `ref` names now, loaded and warmed on first use; a bare name joins the
-        watched names (blocking: call it off the event loop). Any other version is pinned, so
-        that a client naming every stored version by @N cannot make them all stay loaded."""
+        watched names (blocking: call it off the event loop). A version the startup models
+        name by @N stays loaded as long as the server runs, as the served ones do; any other
+        is pinned, so that a client naming every stored version by @N cannot make them all
+        stay loaded."""
         exact = self.store.locate(ref)
         name, version = parse_ref(ref)
         with self._lock:
             tagger = self._load_exact(exact)
             if version is None and name not in self._current:
                 self._serve(exact)
-            elif exact != self._current.get(name):
+            elif startup:
+                self._kept.add(exact)
+            elif exact != self._current.get(name) and exact not in self._kept:
                 self._pin(exact)
         return tagger
 
@@ -173,7 +178,7 @@ class Registry:
     def _unload_unheld(self, exact: str) -> None:
         """Unload `exact` unless it is served or pinned; under the loading lock. Its batcher,
         if it has one, is closed on the event loop once no request uses it."""
-        if exact == self._current.get(parse_ref(exact)[0]) or exact in self._pinned:
+        if exact == self._current.get(parse_ref(exact)[0]) or exact in self._pinned or exact in self._kept:
             return
         tagger = self._taggers.pop(exact, None)
         loop = self._loop

@@ -118,6 +118,18 @@ def test_with_no_pinned_versions_a_version_named_by_number_is_answered_and_not_k
     assert held(registry) == ["tcws@1"]
 
 
+@pytest.mark.parametrize("pinned", [0, 1])
+def test_a_startup_model_named_by_number_stays_loaded_whatever_requests_name(store: Path, tmp_path: Path, pinned: int) -> None:
+    """Pinning production to one version (`ZHTAG_MODELS=tcws@2`) is the reproducible setup:
+    /readyz waits for that version, so it must not be unloaded by what clients ask for."""
+    registry = Registry(Store(root=four_versions(store, tmp_path), shipped=tmp_path / "none"), Settings(device="cpu", max_pinned_versions=pinned), Metrics())
+    registry.warm(["tcws@2"])
+    startup = weakref.ref(registry.loaded("tcws@2"))
+    for ref in ("tcws@3", "tcws@4", "tcws@3"):
+        registry.load(ref)
+    assert registry.loaded("tcws@2") is startup() is not None
+
+
 def test_a_version_a_swap_leaves_unserved_is_freed_whether_activated_here_or_by_another_replica(store: Path, tmp_path: Path) -> None:
     root = two_versions(store, tmp_path)
     registry = registry_of(root, tmp_path)
