@@ -3,7 +3,8 @@
 Of msra-pd's 54,439 entities, 2 hold a bracket or quote whose partner lies outside them; 204
 hold a whole pair (《中国珠宝首饰》杂志社, 中国平安保险（集团）股份有限公司). A model that
 reads one character's context at a time still tagged `北京）有限公司` and `熊焱）` (of
-（记者熊焱）), so an entity model is held to whole pairs (`model.tagger`). ASCII's " and ',
+（记者熊焱）), so an entity model is held to whole pairs, and lone brackets outside every
+entity (`model.tagger`). ASCII's " and ',
 the same character at both ends, pair nothing.
 """
 from __future__ import annotations
@@ -21,13 +22,9 @@ class Brackets:
     pairs: list[tuple[int, int]]  # (opening, closing) positions of each pair, nested or apart
     lone: list[int]  # brackets with no partner in the text
 
-    def broken_by(self, start: int, end: int) -> tuple[int, int] | int | None:
-        """The first pair that the span [start, end) holds one half of, or the first lone
-        bracket it holds; None if it holds only whole pairs."""
-        for opening, closing in self.pairs:
-            if (start <= opening < end) != (start <= closing < end):
-                return opening, closing
-        return next((at for at in self.lone if start <= at < end), None)
+    def broken_by(self, start: int, end: int) -> tuple[int, int] | None:
+        """The first pair that the span [start, end) holds one half of; None if none."""
+        return next(((opening, closing) for opening, closing in self.pairs if (start <= opening < end) != (start <= closing < end)), None)
 
 
 def brackets(text: str) -> Brackets:

@@ -40,7 +40,7 @@ HALF_PRECISION = ("char_embed.weight", "bigram_embed.weight", "word_vectors")  #
 PRECISIONS = ("auto", "float32", "bfloat16")
 SYMBOL = "w"  # the PKU standard's tag for symbols and punctuation, which a POS model gives an emoji where it has it
 INSIDE = " inside"  # labels a held span that lies inside one entity, which may reach beyond it (no type is named so)
-BALANCE_ROUNDS = 4  # broken bracket pairs an entity model mends in a piece, one a round
+BALANCE_ROUNDS = 8  # broken bracket pairs an entity model mends in a piece, one a round
 
 
 def _held(user_words: Lexicon | None) -> Callable[[str], list[tuple[int, int]]]:
@@ -60,6 +60,11 @@ def _words(lexicon: Lexicon | None, user_words: Lexicon | None, run: str) -> lis
     cps = codepoints(run)
     found = [words.hits(cps) for words in (lexicon, user_words) if words is not None]
     return [span for starts, ends in found for span in zip(starts.tolist(), ends.tolist())]
+
+
+def _clash(span: tuple[int, int, str], other: tuple[int, int, str]) -> bool:
+    """Whether two held spans overlap and hold their positions to different labels."""
+    return span[0] < other[1] and other[0] < span[1] and not span[2] == other[2] == OUTSIDE
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -282,18 +287,18 @@ class Tagger:
         return np.asarray(index)[rows], starts, ends, first, score
 
     def _balanced(self, decoded: Decoded, texts: list[str], held: list[list[tuple[int, int, str]]]) -> Decoded:
-        """`decoded` with no entity holding one half of a bracket pair, or a lone bracket
-        (`data.brackets`): a piece whose best path has one takes the better-scoring of the
-        best paths that hold that pair outside every entity or inside one (a lone bracket:
-        outside), then mends the next, up to BALANCE_ROUNDS. Only the CRF runs again: the
-        emissions do not depend on what is held."""
+        """`decoded` with no entity holding one half of a bracket pair (`data.brackets`; a
+        lone bracket is held outside every entity from the start, `_forced`): a piece whose
+        best path has one takes the better-scoring of the best paths that hold that pair
+        outside every entity or inside one, then mends the next, up to BALANCE_ROUNDS. Only
+        the CRF runs again: the emissions do not depend on what is held."""
         inside = decoded.mask.cpu().numpy()  # (batch, width)
         tagged = inside & self._opens[decoded.tags.cpu().numpy()]  # (batch, width) where entities begin
-        found = {row: marks for row in np.flatnonzero(tagged.any(1)).tolist() for marks in (brackets(texts[row]),) if marks.pairs or marks.lone}
+        found = {row: marks for row in np.flatnonzero(tagged.any(1)).tolist() for marks in (brackets(texts[row]),) if marks.pairs}
         tags, emissions, kept = decoded.tags.clone(), decoded.emissions.clone(), {row: held[row] for row in found}
         for _ in range(BALANCE_ROUNDS):
             path = tags.cpu().numpy()  # (batch, width)
-            trials = [(row, kept[row] + option) for row, marks in found.items() for option in self._mends(path[row], inside[row], marks)]
+            trials = [(row, kept[row] + option) for row, marks in found.items() for option in self._mends(path[row], inside[row], marks, kept[row])]
             if not trials:
                 break
             rows = [row for row, _ in trials]
@@ -305,22 +310,25 @@ class Tagger:
                 tags[row], emissions[row], kept[row] = paths[best], tried[best], trials[best][1]
         return Decoded(emissions, decoded.mask, tags)
 
-    def _mends(self, tags: np.ndarray, inside: np.ndarray, marks: Brackets) -> list[list[tuple[int, int, str]]]:
+    def _mends(
+        self, tags: np.ndarray, inside: np.ndarray, marks: Brackets, held: list[tuple[int, int, str]]
+    ) -> list[list[tuple[int, int, str]]]:
         """The ways to mend the first entity of a piece's path (tags and mask, (width,)) that
-        breaks a bracket pair: the pair outside every entity, or inside one; none if no entity does."""
+        breaks a bracket pair and can be mended without undoing a span already `held` (a force
+        dictionary's word, an address, an earlier mend): the pair outside every entity, or
+        inside one; none if no entity can."""
         starts, ends = np.flatnonzero(inside & self._opens[tags]), np.flatnonzero(inside & self._closes[tags]) + 1
-        broken = next((b for b in (marks.broken_by(s, e) for s, e in zip(starts.tolist(), ends.tolist())) if b is not None), None)
-        if broken is None:
-            return []
-        if isinstance(broken, int):
-            return [[(broken, broken + 1, OUTSIDE)]]
-        opening, closing = broken
-        return [[(opening, opening + 1, OUTSIDE), (closing, closing + 1, OUTSIDE)], [(opening, closing + 1, INSIDE)]]
+        for opening, closing in filter(None, (marks.broken_by(s, e) for s, e in zip(starts.tolist(), ends.tolist()))):
+            options = [[(opening, opening + 1, OUTSIDE), (closing, closing + 1, OUTSIDE)], [(opening, closing + 1, INSIDE)]]
+            feasible = [option for option in options if not any(_clash(span, other) for span in option for other in held)]
+            if feasible:
+                return feasible
+        return []
 
     def _forced(self, piece: str, user_words: Lexicon | None) -> list[tuple[int, int, str]]:
         """(start, end, label) of the spans held in `piece`. Web and e-mail addresses and
         numbers (`data.atoms`) are kept whole by segmentation and outside every entity by an
-        entity model; each emoji and other symbol outside them and outside any dictionary word
+        entity model, as is a bracket without its partner in the piece (`data.brackets`); each emoji and other symbol outside them and outside any dictionary word
         (`data.atoms.symbol_positions`) is a word of its own, tagged as a symbol where the model has the tag, and outside every
         entity; then the words of a `force` dictionary that overlap none of them, each held
         to its tag's label (`_forced_label`), else to one span of any label ("": for an entity
@@ -328,6 +336,7 @@ class Tagger:
         ner = self.config.task == "ner"
         spans = atom_spans(piece)
         atoms = [(start, end, OUTSIDE if ner else "") for start, end in spans]
+        atoms += [(at, at + 1, OUTSIDE) for at in brackets(piece).lone] if ner else []
         atoms += [(at, at + 1, self._symbol) for at in self._lone_symbols(piece, spans, user_words)]
         if user_words is None or not user_words.force:
             return atoms

@@ -30,7 +30,3 @@ def test_ascii_quotes_pair_nothing() -> None:
 ])
 def test_a_span_breaks_a_pair_when_it_holds_one_half(span: tuple[int, int], broken: tuple[int, int] | None) -> None:
     assert brackets("百度在线网络技术（北京）有限公司成立。").broken_by(*span) == broken
-
-
-def test_a_span_holding_a_lone_bracket_breaks_it() -> None:
-    assert brackets("熊焱）报道").broken_by(0, 3) == 2

@@ -88,6 +88,21 @@ def test_no_entity_holds_one_half_of_a_bracket_pair(store: Store) -> None:
     ]
 
 
+def test_a_forced_dictionary_word_holding_half_a_bracket_pair_is_kept_as_the_user_wrote_it(store: Store) -> None:
+    """The user's word wins: mending the pair around it would make an entity neither theirs
+    nor the model's (`（记者熊焱）` as a person, scored 1.0)."""
+    tagger = Tagger.load("ner", store)
+    text = "据美国之音（记者熊焱）报道。"
+    (found,) = tagger.tag([text], Lexicon(["（记者熊"], tags={"（记者熊": "nr"}, force=True))
+    assert [(text[s.start : s.end], s.label) for s in found if s.label == "PER"] == [("（记者熊", "PER")]
+
+
+def test_a_bracket_whose_partner_is_not_in_the_text_is_in_no_entity(store: Store) -> None:
+    text = "熊焱）王勇）李明）赵刚）孙丽）周涛）吴峰）郑洁）冯军）陈静）褚卫）卫东）蒋华）韩梅）"
+    (found,) = Tagger.load("ner", store).tag([text])
+    assert found and not any("）" in text[s.start : s.end] for s in found)
+
+
 def test_the_pos_model_tags_every_word(store: Store) -> None:
     text = "我爱北京天安门"
     spans = Tagger.load("pos", store).tag([text])[0]
