@@ -272,7 +272,8 @@ def _lifespan(settings: Settings, store: Store | None, metrics: Metrics) -> Call
         app.state.jobs = _job_store(registry.store.root)
         app.state.dictionaries = Dictionaries(registry.store.root, settings.max_cached_dictionaries)
         runs_jobs = app.state.jobs is not None and settings.max_running_jobs > 0  # else neither run nor reap: another node's jobs
-        running = [asyncio.create_task(JobRunner(app.state.jobs, registry.store, settings.max_running_jobs).run())] if runs_jobs else []
+        runner = JobRunner(app.state.jobs, registry.store, settings.max_running_jobs, shutdown_s=settings.shutdown_timeout_s) if runs_jobs else None
+        running = [asyncio.create_task(runner.run())] if runner else []
         yield
         for task in (watching, *running):
             task.cancel()

@@ -47,9 +47,11 @@ FAILED = object()  # what `JobRunner._table` answers when the job table could no
 
 
 class JobRunner:
-    def __init__(self, jobs: JobStore, store: Store, max_running: int = 1, poll_s: float = 1.0) -> None:
-        self.jobs, self.store, self.max_running, self.poll_s = jobs, store, max_running, poll_s
+    def __init__(self, jobs: JobStore, store: Store, max_running: int = 1, poll_s: float = 1.0, shutdown_s: float = 0.0) -> None:
+        """`shutdown_s`: how long the server may take to shut down once signalled (its drain)."""
+        self.jobs, self.store, self.max_running, self.poll_s, self.shutdown_s = jobs, store, max_running, poll_s, shutdown_s
         self._running: dict[str, asyncio.subprocess.Process] = {}
+        self._paused_until = 0.0  # loop time before which no job is started: the server may be stopping
         self._problem: str | None = None  # the job table's last error, said once
 
     async def _table(self, call: Callable[..., T], *args: object) -> T | object:
@@ -77,6 +79,9 @@ class JobRunner:
         supervisors: set[asyncio.Task] = set()
         try:
             while True:
+                if asyncio.get_running_loop().time() < self._paused_until:
+                    await asyncio.sleep(self.poll_s)
+                    continue
                 job = await self._table(self.jobs.claim, self.max_running)
                 if job is None or job is FAILED:
                     await asyncio.sleep(self.poll_s)
@@ -110,7 +115,9 @@ class JobRunner:
                     await _stop(process)
         self._running.pop(job.id, None)
         if process.returncode in STOPPED and await self._recorded(self.jobs.requeue, job.id):
-            log.info("job %s stopped by %s; queued to resume", job.id, signal.Signals(-process.returncode).name)
+            self._paused_until = asyncio.get_running_loop().time() + self.shutdown_s + self.poll_s  # not to start it again while the server drains
+            log.info("job %s stopped by %s; queued to resume, and no job starts here for %.0f s, the server's shutdown",
+                     job.id, signal.Signals(-process.returncode).name, self.shutdown_s + self.poll_s)
             return  # its uploads are what it resumes from
         if process.returncode != 0:
             error = f"the job's process ended with exit code {process.returncode} (log: .jobs/{job.id}/log.txt in the store's directory)"  # no server path: /v1/jobs is public

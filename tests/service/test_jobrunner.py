@@ -54,7 +54,9 @@ def test_the_runner_keeps_claiming_after_the_job_table_fails_and_says_so_once(tm
     assert sum("can be used again" in line for line in said) == 1
 
 
-def with_a_running_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scenario: Callable[[JobStore, str, int], Awaitable[None]]) -> None:
+def with_a_running_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scenario: Callable[[JobStore, str, int], Awaitable[None]], shutdown_s: float = 0.0
+) -> None:
     """Run `scenario(jobs, job id, pid)` once a runner has started the job, which has an
     upload, in a process of `SLEEPER`; then stop the runner, as a shutdown does."""
     monkeypatch.setattr(jobrunner, "WORKER", SLEEPER)
@@ -65,7 +67,7 @@ def with_a_running_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scenario
     (job_folder(store.root, job.id) / "train").write_text("upload")
 
     async def run() -> None:
-        task = asyncio.create_task(JobRunner(jobs, store, poll_s=0.05).run())
+        task = asyncio.create_task(JobRunner(jobs, store, poll_s=0.05, shutdown_s=shutdown_s).run())
         try:
             await scenario(jobs, job.id, await pid_of(jobs, job.id))
         finally:
@@ -99,6 +101,22 @@ def test_a_job_whose_process_is_stopped_by_sigterm_or_sigint_resumes_with_its_up
         assert (job_folder(jobs.path.parent, job_id) / "train").exists()
 
     with_a_running_job(tmp_path, monkeypatch, scenario)
+
+
+def test_a_job_stopped_by_a_stop_signal_is_not_started_again_while_the_server_may_be_shutting_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The signal that stopped the job most likely stops the server too, which drains its
+    connections (up to its shutdown time) before it stops its runner: a job started again
+    meanwhile trained for nothing, and was stopped once more."""
+
+    async def scenario(jobs: JobStore, job_id: str, pid: int) -> None:
+        os.kill(pid, signal.SIGTERM)
+        await asyncio.sleep(1.0)  # twenty polls of the runner
+        job = jobs.get(job_id)
+        assert (job.status, job.pid, job.spec["resume"]) == ("queued", None, True)
+
+    with_a_running_job(tmp_path, monkeypatch, scenario, shutdown_s=60)
 
 
 def test_a_jobs_process_runs_in_a_session_of_its_own_out_of_reach_of_a_ctrl_c_at_the_servers_terminal(
