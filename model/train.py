@@ -40,7 +40,7 @@ from model.tagger import CONFIG, Tagger
 from model.teacher import SHARED_RUN, taught_sentences
 from model.curve import plot_curve
 from model.distributed import World, join, leave
-from model.trainstate import CONTENTS, Progress, TrainState, resume_progress, sha256_file
+from model.trainstate import CONTENTS, FORMAT, Progress, TrainState, resume_progress, sha256_file
 
 # Options a resumed run may change: where it runs, how far its schedule goes (a user may resume
 # with more epochs, or more patience), what happens once it ends, and where its files lie (their
@@ -426,7 +426,7 @@ def _fingerprint(options: TrainOptions) -> dict[str, str | None]:
     given = values.pop("format")
     record = {key: None if value is None else str(value) for key, value in values.items()}
     corpora = {"train": options.train, "dev": options.dev}
-    record.update({f"{key} format": given or detect_format(path) for key, path in corpora.items() if path and path.is_file()})
+    record.update({f"{key}{FORMAT}": given or detect_format(path) for key, path in corpora.items() if path and path.is_file()})
     files = {"train": options.train, "dev": options.dev, "raw": options.raw, "embeddings": options.embeddings and options.embeddings / VECTORS}
     record.update({f"{key}{CONTENTS}": sha256_file(path) if path.is_file() else MISSING for key, path in files.items() if path})
     return record

@@ -114,7 +114,7 @@ class TrainState:
         if RUN not in files:
             raise CheckpointError(f"the training state in {self.dir} does not record the run that saved it (an older zhtag): "
                                   "train afresh without --resume")
-        saved = json.loads(files[RUN])
+        saved = _as_recorded_now(json.loads(files[RUN]), self.run)
         keys = sorted(saved.keys() | self.run.keys())
         changes = [_change(key, saved.get(key), self.run.get(key)) for key in keys if saved.get(key) != self.run.get(key)]
         if changes:
@@ -149,6 +149,20 @@ class TrainState:
 
     def clear(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+FORMAT = " format"  # a corpus's format in a run record ("train format"): as given, else as detected
+
+
+def _as_recorded_now(saved: dict[str, str | None], run: dict[str, str | None]) -> dict[str, str | None]:
+    """A run record as this zhtag writes it. One written before each corpus's format was
+    recorded holds `format`, the option as given (None: detected); detection reads the
+    file's first lines, and the files' contents are compared too, so a detected format is
+    what the same files are detected as now. A run killed before an upgrade then resumes."""
+    if "format" not in saved:
+        return saved
+    given = {key: v for key, v in saved.items() if key != "format"}
+    return given | {key: saved["format"] or run[key] for key in run if key.endswith(FORMAT)}
 
 
 def _change(key: str, then: str | None, now: str | None) -> str:

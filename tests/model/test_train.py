@@ -26,7 +26,7 @@ from model.store import Store
 from model.tagger import WEIGHTS, Tagger
 from model.train import Trainer, TrainOptions, UserWords, promotion, split_dev, train
 from tests.model.test_batching import random_tagger
-from model.trainstate import PROGRESS, TrainState
+from model.trainstate import PROGRESS, RUN, TrainState
 from data.vocab import Vocab
 
 CORPORA = Path(__file__).resolve().parent.parent / "fixtures" / "corpora"
@@ -156,6 +156,21 @@ def test_a_resume_may_give_the_format_the_killed_run_detected(tiny_options, make
     options = tiny_options("cws", SEG, name="seg")
     kill_in_second_epoch(options, store, monkeypatch)
     assert train(dataclasses.replace(options, format="seg", resume=True), store, **QUIET).ref == "seg@1"
+
+
+@pytest.mark.parametrize("given", [None, "seg"])
+def test_a_run_killed_before_formats_were_recorded_per_corpus_resumes(tiny_options, make_store, monkeypatch, given: str | None) -> None:
+    """A run saved by the zhtag before (one `format`, None when detected) is resumed by this
+    one: an upgrade between a kill and its resume must not cost the run."""
+    store = make_store()
+    options = tiny_options("cws", SEG, name="seg", format=given)
+    kill_in_second_epoch(options, store, monkeypatch)
+    record = store.root / ".training" / "seg" / "epoch-1" / RUN
+    run = json.loads(record.read_text())
+    del run["train format"]
+    run["format"] = given
+    record.write_text(json.dumps(run))
+    assert train(dataclasses.replace(options, resume=True), store, **QUIET).ref == "seg@1"
 
 
 def test_a_resume_may_give_the_name_a_killed_run_took_by_default(tiny_options, make_store, monkeypatch) -> None:
