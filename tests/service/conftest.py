@@ -40,6 +40,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def damaged_first_version(store: Path, tmp_path: Path) -> Path:
+    """`two_versions` with one byte of tcws@1's weights changed: its checksum fails."""
+    root = two_versions(store, tmp_path)
+    with (root / "tcws" / "1" / "weights.safetensors").open("r+b") as weights:
+        weights.seek(-1, 2)
+        weights.write(b"\x00" if weights.read(1) != b"\x00" else b"\x01")
+    return root
+
+
 def two_versions(store: Path, tmp_path: Path) -> Path:
     """A store root holding tcws@1 (active) and an identical tcws@2."""
     root = tmp_path / "store"

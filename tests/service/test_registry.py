@@ -19,7 +19,7 @@ from service.batcher import Batcher
 from service.metrics import Metrics
 from service.registry import NotReady, Registry
 from service.settings import Settings
-from tests.service.conftest import two_versions
+from tests.service.conftest import damaged_first_version, two_versions
 
 
 class Unreachable(Exception):
@@ -160,13 +160,17 @@ def test_a_swapped_out_versions_batcher_closes_only_once_the_requests_in_flight_
             await asyncio.to_thread(registry.activate, "tcws@2")
             await asyncio.sleep(0)  # what the swap left to the event loop runs
             assert closed == []
-            spans, _ = await batcher.submit(["你好"])
-            assert spans and spans[0]
+            await answered(batcher)
         await asyncio.sleep(0)
         assert closed == [batcher]
         await registry.close()
 
     asyncio.run(scenario())
+
+
+async def answered(batcher: Batcher) -> None:
+    spans, _ = await batcher.submit(["你好"])
+    assert spans and spans[0]
 
 
 def test_a_version_unloaded_after_it_served_requests_is_freed_once_they_are_answered(store: Path, tmp_path: Path) -> None:
@@ -209,8 +213,7 @@ def test_a_request_that_took_a_version_just_before_it_was_unloaded_is_answered_a
 
     async def scenario() -> None:
         async with registry.batcher(taken) as batcher:
-            spans, _ = await batcher.submit(["你好"])
-            assert spans and spans[0]
+            await answered(batcher)
         await asyncio.sleep(0)
         assert closed == [batcher]
         await registry.close()
@@ -221,10 +224,7 @@ def test_a_request_that_took_a_version_just_before_it_was_unloaded_is_answered_a
 def test_a_startup_model_that_fails_to_load_is_logged_at_once_and_readiness_says_which_and_why(
     store: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    root = two_versions(store, tmp_path)
-    with (root / "tcws" / "1" / "weights.safetensors").open("r+b") as weights:
-        weights.seek(-1, 2)
-        weights.write(b"\x00" if weights.read(1) != b"\x00" else b"\x01")
+    root = damaged_first_version(store, tmp_path)
     registry = Registry(Store(root=root, shipped=tmp_path / "none"), Settings(models=["tcws"], device="cpu"), Metrics())
     with caplog.at_level(logging.ERROR, logger="zhtag.registry"):
         registry.warm(["tcws"])

@@ -13,16 +13,13 @@ from fastapi.testclient import TestClient
 from model.store import Store
 from service.app import create_app
 from service.settings import Settings
-from tests.service.conftest import two_versions
+from tests.service.conftest import damaged_first_version
 
 
 def test_a_startup_model_that_fails_to_load_makes_readyz_and_tagging_say_which_and_why(
     store: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    root = two_versions(store, tmp_path)
-    with (root / "tcws" / "1" / "weights.safetensors").open("r+b") as weights:
-        weights.seek(-1, 2)
-        weights.write(b"\x00" if weights.read(1) != b"\x00" else b"\x01")
+    root = damaged_first_version(store, tmp_path)
     why = "startup model tcws failed to load: checksum failed for weights.safetensors of tcws@1"
     app = create_app(Settings(models=["tcws"], device="cpu"), Store(root=root, shipped=tmp_path / "none"))
     with caplog.at_level(logging.ERROR, logger="zhtag.registry"), TestClient(app) as client:
