@@ -29,10 +29,13 @@ class Brackets:
 
 def brackets(text: str) -> Brackets:
     """The pairs `text` holds, matched as nesting matches them: a closing bracket closes the
-    nearest opening one of its kind still open, and brackets it skips over stay lone."""
+    nearest opening one of its kind still open, and brackets it skips over stay lone. A ’
+    between two Latin letters is an apostrophe (O’Neill, Macy’s), no quotation mark."""
     pairs, lone, open_ = [], [], []  # open_: (position, character) still open, innermost last
     for found in _ANY.finditer(text):
         at, ch = found.start(), found.group()
+        if ch == "’" and _latin(text[at - 1 : at]) and _latin(text[at + 1 : at + 2]):
+            continue
         if ch in _PAIRS:
             open_.append((at, ch))
         elif ch in _CLOSERS:
@@ -45,3 +48,8 @@ def brackets(text: str) -> Brackets:
             del open_[match:]
     lone.extend(position for position, _ in open_)
     return Brackets(sorted(pairs), sorted(lone))
+
+
+def _latin(ch: str) -> bool:
+    """A Latin letter, accented or not (up to Latin Extended-B)."""
+    return ch.isalpha() and ch <= "\u024f"

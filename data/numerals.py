@@ -12,7 +12,8 @@ numerals side by side can be a name (the singer 伍佰) or two words (大肆 | �
 these characters is mapped where it is followed by a unit of money (元, 圆, 角, 分) or 整 and
 either holds a numeral that has no other use (壹, 贰, 叁, 肆, 柒, 捌, 玖, 佰, 仟) or is two
 characters long or more (伍拾元, 叁元, 柒角); and, with no unit after it, where it holds such a
-numeral and is at least three characters long (叁万伍仟). 大肆, 八佰伴, 伍佰 and 陆元 (a name)
+numeral and is at least three characters long (叁万伍仟), or is two financial numerals, the
+first with no other use (叁拾, 壹佰). 大肆, 八佰伴, 伍佰, 肆万 (of 大肆万般) and 陆元 (a name)
 stay as written.
 """
 from __future__ import annotations
@@ -22,7 +23,8 @@ import re
 _ORDINARY = str.maketrans("壹贰貳叁參参肆伍陆陸柒捌玖拾佰仟萬億", "一二二三三三四五六六七八九十百千万亿")
 _FINANCIAL_ONLY = "壹贰貳叁參肆柒捌玖佰仟"
 _NUMERAL = "[壹贰貳叁參参肆伍陆陸柒捌玖拾佰仟萬万億亿零〇]"  # 参: 參 as traditional text is mapped
-_RUN = re.compile(f"({_NUMERAL}+)(?=[元圆角分整])|{_NUMERAL}{{3,}}")  # group 1: a run before a unit
+_FINANCIAL = "壹贰貳叁參参肆伍陆陸柒捌玖拾佰仟"  # the numerals of the financial form, without the ordinary 万 亿 零
+_RUN = re.compile(f"({_NUMERAL}+)(?=[元圆角分整])|{_NUMERAL}{{2,}}")  # group 1: a run before a unit
 _HINT = re.compile(f"[{_FINANCIAL_ONLY}]")
 
 
@@ -32,5 +34,9 @@ def ordinary_numerals(text: str) -> str:
 
 
 def _mapped(found: re.Match[str]) -> str:
-    run, before_unit = found.group(), found.group(1) is not None
-    return run.translate(_ORDINARY) if _HINT.search(run) or (before_unit and len(run) > 1) else run
+    run = found.group()
+    if found.group(1) is not None:  # before a unit of money
+        financial = _HINT.search(run) or len(run) > 1
+    else:
+        financial = (len(run) > 2 and _HINT.search(run)) or (run[0] in _FINANCIAL_ONLY and run[1] in _FINANCIAL)
+    return run.translate(_ORDINARY) if financial else run

@@ -328,20 +328,27 @@ class Tagger:
     def _forced(self, piece: str, user_words: Lexicon | None) -> list[tuple[int, int, str]]:
         """(start, end, label) of the spans held in `piece`. Web and e-mail addresses and
         numbers (`data.atoms`) are kept whole by segmentation and outside every entity by an
-        entity model, as is a bracket without its partner in the piece (`data.brackets`); each emoji and other symbol outside them and outside any dictionary word
+        entity model; each emoji and other symbol outside them and outside any dictionary word
         (`data.atoms.symbol_positions`) is a word of its own, tagged as a symbol where the model has the tag, and outside every
         entity; then the words of a `force` dictionary that overlap none of them, each held
         to its tag's label (`_forced_label`), else to one span of any label ("": for an entity
-        model, one entity or none, so that no entity cuts the word)."""
+        model, one entity or none, so that no entity cuts the word). Last, for an entity model,
+        each bracket without its partner in the piece (`data.brackets`) outside every entity,
+        but inside a forced word, which the user wrote as it is (`“解放军报`)."""
         ner = self.config.task == "ner"
         spans = atom_spans(piece)
         atoms = [(start, end, OUTSIDE if ner else "") for start, end in spans]
-        atoms += [(at, at + 1, OUTSIDE) for at in brackets(piece).lone] if ner else []
         atoms += [(at, at + 1, self._symbol) for at in self._lone_symbols(piece, spans, user_words)]
+        words = self._forced_words(piece, user_words)
+        held = atoms + [(start, end, label) for start, end, label in words if not any(start < e and s < end for s, e, _ in atoms)]
+        lone = [(at, at + 1, OUTSIDE) for at in brackets(piece).lone] if ner else []
+        return held + [bracket for bracket in lone if not any(_clash(bracket, span) for span in held)]
+
+    def _forced_words(self, piece: str, user_words: Lexicon | None) -> list[tuple[int, int, str]]:
+        """(start, end, label) of a `force` dictionary's words in `piece`; none without one."""
         if user_words is None or not user_words.force:
-            return atoms
-        words = [(start, end, self._forced_label(user_words.tags.get(piece[start:end], ""))) for start, end in user_words.forced(piece)]
-        return atoms + [(start, end, label) for start, end, label in words if not any(start < e and s < end for s, e, _ in atoms)]
+            return []
+        return [(start, end, self._forced_label(user_words.tags.get(piece[start:end], ""))) for start, end in user_words.forced(piece)]
 
     def _lone_symbols(self, piece: str, atoms: list[tuple[int, int]], user_words: Lexicon | None) -> list[int]:
         """Where `piece` holds a symbol held as a word of its own: outside the atoms, and

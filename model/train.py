@@ -423,10 +423,9 @@ def _fingerprint(options: TrainOptions) -> dict[str, str | None]:
     and a resumed run must be the run it continues."""
     values = asdict(options) | {"name": run_name(options)}
     values.update(values.pop("train_config"), **values.pop("model_overrides"))
-    given = values.pop("format")
     record = {key: None if value is None else str(value) for key, value in values.items()}
     corpora = {"train": options.train, "dev": options.dev}
-    record.update({f"{key}{FORMAT}": given or detect_format(path) for key, path in corpora.items() if path and path.is_file()})
+    record.update({f"{key}{FORMAT}": options.format or detect_format(path) for key, path in corpora.items() if path and path.is_file()})
     files = {"train": options.train, "dev": options.dev, "raw": options.raw, "embeddings": options.embeddings and options.embeddings / VECTORS}
     record.update({f"{key}{CONTENTS}": sha256_file(path) if path.is_file() else MISSING for key, path in files.items() if path})
     return record

@@ -114,9 +114,9 @@ class TrainState:
         if RUN not in files:
             raise CheckpointError(f"the training state in {self.dir} does not record the run that saved it (an older zhtag): "
                                   "train afresh without --resume")
-        saved = _as_recorded_now(json.loads(files[RUN]), self.run)
-        keys = sorted(saved.keys() | self.run.keys())
-        changes = [_change(key, saved.get(key), self.run.get(key)) for key in keys if saved.get(key) != self.run.get(key)]
+        saved, run = _comparable(json.loads(files[RUN]), self.run)
+        keys = sorted(saved.keys() | run.keys())
+        changes = [_change(key, saved.get(key), run.get(key)) for key in keys if saved.get(key) != run.get(key)]
         if changes:
             raise InputError(f"cannot resume {self.dir.name}: it was started with other {', '.join(changes)}; "
                              "give the same options and files, or train afresh without --resume")
@@ -154,15 +154,20 @@ class TrainState:
 FORMAT = " format"  # a corpus's format in a run record ("train format"): as given, else as detected
 
 
-def _as_recorded_now(saved: dict[str, str | None], run: dict[str, str | None]) -> dict[str, str | None]:
-    """A run record as this zhtag writes it. One written before each corpus's format was
-    recorded holds `format`, the option as given (None: detected); detection reads the
-    file's first lines, and the files' contents are compared too, so a detected format is
-    what the same files are detected as now. A run killed before an upgrade then resumes."""
-    if "format" not in saved:
-        return saved
-    given = {key: v for key, v in saved.items() if key != "format"}
-    return given | {key: saved["format"] or run[key] for key in run if key.endswith(FORMAT)}
+def _comparable(saved: dict[str, str | None], run: dict[str, str | None]) -> tuple[dict[str, str | None], dict[str, str | None]]:
+    """The saved run record and this run's, as far as both say the same things. A record
+    holds `format` as the option was given (None: detected) and, since this zhtag, each
+    corpus's format as read (`train format`): those are compared, so a run resumed with
+    --format as it detected the file continues. A record from before says only `format`,
+    which is then compared as it was."""
+    read = {key for key in run if key.endswith(FORMAT)}
+    if read & saved.keys():
+        return _without(saved, {"format"}), _without(run, {"format"})
+    return saved, _without(run, read)
+
+
+def _without(record: dict[str, str | None], keys: set[str]) -> dict[str, str | None]:
+    return {key: value for key, value in record.items() if key not in keys}
 
 
 def _change(key: str, then: str | None, now: str | None) -> str:

@@ -114,8 +114,10 @@ class JobRunner:
                 if now is not FAILED and now.status == "cancelled":
                     await _stop(process)
         self._running.pop(job.id, None)
-        if process.returncode in STOPPED and await self._recorded(self.jobs.requeue, job.id):
-            self._paused_until = asyncio.get_running_loop().time() + self.shutdown_s + self.poll_s  # not to start it again while the server drains
+        stopped = process.returncode in STOPPED
+        if stopped:  # before the job is queued again, so that no claim meanwhile starts it again while the server drains
+            self._paused_until = asyncio.get_running_loop().time() + self.shutdown_s + self.poll_s
+        if stopped and await self._recorded(self.jobs.requeue, job.id):
             log.info("job %s stopped by %s; queued to resume, and no job starts here for %.0f s, the server's shutdown",
                      job.id, signal.Signals(-process.returncode).name, self.shutdown_s + self.poll_s)
             return  # its uploads are what it resumes from

@@ -94,7 +94,7 @@ class Registry:
             tagger = self._load_exact(exact)
             if version is None and name not in self._current:
                 self._serve(exact)
-            elif startup:
+            elif startup and version is not None:
                 self._kept.add(exact)
             elif exact != self._current.get(name) and exact not in self._kept:
                 self._pin(exact)

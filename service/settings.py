@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     body_timeout_s: float = Field(30.0, gt=0, le=3600, description="a request body not received whole by then gets 408: a client trickling its body holds no connection longer")
     shutdown_timeout_s: int = Field(20, ge=1, le=3600, description="after SIGTERM, connections still open by then are closed, so a slow client cannot hold the shutdown")
     max_connections: int | None = Field(None, ge=1, description="connections and requests at once beyond which new ones get 503 (uvicorn's limit_concurrency); unset: no limit")
-    max_pinned_versions: int = Field(2, ge=0, le=64, description="versions that requests name by @N, besides the active ones, kept loaded at once; the least recently used is unloaded")
+    max_pinned_versions: int = Field(2, ge=0, le=64, description="versions that requests name by @N, besides the active ones and those ZHTAG_MODELS names, kept loaded at once; the least recently used is unloaded")
     max_cached_dictionaries: int = Field(16, ge=1, le=4096, description="named dictionaries kept read into lexicons; the least recently used is read again when next used")
     watch_interval_s: float = Field(2.0, gt=0, le=3600, description="how often the store is checked for newly activated versions")
     corpora: Path | None = Field(None, description="directory training jobs may name corpora in by path; unset = uploads only")

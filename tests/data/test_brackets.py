@@ -30,3 +30,8 @@ def test_ascii_quotes_pair_nothing() -> None:
 ])
 def test_a_span_breaks_a_pair_when_it_holds_one_half(span: tuple[int, int], broken: tuple[int, int] | None) -> None:
     assert brackets("百度在线网络技术（北京）有限公司成立。").broken_by(*span) == broken
+
+
+def test_an_apostrophe_between_latin_letters_is_no_quotation_mark() -> None:
+    assert brackets("奥尼尔O’Neill和L’Oréal") == brackets("")
+    assert brackets("‘北京’").pairs == [(0, 3)]

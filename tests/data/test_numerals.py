@@ -14,6 +14,7 @@ from data.numerals import ordinary_numerals
     ("零壹元", "零一元"),
     ("伍拾万元整", "五十万元整"),  # no financial-only numeral, but two before a unit of money
     ("收到叁元整", "收到三元整"),
+    ("年满叁拾岁", "年满三十岁"), ("壹佰人", "一百人"), ("贰仟", "二千"),  # two financial numerals, the first with no other use
     ("壹拾贰万叁仟肆佰伍拾陆元柒角捌分", "一十二万三千四百五十六元七角八分"),
 ])
 def test_a_run_of_financial_numerals_is_read_as_the_ordinary_ones(text: str, seen: str) -> None:
@@ -23,7 +24,7 @@ def test_a_run_of_financial_numerals_is_read_as_the_ordinary_ones(text: str, see
 @pytest.mark.parametrize("text", [
     "队伍", "大陆", "收拾", "大肆", "八佰伴", "参加", "伍拾",  # 伍拾 holds no numeral without another use
     "陆万", "叁", "", "hello 123", "一千二百", "陆元", "部分", "伍分钟", "收拾整齐",
-    "歌手伍佰", "大肆万般", "壹仟",  # a name, two words; two numerals with no unit after them may be either
+    "歌手伍佰", "大肆万般",  # a name, two words: two numerals with no unit after them may be either
 ])
 def test_characters_with_other_uses_stay_unless_a_run_holds_a_financial_only_numeral(text: str) -> None:
     assert ordinary_numerals(text) == text

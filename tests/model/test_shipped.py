@@ -97,6 +97,12 @@ def test_a_forced_dictionary_word_holding_half_a_bracket_pair_is_kept_as_the_use
     assert [(text[s.start : s.end], s.label) for s in found if s.label == "PER"] == [("（记者熊", "PER")]
 
 
+@pytest.mark.parametrize(("text", "word", "tag"), [("他在“解放军报发表文章。", "“解放军报", "nt"), ("奥尼尔O’Neill访问北京。", "O’Neill", "nr")])
+def test_a_forced_word_holding_a_lone_bracket_or_an_apostrophe_is_kept(store: Store, text: str, word: str, tag: str) -> None:
+    (found,) = Tagger.load("ner", store).tag([text], Lexicon([word], tags={word: tag}, force=True))
+    assert word in [text[s.start : s.end] for s in found]
+
+
 def test_a_bracket_whose_partner_is_not_in_the_text_is_in_no_entity(store: Store) -> None:
     text = "熊焱）王勇）李明）赵刚）孙丽）周涛）吴峰）郑洁）冯军）陈静）褚卫）卫东）蒋华）韩梅）"
     (found,) = Tagger.load("ner", store).tag([text])

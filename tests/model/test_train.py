@@ -158,19 +158,27 @@ def test_a_resume_may_give_the_format_the_killed_run_detected(tiny_options, make
     assert train(dataclasses.replace(options, format="seg", resume=True), store, **QUIET).ref == "seg@1"
 
 
-@pytest.mark.parametrize("given", [None, "seg"])
-def test_a_run_killed_before_formats_were_recorded_per_corpus_resumes(tiny_options, make_store, monkeypatch, given: str | None) -> None:
-    """A run saved by the zhtag before (one `format`, None when detected) is resumed by this
-    one: an upgrade between a kill and its resume must not cost the run."""
+@pytest.mark.parametrize(("given", "resumed", "refused"), [(None, None, False), ("seg", "seg", False), (None, "pos", True), ("seg", None, True)])
+def test_a_run_killed_before_formats_were_recorded_per_corpus_resumes_with_the_options_it_had(
+    tiny_options, make_store, monkeypatch, given: str | None, resumed: str | None, refused: bool
+) -> None:
+    """A run saved by the zhtag before (its record holds `format` as given, and no corpus's
+    format as read) resumes under this one with its options, as that zhtag resumed it, and
+    is refused another --format: an upgrade between a kill and its resume must not cost the
+    run, nor let another reading of the corpus into it."""
     store = make_store()
     options = tiny_options("cws", SEG, name="seg", format=given)
     kill_in_second_epoch(options, store, monkeypatch)
     record = store.root / ".training" / "seg" / "epoch-1" / RUN
     run = json.loads(record.read_text())
     del run["train format"]
-    run["format"] = given
     record.write_text(json.dumps(run))
-    assert train(dataclasses.replace(options, resume=True), store, **QUIET).ref == "seg@1"
+    resume = dataclasses.replace(options, format=resumed, resume=True)
+    if refused:
+        with pytest.raises(InputError, match=r"other format \("):
+            train(resume, store, **QUIET)
+    else:
+        assert train(resume, store, **QUIET).ref == "seg@1"
 
 
 def test_a_resume_may_give_the_name_a_killed_run_took_by_default(tiny_options, make_store, monkeypatch) -> None:

@@ -130,6 +130,14 @@ def test_a_startup_model_named_by_number_stays_loaded_whatever_requests_name(sto
     assert registry.loaded("tcws@2") is startup() is not None
 
 
+def test_a_served_model_named_twice_at_start_is_still_unloaded_when_a_swap_replaces_it(store: Path, tmp_path: Path) -> None:
+    registry = Registry(Store(root=two_versions(store, tmp_path), shipped=tmp_path / "none"), Settings(device="cpu"), Metrics())
+    registry.warm(["tcws", "tcws"])
+    first = weakref.ref(registry.loaded("tcws"))
+    registry.activate("tcws@2")
+    assert held(registry) == ["tcws@2"] and first() is None
+
+
 def test_a_version_a_swap_leaves_unserved_is_freed_whether_activated_here_or_by_another_replica(store: Path, tmp_path: Path) -> None:
     root = two_versions(store, tmp_path)
     registry = registry_of(root, tmp_path)
