@@ -153,6 +153,9 @@ def _content_length(scope: Scope) -> int:
     return int(value) if value.isdigit() else 0
 
 
+REFUSED_ROUTE = "zhtag.refused_route"  # the route a request refused before routing was for, for /metrics
+
+
 class AdminBeforeBody:
     """Refuses a request to an admin upload path before its body is read: FastAPI parses a
     form before it runs dependencies, so without this anyone could make the server spool an
@@ -166,6 +169,7 @@ class AdminBeforeBody:
             authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1") or None
             refusal = admin_refusal(self.settings, authorization)
             if refusal is not None:
+                scope[REFUSED_ROUTE] = scope["path"]  # refused before routing; the path is the route's whole template
                 return await framework_error(refusal)(scope, receive, send)
         await self.app(scope, receive, send)
 
@@ -203,7 +207,7 @@ class RequestMetrics:
         whose every distinct value would be a new time series."""
         endpoint = scope.get("endpoint")
         route = scope.get("route") or next((r for r in self.routes if endpoint is not None and getattr(r, "endpoint", None) is endpoint), None)
-        return getattr(route, "path", "unmatched")
+        return getattr(route, "path", None) or scope.get(REFUSED_ROUTE, "unmatched")
 
 
 log = logging.getLogger("zhtag.http")

@@ -22,3 +22,12 @@ def test_a_body_refused_for_the_size_its_content_length_announces_is_counted_und
     assert 'zhtag_requests_total{route="/v1/segment",status="413"} 1.0' in exposition
     assert 'zhtag_requests_total{route="/v1/dictionaries/{name}",status="413"} 1.0' in exposition
     assert 'route="unmatched"' not in exposition
+
+
+def test_a_training_upload_refused_for_its_token_before_its_body_is_read_is_counted_under_its_route(tmp_path: Path) -> None:
+    config = Settings(models=[], device="cpu", admin_token=TOKEN)
+    with TestClient(create_app(config, Store(root=tmp_path / "store", shipped=tmp_path / "none"))) as client:
+        assert client.post("/v1/train", data={"task": "cws"}, files={"train": ("a.txt", b"x")}).status_code == 401
+        exposition = client.get("/metrics").text
+    assert 'zhtag_requests_total{route="/v1/train",status="401"} 1.0' in exposition
+    assert 'route="unmatched"' not in exposition
