@@ -27,6 +27,9 @@ class Brackets:
         return next(((opening, closing) for opening, closing in self.pairs if (start <= opening < end) != (start <= closing < end)), None)
 
 
+NO_BRACKETS = Brackets([], [])  # what a text is read as where brackets do not matter (a segmenter's)
+
+
 def brackets(text: str) -> Brackets:
     """The pairs `text` holds, matched as nesting matches them: a closing bracket closes the
     nearest opening one of its kind still open, and brackets it skips over stay lone. A ’

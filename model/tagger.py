@@ -19,7 +19,7 @@ from safetensors.torch import save as save_tensors
 
 from data.atoms import atom_spans, symbol_positions
 from data.batches import Encoded, Encoder, length_batches
-from data.brackets import Brackets, brackets
+from data.brackets import NO_BRACKETS, Brackets, brackets
 from data.corpus import Span
 from data.errors import CheckpointError, InputError
 from data.formats.pos import POS_ENTITIES
@@ -252,9 +252,9 @@ class Tagger:
         offset = np.array([o for _, o, _ in pieces], dtype=np.int64)  # (pieces,) where it begins in its text
         words = [user_words[i] for i in owner.tolist()]
         encoded = self.encoder.encode([piece for _, _, piece in pieces], words)
-        forced = [self._forced(piece, lexicon) for (_, _, piece), lexicon in zip(pieces, words)]
-        read = [piece for _, _, piece in pieces]
-        found = [self._decode(encoded, index[::-1], forced, read, scores) for index in length_batches(encoded.lengths.tolist(), batch_chars)]  # longest first
+        marks = [brackets(piece) if OUTSIDE in self._span_tags else NO_BRACKETS for _, _, piece in pieces]  # an entity model's alone
+        forced = [self._forced(piece, lexicon, mark) for (_, _, piece), lexicon, mark in zip(pieces, words, marks)]
+        found = [self._decode(encoded, index[::-1], forced, marks, scores) for index in length_batches(encoded.lengths.tolist(), batch_chars)]  # longest first
         piece, start, end, label = (np.concatenate([f[k] for f in found] or [np.empty(0, np.int64)]) for k in range(4))
         order = np.lexsort((start, piece))
         piece, start, end, label = piece[order], start[order], end[order], label[order]
@@ -265,15 +265,15 @@ class Tagger:
         return SpanArrays(len(texts), text, start, end, label, names, score)
 
     def _decode(
-        self, encoded: Encoded, index: list[int], forced: Sequence[list[tuple[int, int, str]]], texts: Sequence[str], scores: bool
+        self, encoded: Encoded, index: list[int], forced: Sequence[list[tuple[int, int, str]]], marks: Sequence[Brackets], scores: bool
     ) -> tuple[np.ndarray, ...]:
         """(piece, start, end, tag, score) arrays of the spans found in the pieces `index`,
         offsets within each piece; with `scores`, each span's marginal probability under the CRF."""
         batch = encoded.batch(index).to(self.device)
         held = [forced[i] for i in index]
         decoded = self.network.decode(batch, self._allowed(held, batch.chars.shape[1]))
-        if INSIDE in self._span_tags:
-            decoded = self._balanced(decoded, [texts[i] for i in index], held)
+        if any(marks[i].pairs for i in index):
+            decoded = self._balanced(decoded, [marks[i] for i in index], held)
         tags = decoded.tags.cpu().numpy()  # (batch, width)
         mask = decoded.mask.cpu().numpy()  # (batch, width)
         rows, starts = np.nonzero(mask & self._opens[tags])  # row-major: each row's spans in order
@@ -286,7 +286,7 @@ class Tagger:
             score = self.network.crf.span_log_probs(decoded.emissions, decoded.mask, decoded.tags, *spans).exp().cpu().numpy()
         return np.asarray(index)[rows], starts, ends, first, score
 
-    def _balanced(self, decoded: Decoded, texts: list[str], held: list[list[tuple[int, int, str]]]) -> Decoded:
+    def _balanced(self, decoded: Decoded, marks: list[Brackets], held: list[list[tuple[int, int, str]]]) -> Decoded:
         """`decoded` with no entity holding one half of a bracket pair (`data.brackets`; a
         lone bracket is held outside every entity from the start, `_forced`): a piece whose
         best path has one takes the better-scoring of the best paths that hold that pair
@@ -294,7 +294,7 @@ class Tagger:
         the CRF runs again: the emissions do not depend on what is held."""
         inside = decoded.mask.cpu().numpy()  # (batch, width)
         tagged = inside & self._opens[decoded.tags.cpu().numpy()]  # (batch, width) where entities begin
-        found = {row: marks for row in np.flatnonzero(tagged.any(1)).tolist() for marks in (brackets(texts[row]),) if marks.pairs}
+        found = {row: marks[row] for row in np.flatnonzero(tagged.any(1)).tolist() if marks[row].pairs}
         tags, emissions, kept = decoded.tags.clone(), decoded.emissions.clone(), {row: held[row] for row in found}
         for _ in range(BALANCE_ROUNDS):
             path = tags.cpu().numpy()  # (batch, width)
@@ -325,23 +325,23 @@ class Tagger:
                 return feasible
         return []
 
-    def _forced(self, piece: str, user_words: Lexicon | None) -> list[tuple[int, int, str]]:
+    def _forced(self, piece: str, user_words: Lexicon | None, marks: Brackets) -> list[tuple[int, int, str]]:
         """(start, end, label) of the spans held in `piece`. Web and e-mail addresses and
         numbers (`data.atoms`) are kept whole by segmentation and outside every entity by an
         entity model; each emoji and other symbol outside them and outside any dictionary word
         (`data.atoms.symbol_positions`) is a word of its own, tagged as a symbol where the model has the tag, and outside every
         entity; then the words of a `force` dictionary that overlap none of them, each held
         to its tag's label (`_forced_label`), else to one span of any label ("": for an entity
-        model, one entity or none, so that no entity cuts the word). Last, for an entity model,
-        each bracket without its partner in the piece (`data.brackets`) outside every entity,
-        but inside a forced word, which the user wrote as it is (`“解放军报`)."""
+        model, one entity or none, so that no entity cuts the word). Last, each bracket of
+        `marks` (an entity model's; `data.brackets`) without its partner in the piece outside
+        every entity, but inside a forced word, which the user wrote as it is (`“解放军报`)."""
         ner = self.config.task == "ner"
         spans = atom_spans(piece)
         atoms = [(start, end, OUTSIDE if ner else "") for start, end in spans]
         atoms += [(at, at + 1, self._symbol) for at in self._lone_symbols(piece, spans, user_words)]
         words = self._forced_words(piece, user_words)
         held = atoms + [(start, end, label) for start, end, label in words if not any(start < e and s < end for s, e, _ in atoms)]
-        lone = [(at, at + 1, OUTSIDE) for at in brackets(piece).lone] if ner else []
+        lone = [(at, at + 1, OUTSIDE) for at in marks.lone]
         return held + [bracket for bracket in lone if not any(_clash(bracket, span) for span in held)]
 
     def _forced_words(self, piece: str, user_words: Lexicon | None) -> list[tuple[int, int, str]]:
