@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import re
 
-_ORDINARY = str.maketrans("壹贰貳叁參参肆伍陆陸柒捌玖拾佰仟萬億", "一二二三三三四五六六七八九十百千万亿")
-_FINANCIAL_ONLY = "壹贰貳叁參肆柒捌玖佰仟"
-_NUMERAL = "[壹贰貳叁參参肆伍陆陸柒捌玖拾佰仟萬万億亿零〇]"  # 参: 參 as traditional text is mapped
-_FINANCIAL = "壹贰貳叁參参肆伍陆陸柒捌玖拾佰仟"  # the numerals of the financial form, without the ordinary 万 亿 零
+_FINANCIAL = "壹贰貳叁參参肆伍陆陸柒捌玖拾佰仟"  # the financial numerals (参: 參 once traditional text is mapped)
+_ORDINARY = str.maketrans(_FINANCIAL + "萬億", "一二二三三三四五六六七八九十百千" + "万亿")
+_FINANCIAL_ONLY = "壹贰貳叁參肆柒捌玖佰仟"  # those with no other use
+_NUMERAL = f"[{_FINANCIAL}萬万億亿零〇]"
 _RUN = re.compile(f"({_NUMERAL}+)(?=[元圆角分整])|{_NUMERAL}{{2,}}")  # group 1: a run before a unit
 _HINT = re.compile(f"[{_FINANCIAL_ONLY}]")
 
