@@ -7,8 +7,8 @@ flight finish on the version they started with. A version that fails to load lea
 current one serving.
 
 What stays loaded is bounded: the versions served (and those the startup models name by @N),
-and the `max_pinned_versions` versions that requests named by @N most recently. A version that leaves both is unloaded, and its
-batcher closed once the requests in flight on it are answered.
+and the `max_pinned_versions` versions that requests named by @N most recently. A version that
+is none of these is unloaded, and its batcher closed once the requests in flight on it are answered.
 """
 from __future__ import annotations
 
@@ -176,7 +176,7 @@ class Registry:
             self._unload_unheld(self._pinned.popitem(last=False)[0])
 
     def _unload_unheld(self, exact: str) -> None:
-        """Unload `exact` unless it is served or pinned; under the loading lock. Its batcher,
+        """Unload `exact` unless it is served, pinned, or named by a startup model; under the loading lock. Its batcher,
         if it has one, is closed on the event loop once no request uses it."""
         if exact == self._current.get(parse_ref(exact)[0]) or exact in self._pinned or exact in self._kept:
             return
