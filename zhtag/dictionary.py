@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import IO
 
 from data.errors import InputError
 from data.lexicon import Lexicon, parse_dictionary, read_dictionary
 from data.script import simplified, user_lexicon
 from data.graphemes import readable
-from zhtag.options import IgnoredArgumentWarning
+from zhtag.options import IgnoredArgumentWarning, caller_stacklevel
 
 
 class UserDictionary:
@@ -59,13 +59,18 @@ class UserDictionary:
         """Add the words of a jieba-format dictionary (`word [freq] [tag]` a line): a path, or
         a file opened in text or binary mode, as jieba's `load_userdict` takes. A line jieba
         reads as a word with a space is skipped with a warning, not the whole dictionary."""
+        skipped: list[tuple[int, str]] = []
+        spaced = lambda lineno, line: skipped.append((lineno, line))  # noqa: E731
         if isinstance(source, str | os.PathLike):
-            words = read_dictionary(source, _skip_spaced(source))
+            name, words = source, read_dictionary(source, spaced)
         elif isinstance(source, Iterable) and not isinstance(source, bytes | bytearray):  # a file, or its lines, as jieba takes
             name = getattr(source, "name", "the dictionary's lines")
-            words = parse_dictionary(source, name, _skip_spaced(name))
+            words = parse_dictionary(source, name, spaced)
         else:
             raise InputError(f"a dictionary is a path, an open file or its lines, got {type(source).__name__}")
+        for lineno, line in skipped:
+            message = f"{name}:{lineno}: skipped {line!r}: a word with a space, which zhtag cannot match (it cuts text at whitespace)"
+            warnings.warn(message, IgnoredArgumentWarning, stacklevel=caller_stacklevel())
         self.add(words, words)
 
     def lexicon(self) -> Lexicon | None:
@@ -75,14 +80,6 @@ class UserDictionary:
                 self._lexicon = user_lexicon(self._added, self._removed, self.force, self._tags) if self._added or self._removed else None
                 self._stale = False
             return self._lexicon
-
-
-def _skip_spaced(source: object) -> Callable[[int, str], None]:
-    def warn(lineno: int, line: str) -> None:
-        message = f"{source}:{lineno}: skipped {line!r}: a word with a space, which zhtag cannot match (it cuts text at whitespace)"
-        warnings.warn(message, IgnoredArgumentWarning, stacklevel=6)
-
-    return warn
 
 
 def _checked(word: str) -> str:

@@ -10,6 +10,7 @@ raise. Passing jieba's defaults explicitly asks for what zhtag does anyway and i
 """
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,3 +54,12 @@ def check_jieba_options(**given: object) -> None:
 def refuse(name: str, value: object) -> NoReturn:
     """Raise for a jieba argument whose answer would have another shape than zhtag's."""
     raise InputError(f"{name}={value!r} {_OPTIONS[name].why}; leave {name} out")
+
+
+def caller_stacklevel() -> int:
+    """`warnings.warn`'s stacklevel, from the function calling this one, of the first frame
+    outside zhtag: a warning points at the user's line whatever path led into zhtag."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "zhtag":
+        frame, level = frame.f_back, level + 1
+    return level

@@ -176,6 +176,15 @@ def test_load_userdict_skips_a_word_with_a_space_with_a_warning_and_loads_the_re
     zhtag.del_word("飞桨框架")
 
 
+def test_a_skipped_dictionary_line_is_warned_of_at_the_callers_line_whichever_way_it_was_loaded(tmp_path: Path) -> None:
+    path = tmp_path / "words.txt"
+    path.write_text("Edu Trust认证 2000\n", encoding="utf-8")
+    for load in (lambda: zhtag.load_userdict(str(path)), lambda: zhtag.Tagger().load_userdict(path.open(encoding="utf-8"))):
+        with pytest.warns(zhtag.IgnoredArgumentWarning) as caught:
+            load()
+        assert [w.filename for w in caught if w.category is zhtag.IgnoredArgumentWarning] == [__file__]
+
+
 @pytest.mark.parametrize("name", sorted(JIEBA_ONLY))
 def test_jieba_names_zhtag_leaves_out_say_why_and_what_to_use_instead(name: str) -> None:
     with pytest.raises(AttributeError, match=f"zhtag has no jieba.{name}: ."):
