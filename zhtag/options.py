@@ -41,14 +41,14 @@ _OPTIONS = {  # jieba tests its flags for truth (`if cut_all:`), and takes any m
 
 def check_jieba_options(**given: object) -> None:
     """Warn about or refuse each of jieba's arguments given other than as zhtag behaves.
-    Call it straight from the public function, so the warning points at the caller's line."""
+    The warning points at the first line outside zhtag (`caller_stacklevel`)."""
     for name, value in given.items():
         option = _OPTIONS[name]
         if option.native(value):
             continue
         if option.refused:
             refuse(name, value)
-        warnings.warn(f"{name}={value!r} {option.why}", IgnoredArgumentWarning, stacklevel=3)
+        warnings.warn(f"{name}={value!r} {option.why}", IgnoredArgumentWarning, stacklevel=caller_stacklevel())
 
 
 def refuse(name: str, value: object) -> NoReturn:
