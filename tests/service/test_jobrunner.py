@@ -19,7 +19,9 @@ from service import jobrunner
 from service.jobrunner import JobRunner
 from service.jobs import JobStore, job_folder, jobs_path
 
-SLEEPER = (sys.executable, "-c", "import time; time.sleep(600)")  # a job process that trains until it is stopped
+# A job process that trains until it is stopped; SIGINT ends it even where the tests run with
+# SIGINT ignored, as a shell's background job does, which its children inherit.
+SLEEPER = (sys.executable, "-c", "import signal, time; signal.signal(signal.SIGINT, signal.SIG_DFL); time.sleep(600)")
 
 
 class LockedFor(JobStore):
