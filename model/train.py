@@ -350,7 +350,7 @@ def _train(
     if world.main:
         store.check_writable()
     kept = {key: value for key, value in run.items() if key not in RESUMABLE_CHANGES}  # what a resume must match
-    state = TrainState(store.root / ".training" / name, kept)
+    state = TrainState.in_store(store.root, name, kept)
     saved = world.share(_saved(options, state, name, log) if world.main else None)  # before the corpora: refused in no time
     train_set, dev = _datasets(options, parent, log)
     taught, provenance = _taught(options, store, dev, _max_len(options, parent), log)

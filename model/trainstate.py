@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from model.train import Trainer
 
 BEST, OPTIMIZER, OPTIMIZER_META, PROGRESS = "best.safetensors", "optimizer.safetensors", "optimizer.json", "progress.json"
+TRAINING = ".training"  # the store's folder of runs in progress, one folder each
 RUN = "run.json"  # what identifies the run that saved the state
 CONTENTS = " (contents)"  # ends the key of a file's contents in a run's record: "train (contents)"
 NOT_GIVEN = "not given"  # how a refusal shows an option the run was not given (None in its record)
@@ -77,6 +78,12 @@ class TrainState:
         """`run` identifies the run that saves here (what a resume must not change, option by
         option); a state only looked at needs none."""
         self.dir, self.run = directory, run or {}
+
+    @classmethod
+    def in_store(cls, root: Path, name: str, run: dict[str, str | None] | None = None) -> "TrainState":
+        """The state of the run training `name` into the store at `root`, where the CLI, the
+        job worker and the training loop all look for it."""
+        return cls(root / TRAINING / name, run)
 
     def has_state(self) -> bool:
         """Whether an epoch was saved, so a run can be resumed."""

@@ -225,7 +225,7 @@ def _stopped(options: TrainOptions) -> str:
     from model.trainstate import TrainState
 
     name = run_name(options)
-    epoch = TrainState(Store().root / ".training" / name).saved_epoch()
+    epoch = TrainState.in_store(Store().root, name).saved_epoch()
     if epoch is None:
         return f"training stopped before an epoch of {name} was saved: there is nothing to resume"
     return f"training stopped; `zhtag train ... --resume` with the same options continues {name} after epoch {epoch}"

@@ -25,7 +25,7 @@ from service.jobs import JobStore, jobs_path
 def options_from_spec(spec: dict[str, Any], root: Path) -> TrainOptions:
     """The `zhtag train` options a job's spec stands for."""
     name = spec["name"]
-    resume = bool(spec.get("resume")) and TrainState(root / ".training" / name).has_state()
+    resume = bool(spec.get("resume")) and TrainState.in_store(root, name).has_state()
     return TrainOptions(
         task=spec["task"], train=Path(spec["train_file"]), dev=Path(spec["dev_file"]) if spec.get("dev_file") else None,
         dev_ratio=spec.get("dev_ratio", 0.05), parent=spec.get("base"), labels=spec.get("labels", "keep"), name=name,
