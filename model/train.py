@@ -379,6 +379,10 @@ def _check_options(options: TrainOptions) -> None:
         raise InputError("--raw FILE and --teacher REF go together: the teacher tags the raw text")
     if options.labels == "replace" and options.parent is None:
         raise InputError("--labels replace goes with --from: a new model's labels are its corpus's already")
+    shaping = [f"--{key.replace('_', '-')}" for key in [*options.model_overrides, *(["word_vectors"] if options.word_vectors else [])]]
+    if options.parent is not None and shaping:
+        raise InputError(f"{', '.join(shaping)} {'shapes' if len(shaping) == 1 else 'shape'} a new model; one fine-tuned --from {options.parent} "
+                         "keeps its parent's: leave them out")
     check_dev_ratio(options.dev_ratio)
     _check_gazetteers(options.model_overrides.get("gazetteers", []))
 

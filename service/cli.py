@@ -193,9 +193,8 @@ def _train(args: argparse.Namespace, out: IO[str]) -> None:
 
 
 def _train_options(args: argparse.Namespace) -> TrainOptions:
-    """The options `zhtag train` was given, refusing flags that would change nothing: a dev
-    ratio beside a dev file, and a new model's sizes for a model fine-tuned --from a parent,
-    which keeps its parent's."""
+    """The options `zhtag train` was given, refusing a dev ratio beside a dev file, which would
+    change nothing (`TrainOptions` cannot tell its default from a ratio given)."""
     from model.train import TrainOptions
 
     if args.dev is not None and args.dev_ratio is not None:
@@ -204,10 +203,6 @@ def _train_options(args: argparse.Namespace) -> TrainOptions:
     sizes = {"hidden": args.hidden, "char_dim": args.char_dim, "bigram_dim": args.bigram_dim, "dropout": args.dropout,
              "layers": args.layers, "gazetteers": args.gazetteers}
     overrides = {k: v for k, v in sizes.items() if v is not None}
-    new_only = [f"--{key.replace('_', '-')}" for key in [*overrides, *(["word_vectors"] if args.word_vectors else [])]]
-    if args.parent is not None and new_only:
-        raise InputError(f"{', '.join(new_only)} {'shapes' if len(new_only) == 1 else 'shape'} a new model; one fine-tuned --from {args.parent} keeps its parent's: "
-                         "leave them out")
     return TrainOptions(
         task=args.task, train=args.train, dev=args.dev,
         dev_ratio=TrainOptions.dev_ratio if args.dev_ratio is None else args.dev_ratio, parent=args.parent, labels=args.labels,

@@ -45,9 +45,11 @@ def umask() -> Iterator[Callable[[int], None]]:
 
 def _tiny_options(task: str, corpus: Path, **options: Any) -> TrainOptions:
     """TrainOptions for a tiny CPU model: 2 epochs unless `train_config` says otherwise;
-    `model_overrides` are applied over the tiny sizes."""
+    `model_overrides` are applied over the tiny sizes, which a model fine-tuned from a parent
+    takes from it instead."""
     options.setdefault("train_config", TrainConfig(epochs=2, batch_chars=500))
-    options["model_overrides"] = {**TINY_MODEL, **options.get("model_overrides", {})}
+    sizes = TINY_MODEL if options.get("parent") is None else {}
+    options["model_overrides"] = {**sizes, **options.get("model_overrides", {})}
     options.setdefault("device", "cpu")
     return TrainOptions(task=task, train=Path(corpus), **options)
 

@@ -568,6 +568,14 @@ def test_a_gazetteer_prefix_no_jieba_tag_begins_with_is_refused(tiny_options, ma
         train(tiny_options("ner", CORPORA / "tiny.bio", model_overrides={"gazetteers": ["nr", "zz"]}), make_store(), **QUIET)
 
 
+def test_a_new_models_sizes_beside_a_parent_are_refused_before_the_parent_loads(tiny_options, make_store) -> None:
+    """A model fine-tuned from another keeps its parent's network, so the sizes would change
+    nothing: refused from Python as from the CLI, before the (missing) parent is looked up."""
+    options = tiny_options("cws", SEG, parent="no-such-model", model_overrides={"hidden": 8}, word_vectors=True)
+    with pytest.raises(InputError, match="--hidden, --word-vectors shape a new model; one fine-tuned --from no-such-model keeps its parent's"):
+        train(options, make_store(), **QUIET)
+
+
 def test_replacing_labels_without_a_parent_is_refused(tiny_options, make_store) -> None:
     with pytest.raises(InputError, match="--labels replace goes with --from"):
         train(tiny_options("ner", CORPORA / "tiny.bio", labels="replace"), make_store(), **QUIET)
