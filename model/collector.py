@@ -31,11 +31,16 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_tagger(ref: str, store: Path | str | None = None, device: str = "cpu") -> "Tagger":
+def load_tagger(ref: str, store: Path | str | None = None, device: str = "cpu", freeze: bool = False) -> "Tagger":
     """`Tagger.load` of `ref` from the store at `store` (default: `ZHTAG_STORE`), torch's
-    import included, with the collector paused."""
+    import included, with the collector paused. With `freeze`, for a process that keeps the
+    model until it exits (the CLI), everything loaded is frozen out of the collector before it
+    runs again: its first pass would walk all of it (0.1 s), and so would the one at exit."""
     with collector_paused():
         from model.store import Store
         from model.tagger import Tagger
 
-        return Tagger.load(ref, Store(store), device)
+        tagger = Tagger.load(ref, Store(store), device)
+        if freeze:
+            gc.freeze()
+        return tagger

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import codecs
 import copy
-import gc
 import json
 import math
 import os
@@ -366,9 +365,8 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
     from data.script import for_model, user_lexicon
     from model.collector import load_tagger
 
-    tagger = load_tagger(args.model)
+    tagger = load_tagger(args.model, freeze=True)
     check_answers(tagger, args.command)
-    gc.freeze()
     from model.parallel import map_chunks  # after the load: it imports torch, which the load did with the collector paused
 
     words = {w: t for path in args.user_dict for w, t in read_dictionary(path).items()}
