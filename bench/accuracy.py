@@ -45,9 +45,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from data.corpus import Sentence, Span
+from data.dictfile import read_dictionary
 from data.errors import ZhtagError
 from data.formats import POS_ENTITIES, read_corpus
-from data.lexicon import Lexicon, read_dictionary
+from data.lexicon import Lexicon
 from data.script import SCRIPTS, Script, for_model
 from model.evaluate import evaluate
 from model.tagger import Tagger

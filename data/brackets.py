@@ -4,8 +4,8 @@ Of msra-pd's 54,439 entities, 2 hold a bracket or quote whose partner lies outsi
 hold a whole pair (《中国珠宝首饰》杂志社, 中国平安保险（集团）股份有限公司). A model that
 reads one character's context at a time still tagged `北京）有限公司` and `熊焱）` (of
 （记者熊焱）), so an entity model is held to whole pairs, and lone brackets outside every
-entity (`model.tagger`). ASCII's " and ',
-the same character at both ends, pair nothing.
+entity (`model.constraints`, `model.mending`). ASCII's " and ', the same character at both
+ends, pair nothing.
 """
 from __future__ import annotations
 

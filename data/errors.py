@@ -6,7 +6,9 @@
     │   └── ModelNotFound       a model reference that names nothing in the store
     └── InputError              text or options a caller passed that cannot be tagged
 
-`service` maps these to HTTP statuses and CLI exit codes in one place each.
+The service's own errors (QueueFull, NotReady, JobNotFound and the rest) subclass ZhtagError in
+service/errors.py, which draws the whole tree with each error's HTTP status: `data` never
+imports `service`. The CLI maps every ZhtagError to one line and exit code 1 (service/cli.py).
 """
 from __future__ import annotations
 

@@ -13,11 +13,8 @@ k-character prefix is in the table go on to length k+1, the rest stop, as in a t
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +23,8 @@ from safetensors.numpy import load as load_arrays
 from safetensors.numpy import save as save_arrays
 
 from data.atomic import write_atomic
-from data.errors import CorpusError, quoted
-from data.hashtable import HashTable
 from data.graphemes import readable
+from data.hashtable import HashTable
 from data.text import SEPARATOR, codepoints
 
 MIN_WORD_LEN, MAX_WORD_LEN = 2, 12  # the lengths of the words a lexicon marks: one character is no word to keep whole
@@ -217,19 +213,11 @@ class Lexicon:
                 break
         return np.concatenate(starts), np.concatenate(ends), np.concatenate(hashes)
 
-    def flags(self, cps: np.ndarray, extra: "Lexicon | None" = None) -> np.ndarray:
-        """(n, FEATURES) float32 begins/inside/ends flags of the code points `cps`, from this
-        lexicon and `extra` (a user dictionary), which is matched separately rather than merged:
-        merging would copy jieba's 350k words for every request that brings its own."""
-        starts, ends = self.hits(cps, extra)
-        if extra is not None:
-            more = extra.hits(cps)
-            starts, ends = np.concatenate([starts, more[0]]), np.concatenate([ends, more[1]])
-        return marks(len(cps), starts, ends)
-
-    def features(self, text: str, extra: "Lexicon | None" = None) -> list[tuple[int, int, int]]:
-        """`flags` of one text, as (begins, inside, ends) per character."""
-        return [tuple(row) for row in self.flags(codepoints(text), extra).astype(int).tolist()]
+    def flags(self, cps: np.ndarray) -> np.ndarray:
+        """(n, FEATURES) float32 begins/inside/ends flags of the code points `cps`. A user
+        dictionary is matched apart and its flags combined by `data.batches.Encoder`: merged
+        here, it would copy jieba's 350k words for every request that brings one."""
+        return marks(len(cps), *self.hits(cps))
 
     def matches(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of every occurrence of a word in `text`, in order."""
@@ -249,100 +237,3 @@ class Lexicon:
             return a != b and b[0] <= a[0] and a[1] <= b[1]
 
         return [m for m in found if not any(crosses(m, o) or inside(m, o) for o in found)]
-
-
-Spaced = Callable[[int, str], None]  # told (line number, line) of a line zhtag cannot read but jieba can: a word with a space
-
-
-def read_dictionary(path: str | Path, spaced: Spaced | None = None) -> dict[str, str]:
-    """Words of a jieba-format dictionary file (`word [freq] [tag]` a line), each with its tag
-    ("" where it has none)."""
-    try:
-        with open(path, "rb") as handle:
-            return parse_dictionary(handle, path, spaced)
-    except OSError as err:
-        raise CorpusError(path, 0, f"cannot read dictionary: {err.strerror}") from None
-
-
-DICTIONARY_TAG = re.compile(r"[A-Za-z][\w.-]*", re.ASCII)  # jieba's tags (n, nr, eng), entity types (PER, company)
-
-
-def parse_dictionary(lines: Iterable[str | bytes], source: str | Path, spaced: Spaced | None = None) -> dict[str, str]:
-    """Words of jieba-format dictionary lines, text or UTF-8 bytes (jieba's `load_userdict`
-    reads files opened in binary mode), each with its tag ("" where it has none; a later line
-    of the same word wins, as in jieba); `source` names them in errors. jieba also reads a
-    line of more fields as a word with spaces (`Edu Trust认证 2000`), which no text zhtag cuts
-    could match: such a line is an error, or, given `spaced`, told to it and skipped."""
-    words: dict[str, str] = {}
-    for lineno, line in enumerate(lines, 1):
-        if isinstance(line, bytes):
-            try:
-                line = line.decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise CorpusError(source, lineno, f"not UTF-8: {err}") from None
-        if not isinstance(line, str):
-            raise CorpusError(source, lineno, f"expected a line of text, got {type(line).__name__}")
-        fields = line.removeprefix("\ufeff").split()
-        problem = _field_problem(fields, line)
-        if problem and spaced is not None:  # a line jieba reads as a word with spaces
-            spaced(lineno, line.strip())
-            continue
-        if problem:
-            raise CorpusError(source, lineno, problem)
-        if fields and not readable(fields[0]):
-            problem = "holds an invisible separator (a zero-width space, a control character): no text could match it"
-            raise CorpusError(source, lineno, f"{quoted(fields[0])} {problem}")
-        if fields:
-            words[fields[0]] = _tag(fields)
-    return words
-
-
-def _tag(fields: list[str]) -> str:
-    """The tag of a dictionary line's fields: the third, or a second that is no frequency."""
-    return fields[2] if len(fields) == 3 else fields[1] if len(fields) == 2 and not fields[1].isdigit() else ""
-
-
-def _field_problem(fields: list[str], line: str) -> str | None:
-    """What is wrong with a dictionary line's fields (`word [freq] [tag]`), or None."""
-    if len(fields) > 3 or (len(fields) == 3 and not fields[1].isdigit()):
-        return f"expected 'word [freq] [tag]', got {quoted(line.strip())}"
-    tag = _tag(fields)
-    if tag and not DICTIONARY_TAG.fullmatch(tag):
-        return f"{quoted(tag)} is not a tag (Latin letters, then letters, digits, '_', '.' or '-'): a word holds no space"
-    return None
-
-
-@lru_cache(maxsize=None)
-def jieba_lexicon(tag: str = "") -> Lexicon:
-    """jieba's shipped dictionary, loaded once per process; with `tag`, only its words whose
-    part-of-speech tag begins with it: a gazetteer, such as nr (persons' names, 79k words),
-    ns (places, 18k) or nt (organisations, 5k)."""
-    path = _jieba_dictionary_path()
-    return Lexicon.cached(path, lambda: [w for w, t in _jieba_dictionary().items() if t.startswith(tag)], part=tag)
-
-
-def jieba_tags() -> set[str]:
-    """The part-of-speech tags jieba's dictionary gives its words (nr, ns, nt, n, v, ...)."""
-    return set(_jieba_dictionary().values())
-
-
-@lru_cache(maxsize=1)
-def jieba_frequencies() -> dict[str, int]:
-    """jieba's dictionary, word -> frequency (its second field), as `data.softlexicon` weighs words."""
-    with open(_jieba_dictionary_path(), encoding="utf-8") as handle:
-        return {fields[0]: int(fields[1]) for fields in map(str.split, handle) if len(fields) >= 2 and fields[1].isdigit()}
-
-
-def _jieba_dictionary_path() -> Path:
-    """Found without importing jieba, whose HMM tables take 22 ms to import at every start."""
-    spec = importlib.util.find_spec("jieba")
-    if spec is None or spec.origin is None:
-        raise ModuleNotFoundError("jieba is not installed: its dictionary feeds the lexicon features", name="jieba")
-    return Path(spec.origin).parent / "dict.txt"
-
-
-@lru_cache(maxsize=1)
-def _jieba_dictionary() -> dict[str, str]:
-    """jieba's dictionary, word -> tag, read once however many lexicons a process builds from
-    it; only when their cached tables are missing."""
-    return read_dictionary(_jieba_dictionary_path())

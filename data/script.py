@@ -64,13 +64,9 @@ def _counts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return han_count, trad_count
 
 
-def traditional_texts(texts: Sequence[str]) -> np.ndarray:
-    """(texts,) bool: at least TRADITIONAL_SHARE of the text's Han characters are
-    traditional-only forms."""
-    return _mostly_traditional(*_counts(texts))
-
-
 def _mostly_traditional(han_count: np.ndarray, trad_count: np.ndarray) -> np.ndarray:
+    """(texts,) bool: at least TRADITIONAL_SHARE of the text's Han characters are
+    traditional-only forms, given both counts (`_counts`)."""
     return (trad_count > 0) & (trad_count >= TRADITIONAL_SHARE * han_count)
 
 
@@ -83,7 +79,7 @@ def _traditional_only() -> dict[int, int]:
 
 def for_model(texts: Sequence[str], script: Script = "auto") -> list[str]:
     """The texts the model should see, same lengths: traditional ones mapped to simplified
-    characters (all of them for `traditional`; for `auto`, those `traditional_texts` finds,
+    characters (all of them for `traditional`; for `auto`, those `_mostly_traditional` finds,
     and in the others, such as a simplified sentence naming 臺灣大學, the traditional-only
     forms alone, which simplified text never holds: 乾 of 乾隆 stays), and financial numerals
     (壹万贰仟) written as ordinary ones (`data.numerals`)."""

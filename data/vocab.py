@@ -8,12 +8,13 @@ from collections import Counter
 from collections.abc import Iterable
 
 PAD, UNK = "<pad>", "<unk>"
-UNK_ID = 1  # the index of UNK in every vocabulary built with the default specials
+SPECIALS = (PAD, UNK)  # the first rows of every vocabulary: padding is row 0, as the embeddings' padding_idx
+UNK_ID = 1  # the index of UNK in every vocabulary `Vocab(tokens)` builds
 
 
 class Vocab:
-    def __init__(self, tokens: Iterable[str], specials: tuple[str, ...] = (PAD, UNK)) -> None:
-        self.tokens: list[str] = list(specials)
+    def __init__(self, tokens: Iterable[str]) -> None:
+        self.tokens: list[str] = list(SPECIALS)
         self.index: dict[str, int] = {tok: i for i, tok in enumerate(self.tokens)}
         self.extend(tokens)
 
@@ -25,7 +26,7 @@ class Vocab:
     @classmethod
     def from_list(cls, tokens: list[str]) -> "Vocab":
         """Rebuild exactly the vocabulary that `tokens` lists (specials included)."""
-        vocab = cls((), specials=())
+        vocab = cls.__new__(cls)  # no specials: `tokens` lists them where it has them
         vocab.tokens, vocab.index = list(tokens), dict(zip(tokens, range(len(tokens))))
         if len(vocab.index) != len(tokens):
             raise ValueError("a vocabulary lists a token twice")

@@ -6,7 +6,8 @@ decoded (its score is at least 1e4 below any valid one).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -84,11 +85,9 @@ class CRF(nn.Module):
         trans, start, end = self._scores()
         exp_trans = trans.exp()  # (n, n); forbidden transitions are exactly 0
         steps = emissions.unbind(1)  # seq x (batch, n); one unbind keeps backward linear in seq
-        alpha = start + steps[0]  # (batch, n)
-        for t in range(1, len(steps)):
-            nxt = _log_matmul_exp(alpha, exp_trans) + steps[t]  # (batch, n)
-            alpha = torch.where(mask[:, t : t + 1], nxt, alpha)
-        return torch.logsumexp(alpha + end, dim=1)
+        keep = mask.unsqueeze(2).unbind(1)  # seq x (batch, 1)
+        alpha = deque(_alphas(steps, keep, exp_trans, start), maxlen=1).pop()  # (batch, n); the last alone: memory stays flat
+        return torch.logsumexp(alpha + end, dim=1)  # (batch,)
 
     @torch.no_grad()
     def viterbi(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -167,15 +166,23 @@ class CRF(nn.Module):
         Each step is a matrix product in probability space, as in `log_partition`."""
         exp_trans = trans.exp()  # (n, n); forbidden transitions are exactly 0
         steps, keep = emissions.unbind(1), mask.unsqueeze(2).unbind(1)  # seq x (batch, n), seq x (batch, 1)
-        alphas = [start + steps[0]]  # seq x (batch, n)
-        for t in range(1, len(steps)):
-            nxt = _log_matmul_exp(alphas[-1], exp_trans) + steps[t]  # (batch, n)
-            alphas.append(torch.where(keep[t], nxt, alphas[-1]))
+        alphas = list(_alphas(steps, keep, exp_trans, start))  # seq x (batch, n)
         betas = [end.expand_as(alphas[0])]  # built backwards
         for t in range(len(steps) - 2, -1, -1):
             after = _log_matmul_exp(steps[t + 1] + betas[-1], exp_trans.T)  # (batch, n)
             betas.append(torch.where(keep[t + 1], after, end.expand_as(after)))
         return torch.stack(alphas, 1), torch.stack(betas[::-1], 1)
+
+
+def _alphas(steps: Sequence[torch.Tensor], keep: Sequence[torch.Tensor], exp_trans: torch.Tensor, start: torch.Tensor) -> Iterator[torch.Tensor]:
+    """(batch, n) alpha of each step, the forward algorithm's log-sum of the paths into each tag
+    there; past a sentence's end (`keep` (batch, 1) false), its last. One recursion for log Z,
+    which keeps only the last, and for the marginals, which keep them all."""
+    alpha = start + steps[0]  # (batch, n)
+    yield alpha
+    for t in range(1, len(steps)):
+        alpha = torch.where(keep[t], _log_matmul_exp(alpha, exp_trans) + steps[t], alpha)  # (batch, n)
+        yield alpha
 
 
 def _log_matmul_exp(scores: torch.Tensor, exp_trans: torch.Tensor) -> torch.Tensor:

@@ -25,7 +25,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 
 from data.errors import InputError
-from model.tagger import pick_device
+from model.device import pick_device
 
 T = TypeVar("T")
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies

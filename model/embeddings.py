@@ -24,7 +24,8 @@ from torch import nn
 from data.atomic import write_atomic
 from data.batches import BOS, EOS
 from data.errors import InputError
-from data.lexicon import Lexicon, jieba_frequencies, jieba_lexicon
+from data.jiebadict import jieba_frequencies, jieba_lexicon
+from data.lexicon import Lexicon
 from data.text import fold
 from data.vocab import Vocab
 

@@ -50,7 +50,7 @@ class BiLSTMCRF(nn.Module):
         return torch.float32 if self._tagging_tables is None else self._tagging_tables[0].dtype
 
     def tag_in(self, dtype: torch.dtype) -> None:
-        """Tag on the CPU in `dtype` (see model.tagger.cpu_precision), with copies of the
+        """Tag on the CPU in `dtype` (see model.device.cpu_precision), with copies of the
         embedding tables in it: inputs are then gathered in that dtype rather than cast, a
         pass over the widest tensor saved. Until the network trains again (`train`)."""
         self._tagging_tables = None if dtype == torch.float32 else (self.char_embed.weight.detach().to(dtype), self.bigram_embed.weight.detach().to(dtype))

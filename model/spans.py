@@ -33,28 +33,28 @@ class SpanArrays:
 
     def lists(self) -> list[list[Span]]:
         """The spans of each text."""
-        labels = [self.names[i] for i in self.label.tolist()]
+        labels = [self.names[i] for i in self.label.tolist()]  # (spans,)
         scores = self.score.round(4).tolist() if self.score is not None else [None] * len(labels)
         flat = list(map(Span, self.start.tolist(), self.end.tolist(), labels, scores))
-        bounds = np.searchsorted(self.text, np.arange(self.texts + 1)).tolist()
+        bounds = np.searchsorted(self.text, np.arange(self.texts + 1)).tolist()  # (texts + 1,) where each text's spans begin
         return [flat[a:b] for a, b in zip(bounds, bounds[1:])]
 
     def segmented(self, texts: list[str]) -> str:
         """Each text's spans joined by spaces, one line per text (each ending in a newline):
         gathered from the texts' code points in one pass."""
         base = np.cumsum([0, *map(len, texts)])[:-1]  # (texts,) where each text begins in the joined code points
-        cps = codepoints("".join(texts))
-        empty = np.flatnonzero(np.bincount(self.text, minlength=self.texts) == 0)  # texts without spans still get a line
-        text = np.concatenate([self.text, empty])
-        order = np.argsort(text, kind="stable")
-        text = text[order]
+        cps = codepoints("".join(texts))  # (code points,)
+        empty = np.flatnonzero(np.bincount(self.text, minlength=self.texts) == 0)  # (empty,) texts without spans still get a line
+        text = np.concatenate([self.text, empty])  # (pieces,): the spans, then an empty piece per empty text
+        order = np.argsort(text, kind="stable")  # (pieces,)
+        text = text[order]  # (pieces,) by text, spans in order
         first = np.concatenate([base[self.text] + self.start, base[empty]])[order]  # (pieces,) first code point
         size = np.concatenate([self.end - self.start, np.zeros(len(empty), np.int64)])[order]  # (pieces,)
-        last_of_text = np.append(text[1:] != text[:-1], True)
-        out_len = size + 1  # each piece and the space or newline after it
+        last_of_text = np.append(text[1:] != text[:-1], True)  # (pieces,)
+        out_len = size + 1  # (pieces,) each piece and the space or newline after it
         out_end = np.cumsum(out_len)  # (pieces,) exclusive
-        out = np.empty(int(out_end[-1]) if len(out_end) else 0, dtype=np.uint32)
-        is_char = np.ones(len(out), dtype=bool)
+        out = np.empty(int(out_end[-1]) if len(out_end) else 0, dtype=np.uint32)  # (out,) code points
+        is_char = np.ones(len(out), dtype=bool)  # (out,) false at each space and newline
         is_char[out_end - 1] = False
         out[out_end - 1] = np.where(last_of_text, NEWLINE, SPACE)
         source = np.arange(len(out)) - np.repeat(out_end - out_len - first, out_len)  # (out,) code point each output copies

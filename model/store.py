@@ -33,6 +33,7 @@ from data.atomic import fresh_dir, fsync_dir, write_atomic, write_synced
 from data.errors import CheckpointError, InputError, ModelNotFound
 
 MANIFEST = "manifest.json"
+METRICS = "metrics.json"  # stored with each version (`model.tagger.Tagger.files`), listed with it by `Store.list`
 ACTIVE = "ACTIVE"
 HISTORY = "HISTORY"
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"  # model names, and every other name a user gives the service
@@ -94,7 +95,8 @@ class LocalRoot:
         return (self.path / name / str(version) / filename).read_bytes()
 
     def check_writable(self) -> None:
-        """Create and remove a file where versions will go."""
+        """Only creating a file proves that versions can be written here: a read-only mount or
+        a directory owned by another user passes every other check (`Store.check_writable`)."""
         self.path.mkdir(parents=True, exist_ok=True)
         handle, probe = tempfile.mkstemp(prefix=".probe-", dir=self.path)
         os.close(handle)
@@ -191,7 +193,8 @@ class Checkpoint:
             raise CheckpointError(f"cannot read {filename} of {self.ref}: {err}") from err
 
     def read_json(self, filename: str) -> dict[str, Any]:
-        """Read a listed file as a JSON object."""
+        """A listed file as a JSON object, or a CheckpointError naming the version: callers
+        `.get` keys of it, and a damaged file must not surface as an AttributeError."""
         try:
             value = json.loads(self.read_bytes(filename))
         except ValueError as err:
@@ -328,7 +331,8 @@ class Store:
         return current, stack
 
     def resolve(self, ref: str) -> Checkpoint:
-        """Find the version `ref` names and verify every file against its manifest."""
+        """The version `ref` names, every file checked against its manifest first, so that a
+        damaged download or disk fails here, loudly, not as garbage weights at tagging."""
         name, version, root = self._find(ref)
         checkpoint = Checkpoint(name, version, root, _load_manifest(root, name, version))
         _verify(checkpoint)
@@ -390,7 +394,7 @@ class Store:
             name=name,
             versions=sorted(versions),
             active=active,
-            metrics={v: read(v, "metrics.json") for v in sorted(versions)},
+            metrics={v: read(v, METRICS) for v in sorted(versions)},
             parents={v: read(v, MANIFEST).get("parent") for v in sorted(versions)},
             problem=problem,
         )

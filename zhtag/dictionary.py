@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 from typing import IO
 
 from data.errors import InputError
-from data.lexicon import Lexicon, parse_dictionary, read_dictionary
+from data.dictfile import parse_dictionary, read_dictionary
+from data.lexicon import Lexicon
 from data.script import simplified, user_lexicon
 from data.graphemes import readable
 from zhtag.options import IgnoredArgumentWarning, caller_stacklevel

@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Literal, TypeVar, overload
 
 from data.corpus import Span
 from data.errors import CheckpointError, InputError
-from data.lexicon import DICTIONARY_TAG
+from data.dictfile import DICTIONARY_TAG
 from data.script import SCRIPTS, Script, for_model
 from model.config import TASKS
 from zhtag.dictionary import UserDictionary

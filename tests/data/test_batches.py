@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from data.batches import BOS, EOS, Encoder, bigram_strings, length_batches
 from data.formats import read_corpus
-from data.lexicon import MAX_WORD_LEN, Lexicon, jieba_lexicon
+from data.jiebadict import jieba_lexicon
+from data.lexicon import MAX_WORD_LEN, Lexicon
 from data.softlexicon import SoftLexicon
 from data.text import codepoints, fold
 from data.vocab import PAD, UNK, UNK_ID, Vocab
@@ -200,6 +201,22 @@ def test_a_user_dictionary_gets_flags_of_its_own_when_the_model_has_them() -> No
     assert apart.batch([0]).lexicon[0].tolist() == [[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0], [0, 0, 0, 0, 0, 1]]
     plain = Encoder(chars, Vocab([]), Lexicon(["北京"]), user_flags=True).encode(["北京大学"])
     assert plain.batch([0]).lexicon[0, :, 3:].abs().sum() == 0, "no user dictionary, no user flags"
+
+
+def lexicon_flags(lexicon: Lexicon, text: str, extra: Lexicon) -> list[tuple[int, int, int]]:
+    """The lexicon flags a model without flags of the user's own reads of `text` brought with `extra`."""
+    flags = Encoder(Vocab([]), Vocab([]), lexicon).encode([text], [extra]).batch([0]).lexicon[0]  # (chars, 3)
+    return [tuple(row) for row in flags.int().tolist()]
+
+
+def test_a_user_dictionarys_words_add_to_the_flags_of_the_lexicon() -> None:
+    assert lexicon_flags(Lexicon(["北京"]), "北京上海市", Lexicon(["上海市"])) == [(1, 0, 0), (0, 0, 1), (1, 0, 0), (0, 1, 0), (0, 0, 1)]
+
+
+def test_words_a_user_dictionary_excludes_are_not_matched_in_the_lexicon_it_extends() -> None:
+    base = Lexicon(["北京", "天安门"])
+    assert lexicon_flags(base, "北京天安门", Lexicon(excluded=["天安门"])) == [(1, 0, 0), (0, 0, 1)] + [(0, 0, 0)] * 3
+    assert lexicon_flags(base, "北京天安门", Lexicon(["安门"], excluded=["天安门"]))[3:] == [(1, 0, 0), (0, 0, 1)]
 
 
 def test_each_gazetteer_flags_its_words_in_columns_after_the_user_dictionarys() -> None:

@@ -1,5 +1,6 @@
 """Specification of data/lexicon.py: per-character begins/inside/ends flags of lexicon words
-found in a text, and reading jieba-format dictionaries."""
+found in a text; of data/dictfile.py: reading jieba-format dictionaries; and of
+data/jiebadict.py: jieba's own, read without importing jieba."""
 from __future__ import annotations
 
 import subprocess
@@ -15,13 +16,20 @@ from safetensors.numpy import load as load_arrays
 from safetensors.numpy import save as save_arrays
 
 from data.errors import CorpusError
-from data.lexicon import MAX_WORD_LEN, Lexicon, cache_dir, jieba_lexicon, parse_dictionary, read_dictionary, word_hashes
+from data.dictfile import parse_dictionary, read_dictionary
+from data.jiebadict import jieba_lexicon
+from data.lexicon import MAX_WORD_LEN, Lexicon, cache_dir, marks, word_hashes
 from data.text import codepoints
+
+
+def features(lexicon: Lexicon, text: str) -> list[tuple[int, int, int]]:
+    """The lexicon's begins/inside/ends flags of each character of `text`, as a model reads them."""
+    return [tuple(row) for row in marks(len(text), *lexicon.hits(codepoints(text))).astype(int).tolist()]
 
 
 def test_features_flag_where_words_begin_continue_and_end() -> None:
     lexicon = Lexicon(["北京", "北京大学", "大学", "学生"])
-    assert lexicon.features("北京大学生") == [
+    assert features(lexicon, "北京大学生") == [
         (1, 0, 0),  # 北 begins 北京 and 北京大学
         (0, 1, 1),  # 京 ends 北京, is inside 北京大学
         (1, 1, 0),  # 大 begins 大学, is inside 北京大学
@@ -40,36 +48,25 @@ def test_occurrences_name_each_word_by_the_hash_word_hashes_gives_it() -> None:
 
 
 def test_features_of_text_without_words_are_all_zero() -> None:
-    assert Lexicon(["北京"]).features("南京的天") == [(0, 0, 0)] * 4
-    assert Lexicon().features("") == []
+    assert features(Lexicon(["北京"]), "南京的天") == [(0, 0, 0)] * 4
+    assert features(Lexicon(), "") == []
 
 
 def test_words_are_found_even_when_a_shorter_prefix_is_not_a_word() -> None:
-    assert Lexicon(["中华人民共和国"]).features("中华人民共和国") == [(1, 0, 0)] + [(0, 1, 0)] * 5 + [(0, 0, 1)]
+    assert features(Lexicon(["中华人民共和国"]), "中华人民共和国") == [(1, 0, 0)] + [(0, 1, 0)] * 5 + [(0, 0, 1)]
 
 
 def test_single_characters_long_words_and_words_with_spaces_are_not_words() -> None:
     too_long = "一" * (MAX_WORD_LEN + 1)
     lexicon = Lexicon(["好", too_long, "北 京", "一" * MAX_WORD_LEN])
     assert lexicon.words == {"一" * MAX_WORD_LEN}
-    flags = lexicon.features("好" + "一" * MAX_WORD_LEN)
+    flags = features(lexicon, "好" + "一" * MAX_WORD_LEN)
     assert flags[0] == (0, 0, 0)
     assert flags[1][0] == 1 and flags[-1][2] == 1
 
 
-def test_extra_words_add_to_the_flags_of_the_lexicon() -> None:
-    flags = Lexicon(["北京"]).features("北京上海市", extra=Lexicon(["上海市"]))
-    assert flags == [(1, 0, 0), (0, 0, 1), (1, 0, 0), (0, 1, 0), (0, 0, 1)]
-
-
-def test_words_a_user_dictionary_excludes_are_not_matched_in_the_lexicon_it_extends() -> None:
-    base = Lexicon(["北京", "天安门"])
-    assert base.features("北京天安门", extra=Lexicon(excluded=["天安门"])) == [(1, 0, 0), (0, 0, 1)] + [(0, 0, 0)] * 3
-    assert base.features("北京天安门", extra=Lexicon(["安门"], excluded=["天安门"]))[3:] == [(1, 0, 0), (0, 0, 1)]
-
-
 def test_exclusions_of_the_base_lexicon_itself_change_nothing() -> None:
-    assert Lexicon(["北京"], excluded=["北京"]).features("北京") == [(1, 0, 0), (0, 0, 1)]
+    assert features(Lexicon(["北京"], excluded=["北京"]), "北京") == [(1, 0, 0), (0, 0, 1)]
 
 
 def write(tmp_path: Path, content: str | bytes) -> Path:
@@ -183,7 +180,7 @@ def test_a_cached_lexicon_matches_what_its_words_match(tmp_path: Path, monkeypat
     built, loaded = cached(path), cached(path)
     assert len(list(cache_dir().iterdir())) == 1, "the first call stores the tables"
     text = "在北京大学生活"
-    assert built.features(text) == loaded.features(text) == Lexicon(["北京", "北京大学", "大学生"]).features(text)
+    assert features(built, text) == features(loaded, text) == features(Lexicon(["北京", "北京大学", "大学生"]), text)
     assert loaded.words == {"北京", "北京大学", "大学生"}, "words are read when asked for"
 
 
@@ -200,8 +197,8 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(tmp_path: Path, monkeypatch: pyt
     cached(path)
     (stored,) = cache_dir().iterdir()
     stored.write_bytes(damage(stored.read_bytes()))
-    assert cached(path).features("北北京") == [(0, 0, 0), (1, 0, 0), (0, 0, 1)], "北北 is looked up and missed"
-    assert cached(path).features("北北京") == [(0, 0, 0), (1, 0, 0), (0, 0, 1)], "and stored again"
+    assert features(cached(path), "北北京") == [(0, 0, 0), (1, 0, 0), (0, 0, 1)], "北北 is looked up and missed"
+    assert features(cached(path), "北北京") == [(0, 0, 0), (1, 0, 0), (0, 0, 1)], "and stored again"
 
 
 def test_a_changed_dictionary_is_not_served_from_the_old_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -209,14 +206,14 @@ def test_a_changed_dictionary_is_not_served_from_the_old_cache(tmp_path: Path, m
     path = write(tmp_path, "北京\n".encode())
     cached(path)
     path.write_text("北京\n上海\n", encoding="utf-8")
-    assert cached(path).features("上海") == [(1, 0, 0), (0, 0, 1)]
+    assert features(cached(path), "上海") == [(1, 0, 0), (0, 0, 1)]
 
 
 def test_an_unwritable_cache_only_costs_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
     monkeypatch.setenv("ZHTAG_CACHE", str(blocker / "cache"))  # a directory that cannot be made
-    assert cached(write(tmp_path, "北京\n".encode())).features("北京") == [(1, 0, 0), (0, 0, 1)]
+    assert features(cached(write(tmp_path, "北京\n".encode())), "北京") == [(1, 0, 0), (0, 0, 1)]
 
 
 def test_a_jieba_gazetteer_holds_the_words_of_its_part_of_speech_only() -> None:
@@ -228,7 +225,7 @@ def test_a_jieba_gazetteer_holds_the_words_of_its_part_of_speech_only() -> None:
 
 def test_jiebas_lexicon_is_read_without_importing_jieba() -> None:
     """Importing jieba loads its HMM tables, time every `zhtag segment` would pay at start."""
-    script = "import sys; from data.lexicon import jieba_lexicon; assert jieba_lexicon().matches('北京'); print('jieba' in sys.modules)"
+    script = "import sys; from data.jiebadict import jieba_lexicon; assert jieba_lexicon().matches('北京'); print('jieba' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).parents[2], timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"

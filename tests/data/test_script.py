@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from data.script import for_model, traditional_texts, user_lexicon
+from data.script import for_model, user_lexicon
 
 
 def test_traditional_text_is_mapped_character_by_character() -> None:
@@ -21,14 +21,12 @@ def test_hong_kong_forms_are_mapped_too() -> None:
 
 def test_auto_maps_the_traditional_only_forms_of_a_mostly_simplified_text_and_no_other() -> None:
     text = "今天我们去参观了位于台北市的臺灣大學的图书馆和博物馆以及周边的公园和商店，乾隆年间建的"
-    assert not traditional_texts([text])[0], "under a tenth of its Han characters are traditional"
-    assert for_model([text]) == [text.replace("臺灣大學", "台湾大学")]
+    assert for_model([text]) == [text.replace("臺灣大學", "台湾大学")], "under a tenth of its Han characters are traditional: 乾 stays"
 
 
 def test_auto_leaves_simplified_text_alone_even_with_a_character_both_scripts_use() -> None:
     texts = ["乾隆皇帝下江南", "这是一个测试", "", "hello 123"]
     assert for_model(texts) == texts
-    assert traditional_texts(texts).tolist() == [False, False, False, False]
 
 
 def test_the_script_can_be_given_instead_of_detected() -> None:

@@ -12,8 +12,9 @@ import torch
 from data.errors import InputError
 from data.formats import read_corpus
 from model.config import ModelConfig
+from model.device import cpu_precision
 from model.network import BiLSTMCRF
-from model.tagger import Tagger, cpu_precision
+from model.tagger import Tagger
 
 CORPORA = Path(__file__).parents[1] / "fixtures" / "corpora"
 

@@ -19,7 +19,7 @@ from data.graphemes import GraphemeViews
 from data.atoms import PICTOGRAPHS
 from data.lexicon import Lexicon
 from data.text import SEPARATOR
-from model.tagger import pick_device
+from model.device import pick_device
 from tests.model.test_batching import random_tagger
 
 tagger = functools.cache(random_tagger)
