@@ -4,7 +4,7 @@
 
 The shipped models were trained with `zhtag train --task cws --train ../shared/data/cws/pd1998-01.pos.txt`
 and `zhtag train --task ner --train ../shared/data/ner/msra-pd/train.bio` (see docs/MODELS.md), whose
-dev sets were split off the pieces `model.train.load_sentences` cuts (at most `max_len` characters)
+dev sets were split off the pieces `model.corpora.load_sentences` cuts (at most `max_len` characters)
 by the shuffle training drew its dev set with then (`shipped_split`: ratio 0.05, seed 1). The same
 pieces are split the same way here, so the files hold exactly those sentences, in corpus order:
 
@@ -37,7 +37,7 @@ from pathlib import Path
 from data.corpus import Sentence, Span
 from data.formats import write_corpus
 from model.config import ModelConfig
-from model.train import load_sentences
+from model.corpora import load_sentences
 
 REPO = Path(__file__).resolve().parent.parent
 CWS_CORPUS = REPO.parent / "shared/data/cws/pd1998-01.pos.txt"
@@ -47,7 +47,7 @@ NER_CORPUS = REPO.parent / "shared/data/ner/msra-pd/train.bio"
 def shipped_split(sentences: list[Sentence], ratio: float, seed: int) -> tuple[list[Sentence], list[Sentence]]:
     """(training side, dev side) as the shipped models' training split them: `ratio` of the
     sentences drawn by a shuffle seeded with `seed`. `zhtag train` now sets a sentence apart by
-    its text's hash (`model.train.split_dev`), which a growing corpus or another seed cannot
+    its text's hash (`model.corpora.split_dev`), which a growing corpus or another seed cannot
     redraw; the shipped models' dev sets are this shuffle's, so it lives on here to rebuild them."""
     order = list(range(len(sentences)))
     random.Random(seed).shuffle(order)

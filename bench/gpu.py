@@ -28,7 +28,9 @@ from model.config import TrainConfig
 from model.parallel import map_chunks
 from model.tagger import Tagger
 from model.evaluate import evaluate
-from model.train import Trainer, build_tagger, sentences_for
+from model.build import build_tagger
+from model.corpora import sentences_for
+from model.train import Trainer
 
 
 DEVICE = "cuda"

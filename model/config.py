@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, Literal, get_args
 
 from data.errors import InputError
 
-TASKS = ("cws", "ner", "pos")
+Task = Literal["cws", "ner", "pos"]  # the type of a task field (an HTTP form's choices)
+TASKS: tuple[str, ...] = get_args(Task)
 MAX_PIECE = 100_000  # the longest piece of text a model may read at once (max_len): a bound on a forged config.json
 ANSWERS = {"segment": ("cws", "pos"), "pos": ("pos",), "ner": ("ner",)}  # tasks whose models can answer each request; the first is its default
 
@@ -59,7 +60,7 @@ class ModelConfig:
             raise ValueError("user_words_mute_vectors must be a boolean, and true only with word vectors (word_dim) and user_flags")
         if self.word_dim and not self.lexicon:
             raise ValueError("word vectors (word_dim) pool the lexicon's words: they need a lexicon")
-        if self.task not in ("cws", "pos", "ner"):
+        if self.task not in TASKS:
             raise ValueError(f"unknown task {self.task!r}")
         if not isinstance(self.tags, list) or not self.tags or not all(isinstance(t, str) for t in self.tags) or len(set(self.tags)) < len(self.tags):
             raise ValueError("tags must be a non-empty list of distinct strings")
@@ -89,7 +90,6 @@ class TrainConfig:
     seed: int = 1
     min_bigram_count: int = 2
     max_bigrams: int = 80000
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,11 +1,16 @@
 """Scores by the field's conventions: SIGHAN bakeoff word P/R/F1 with OOV recall for
 segmentation, conlleval exact-span micro P/R/F1 with per-type F1 and unseen-entity recall for
-entities, and the F1 of (word, tag) pairs for POS."""
+entities, and the F1 of (word, tag) pairs for POS. Also what training and `zhtag eval` report
+around them: a tagger's dev scores, and gold labels a tagger never learned."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from data.corpus import Sentence, Span
+
+if TYPE_CHECKING:
+    from model.tagger import Tagger
 
 
 def prf(correct: int, predicted: int, gold: int) -> dict[str, float]:
@@ -82,3 +87,26 @@ def evaluate(task: str, gold: Sequence[Sentence], pred: Sequence[Sequence[Span]]
     scores["sentences"] = len(gold)
     scores["chars"] = sum(len(s.text) for s in gold)
     return scores
+
+
+def dev_scores(tagger: Tagger, dev: list[Sentence]) -> dict[str, Any]:
+    """`tagger`'s scores on `dev`, in eval mode: what training's early stopping and the
+    promotion gate compare."""
+    tagger.network.eval()
+    return evaluate(tagger.config.task, dev, tagger.tag([s.text for s in dev]), tagger.train_words)
+
+
+def labels_of(sentences: Iterable[Sentence]) -> set[str]:
+    """The labels the sentences' spans carry: entity types, POS tags, none for segmentation."""
+    return {span.label for s in sentences for span in s.spans if span.label is not None}
+
+
+def unlearned_labels(gold: set[str], tagger: Tagger, gold_name: str, model: str) -> str | None:
+    """Why scores on `gold_name` (whose labels are `gold`) understate `tagger`: the labels it
+    never learned count as missed. `model` names it as the subject of a verb ("ner@1 tags")."""
+    unknown = gold - tagger.types
+    if not unknown:
+        return None
+    kind = "entity types" if tagger.config.task == "ner" else "POS tags"
+    known = ", ".join(sorted(tagger.types))
+    return f"the {gold_name}'s {kind} {', '.join(sorted(unknown))} are not among those {model} ({known}): they count as missed"

@@ -3,8 +3,9 @@
 `<dir>/epoch-N/` holds the tagger files after epoch N, the best weights so far, the optimizer
 tensors (safetensors; its scalar settings as JSON), the progress counters and the run it
 belongs to (its options and files' contents, as `model.train` fingerprints them), so a resume
-can refuse to continue it with another corpus or other sizes. It is written as `epoch-N.tmp`
-and renamed, so the highest `epoch-N` is always complete.
+can refuse to continue it with another corpus or other sizes. It is written into a fresh
+hidden directory, synced, and renamed (`data.atomic`), so the highest `epoch-N` is always
+complete, even after a power loss.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass, field
+from collections.abc import Collection
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,7 @@ import torch
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
+from data.atomic import fresh_dir, fsync_dir, write_synced
 from data.errors import CheckpointError, InputError
 from model.tagger import WEIGHTS, Tagger
 
@@ -32,6 +35,7 @@ TRAINING = ".training"  # the store's folder of runs in progress, one folder eac
 RUN = "run.json"  # what identifies the run that saved the state
 CONTENTS = " (contents)"  # ends the key of a file's contents in a run's record: "train (contents)"
 NOT_GIVEN = "not given"  # how a refusal shows an option the run was not given (None in its record)
+RETIRED = frozenset({"extra"})  # run-record keys an older zhtag wrote (TrainConfig.extra) that no option sets now
 
 
 @dataclass
@@ -40,7 +44,6 @@ class Progress:
     best_f1: float = -1.0
     best_epoch: int = 0
     stale: int = 0  # epochs since the best
-    best_scores: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0  # training time of the completed epochs, dev evaluation excluded
     curve: list[dict[str, float]] = field(default_factory=list)  # per epoch: loss and dev F1
 
@@ -49,9 +52,16 @@ class Progress:
         self.seconds += seconds
         self.curve.append({"epoch": self.epoch, "loss": round(loss, 5), "dev_f1": scores["f1"]})
         if improved:
-            self.best_f1, self.best_epoch, self.best_scores, self.stale = scores["f1"], self.epoch, scores, 0
+            self.best_f1, self.best_epoch, self.stale = scores["f1"], self.epoch, 0
         else:
             self.stale += 1
+
+    @classmethod
+    def from_json(cls, content: bytes) -> "Progress":
+        """The counters a saved epoch holds; keys an older zhtag saved and this one dropped
+        (`best_scores`) are left out, so its states still resume."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in json.loads(content).items() if key in known})
 
 
 def optimizer_files(optimizer: torch.optim.Optimizer) -> dict[str, bytes]:
@@ -70,7 +80,7 @@ def load_optimizer(optimizer: torch.optim.Optimizer, tensors: bytes, meta: bytes
 def resume_progress(trainer: "Trainer", files: dict[str, bytes]) -> Progress:
     """Put the optimizer back as it was after a saved epoch; the progress counters then."""
     load_optimizer(trainer.optimizer, files[OPTIMIZER], files[OPTIMIZER_META])
-    return Progress(**json.loads(files[PROGRESS]))
+    return Progress.from_json(files[PROGRESS])
 
 
 class TrainState:
@@ -84,10 +94,6 @@ class TrainState:
         """The state of the run training `name` into the store at `root`, where the CLI, the
         job worker and the training loop all look for it."""
         return cls(root / TRAINING / name, run)
-
-    def has_state(self) -> bool:
-        """Whether an epoch was saved, so a run can be resumed."""
-        return self._latest() is not None
 
     def saved_epoch(self) -> int | None:
         """The last epoch whose state is complete, what a resume continues after; None if none."""
@@ -135,19 +141,28 @@ class TrainState:
         files.update(optimizer_files(trainer.optimizer))
         files[PROGRESS] = json.dumps(asdict(progress)).encode()
         files[RUN] = json.dumps(self.run, ensure_ascii=False).encode()
-        previous = self._latest()
-        tmp = self.dir / f"epoch-{progress.epoch}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
+        previous, target = self._latest(), self.dir / f"epoch-{progress.epoch}"
         try:
-            tmp.mkdir(parents=True)
-            for name, content in files.items():
-                (tmp / name).write_bytes(content)
-            os.replace(tmp, self.dir / f"epoch-{progress.epoch}")
-        except OSError as err:  # a full disk, a file-size limit: say where, leave no half-written epoch
-            shutil.rmtree(tmp, ignore_errors=True)
+            self._write(files, target)
+        except OSError as err:  # a full disk, a file-size limit: say where; `_write` leaves no half-written epoch
             raise CheckpointError(f"cannot save epoch {progress.epoch}'s training state in {self.dir}: {err.strerror or err}") from err
-        if previous is not None and previous.name != f"epoch-{progress.epoch}":
+        if previous is not None and previous != target:
             shutil.rmtree(previous)
+
+    def _write(self, files: dict[str, bytes], target: Path) -> None:
+        """`files` as the directory `target`, whole or not at all: filled and synced out of
+        sight, then renamed into place and the rename synced, as `LocalRoot.publish` stores a
+        version. A fresh temp name keeps two runs of one name from clearing each other's."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = fresh_dir(self.dir)
+        try:
+            for name, content in files.items():
+                write_synced(tmp / name, content)
+            fsync_dir(tmp)
+            os.replace(tmp, target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        fsync_dir(self.dir)
 
     def best_tagger(self, tagger: Tagger) -> Tagger:
         """`tagger` with the best epoch's weights loaded."""
@@ -166,14 +181,15 @@ def _comparable(saved: dict[str, str | None], run: dict[str, str | None]) -> tup
     holds `format` as the option was given (None: detected) and, since this zhtag, each
     corpus's format as read (`train format`): those are compared, so a run resumed with
     --format as it detected the file continues. A record from before says only `format`,
-    which is then compared as it was."""
+    which is then compared as it was. Keys no option sets any more (`RETIRED`) are dropped."""
+    saved = _without(saved, RETIRED)
     read = {key for key in run if key.endswith(FORMAT)}
     if read & saved.keys():
         return _without(saved, {"format"}), _without(run, {"format"})
     return saved, _without(run, read)
 
 
-def _without(record: dict[str, str | None], keys: set[str]) -> dict[str, str | None]:
+def _without(record: dict[str, str | None], keys: Collection[str]) -> dict[str, str | None]:
     return {key: value for key, value in record.items() if key not in keys}
 
 
@@ -195,8 +211,5 @@ def sha256_file(path: Path) -> str:
 
 @functools.lru_cache(maxsize=16)
 def _sha256(path: str, mtime_ns: int, size: int) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -1,4 +1,6 @@
-"""Specification of the training loop (model/train.py): reproducible from the seed, resumable
+"""Specification of a training run (model/train.py, and the modules it calls for its corpora, dev
+split, first tagger, user words and promotion gate: model/corpora.py, model/build.py,
+model/userwords.py, model/promotion.py): reproducible from the seed, resumable
 after a kill with the same result (and only with the same options and files), a dev split that
 depends on the sentences' text alone, a dev set kept apart from training and checked against
 the labels the model learns, a dry run that stores nothing, long sentences split rather than
@@ -21,10 +23,15 @@ from data.errors import CheckpointError, InputError
 from data.formats import read_corpus
 from data.lexicon import Lexicon
 from model.config import TrainConfig
+from model import corpora
 from model import train as train_module
+from model import trainstate
+from model.corpora import split_dev
+from model.promotion import promotion
 from model.store import Store
 from model.tagger import WEIGHTS, Tagger
-from model.train import Trainer, TrainOptions, UserWords, promotion, split_dev, train
+from model.train import Trainer, TrainOptions, train
+from model.userwords import UserWords
 from tests.model.test_batching import random_tagger
 from model.trainstate import PROGRESS, RUN, TrainState
 from data.vocab import Vocab
@@ -145,7 +152,7 @@ def test_a_resume_of_another_run_is_refused_before_any_corpus_is_read(tiny_optio
     def unread(*args: object, **kwargs: object) -> None:
         raise AssertionError("a corpus was read")
 
-    monkeypatch.setattr(train_module, "read_corpus", unread)
+    monkeypatch.setattr(corpora, "read_corpus", unread)
     other = dataclasses.replace(options, resume=True, model_overrides={**options.model_overrides, "hidden": 16})
     with pytest.raises(InputError, match=r"other hidden \(8, now 16\)"):
         train(other, store, **QUIET)
@@ -238,6 +245,19 @@ def test_a_fresh_run_says_it_discards_the_state_a_resume_would_have_continued(ti
     assert not any("discarding" in line for line in again), "a published run leaves nothing to discard"
 
 
+def test_a_state_saved_by_an_older_zhtag_with_fields_since_dropped_still_resumes(tiny_options, make_store, monkeypatch) -> None:
+    """An older zhtag recorded `extra` (TrainConfig.extra) in run.json and `best_scores` in
+    progress.json: dropping the fields must not strand its killed runs."""
+    store = make_store()
+    options = tiny_options("cws", SEG, name="seg")
+    kill_in_second_epoch(options, store, monkeypatch)
+    epoch = store.root / ".training" / "seg" / "epoch-1"
+    for name, key, value in ((RUN, "extra", "{}"), (PROGRESS, "best_scores", {"f1": 1.0})):
+        record = json.loads((epoch / name).read_bytes())
+        (epoch / name).write_text(json.dumps({**record, key: value}), encoding="utf-8")
+    assert train(dataclasses.replace(options, resume=True), store, **QUIET).ref == "seg@1"
+
+
 def test_resuming_a_run_killed_while_publishing_publishes_the_same_model(tiny_options, make_store, monkeypatch) -> None:
     options = tiny_options("cws", SEG, name="seg")
     reference_store = make_store("reference")
@@ -259,18 +279,21 @@ def test_resuming_a_run_killed_while_publishing_publishes_the_same_model(tiny_op
 
 
 def test_a_full_disk_while_saving_the_training_state_is_named_and_leaves_no_half_written_epoch(tiny_options, make_store, monkeypatch) -> None:
+    """The disk fills after the state's first file: neither that file's epoch nor its temp
+    directory is left, so a resume finds no epoch rather than a half-written one."""
     store = make_store()
-    write = Path.write_bytes
+    written: list[Path] = []
 
-    def full(path: Path, content: bytes) -> int:
-        if path.parent.name.endswith(".tmp"):
+    def full(path: Path, content: bytes) -> None:
+        if written:
             raise OSError(errno.ENOSPC, "No space left on device")
-        return write(path, content)
+        path.write_bytes(content)
+        written.append(path)
 
-    monkeypatch.setattr(Path, "write_bytes", full)
+    monkeypatch.setattr(trainstate, "write_synced", full)
     with pytest.raises(CheckpointError, match=r"cannot save epoch 1's training state in .*: No space left on device"):
         train(tiny_options("cws", SEG, name="full"), store, **QUIET)
-    assert not list((store.root / ".training" / "full").glob("*.tmp")) and store.list() == []
+    assert written and list((store.root / ".training" / "full").iterdir()) == [] and store.list() == []
 
 
 def test_resume_without_saved_state_is_refused(tiny_options, make_store) -> None:
