@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from data.formats import read_corpus
 
 DEFAULT_MODEL = {"segment": "cws", "pos": "pos", "ner": "ner"}
@@ -90,25 +92,12 @@ def batch_totals(exposition: str) -> tuple[float, float] | None:
     """(sum, count) of the zhtag_batch_texts histogram over all its label sets, or None if absent."""
     totals = {"sum": 0.0, "count": 0.0}
     seen: set[str] = set()
-    try:
-        from prometheus_client.parser import text_string_to_metric_families
-    except ImportError:
-        for line in exposition.splitlines():
-            if not line.startswith(BATCH_METRIC) or line.startswith("#"):
-                continue
-            name = line.split("{", 1)[0].split(None, 1)[0]
-            suffix = name.removeprefix(BATCH_METRIC + "_")
-            if suffix in totals:
-                value = line.rsplit("}", 1)[-1].split()[0] if "}" in line else line.split()[1]
-                totals[suffix] += float(value)
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            suffix = sample.name.removeprefix(BATCH_METRIC + "_")
+            if sample.name.startswith(BATCH_METRIC + "_") and suffix in totals:
+                totals[suffix] += sample.value
                 seen.add(suffix)
-    else:
-        for family in text_string_to_metric_families(exposition):
-            for sample in family.samples:
-                suffix = sample.name.removeprefix(BATCH_METRIC + "_")
-                if sample.name.startswith(BATCH_METRIC + "_") and suffix in totals:
-                    totals[suffix] += sample.value
-                    seen.add(suffix)
     return (totals["sum"], totals["count"]) if seen == {"sum", "count"} else None
 
 

@@ -34,6 +34,11 @@ import httpx
 
 from model.store import Store
 
+if __package__:  # imported as bench.soak, by the tests
+    from bench.http_load import percentile
+else:  # run as a script (or imported by memory.py), with bench/ first on sys.path
+    from http_load import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "cli" / "input.txt"
 ROUTES = {"cws": "segment", "ner": "ner", "pos": "pos"}  # a model's task -> its route
@@ -57,14 +62,16 @@ class Sample:
     rss_mib: float
 
     def latency_ms(self, q: float) -> float:
-        ordered = sorted(self.tally.latencies) or [float("nan")]
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+        """The `q`th percentile (0 to 100) of the interval's latencies, by http_load's nearest
+        rank, so that the benches' p99s compare; NaN when nothing was answered."""
+        ordered = sorted(self.tally.latencies)
+        return percentile(ordered, q) * 1000 if ordered else float("nan")
 
     def line(self) -> str:
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted((self.tally.valid + self.tally.invalid).items()))
         requests = sum(self.tally.valid.values()) + sum(self.tally.invalid.values())
         return (f"{self.at_s:7.0f} s  {requests:6d} req  {self.tally.chars / self.seconds:9,.0f} chars/s  "
-                f"p50 {self.latency_ms(0.5):6.1f} ms  p99 {self.latency_ms(0.99):7.1f} ms  RSS {self.rss_mib:7.1f} MiB  [{statuses}]")
+                f"p50 {self.latency_ms(50):6.1f} ms  p99 {self.latency_ms(99):7.1f} ms  RSS {self.rss_mib:7.1f} MiB  [{statuses}]")
 
 
 @dataclass
@@ -94,7 +101,7 @@ class Report:
 
     def summary(self) -> str:
         requests = self.count(lambda status: True)
-        p99s = [f"{s.latency_ms(0.99):.0f}" for s in self.samples]
+        p99s = [f"{s.latency_ms(99):.0f}" for s in self.samples]
         return (f"{requests} requests, {self.server_errors} 5xx or transport errors, {self.invalid_accepted} invalid requests accepted; "
                 f"RSS {self.samples[0].rss_mib:.1f} MiB at the first sample, {self.samples[-1].rss_mib:.1f} at the end, "
                 f"{100 * self.rss_growth:+.1f}% from the first to the last three samples after the {self.warmup_s:.0f} s warm-up; p99 by interval (ms): {', '.join(p99s)}")

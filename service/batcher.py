@@ -20,20 +20,19 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Protocol
 
 from data.corpus import Span
-from data.errors import ZhtagError
 from data.lexicon import Lexicon
-
-TagFn = Callable[..., list[list[Span]]]  # Tagger.tag_each(texts, user_words, scores=True | None)
-
-
-class QueueFull(ZhtagError):
-    """More requests are waiting than `max_queue`; the caller should retry later."""
+from service.errors import DeadlineExceeded, QueueFull
 
 
-class DeadlineExceeded(ZhtagError):
-    """A request was not answered within its deadline; it is dropped if not yet computed."""
+class TagFn(Protocol):
+    """What a batch is tagged with: `Tagger.tag_each`, or the tests' stand-ins. Every text has
+    its own user words, so requests with different dictionaries share a batch; `scores` None
+    is the tagger's default (entities only)."""
+
+    def __call__(self, texts: Sequence[str], user_words: Sequence[Lexicon | None], *, scores: bool | None = None) -> list[list[Span]]: ...
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ would only mean a bug.
 from __future__ import annotations
 
 import argparse
-import codecs
 import copy
 import json
 import math
@@ -19,12 +18,13 @@ from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 
 from data.errors import CheckpointError, CorpusError, InputError, ZhtagError
+from data.formats import FORMATS
 from data.script import SCRIPTS
-from data.text import CLAUSE_END, SENTENCE_END, WHITESPACE
-from model.config import ANSWERS, ModelConfig, TrainConfig, check_answers, is_tag_prefix
+from model.config import ANSWERS, TASKS, ModelConfig, TrainConfig, check_answers, is_tag_prefix
+from service.lines import BREAKS, Piece, read_pieces, rejoined, until_bad
 
 if TYPE_CHECKING:
     from service.settings import Settings
@@ -65,9 +65,19 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="zhtag", description="Chinese word segmentation, POS tagging and NER.")
     parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_train(sub)
+    _add_pretrain(sub)
+    _add_eval(sub)
+    for name, text in (("segment", "words separated by spaces"), ("ner", "entities as JSON lines"), ("pos", "word/TAG tokens")):
+        _add_tag(sub, name, text)
+    _add_models(sub)
+    _add_serve(sub)
+    return parser
 
+
+def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t = sub.add_parser("train", help="train a model (or fine-tune one with --from)")
-    t.add_argument("--task", required=True, choices=["cws", "ner", "pos"], help="segmentation, entities, or joint segmentation and POS")
+    t.add_argument("--task", required=True, choices=TASKS, help="segmentation, entities, or joint segmentation and POS")
     t.add_argument("--train", required=True, type=Path, metavar="FILE", help="training corpus (seg, pos, conll or jsonl: README, 'Corpus formats')")
     t.add_argument("--dev", type=Path, metavar="FILE", help="dev corpus, for early stopping and the promotion gate")
     t.add_argument("--dev-ratio", type=float, help="without --dev: the share of --train set apart as dev (default 0.05)")
@@ -76,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--name", help="store the new version under this name (default: --from's name, else the task's)")
     t.add_argument("--no-auto-promote", dest="auto_promote", action="store_false", help="store the new version inactive")
     t.add_argument("--min-gain", type=float, default=0.0, help="dev F1 points over the version now active under --name needed to replace it")
-    t.add_argument("--format", choices=["seg", "pos", "conll", "jsonl"], help="the corpora's format (default: detected from each file's first lines)")
+    t.add_argument("--format", choices=FORMATS, help="the corpora's format (default: detected from each file's first lines)")
     t.add_argument("--skip-bad", action="store_true", help="skip malformed lines and report how many")
     t.add_argument("--epochs", type=_positive, default=TrainConfig.epochs, help="most epochs to train (default: %(default)s)")
     t.add_argument("--patience", type=_positive, default=TrainConfig.patience, help="stop after this many epochs without a better dev F1 (default: %(default)s)")
@@ -97,6 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue a killed run of the same --name")
     t.add_argument("--dry-run", action="store_true", help="train one batch end to end, store nothing")
 
+
+def _add_pretrain(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pt = sub.add_parser("pretrain", help="pretrain character and bigram embeddings on raw text, for `train --embeddings`")
     pt.add_argument("corpora", nargs="+", type=Path, metavar="FILE", help="text or any corpus zhtag reads; only its text is used")
     pt.add_argument("--out", required=True, type=Path, metavar="DIR", help="where the vectors are written, for `train --embeddings DIR`")
@@ -106,34 +118,42 @@ def _parser() -> argparse.ArgumentParser:
     pt.add_argument("--epochs", type=_positive, default=5, help="skip-gram passes over the text (default: %(default)s)")
     pt.add_argument("--no-jieba-words", dest="jieba_words", action="store_false", help="leave jieba's dictionary words out of the text")
 
+
+def _add_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     e = sub.add_parser("eval", help="score a model on a test corpus, as JSON")
     e.add_argument("--model", required=True, metavar="REF", help="a stored or shipped model (name or name@N)")
     e.add_argument("--test", required=True, type=Path, metavar="FILE", help="a corpus of the model's task, with gold words or entities")
-    e.add_argument("--format", choices=["seg", "pos", "conll", "jsonl"], help="the test's format (default: detected)")
+    e.add_argument("--format", choices=FORMATS, help="the test's format (default: detected)")
     e.add_argument("--script", choices=SCRIPTS, default="auto", help=SCRIPT_HELP)
 
-    for name, text in (("segment", "words separated by spaces"), ("ner", "entities as JSON lines"), ("pos", "word/TAG tokens")):
-        p = sub.add_parser(name, help=f"tag each input line: {text}")
-        p.add_argument("file", nargs="?", default="-", help="UTF-8 text, one line per input; - for stdin")
-        p.add_argument("--model", default=ANSWERS[name][0], metavar="REF", help=f"a {' or '.join(ANSWERS[name])} model")
-        p.add_argument("--user-dict", type=Path, action="append", default=[], help="jieba-format dictionary")
-        p.add_argument("--dict-mode", choices=["prefer", "force"], default="prefer",
-                       help="prefer: the model weighs the dictionary; force: its words are kept whole where they cut no other "
-                            "(ner: its words tagged nr, ns, nt or an entity type are held to that entity)")
-        p.add_argument("--threads", type=_positive, default=os.cpu_count() or 1, help="tagging threads (default: one per core)")
-        p.add_argument("--script", choices=SCRIPTS, default="auto", help=SCRIPT_HELP)
-        if name == "ner":
-            p.add_argument("--min-score", type=_probability, default=0.0, help="leave out entities the model gives a lower probability")
 
+def _add_tag(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str) -> None:
+    """`segment`, `ner` or `pos`, whose output is `text`."""
+    p = sub.add_parser(name, help=f"tag each input line: {text}")
+    p.add_argument("file", nargs="?", default="-", help="UTF-8 text, one line per input; - for stdin")
+    p.add_argument("--model", default=ANSWERS[name][0], metavar="REF", help=f"a {' or '.join(ANSWERS[name])} model")
+    p.add_argument("--user-dict", type=Path, action="append", default=[], help="jieba-format dictionary")
+    p.add_argument("--dict-mode", choices=["prefer", "force"], default="prefer",
+                   help="prefer: the model weighs the dictionary; force: its words are kept whole where they cut no other "
+                        "(ner: its words tagged nr, ns, nt or an entity type are held to that entity)")
+    p.add_argument("--threads", type=_positive, default=os.cpu_count() or 1, help="tagging threads (default: one per core)")
+    p.add_argument("--script", choices=SCRIPTS, default="auto", help=SCRIPT_HELP)
+    if name == "ner":
+        p.add_argument("--min-score", type=_probability, default=0.0, help="leave out entities the model gives a lower probability")
+
+
+def _add_models(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     m = sub.add_parser("models", help="list stored models, versions and metrics; activate or roll one back")
     m.add_argument("action", nargs="?", choices=["list", "activate", "rollback", "verify"], default="list",
                    help="verify: check every version's files against its manifest")
     m.add_argument("name", nargs="?", help="activate: the version to make active (name@N); rollback: the model to roll back; list, verify: that model alone")
+
+
+def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s = sub.add_parser("serve", help="run the HTTP API (other settings from ZHTAG_* variables)")
     s.add_argument("--host", help="address to listen on (default: $ZHTAG_HOST, else 127.0.0.1)")
     s.add_argument("--port", type=int, help="port to listen on (default: $ZHTAG_PORT, else 8000)")
     s.add_argument("--workers", type=int, help="server processes (default: $ZHTAG_WORKERS, else 1)")
-    return parser
 
 
 # Each command imports what it needs when it runs: `zhtag segment` starts without loading
@@ -215,7 +235,7 @@ def _stopped(options: TrainOptions) -> str:
     """What Ctrl-C leaves behind: the last completed epoch, which --resume continues after, if
     one was saved (by this run, or by an earlier one this run had not discarded yet)."""
     from model.store import Store
-    from model.train import run_name
+    from model.promotion import run_name
     from model.trainstate import TrainState
 
     name = run_name(options)
@@ -226,7 +246,7 @@ def _stopped(options: TrainOptions) -> str:
 
 
 def _pretrain(args: argparse.Namespace, out: IO[str]) -> None:
-    from data.lexicon import jieba_lexicon
+    from data.jiebadict import jieba_lexicon
     from model.embeddings import pretrain
 
     texts = [text for path in args.corpora for text in _pretraining_texts(path)]
@@ -256,7 +276,7 @@ def _eval(args: argparse.Namespace, out: IO[str]) -> None:
     from data.script import for_model
     from model.evaluate import evaluate
     from model.tagger import Tagger
-    from model.train import sentences_for
+    from model.corpora import sentences_for
 
     tagger = Tagger.load(args.model)
     gold = sentences_for(args.test, tagger.config.task, args.format)
@@ -274,7 +294,7 @@ def _eval_warnings(tagger: Tagger, gold: list[Sentence], test: Path) -> list[str
     """Why a score about to be printed may mean nothing: a test file of unsegmented lines
     reads as one word a line, and entity types or POS tags the model does not tag count as
     missed (the same warning training gives of its dev set)."""
-    from model.train import labels_of, unlearned_labels
+    from model.evaluate import labels_of, unlearned_labels
 
     if tagger.config.task in ("cws", "pos") and all(len(s.spans) <= 1 for s in gold):
         return [f"every sentence of {test} is one word: is it segmented (words separated by spaces)?"]
@@ -283,55 +303,6 @@ def _eval_warnings(tagger: Tagger, gold: list[Sentence], test: Path) -> list[str
         return [f"most words of {test} end in /TAG, read as part of the word: is it a pos corpus (--format pos)?"]
     untagged = unlearned_labels(labels_of(gold), tagger, "test", f"{tagger.ref} tags")
     return [untagged] if untagged else []
-
-
-class Piece(NamedTuple):
-    text: str
-    ends_line: bool  # False: the rest of its line follows in the next piece
-
-
-PIECE_BYTES = 150_000  # a longer line is read and tagged in pieces, so memory stays bounded
-
-
-def _pieces(source: str, whole_lines: bool, cut: Callable[[str], int]) -> Iterator[Piece]:
-    """Input lines without their line endings, a line longer than PIECE_BYTES in pieces that
-    end where `cut` says (or refused, with `whole_lines`). Invalid UTF-8 is reported with its
-    line number; a leading byte-order mark is dropped."""
-    handle = sys.stdin.buffer if source == "-" else open(source, "rb")
-    decoder, carry, lineno = codecs.getincrementaldecoder("utf-8-sig")(), "", 1  # a leading BOM is a signature, not text, as for corpora
-    with handle:
-        while raw := handle.readline(PIECE_BYTES):
-            ends = raw.endswith(b"\n") or len(raw) < PIECE_BYTES  # short without a newline: the file's last line
-            try:
-                text = carry + decoder.decode(raw, final=ends)
-            except UnicodeDecodeError:
-                raise InputError(f"{source}:{lineno}: not valid UTF-8") from None
-            if ends:
-                yield Piece(text.rstrip("\r\n"), True)
-                carry, lineno = "", lineno + 1
-                continue
-            if whole_lines:
-                raise InputError(f"{source}:{lineno}: line longer than {PIECE_BYTES:,} bytes; zhtag ner takes lines up to that (segment and pos stream longer ones)")
-            end = cut(text)
-            yield Piece(text[:end], False)
-            carry = text[end:]
-        try:
-            rest = carry + decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            raise InputError(f"{source}:{lineno}: not valid UTF-8") from None
-        if rest:
-            yield Piece(rest, True)
-
-
-BREAKS = SENTENCE_END | CLAUSE_END | WHITESPACE  # a long line's pieces end after one of these where they can
-
-
-def _rejoined(output: str, pieces: list[Piece]) -> str:
-    """One output line per input line again: the lines of a line's pieces joined by a space."""
-    if all(piece.ends_line for piece in pieces):
-        return output
-    parts = output.split("\n")[: len(pieces)]
-    return "".join(part + ("\n" if piece.ends_line else " " if part else "") for part, piece in zip(parts, pieces))
 
 
 def _format_pos(text: str, spans: list[Span]) -> str:
@@ -361,7 +332,7 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
     """Torch and the model live until exit, so once loaded they are frozen out of the garbage
     collector: its later passes, and the one at interpreter exit above all, skip their million
     objects (0.4 s of a 3 s `zhtag segment` run on the 883k-character file)."""
-    from data.lexicon import read_dictionary
+    from data.dictfile import read_dictionary
     from data.script import for_model, user_lexicon
     from model.collector import load_tagger
 
@@ -376,7 +347,7 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
 
     def work(pieces: list[Piece]) -> str:
         texts = [piece.text for piece in pieces]
-        return _rejoined(write(texts, tagger.span_arrays(for_model(texts, args.script), [user_words] * len(texts))), pieces)
+        return rejoined(write(texts, tagger.span_arrays(for_model(texts, args.script), [user_words] * len(texts))), pieces)
 
     def cut(text: str) -> int:
         """Where a piece of a long line ends: in its second half, as the model reads it (the
@@ -384,7 +355,7 @@ def _tag(args: argparse.Namespace, out: IO[str]) -> None:
         return tagger.cut_point(for_model([text], args.script)[0], len(text) // 2, user_words, BREAKS)
 
     problems: list[InputError] = []
-    pieces = _until_bad(_pieces(args.file, whole_lines=args.command == "ner", cut=cut), problems)
+    pieces = until_bad(read_pieces(args.file, whole_lines=args.command == "ner", cut=cut), problems)
     for text in map_chunks(work, pieces, args.threads, size=lambda piece: len(piece.text)):
         out.write(text)
     if problems:
@@ -399,15 +370,6 @@ def _warn_unused(words: Iterable[str]) -> None:
     unused = unusable(words)
     if unused:
         print(f"zhtag: warning: {len(unused)} dictionary word(s) of one character or over {MAX_WORD_LEN} characters are not used, e.g. {unused[0]!r}", file=sys.stderr)
-
-
-def _until_bad(pieces: Iterator[Piece], problems: list[InputError]) -> Iterator[Piece]:
-    """The pieces before the first bad line, whose error lands in `problems`: so the output
-    holds every line before it, as a filter's does, however the lines were chunked."""
-    try:
-        yield from pieces
-    except InputError as err:
-        problems.append(err)
 
 
 def _models(args: argparse.Namespace, out: IO[str]) -> None:
@@ -481,7 +443,7 @@ def _log_config() -> dict:
 def _check_serving(settings: "Settings") -> None:
     """What the workers would each find wrong at start-up, found once here and said in a line."""
     from model.store import Store
-    from model.tagger import pick_device
+    from model.device import pick_device
 
     pick_device(settings.device)
     store = Store()

@@ -15,18 +15,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from data.errors import InputError, ZhtagError
-from data.lexicon import Lexicon, parse_dictionary
+from data.errors import InputError
+from data.dictfile import parse_dictionary
+from data.lexicon import Lexicon
 from data.atomic import write_atomic
 from data.script import user_lexicon
 from model.store import DICTIONARIES, NAME
+from service.errors import DictionaryNotFound
 from service.settings import Settings
 
 MAX_CACHED = Settings.model_fields["max_cached_dictionaries"].default
-
-
-class DictionaryNotFound(ZhtagError):
-    """No dictionary has that name."""
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from typing import TypeVar
 
 import service
 from model.store import Store
-from service.jobs import Job, JobStore, drop_uploads, job_folder, process_alive, sweep
+from service.jobs import JOBS_DIR, Job, JobStore, drop_uploads, job_folder, process_alive, sweep
 
 log = logging.getLogger("zhtag.jobs")
 STOP_GRACE_S = 10.0
@@ -122,7 +122,7 @@ class JobRunner:
                      job.id, signal.Signals(-process.returncode).name, self.shutdown_s + self.poll_s)
             return  # its uploads are what it resumes from
         if process.returncode != 0:
-            error = f"the job's process ended with exit code {process.returncode} (log: .jobs/{job.id}/log.txt in the store's directory)"  # no server path: /v1/jobs is public
+            error = f"the job's process ended with exit code {process.returncode} (log: {JOBS_DIR}/{job.id}/log.txt in the store's directory)"  # no server path: /v1/jobs is public
             await self._recorded(partial(self.jobs.finish, job.id, "failed", error=error))
         drop_uploads(logs)  # the job has ended, whichever way
 

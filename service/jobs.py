@@ -23,8 +23,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from data.errors import ZhtagError
 from model.store import JOBS_TABLE
+from service.errors import JobCancelled, JobNotFound
 
 # A job goes queued -> running -> publishing -> succeeded, or ends failed, or cancelled before
 # it publishes: a publishing job is writing its version, too late to cancel.
@@ -49,14 +49,6 @@ CREATE TABLE IF NOT EXISTS jobs (
 
 def new_job_id() -> str:
     return uuid.uuid4().hex[:12]
-
-
-class JobNotFound(ZhtagError):
-    """No job has that id."""
-
-
-class JobCancelled(ZhtagError):
-    """The job was cancelled before it could publish its model."""
 
 
 @dataclass(frozen=True)
@@ -242,9 +234,17 @@ def jobs_path(root: Path) -> Path:
     return root / JOBS_TABLE
 
 
+JOBS_DIR = ".jobs"  # the jobs' folders, in the store's local directory; a model name cannot start with a dot
+
+
+def jobs_dir(root: Path) -> Path:
+    """The folder of every job's folder, and of the `submitting` lock."""
+    return root / JOBS_DIR
+
+
 def job_folder(root: Path, job_id: str) -> Path:
-    """Where a job keeps its uploads and its log, in the store's local directory."""
-    return root / ".jobs" / job_id
+    """Where a job keeps its uploads and its log."""
+    return jobs_dir(root) / job_id
 
 
 UPLOADS = ("train", "dev", "raw")  # the files a submission's corpora are saved as, in its job's folder
@@ -265,7 +265,7 @@ def submitting(root: Path, exclusive: bool = False) -> Iterator[bool]:
     crash and not by an upload still arriving, on this server or another on the same table.
     The sweep does not wait for it (a start would hang on a slow upload): this answers whether
     the lock was got."""
-    folders = root / ".jobs"
+    folders = jobs_dir(root)
     folders.mkdir(parents=True, exist_ok=True)
     with open(folders / SUBMITTING, "ab") as lock:
         yield _flock(lock.fileno(), exclusive)
@@ -286,7 +286,7 @@ def sweep(jobs: JobStore, root: Path) -> None:
     during `POST /v1/train` between its uploads and its row. The folders are listed while no
     submission is under way and the rows read after: a folder with no row then never gets one."""
     with submitting(root, exclusive=True) as alone:
-        folders = [folder for folder in (root / ".jobs").iterdir() if folder.is_dir()]
+        folders = [folder for folder in jobs_dir(root).iterdir() if folder.is_dir()]
     statuses = {job.id: job.status for job in jobs.list()}
     for folder in folders:
         status = statuses.get(folder.name)

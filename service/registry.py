@@ -24,14 +24,11 @@ from data.errors import ZhtagError
 from model.store import Store, parse_ref
 from model.tagger import Tagger
 from service.batcher import Batcher
+from service.errors import NotReady
 from service.metrics import Metrics
 from service.settings import Settings
 
 log = logging.getLogger("zhtag.registry")
-
-
-class NotReady(ZhtagError):
-    """The startup models are still loading, or one of them failed to."""
 
 
 class Registry:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from data.errors import CorpusError
-from data.lexicon import parse_dictionary
+from data.dictfile import parse_dictionary
 from data.script import Script
 from model.store import REF_PATTERN
 

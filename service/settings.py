@@ -13,7 +13,8 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from model.tagger import PRECISIONS
+from model.config import TASKS
+from model.device import PRECISIONS
 
 
 class Settings(BaseSettings):
@@ -22,8 +23,8 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="address to listen on (zhtag serve --host); 0.0.0.0 for every interface")
     port: int = Field(8000, ge=1, le=65535, description="port to listen on (zhtag serve --port)")
     workers: int = Field(1, ge=1, le=64, description="server processes, each with its own models (zhtag serve --workers)")
-    models: Annotated[list[str], NoDecode] = Field(
-        ["cws", "ner", "pos"], description="models loaded and warmed at start, which /readyz waits for (comma-separated); any other is loaded on its first request"
+    models: Annotated[list[str], NoDecode] = Field(  # by default the shipped models, one per task and named for it
+        list(TASKS), description="models loaded and warmed at start, which /readyz waits for (comma-separated); any other is loaded on its first request"
     )
     device: str = Field("auto", description="cpu, cuda, cuda:N; auto: a GPU where there is one")
     precision: Literal[PRECISIONS] = Field("auto", description="the LSTM's dtype on the CPU; auto: bfloat16 where the CPU multiplies it natively; float32: exactly what training computes")

@@ -6,7 +6,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from service.deps import MetricsDep, RegistryDep
-from service.registry import NotReady
+from service.errors import NotReady
 
 router = APIRouter(tags=["health"])
 

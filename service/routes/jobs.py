@@ -15,28 +15,24 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response, 
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from data.errors import CorpusError, InputError, ZhtagError
-from data.formats import read_raw
-from model.config import ModelConfig
+from data.errors import CorpusError, InputError
+from data.formats import FORMATS, read_raw
+from model.config import ModelConfig, Task, TrainConfig
+from model.corpora import check_dev_apart, check_raw_teacher, check_splittable, load_sentences
 from model.curve import plot_curve
+from model.promotion import check_parent, check_target, name_for
 from model.store import NAME_PATTERN, Store
 from model.tagger import CONFIG
 from model.teacher import check_teacher
-from model.train import check_dev_apart, check_parent, check_splittable, check_target, load_sentences, name_for
 from service.deps import AdminDep, RegistryDep, SettingsDep
+from service.errors import JobsUnavailable, PathRefused
 from service.jobs import JobStore, as_given, drop_uploads, job_folder, new_job_id, submitting
 from service.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["jobs"])
 COPY_CHUNK = 1 << 20
-
-
-class PathRefused(ZhtagError):
-    """A corpus path outside `ZHTAG_CORPORA` (or with corpus paths disabled)."""
-
-
-class JobsUnavailable(ZhtagError):
-    """The store root cannot hold a job table (read-only, say)."""
+Format = Literal[FORMATS]  # the corpus formats data.formats reads, as a form field's choices
+RAW_TEACHER = ("raw text (raw or raw_path)", "teacher")  # how a refusal names the two fields (`check_raw_teacher`)
 
 
 def _jobs(request: Request) -> JobStore:
@@ -117,7 +113,7 @@ async def _files(
     return files, shown
 
 
-def _pinned(store: Store, ref: str, task: str, check: Callable[[str, str, str], None]) -> str:
+def _pinned_checked(store: Store, ref: str, task: str, check: Callable[[str, str, str], None]) -> str:
     """The exact version `ref` names now (a base is fine-tuned as it is active at submission,
     a teacher tags as it was), once `check(task, its task, its ref)` passes: a base or teacher
     that cannot fit `task` is refused now rather than by a failed job later."""
@@ -143,11 +139,11 @@ async def submit(
     request: Request,
     registry: RegistryDep,
     settings: SettingsDep,
-    task: Annotated[Literal["cws", "ner", "pos"], Form()],
+    task: Annotated[Task, Form()],
     name: Annotated[str | None, Form(pattern=rf"^{NAME_PATTERN}$")] = None,
     base: Annotated[str | None, Form(max_length=80)] = None,
-    epochs: Annotated[int, Form(ge=1, le=200)] = 12,
-    format: Annotated[Literal["seg", "pos", "conll", "jsonl"] | None, Form()] = None,
+    epochs: Annotated[int, Form(ge=1, le=200)] = TrainConfig.epochs,
+    format: Annotated[Format | None, Form()] = None,
     labels: Annotated[Literal["keep", "replace"], Form()] = "keep",
     auto_promote: Annotated[bool, Form()] = True,
     min_gain: Annotated[float, Form(ge=-100, le=100)] = 0.0,
@@ -163,13 +159,12 @@ async def submit(
     """Queue a training job; 422 names the file, line and problem of a malformed corpus. With
     `teacher`, the raw text `raw` (or `raw_path`), tagged by that model, joins the training side
     (`zhtag train --raw --teacher`)."""
-    if (raw is None and not raw_path) != (teacher is None):
-        raise InputError("raw text (raw or raw_path) and teacher go together: the teacher tags the raw text")
+    check_raw_teacher(raw is not None or bool(raw_path), teacher is not None, RAW_TEACHER)
     jobs = _jobs(request)
-    parent = await run_in_threadpool(_pinned, registry.store, base, task, check_parent) if base else None
+    parent = await run_in_threadpool(_pinned_checked, registry.store, base, task, check_parent) if base else None
     name = name_for(name, parent, task)  # as `zhtag train` names a run without --name
     await run_in_threadpool(check_target, registry.store, name, task)
-    taught_by = await run_in_threadpool(_pinned, registry.store, teacher, task, check_teacher) if teacher else None
+    taught_by = await run_in_threadpool(_pinned_checked, registry.store, teacher, task, check_teacher) if teacher else None
     job_id = new_job_id()
     folder = job_folder(registry.store.root, job_id)
     with submitting(registry.store.root):  # waited for only while a starting server sweeps: milliseconds

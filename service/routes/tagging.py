@@ -20,13 +20,13 @@ from fastapi.responses import JSONResponse
 from starlette.types import Receive
 
 from data.corpus import Span
-from data.errors import ZhtagError
 from data.lexicon import Lexicon
 from data.script import for_model, user_lexicon
 from model.spans import confident
 from model.store import parse_ref
 from model.config import ANSWERS, check_answers
 from service.deps import MetricsDep, ReadyRegistryDep, SettingsDep
+from service.errors import ClientGone
 from service.schemas import NerResponse, PosResponse, SegmentResponse, TagRequest
 
 router = APIRouter(prefix="/v1", tags=["tagging"])
@@ -43,10 +43,6 @@ class Answer(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return pydantic_core.to_json(content)
-
-
-class ClientGone(ZhtagError):
-    """The client disconnected; its request was dropped (answered 499, which nobody reads)."""
 
 
 def _token(text: str, span: Span, scored: bool) -> dict:
@@ -130,22 +126,21 @@ async def _answer(
     return Answer({"model": {"name": name, "version": version}, "results": results}, headers=headers)
 
 
-@router.post("/segment", response_model=SegmentResponse)
-async def segment(
-    http_request: Request, request: TagRequest, registry: ReadyRegistryDep, settings: SettingsDep, metrics: MetricsDep
-) -> JSONResponse:
-    return await _answer(http_request, request, "segment", "tokens", _token, registry, settings, metrics)
+def _endpoint(command: str, key: str, render: Render) -> Callable[..., Awaitable[JSONResponse]]:
+    """The route answering `command`. The three routes differ only in what they answer with;
+    each is a function of its own because FastAPI reads a route's inputs from its signature."""
+
+    async def endpoint(
+        http_request: Request, request: TagRequest, registry: ReadyRegistryDep, settings: SettingsDep, metrics: MetricsDep
+    ) -> JSONResponse:
+        return await _answer(http_request, request, command, key, render, registry, settings, metrics)
+
+    return endpoint
 
 
-@router.post("/pos", response_model=PosResponse)
-async def pos(
-    http_request: Request, request: TagRequest, registry: ReadyRegistryDep, settings: SettingsDep, metrics: MetricsDep
-) -> JSONResponse:
-    return await _answer(http_request, request, "pos", "tokens", _tagged, registry, settings, metrics)
-
-
-@router.post("/ner", response_model=NerResponse)
-async def ner(
-    http_request: Request, request: TagRequest, registry: ReadyRegistryDep, settings: SettingsDep, metrics: MetricsDep
-) -> JSONResponse:
-    return await _answer(http_request, request, "ner", "entities", _entity, registry, settings, metrics)
+for _command, _key, _render, _response in (
+    ("segment", "tokens", _token, SegmentResponse),
+    ("pos", "tokens", _tagged, PosResponse),
+    ("ner", "entities", _entity, NerResponse),
+):
+    router.add_api_route(f"/{_command}", _endpoint(_command, _key, _render), methods=["POST"], name=_command, response_model=_response)

@@ -489,7 +489,7 @@ def test_a_truncated_character_at_the_end_is_invalid_utf8(tmp_path: Path, capsys
 
 @pytest.mark.parametrize("command", ["segment", "pos"])
 def test_a_line_longer_than_a_piece_is_tagged_in_pieces_and_stays_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str) -> None:
-    monkeypatch.setattr("service.cli.PIECE_BYTES", 64)  # pieces cut mid-character too: the decoder joins them
+    monkeypatch.setattr("service.lines.PIECE_BYTES", 64)  # pieces cut mid-character too: the decoder joins them
     lines = ["今天天气很好，我们去北京天安门看升旗。" * 9 + "没有标点的长句子" * 9, "短句", "", "\x00空字符\x00也行" * 3]
     text = tmp_path / "long.txt"
     text.write_text("\n".join(lines), encoding="utf-8")  # no newline at the end
@@ -502,7 +502,7 @@ def test_a_line_longer_than_a_piece_is_tagged_in_pieces_and_stays_one_line(tmp_p
 
 
 def test_a_long_line_without_punctuation_is_read_in_pieces_that_cut_no_word_and_no_character(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("service.cli.PIECE_BYTES", 200)
+    monkeypatch.setattr("service.lines.PIECE_BYTES", 200)
     text = tmp_path / "long.txt"
     text.write_text("我爱北京天安门" * 40 + "e\u0301👨\u200d👩\u200d👧" * 20 + "\n", encoding="utf-8")
     code, out = run("segment", str(text), "--model", "cws")
@@ -521,7 +521,7 @@ def test_a_long_line_without_punctuation_is_read_in_pieces_that_cut_no_word_and_
 def test_the_pieces_of_a_long_line_keep_words_users_words_and_addresses_whole(
     line: str, whole: str, flags: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("service.cli.PIECE_BYTES", 200)
+    monkeypatch.setattr("service.lines.PIECE_BYTES", 200)
     (tmp_path / "long.txt").write_text(line + "\n", encoding="utf-8")
     (tmp_path / "words.txt").write_text("飞桨框架\n", encoding="utf-8")
     code, out = run("segment", str(tmp_path / "long.txt"), "--model", "cws", "--user-dict", str(tmp_path / "words.txt"), *flags)
@@ -529,7 +529,7 @@ def test_the_pieces_of_a_long_line_keep_words_users_words_and_addresses_whole(
 
 
 def test_ner_refuses_a_line_longer_than_a_piece_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr("service.cli.PIECE_BYTES", 64)
+    monkeypatch.setattr("service.lines.PIECE_BYTES", 64)
     text = tmp_path / "long.txt"
     text.write_text("短句\n" + "长" * 100 + "\n", encoding="utf-8")
     code, _ = run("ner", str(text), "--model", "tner")

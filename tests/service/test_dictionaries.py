@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from data.errors import CorpusError, InputError
-from service.dictionaries import Dictionaries, DictionaryNotFound
+from service.dictionaries import Dictionaries
+from service.errors import DictionaryNotFound
 
 
 @pytest.fixture

@@ -20,8 +20,11 @@ from service.jobrunner import JobRunner
 from service.jobs import JobStore, job_folder, jobs_path
 
 # A job process that trains until it is stopped; SIGINT ends it even where the tests run with
-# SIGINT ignored, as a shell's background job does, which its children inherit.
-SLEEPER = (sys.executable, "-c", "import signal, time; signal.signal(signal.SIGINT, signal.SIG_DFL); time.sleep(600)")
+# SIGINT ignored, as a shell's background job does, which its children inherit. It says READY
+# in its log (its stderr) once its handler is set: a SIGINT before that, while Python starts,
+# raised KeyboardInterrupt instead, an exit code 1 that a loaded machine made now and then.
+READY = "ready"
+SLEEPER = (sys.executable, "-c", f"import signal, sys, time; signal.signal(signal.SIGINT, signal.SIG_DFL); print({READY!r}, file=sys.stderr, flush=True); time.sleep(600)")
 
 
 class LockedFor(JobStore):
@@ -71,12 +74,21 @@ def with_a_running_job(
     async def run() -> None:
         task = asyncio.create_task(JobRunner(jobs, store, poll_s=0.05, shutdown_s=shutdown_s).run())
         try:
-            await scenario(jobs, job.id, await pid_of(jobs, job.id))
+            pid = await pid_of(jobs, job.id)
+            await said_ready(job_folder(store.root, job.id) / "log.txt")
+            await scenario(jobs, job.id, pid)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
     asyncio.run(run())
+
+
+async def said_ready(log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while READY not in log.read_text():
+        assert time.monotonic() < deadline, "the job's process never got ready"
+        await asyncio.sleep(0.05)
 
 
 async def pid_of(jobs: JobStore, job_id: str, other_than: int | None = None) -> int:

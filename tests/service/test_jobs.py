@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from service.jobs import ENDED, Job, JobCancelled, JobNotFound, JobStore, job_folder, jobs_path, submitting, sweep
+from service.errors import JobCancelled, JobNotFound
+from service.jobs import ENDED, Job, JobStore, job_folder, jobs_path, submitting, sweep
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ import pytest
 from model.store import Store
 from service.batcher import Batcher
 from service.metrics import Metrics
-from service.registry import NotReady, Registry
+from service.errors import NotReady
+from service.registry import Registry
 from service.settings import Settings
 from tests.service.conftest import damaged_first_version, two_versions
 

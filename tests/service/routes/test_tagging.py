@@ -9,7 +9,8 @@ import pytest
 from data.corpus import Span
 from data.lexicon import Lexicon
 from service.batcher import Batcher
-from service.routes.tagging import ClientGone, unless_client_gone
+from service.errors import ClientGone
+from service.routes.tagging import unless_client_gone
 
 
 async def gone() -> dict:
