@@ -315,6 +315,8 @@ class Store:
         current, stack = self._stack(name, aliases)
         while stack and stack[-1] == current:
             stack.pop()
+        if current is None:
+            raise CheckpointError(f"{name} has no active version: there is nothing to roll back from")
         if not stack:
             raise CheckpointError(f"{name}@{current} is the first active version of {name}: there is nothing to roll back to")
         return stack
@@ -324,7 +326,8 @@ class Store:
         that was pushed by an activation a crash stopped before it wrote ACTIVE, or is the
         version a rollback was leaving: not one the active version replaced, so not one to
         roll back to."""
-        current = self._active(name, self._known_versions(name, name), aliases)
+        self._known_versions(name, name)
+        current = self._active(name, aliases)
         stack = list(aliases.history)
         if current in stack:
             del stack[len(stack) - stack[::-1].index(current) :]
@@ -362,7 +365,9 @@ class Store:
         name, version = parse_ref(ref)
         versions = self._known_versions(name, ref)
         if version is None:
-            version = self._active(name, versions, self.user.aliases(name))
+            version = self._active(name, self.user.aliases(name))
+        if version is None:
+            raise ModelNotFound(_inactive(name, versions))
         if version not in versions:
             available = ", ".join(f"{name}@{v}" for v in sorted(versions))
             raise ModelNotFound(f"no version {name}@{version} (available: {available})")
@@ -384,7 +389,8 @@ class Store:
         read = lambda v, f: _read_json(lambda: versions[v].read(name, v, f))  # noqa: E731
         active, problem = None, None
         try:
-            active = self._active(name, versions, self.user.aliases(name))
+            active = self._active(name, self.user.aliases(name))
+            problem = None if active is not None else _inactive(name, versions)
         except CheckpointError as err:
             problem = str(err)
         if active is not None and active not in versions:  # the name resolves to nothing: say why
@@ -407,8 +413,7 @@ class Store:
         with the shipped version active before it, so that one can be rolled back to. Only a
         shipped one: a user version is active only by being pushed here, and one that is not on
         the stack yet may be another writer's, published a moment ago and about to be pushed."""
-        shipped_versions = dict.fromkeys(self._shipped.versions(name), self._shipped)
-        shipped = self._active(name, shipped_versions, Aliases()) if shipped_versions else None
+        shipped = self._active(name, Aliases())
 
         def push(current: Aliases) -> Aliases:
             stack = self._stack(name, current)[1]
@@ -435,14 +440,21 @@ class Store:
         names = self._shipped.names() | self.user.names()
         return sorted(n for n in names if self._versions(n))
 
-    def _active(self, name: str, versions: dict[int, Root], aliases: Aliases) -> int:
+    def _active(self, name: str, aliases: Aliases) -> int | None:
         """The user root's active version, else the shipped root's (its highest where none is
-        marked), else the highest: a stored version never activated must not displace the
-        shipped model of its name."""
+        marked): a stored version never activated must not displace the shipped model of its
+        name. None for a name of the user's alone whose versions were all stored inactive
+        (trained with `--no-auto-promote`): its trainer held them back from being served."""
         for active in (aliases.active, self._shipped.aliases(name).active):
             if active is not None:
                 return active
-        return max(self._shipped.versions(name) or versions)
+        return max(self._shipped.versions(name), default=None)
+
+
+def _inactive(name: str, versions: dict[int, Root]) -> str:
+    stored = ", ".join(f"{name}@{v}" for v in sorted(versions))
+    return (f"{name} has no active version: {stored} {'was' if len(versions) == 1 else 'were'} stored inactive; "
+            f"activate one (zhtag models activate {name}@N) or name the version")
 
 
 def parse_ref(ref: str) -> tuple[str, int | None]:

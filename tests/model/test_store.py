@@ -143,11 +143,19 @@ def test_numbering_continues_after_shipped_versions_and_shipped_is_never_written
     assert snapshot(shipped) == before
 
 
-def test_without_any_active_file_the_highest_version_is_active(store: Store) -> None:
-    store.save("cws", {"w": b"one"})
-    store.save("cws", {"w": b"two"})
-    (store.root / "cws" / "ACTIVE").unlink()
-    assert store.resolve("cws").ref == "cws@2"
+def test_a_name_whose_versions_were_all_stored_inactive_answers_by_version_only(store: Store) -> None:
+    """Trained with --no-auto-promote, a version is held back from serving: the bare name
+    names none until one is activated, and says how; the version still loads by its number."""
+    store.save("cws", {"w": b"one"}, activate=False)
+    with pytest.raises(ModelNotFound, match=r"^cws has no active version: cws@1 was stored inactive; activate one \(zhtag models activate cws@N\)"):
+        store.resolve("cws")
+    assert store.resolve("cws@1").ref == "cws@1"
+    [info] = store.list()
+    assert info.active is None and info.problem.startswith("cws has no active version")
+    with pytest.raises(CheckpointError, match="^cws has no active version: there is nothing to roll back from$"):
+        store.rollback("cws")
+    store.activate("cws@1")
+    assert store.resolve("cws").ref == "cws@1" and store.list()[0].problem is None
 
 
 def test_a_version_stored_inactive_never_displaces_the_shipped_model(tmp_path: Path) -> None:
