@@ -9,13 +9,18 @@ import os
 
 
 def _check_own_packages() -> None:
-    """Raise ImportError naming what stands in for one of zhtag's packages."""
+    """Raise ImportError naming what stands in for one of zhtag's packages, or saying that
+    one is gone: another installed distribution that ships a package of the same name
+    overwrites zhtag's files, and uninstalling it deletes them, which pip does not notice."""
     home = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for name in ("data", "model", "service"):
         spec = importlib.util.find_spec(name)
-        where = (spec.origin or "") if spec else ""
+        where = spec.origin if spec else None
+        if where is None:
+            raise ImportError(f"zhtag's own package {name!r} is missing or damaged (another installed package named {name!r} may have "
+                              "replaced or removed its files): reinstall zhtag, with pip install --force-reinstall --no-deps")
         if not os.path.abspath(where).startswith(os.path.join(home, name) + os.sep):
-            raise ImportError(f"zhtag needs its own package {name!r}, but {where or 'nothing'} is found under that name first; rename it, or run from another folder")
+            raise ImportError(f"zhtag needs its own package {name!r}, but {where} is found under that name first; rename it, or run from another folder")
 
 
 _check_own_packages()

@@ -25,3 +25,16 @@ def test_a_users_module_shadowing_a_zhtag_package_is_named(tmp_path: Path, name:
 def test_a_folder_without_such_names_imports_zhtag(tmp_path: Path) -> None:
     (tmp_path / "models").mkdir()  # similar names are fine
     assert import_zhtag_in(tmp_path).returncode == 0
+
+
+def test_a_package_whose_files_another_distribution_removed_asks_for_a_reinstall(tmp_path: Path) -> None:
+    """Uninstalling a distribution that also shipped `model` deletes zhtag's model/__init__.py,
+    which leaves a namespace package that stands for nothing: a reinstall is what mends it."""
+    home = Path(__file__).parents[2]
+    for name in ("zhtag", "data", "service"):
+        (tmp_path / name).symlink_to(home / name)
+    (tmp_path / "model").mkdir()
+    result = import_zhtag_in(tmp_path)
+    assert result.returncode != 0
+    assert "zhtag's own package 'model' is missing or damaged" in result.stderr.splitlines()[-1]
+    assert "reinstall zhtag" in result.stderr.splitlines()[-1]
