@@ -32,17 +32,28 @@ class Metrics:
         self.active_version = Gauge(
             "zhtag_model_active_version", "active version of each served model", ["name"], registry=r, multiprocess_mode="livemax"
         )
+        self.warm = Gauge("zhtag_workers_ready", "worker processes whose startup models are warm", registry=r, multiprocess_mode="livesum")
 
     def observe_batch(self, texts: int, chars: int) -> None:
         self.batch_texts.observe(texts)
         self.batch_chars.observe(chars)
 
     def exposition(self) -> bytes:
+        return generate_latest(self._merged())
+
+    def workers_ready(self) -> int:
+        """Worker processes whose startup models are warm, over every live worker: `/readyz`
+        is answered by whichever worker takes the probe, and must not say ready while another
+        would still answer 503."""
+        return int(self._merged().get_sample_value("zhtag_workers_ready") or 0)
+
+    def _merged(self) -> CollectorRegistry:
+        """This app's registry, or with several workers every live worker's values merged."""
         if not os.environ.get(MULTIPROCESS_DIR):
-            return generate_latest(self.registry)
+            return self.registry
         merged = CollectorRegistry()
         multiprocess.MultiProcessCollector(merged)
-        return generate_latest(merged)
+        return merged
 
     @staticmethod
     def worker_exited() -> None:

@@ -61,6 +61,7 @@ class Registry:
                 log.error("%s; the server will not become ready", self.failure)
                 return
         self.ready.set()
+        self.metrics.warm.set(1)
 
     def check_ready(self) -> None:
         """Raises NotReady, saying why, until the startup models are loaded and warmed."""

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from service.deps import MetricsDep, RegistryDep
+from service.deps import MetricsDep, RegistryDep, SettingsDep
 from service.errors import NotReady
 
 router = APIRouter(tags=["health"])
@@ -19,13 +19,17 @@ def livez() -> dict[str, str]:
 
 @router.head("/readyz")
 @router.get("/readyz")
-def readyz(registry: RegistryDep) -> JSONResponse:
-    """200 once the startup models are loaded and warmed, 503 before: `loading`, or `failed`
-    with the model and the reason, so that an orchestrator's restart loop shows its cause."""
+def readyz(registry: RegistryDep, metrics: MetricsDep, settings: SettingsDep) -> JSONResponse:
+    """200 once the startup models are loaded and warmed in every worker process, 503 before:
+    `loading`, or `failed` with the model and the reason, so that an orchestrator's restart
+    loop shows its cause."""
     try:
         registry.check_ready()
     except NotReady as err:
         return JSONResponse({"status": "failed" if registry.failure else "loading", "detail": str(err)}, status_code=503)
+    ready = metrics.workers_ready()
+    if ready < settings.workers:
+        return JSONResponse({"status": "loading", "detail": f"{ready} of {settings.workers} workers are ready; retry shortly"}, status_code=503)
     return JSONResponse({"status": "ready"})
 
 

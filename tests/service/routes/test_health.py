@@ -4,9 +4,13 @@ shows its cause."""
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import prometheus_client.values
 import pytest
 from fastapi.testclient import TestClient
 
@@ -32,3 +36,25 @@ def test_a_startup_model_that_fails_to_load_makes_readyz_and_tagging_say_which_a
         tagged = client.post("/v1/segment", json={"texts": ["你好"]})
         assert tagged.status_code == 503 and tagged.json()["error"] == "NotReady" and tagged.json()["detail"].startswith(why)
         assert any(r.getMessage().startswith(why) for r in caplog.records), "logged at once, not at shutdown"
+
+
+def wait_for_readiness(client: TestClient) -> dict:
+    """The first /readyz answer past the startup models' loading."""
+    for _ in range(600):
+        ready = client.get("/readyz").json()
+        if ready.get("detail") != "models are still loading; retry shortly":
+            return ready
+        time.sleep(0.05)
+    raise AssertionError("the startup models never loaded")
+
+
+def test_with_several_workers_readyz_waits_for_every_one_of_them(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A probe reaches one worker; ready must mean no worker would still answer 503."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.setattr(prometheus_client.values, "ValueClass", prometheus_client.values.MultiProcessValue())  # as in a worker started with the variable set
+    app = create_app(Settings(models=["tcws"], device="cpu", workers=2), Store(root=store, shipped=tmp_path / "none"))
+    with TestClient(app) as client:
+        assert wait_for_readiness(client) == {"status": "loading", "detail": "1 of 2 workers are ready; retry shortly"}
+        other_worker = "from service.metrics import Metrics; Metrics().warm.set(1)"
+        subprocess.run([sys.executable, "-c", other_worker], check=True, env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+        assert client.get("/readyz").json() == {"status": "ready"}
