@@ -1,5 +1,6 @@
-"""Where a tagger runs and the dtype its LSTM computes in on the CPU: apart from the tagger, so
-that the service's settings check a precision without importing the model."""
+"""Where a tagger runs, the dtype its LSTM computes in on the CPU, and torch's threads in a
+forked child: apart from the tagger, so that the service's settings check a precision without
+importing the model."""
 from __future__ import annotations
 
 import os
@@ -9,6 +10,17 @@ import torch
 from data.errors import InputError
 
 PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def _one_thread_in_forked_child() -> None:
+    """A child forked after torch ran its thread pool inherits the pool's state but not its
+    threads, and its first parallel operation waits for them for good (pytorch/pytorch#17199):
+    `multiprocessing.Pool().map(zhtag.lcut, texts)` after one call in the parent hung. With one
+    thread the child never enters that pool, and a pool of forked workers wants one each."""
+    torch.set_num_threads(1)
+
+
+os.register_at_fork(after_in_child=_one_thread_in_forked_child)
 
 
 def pick_device(name: str = "auto") -> torch.device:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import IO, TYPE_CHECKING, Literal, TypeVar, overload
+from typing import IO, TYPE_CHECKING, Literal, NoReturn, TypeVar, overload
 
 from data.corpus import Span
 from data.errors import CheckpointError, InputError
@@ -59,6 +59,12 @@ class Tagger:
         self._models: dict[str, Model] = {}
         self._lock = threading.Lock()
         self._words = UserDictionary(force=dict_mode == "force")
+
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        """Refused in words a user can act on: pickling (a process pool sending a bound method)
+        and copying (which would share the user dictionary) both come here."""
+        raise TypeError("a zhtag.Tagger cannot be pickled or copied: make one in each worker process (Tagger() or Tagger.load "
+                        "in the pool's initializer); threads can share one")
 
     @classmethod
     def load(

@@ -2,8 +2,12 @@
 results with exact offsets, a user dictionary, models loaded on first use, safe across threads."""
 from __future__ import annotations
 
+import copy
 import gc
+import pickle
 import re
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -262,3 +266,27 @@ def test_words_carry_their_probability_only_when_asked(tagger: zhtag.Tagger) -> 
     scored = tagger.segment("我爱北京天安门", scores=True)
     assert [t.text for t in scored] == [t.text for t in tagger.segment("我爱北京天安门")]
     assert all(0.0 <= t.score <= 1.0 for t in scored + tagger.pos("我爱北京天安门", scores=True))
+
+
+@pytest.mark.parametrize("send", [pickle.dumps, copy.copy, copy.deepcopy, lambda tagger: pickle.dumps(tagger.segment)], ids=["pickle", "copy", "deepcopy", "method"])
+def test_a_tagger_is_not_sent_to_another_process_or_copied_and_the_refusal_says_what_to_do(tagger: zhtag.Tagger, send: Callable) -> None:
+    """A copy would share the user dictionary; a pickle would carry loaded models and a lock."""
+    with pytest.raises(TypeError, match=r"^a zhtag.Tagger cannot be pickled or copied: make one in each worker process"):
+        send(tagger)
+
+
+FORKED_POOL = """
+import multiprocessing, sys, zhtag
+sys.path[:0] = {path!r}
+zhtag.lcut("我爱北京天安门")  # torch has run its thread pool in the parent
+with multiprocessing.get_context("fork").Pool(2) as pool:
+    print(pool.map(zhtag.lcut, ["迈向充满希望的新世纪"] * 4)[0])
+"""
+
+
+def test_a_pool_forked_after_tagging_in_the_parent_tags_in_its_workers() -> None:
+    """Forked workers inherit torch's thread pool but not its threads; they used to hang."""
+    script = FORKED_POOL.format(path=[str(Path(__file__).parents[2])])
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(zhtag.lcut("迈向充满希望的新世纪"))
