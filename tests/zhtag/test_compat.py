@@ -51,6 +51,23 @@ def test_a_separator_that_unicode_joins_to_the_next_character_drops_nothing(text
     assert "".join(words) == text and not any(len(w) > 1 and SEPARATOR.search(w) for w in words)
 
 
+def test_cut_and_tokenize_tag_a_long_text_a_part_at_a_time_with_the_words_of_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document read whole streams as jieba's does: the first words come after one part is
+    tagged, and the parts, cut after line breaks, give the words of the whole."""
+    text = "我爱北京天安门。\r\n他说：“真好”\n\n" * 4 + "最后一行"
+    tagged: list[str] = []
+    segment = zhtag.compat.default.segment
+    monkeypatch.setattr(zhtag.compat, "CHUNK_CHARS", 20)
+    monkeypatch.setattr(zhtag.compat.default, "segment", lambda part: tagged.append(part) or segment(part))
+    words = zhtag.cut(text)
+    assert next(words) == "我" and tagged == [text[:text.index("\n", 20) + 1]]
+    rest = list(words)
+    assert len(tagged) > 2 and "".join(tagged) == text, "the parts tile the text"
+    assert ["我", *rest] == zhtag.lcut(text)
+    assert [word for word, _, _ in zhtag.tokenize(text)] == zhtag.lcut(text)
+    assert all(text[start:end] == word for word, start, end in zhtag.tokenize(text))
+
+
 def test_tokenize_gives_each_word_with_its_offsets(default_tagger: zhtag.Tagger) -> None:
     tokens = list(zhtag.tokenize(TEXT))
     assert [word for word, _, _ in tokens] == zhtag.lcut(TEXT)
