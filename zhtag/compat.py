@@ -108,7 +108,8 @@ def _words(sentence: str) -> list[str]:
 def _tokens(text: str) -> Iterator[tuple[str, int, int]]:
     """`tokenize`'s answer, a part at a time: a document read whole gives its first words at
     once and holds one part's answer, not all of them (jieba's `cut` streams so). No word
-    crosses a line break, so the parts give the words the whole text does."""
+    crosses a line break, so the parts give the words the whole text does; only `script="auto"`
+    judges each part's script on its own, which a document mixing the two scripts can feel."""
     start = 0
     while start < len(text):
         end = text.find("\n", start + CHUNK_CHARS) + 1 or len(text)
