@@ -9,6 +9,7 @@ from data.errors import InputError
 
 Task = Literal["cws", "ner", "pos"]  # the type of a task field (an HTTP form's choices)
 TASKS: tuple[str, ...] = get_args(Task)
+DEV_RATIO = 0.05  # the share of a training corpus set apart as dev where no dev file is given
 MAX_PIECE = 100_000  # the longest piece of text a model may read at once (max_len): a bound on a forged config.json
 ANSWERS = {"segment": ("cws", "pos"), "pos": ("pos",), "ner": ("ner",)}  # tasks whose models can answer each request; the first is its default
 

@@ -31,7 +31,7 @@ from data.formats import detect_format, read_raw
 from data.jiebadict import jieba_tags
 from data.schemes import spans_to_tags
 from model.build import EXACT, build_tagger, load_embeddings
-from model.config import ModelConfig, TrainConfig
+from model.config import DEV_RATIO, ModelConfig, TrainConfig
 from model.corpora import check_dev_apart, check_dev_ratio, check_raw_teacher, load_sentences, split_dev
 from model.distributed import World, join, leave
 from model.embeddings import VECTORS
@@ -59,7 +59,7 @@ class TrainOptions:
     task: str
     train: Path
     dev: Path | None = None
-    dev_ratio: float = 0.05  # without `dev`: the share of sentences `split_dev` sets apart
+    dev_ratio: float = DEV_RATIO  # without `dev`: the share of sentences `split_dev` sets apart
     parent: str | None = None
     labels: str = "keep"  # with a parent: "keep" its labels and add the corpus's, or "replace" them by the corpus's
     auto_promote: bool = True  # activate the new version if it passes the gate (see `promotion`)

@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, NoReturn
 from data.errors import CheckpointError, CorpusError, InputError, ZhtagError
 from data.formats import FORMATS
 from data.script import SCRIPTS
-from model.config import ANSWERS, TASKS, ModelConfig, TrainConfig, check_answers, is_tag_prefix
+from model.config import ANSWERS, DEV_RATIO, TASKS, ModelConfig, TrainConfig, check_answers, is_tag_prefix
 from service.lines import BREAKS, Piece, read_pieces, rejoined, until_bad
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     t.add_argument("--task", required=True, choices=TASKS, help="segmentation, entities, or joint segmentation and POS")
     t.add_argument("--train", required=True, type=Path, metavar="FILE", help="training corpus (seg, pos, conll or jsonl: README, 'Corpus formats')")
     t.add_argument("--dev", type=Path, metavar="FILE", help="dev corpus, for early stopping and the promotion gate")
-    t.add_argument("--dev-ratio", type=float, help="without --dev: the share of --train set apart as dev (default 0.05)")
+    t.add_argument("--dev-ratio", type=float, help=f"without --dev: the share of --train set apart as dev (default {DEV_RATIO})")
     t.add_argument("--from", dest="parent", metavar="REF", help="fine-tune this stored or shipped model (name or name@N)")
     t.add_argument("--labels", choices=["keep", "replace"], default="keep", help="with --from: keep the parent's labels and add new ones, or replace them")
     t.add_argument("--name", help="store the new version under this name (default: --from's name, else the task's)")
@@ -224,7 +224,7 @@ def _train_options(args: argparse.Namespace) -> TrainOptions:
     overrides = {k: v for k, v in sizes.items() if v is not None}
     return TrainOptions(
         task=args.task, train=args.train, dev=args.dev,
-        dev_ratio=TrainOptions.dev_ratio if args.dev_ratio is None else args.dev_ratio, parent=args.parent, labels=args.labels,
+        dev_ratio=DEV_RATIO if args.dev_ratio is None else args.dev_ratio, parent=args.parent, labels=args.labels,
         auto_promote=args.auto_promote, min_gain=args.min_gain, name=args.name, format=args.format, skip_bad=args.skip_bad,
         device=args.device, resume=args.resume, dry_run=args.dry_run, embeddings=args.embeddings, word_vectors=args.word_vectors,
         raw=args.raw, teacher=args.teacher, train_config=cfg, model_overrides=overrides,
