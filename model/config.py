@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from importlib import metadata
 from typing import Any, Literal, get_args
 
 from data.errors import InputError
@@ -26,6 +27,15 @@ def is_tag_prefix(text: object) -> bool:
     """A jieba POS tag or the start of one, as `ModelConfig.gazetteers` lists them: ns, nr."""
     return isinstance(text, str) and text.isascii() and text.isalpha()
 
+
+
+def code_version() -> str:
+    """The installed zhtag's version, which every manifest records and the CLI, the Python
+    API and the HTTP API report; "0+unknown" for a checkout run without being installed."""
+    try:
+        return metadata.version("zhtag")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
 
 @dataclass
 class ModelConfig:

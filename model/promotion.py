@@ -84,7 +84,7 @@ def promotion(
     if not options.auto_promote:
         promoted, reason = False, "auto_promote is off: activate it yourself"
     elif active is None:
-        promoted, reason = True, "the first version of its name"
+        promoted, reason = True, "no version of its name is active"
     elif not same_labels:
         promoted, reason = False, f"its label set differs from {active.ref}'s, so they could not be compared: activate it yourself, or train it under a --name of its own"
     elif split is None:
@@ -126,7 +126,7 @@ def _provenance(embeddings: Path | None) -> dict[str, str] | None:
 def _active(store: Store, name: str) -> tuple[Tagger | None, dict[str, Any] | None]:
     """The version `name` answers with now, which a new version must beat to replace it, and
     how its dev set was drawn (None where its metrics do not say: the shipped versions were
-    tuned on a split of their own); (None, None) for a name with no version yet."""
+    tuned on a split of their own); (None, None) for a name with no active version, or none yet."""
     try:
         checkpoint = store.resolve(name)
     except ModelNotFound:
@@ -142,10 +142,8 @@ def check_parent(task: str, parent_task: str, parent_ref: str | None) -> None:
 def check_target(store: Store, name: str, task: str) -> None:
     """Refuse a name that cannot be stored or that answers for another task, before any work."""
     check_name(name)
-    try:
-        held = store.resolve(name).read_json(CONFIG)["task"]
-    except ModelNotFound:
-        return
+    newest = store.newest(name)  # not the active version: a name whose versions were all stored inactive has none
+    held = newest.read_json(CONFIG)["task"] if newest is not None else task
     if held != task:
         raise InputError(f"{name!r} names {held} models; give this {task} model another --name")
 

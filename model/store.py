@@ -25,12 +25,12 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
 from data.atomic import fresh_dir, fsync_dir, write_atomic, write_synced
 from data.errors import CheckpointError, InputError, ModelNotFound
+from model.config import code_version
 
 MANIFEST = "manifest.json"
 METRICS = "metrics.json"  # stored with each version (`model.tagger.Tagger.files`), listed with it by `Store.list`
@@ -321,7 +321,7 @@ class Store:
             raise CheckpointError(f"{name}@{current} is the first active version of {name}: there is nothing to roll back to")
         return stack
 
-    def _stack(self, name: str, aliases: Aliases) -> tuple[int, list[int]]:
+    def _stack(self, name: str, aliases: Aliases) -> tuple[int | None, list[int]]:
         """The active version and the activation stack up to its last entry. An entry above
         that was pushed by an activation a crash stopped before it wrote ACTIVE, or is the
         version a rollback was leaving: not one the active version replaced, so not one to
@@ -354,6 +354,11 @@ class Store:
                 except CheckpointError as err:
                     report[ref] = str(err)
         return report
+
+    def newest(self, name: str) -> Checkpoint | None:
+        """The highest stored version of `name`, active or not; None for a name with none."""
+        versions = self._versions(name)
+        return self.resolve(f"{name}@{max(versions)}") if versions else None
 
     def locate(self, ref: str) -> str:
         """The exact `name@N` that `ref` names now, reading no version files: cheap enough
@@ -453,8 +458,7 @@ class Store:
 
 def _inactive(name: str, versions: dict[int, Root]) -> str:
     stored = ", ".join(f"{name}@{v}" for v in sorted(versions))
-    return (f"{name} has no active version: {stored} {'was' if len(versions) == 1 else 'were'} stored inactive; "
-            f"activate one (zhtag models activate {name}@N) or name the version")
+    return f"{name} has no active version ({stored} stored, none activated): activate one (zhtag models activate {name}@N) or name the version"
 
 
 def parse_ref(ref: str) -> tuple[str, int | None]:
@@ -511,15 +515,8 @@ def _manifest(
         "parent": parent,
         "corpus": corpus,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "code_version": _code_version(),
+        "code_version": code_version(),
     }
-
-
-def _code_version() -> str:
-    try:
-        return metadata.version("zhtag")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 def _load_manifest(root: Root, name: str, version: int) -> dict[str, Any]:

@@ -154,6 +154,7 @@ class TrainState:
         sight, then renamed into place and the rename synced, as `LocalRoot.publish` stores a
         version. A fresh temp name keeps two runs of one name from clearing each other's."""
         self.dir.mkdir(parents=True, exist_ok=True)
+        fsync_dir(self.dir.parent)  # the run's folder itself, made by the first epoch's save
         tmp = fresh_dir(self.dir)
         try:
             for name, content in files.items():

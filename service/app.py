@@ -7,13 +7,13 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from importlib.metadata import version
 from pathlib import Path
 
 import torch
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from model.config import code_version
 from model.device import pick_device
 from model.store import Store
 from service.dictionaries import Dictionaries
@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     settings = settings or Settings()
     metrics = Metrics()
     lifespan = _lifespan(settings, store, metrics)
-    app = FastAPI(title="zhtag", version=version("zhtag"), lifespan=lifespan, responses=ERROR_RESPONSES, redirect_slashes=False)  # the error body, documented on every route
+    app = FastAPI(title="zhtag", version=code_version(), lifespan=lifespan, responses=ERROR_RESPONSES, redirect_slashes=False)  # the error body, documented on every route
     for router in ROUTERS:
         app.include_router(router)
 

@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, NoReturn
 from data.errors import CheckpointError, CorpusError, InputError, ZhtagError
 from data.formats import FORMATS
 from data.script import SCRIPTS
-from model.config import ANSWERS, DEV_RATIO, TASKS, ModelConfig, TrainConfig, check_answers, is_tag_prefix
+from model.config import ANSWERS, DEV_RATIO, TASKS, ModelConfig, TrainConfig, check_answers, code_version, is_tag_prefix
 from service.lines import BREAKS, Piece, read_pieces, rejoined, until_bad
 
 if TYPE_CHECKING:
@@ -52,9 +52,7 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, help="print zhtag's version and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
-        from importlib.metadata import version
-
-        print(f"zhtag {version('zhtag')}")
+        print(f"zhtag {code_version()}")
         parser.exit()
 
 

@@ -6,7 +6,9 @@ values go through prometheus-client's multiprocess mode: `PROMETHEUS_MULTIPROC_D
 `zhtag serve`) holds every worker's values and each scrape merges them."""
 from __future__ import annotations
 
+import contextlib
 import os
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
@@ -44,12 +46,21 @@ class Metrics:
     def workers_ready(self) -> int:
         """Worker processes whose startup models are warm, over every live worker: `/readyz`
         is answered by whichever worker takes the probe, and must not say ready while another
-        would still answer 503."""
+        would still answer 503. A worker that died without shutting down (killed, out of
+        memory) is dropped first: uvicorn starts another in its place, and the dead one's
+        value would otherwise count for the new one while it loads."""
+        if self.shared:
+            _drop_dead_workers(os.environ[MULTIPROCESS_DIR])
         return int(self._merged().get_sample_value("zhtag_workers_ready") or 0)
+
+    @property
+    def shared(self) -> bool:
+        """Whether several workers share their values (`zhtag serve --workers N` sets it up)."""
+        return bool(os.environ.get(MULTIPROCESS_DIR))
 
     def _merged(self) -> CollectorRegistry:
         """This app's registry, or with several workers every live worker's values merged."""
-        if not os.environ.get(MULTIPROCESS_DIR):
+        if not self.shared:
             return self.registry
         merged = CollectorRegistry()
         multiprocess.MultiProcessCollector(merged)
@@ -60,3 +71,23 @@ class Metrics:
         """Drop this worker's live gauges from the merged view."""
         if os.environ.get(MULTIPROCESS_DIR):
             multiprocess.mark_process_dead(os.getpid())
+
+
+def _drop_dead_workers(directory: str) -> None:
+    """Forget the live gauges of worker processes that are gone (`mark_process_dead` on their
+    behalf; two workers may race to it)."""
+    for path in Path(directory).glob("gauge_live*_*.db"):
+        pid = int(path.stem.rsplit("_", 1)[1])
+        if not _alive(pid):
+            with contextlib.suppress(FileNotFoundError):
+                multiprocess.mark_process_dead(pid, directory)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # no signal: whether the process exists (another user's answers PermissionError)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True

@@ -26,9 +26,9 @@ def __getattr__(name: str) -> object:
     """`zhtag.__version__`, read from the package metadata on first use (not at import); and
     for jieba's names that zhtag leaves out, an AttributeError saying why (`jieba_only`)."""
     if name == "__version__":
-        from importlib.metadata import version
+        from model.config import code_version
 
-        return version("zhtag")
+        return code_version()
     jieba_only(name)
 
 

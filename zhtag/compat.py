@@ -23,21 +23,21 @@ from zhtag.tagger import Tagger
 default = Tagger()
 
 _SPACE = re.compile(rf"\r\n|{SEPARATOR.pattern}")
-CHUNK_CHARS = 64_000  # `cut` and `tokenize` tag a long text about this much at a time, cut after a line break:
-# its first words in 0.2-0.3 s, the whole 10-20% slower than `lcut`, which tags it in one call
+CHUNK_CHARS = 64_000  # `cut`, `lcut` and `tokenize` tag a long text about this much at a time, cut after a line
+# break: its first words in 0.2-0.3 s, the whole 10-20% slower than in one call
 
 
 def cut(sentence: str, cut_all: bool = False, HMM: bool = True, use_paddle: bool = False) -> Iterator[str]:
-    """The words of `sentence`, whitespace included. `cut_all=True` raises; `HMM` and
-    `use_paddle` are ignored with a warning (see `zhtag.options`)."""
+    """The words of `sentence`, whitespace included, tagged as they are iterated (a part at a
+    time, `_tokens`). `cut_all=True` raises; `HMM` and `use_paddle` are ignored with a warning
+    (see `zhtag.options`)."""
     check_jieba_options(cut_all=cut_all, HMM=HMM, use_paddle=use_paddle)
     return (text for text, _, _ in _tokens(one_sentence(sentence)))
 
 
 def lcut(sentence: str, cut_all: bool = False, HMM: bool = True, use_paddle: bool = False) -> list[str]:
     """`cut` as a list."""
-    check_jieba_options(cut_all=cut_all, HMM=HMM, use_paddle=use_paddle)
-    return _words(sentence)
+    return list(cut(sentence, cut_all, HMM, use_paddle))
 
 
 def tokenize(unicode_sentence: str, mode: str = "default", HMM: bool = True) -> Iterator[tuple[str, int, int]]:
@@ -100,16 +100,12 @@ def one_sentence(sentence: object) -> str:
     return sentence
 
 
-def _words(sentence: str) -> list[str]:
-    text = one_sentence(sentence)
-    return [text[start:end] for start, end in tiles(text, default.segment(text))]
-
-
 def _tokens(text: str) -> Iterator[tuple[str, int, int]]:
     """`tokenize`'s answer, a part at a time: a document read whole gives its first words at
     once and holds one part's answer, not all of them (jieba's `cut` streams so). No word
-    crosses a line break, so the parts give the words the whole text does; only `script="auto"`
-    judges each part's script on its own, which a document mixing the two scripts can feel."""
+    crosses a line break, so the parts give the words the whole text does, but for
+    `script="auto"`, which judges each part's script on its own (a document mixing the two
+    scripts can feel it); `lcut` tags by parts too, so that it always lists what `cut` yields."""
     start = 0
     while start < len(text):
         end = text.find("\n", start + CHUNK_CHARS) + 1 or len(text)

@@ -15,11 +15,13 @@ def _check_own_packages() -> None:
     home = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for name in ("data", "model", "service"):
         spec = importlib.util.find_spec(name)
-        where = spec.origin if spec else None
+        own = os.path.join(home, name)
+        folders = list(spec.submodule_search_locations or ()) if spec else []  # a folder without __init__.py has no origin
+        where = spec.origin if spec and spec.origin else next((f for f in folders if os.path.abspath(f) != own), None)
         if where is None:
             raise ImportError(f"zhtag's own package {name!r} is missing or damaged (another installed package named {name!r} may have "
                               "replaced or removed its files): reinstall zhtag, with pip install --force-reinstall --no-deps")
-        if not os.path.abspath(where).startswith(os.path.join(home, name) + os.sep):
+        if not os.path.abspath(where).startswith(own + os.sep):
             raise ImportError(f"zhtag needs its own package {name!r}, but {where} is found under that name first; rename it, or run from another folder")
 
 

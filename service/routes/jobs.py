@@ -32,7 +32,7 @@ from service.settings import Settings
 router = APIRouter(prefix="/v1", tags=["jobs"])
 COPY_CHUNK = 1 << 20
 Format = Literal[FORMATS]  # the corpus formats data.formats reads, as a form field's choices
-RAW_TEACHER = ("raw text (raw or raw_path)", "teacher")  # how a refusal names the two fields (`check_raw_teacher`)
+RAW_TEACHER_FIELDS = ("raw text (raw or raw_path)", "teacher")  # how a refusal names the two fields (`check_raw_teacher`)
 
 
 def _jobs(request: Request) -> JobStore:
@@ -159,7 +159,7 @@ async def submit(
     """Queue a training job; 422 names the file, line and problem of a malformed corpus. With
     `teacher`, the raw text `raw` (or `raw_path`), tagged by that model, joins the training side
     (`zhtag train --raw --teacher`)."""
-    check_raw_teacher(raw is not None or bool(raw_path), teacher is not None, RAW_TEACHER)
+    check_raw_teacher(raw is not None or bool(raw_path), teacher is not None, RAW_TEACHER_FIELDS)
     jobs = _jobs(request)
     parent = await run_in_threadpool(_pinned_checked, registry.store, base, task, check_parent) if base else None
     name = name_for(name, parent, task)  # as `zhtag train` names a run without --name

@@ -147,7 +147,7 @@ def test_a_name_whose_versions_were_all_stored_inactive_answers_by_version_only(
     """Trained with --no-auto-promote, a version is held back from serving: the bare name
     names none until one is activated, and says how; the version still loads by its number."""
     store.save("cws", {"w": b"one"}, activate=False)
-    with pytest.raises(ModelNotFound, match=r"^cws has no active version: cws@1 was stored inactive; activate one \(zhtag models activate cws@N\)"):
+    with pytest.raises(ModelNotFound, match=r"^cws has no active version \(cws@1 stored, none activated\): activate one \(zhtag models activate cws@N\)"):
         store.resolve("cws")
     assert store.resolve("cws@1").ref == "cws@1"
     [info] = store.list()

@@ -575,7 +575,7 @@ def test_a_version_fine_tuned_from_one_tuned_on_another_dev_split_is_stored_inac
 
 def test_the_first_version_of_a_name_is_promoted_whatever_its_dev_split(tiny_options) -> None:
     gate = promotion(tiny_options("ner", CORPORA / "tiny.bio", dev_ratio=0.3), None, None, None, [], 22.2, ["O"])
-    assert gate["promoted"] and gate["reason"] == "the first version of its name"
+    assert gate["promoted"] and gate["reason"] == "no version of its name is active"
 
 
 @pytest.mark.parametrize("name", ["../evil", "a/b", "cws@2", ""])
@@ -604,12 +604,16 @@ def test_replacing_labels_without_a_parent_is_refused(tiny_options, make_store) 
         train(tiny_options("ner", CORPORA / "tiny.bio", labels="replace"), make_store(), **QUIET)
 
 
-def test_a_name_holding_models_of_another_task_is_refused_before_training(trained_cws, tmp_path, tiny_options) -> None:
+@pytest.mark.parametrize("active", [True, False], ids=["active", "stored-inactive"])
+def test_a_name_holding_models_of_another_task_is_refused_before_training(active, trained_cws, tmp_path, tiny_options) -> None:
+    """Whether or not one of its versions is active: a name answers for one task."""
     shutil.copytree(trained_cws.store.root, tmp_path / "store")
+    if not active:
+        (tmp_path / "store" / "cws" / "ACTIVE").unlink()
     store = Store(root=tmp_path / "store", shipped=tmp_path / "none")
     with pytest.raises(InputError, match="'cws' names cws models; give this ner model another --name"):
         train(tiny_options("ner", CORPORA / "tiny.bio", name="cws"), store, **QUIET)
-    assert store.resolve("cws").ref == "cws@1" and not (store.root / ".training" / "cws").exists()
+    assert store.resolve("cws@1").ref == "cws@1" and not (store.root / ".training" / "cws").exists()
 
 
 def test_without_auto_promote_a_new_version_is_stored_inactive(trained_cws, tmp_path, tiny_options) -> None:

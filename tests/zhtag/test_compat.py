@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from data.text import SEPARATOR
 import zhtag
-from zhtag.compat import JIEBA_ONLY
+from zhtag.compat import JIEBA_ONLY, tiles
 from zhtag.posseg import JIEBA_POSSEG_ONLY
 
 pytestmark = pytest.mark.usefixtures("default_tagger")
@@ -63,7 +63,8 @@ def test_cut_and_tokenize_tag_a_long_text_a_part_at_a_time_with_the_words_of_the
     assert next(words) == "我" and tagged == [text[:text.index("\n", 20) + 1]]
     rest = list(words)
     assert len(tagged) > 2 and "".join(tagged) == text, "the parts tile the text"
-    assert ["我", *rest] == zhtag.lcut(text)
+    whole = [text[start:end] for start, end in tiles(text, segment(text))]
+    assert ["我", *rest] == whole == zhtag.lcut(text)
     assert [word for word, _, _ in zhtag.tokenize(text)] == zhtag.lcut(text)
     assert all(text[start:end] == word for word, start, end in zhtag.tokenize(text))
 

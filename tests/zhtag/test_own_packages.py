@@ -22,6 +22,15 @@ def test_a_users_module_shadowing_a_zhtag_package_is_named(tmp_path: Path, name:
     assert f"{tmp_path / name} is found under that name first; rename it" in result.stderr.splitlines()[-1]
 
 
+def test_a_plain_folder_of_such_a_name_is_named_too(tmp_path: Path) -> None:
+    """A `data/` folder with no __init__.py, common in a user's project, is a namespace package
+    that stands in for zhtag's as well: named, not taken for a damaged install."""
+    (tmp_path / "data").mkdir()
+    result = import_zhtag_in(tmp_path)
+    assert result.returncode != 0
+    assert f"{tmp_path / 'data'} is found under that name first; rename it" in result.stderr.splitlines()[-1]
+
+
 def test_a_folder_without_such_names_imports_zhtag(tmp_path: Path) -> None:
     (tmp_path / "models").mkdir()  # similar names are fine
     assert import_zhtag_in(tmp_path).returncode == 0

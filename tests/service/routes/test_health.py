@@ -53,8 +53,23 @@ def test_with_several_workers_readyz_waits_for_every_one_of_them(store: Path, tm
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     monkeypatch.setattr(prometheus_client.values, "ValueClass", prometheus_client.values.MultiProcessValue())  # as in a worker started with the variable set
     app = create_app(Settings(models=["tcws"], device="cpu", workers=2), Store(root=store, shipped=tmp_path / "none"))
+    not_yet = {"status": "loading", "detail": "1 of 2 workers are ready; retry shortly"}
+    other_worker = "import sys, time; from service.metrics import Metrics; Metrics().warm.set(1); print(flush=True); time.sleep(120)"
     with TestClient(app) as client:
-        assert wait_for_readiness(client) == {"status": "loading", "detail": "1 of 2 workers are ready; retry shortly"}
-        other_worker = "from service.metrics import Metrics; Metrics().warm.set(1)"
-        subprocess.run([sys.executable, "-c", other_worker], check=True, env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
-        assert client.get("/readyz").json() == {"status": "ready"}
+        assert wait_for_readiness(client) == not_yet
+        other = subprocess.Popen([sys.executable, "-c", other_worker], stdout=subprocess.PIPE, env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+        try:
+            other.stdout.readline()  # its gauge is set
+            assert client.get("/readyz").json() == {"status": "ready"}
+        finally:
+            other.kill()
+            other.wait()
+        assert client.get("/readyz").json() == not_yet, "a worker that died without shutting down no longer counts"
+
+
+def test_a_worker_whose_values_are_not_shared_speaks_for_itself(store: Path, tmp_path: Path) -> None:
+    """ZHTAG_WORKERS above 1 with no shared directory (the app run by another server than
+    `zhtag serve`): no other worker can be counted, so this one's readiness is the answer."""
+    app = create_app(Settings(models=["tcws"], device="cpu", workers=2), Store(root=store, shipped=tmp_path / "none"))
+    with TestClient(app) as client:
+        assert wait_for_readiness(client) == {"status": "ready"}
