@@ -93,6 +93,19 @@ def write_oov_dictionary(corpus: Path, ratio: float, seed: int, out: Path) -> Pa
     return path
 
 
+def write_traditional(sentences: list[Sentence], out: Path) -> list[Path]:
+    """The dev side in traditional characters, converted word by word with OpenCC's s2t (so a
+    conversion never crosses a word): the test of `--script auto` the README reports."""
+    import opencc
+
+    convert = opencc.OpenCC("s2t").convert
+    lines = [[convert(s.text[w.start : w.end]) for w in s.spans] for s in sentences]
+    raw, gold = out / "trad.raw.txt", out / "trad.gold.txt"
+    raw.write_text("".join("".join(words) + "\n" for words in lines), encoding="utf-8")
+    gold.write_text("".join(" ".join(words) + "\n" for words in lines), encoding="utf-8")
+    return [raw, gold]
+
+
 def write_raw(sentences: list[Sentence], path: Path) -> None:
     with path.open("w", encoding="utf-8", newline="\n") as out:
         out.writelines(s.text + "\n" for s in sentences)
@@ -126,6 +139,7 @@ def main() -> None:
     write_corpus(cws, gold, "seg")
     print(describe("cws", cws, [raw, gold]))
 
+    print(f"traditional script -> {', '.join(map(str, write_traditional(cws, out)))}")
     print(f"out-of-vocabulary dictionary -> {write_oov_dictionary(args.cws, args.dev_ratio, args.seed, out)}")
     print(f"names-whole standard -> {', '.join(map(str, write_names_standard(args.cws, args.dev_ratio, args.seed, out)))}")
 

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     max_cached_dictionaries: int = Field(16, ge=1, le=4096, description="named dictionaries kept read into lexicons; the least recently used is read again when next used")
     watch_interval_s: float = Field(2.0, gt=0, le=3600, description="how often the store is checked for newly activated versions")
     corpora: Path | None = Field(None, description="directory training jobs may name corpora in by path; unset = uploads only")
-    max_upload_bytes: int = Field(256 * 2**20, ge=1, description="largest request body of POST /v1/train")
+    max_upload_bytes: int = Field(256 * 2**20, ge=1, description="largest request body of POST /v1/train and PUT /v1/dictionaries/{name}")
     max_running_jobs: int = Field(1, ge=0, le=64, description="training jobs run at once across the servers sharing a job table; 0: this server queues jobs and leaves running them to another (a trainer)")
     job_threads: int = Field(1, ge=1, le=256, description="torch threads of each training job's process")
     cors_origins: Annotated[list[str], NoDecode] = Field([], description="browser origins allowed to call the API; none by default")
