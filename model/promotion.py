@@ -142,8 +142,11 @@ def check_parent(task: str, parent_task: str, parent_ref: str | None) -> None:
 def check_target(store: Store, name: str, task: str) -> None:
     """Refuse a name that cannot be stored or that answers for another task, before any work."""
     check_name(name)
-    newest = store.newest(name)  # not the active version: a name whose versions were all stored inactive has none
-    held = newest.read_json(CONFIG)["task"] if newest is not None else task
+    try:
+        answering = store.resolve(name)
+    except ModelNotFound:  # no version yet, or none active (all stored inactive): then the newest says what the name is for
+        answering = store.newest(name)
+    held = answering.read_json(CONFIG)["task"] if answering is not None else task
     if held != task:
         raise InputError(f"{name!r} names {held} models; give this {task} model another --name")
 

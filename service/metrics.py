@@ -48,10 +48,13 @@ class Metrics:
         is answered by whichever worker takes the probe, and must not say ready while another
         would still answer 503. A worker that died without shutting down (killed, out of
         memory) is dropped first: uvicorn starts another in its place, and the dead one's
-        value would otherwise count for the new one while it loads."""
-        if self.shared:
-            _drop_dead_workers(os.environ[MULTIPROCESS_DIR])
-        return int(self._merged().get_sample_value("zhtag_workers_ready") or 0)
+        value would otherwise count for the new one while it loads. Only the live gauges'
+        files are read: a probe must stay cheap however many histograms the workers keep."""
+        if not self.shared:
+            return int(self.registry.get_sample_value("zhtag_workers_ready") or 0)
+        files = _live_gauges(os.environ[MULTIPROCESS_DIR])
+        merged = multiprocess.MultiProcessCollector.merge([str(path) for path in files], accumulate=False)
+        return int(sum(s.value for metric in merged if metric.name == "zhtag_workers_ready" for s in metric.samples))
 
     @property
     def shared(self) -> bool:
@@ -73,14 +76,21 @@ class Metrics:
             multiprocess.mark_process_dead(os.getpid())
 
 
-def _drop_dead_workers(directory: str) -> None:
-    """Forget the live gauges of worker processes that are gone (`mark_process_dead` on their
-    behalf; two workers may race to it)."""
-    for path in Path(directory).glob("gauge_live*_*.db"):
-        pid = int(path.stem.rsplit("_", 1)[1])
-        if not _alive(pid):
+def _live_gauges(directory: str) -> list[Path]:
+    """The files of the live-summed gauges of worker processes still running. Those of a
+    process that is gone are deleted (`mark_process_dead` on its behalf; two workers may race
+    to it), and a file not named as prometheus-client names them is left alone."""
+    kept = []
+    for path in Path(directory).glob("gauge_livesum_*.db"):
+        pid = path.stem.rsplit("_", 1)[1]
+        if not pid.isdigit():
+            continue
+        if _alive(int(pid)):
+            kept.append(path)
+        else:
             with contextlib.suppress(FileNotFoundError):
-                multiprocess.mark_process_dead(pid, directory)
+                multiprocess.mark_process_dead(int(pid), directory)
+    return kept
 
 
 def _alive(pid: int) -> bool:
