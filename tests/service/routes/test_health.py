@@ -53,6 +53,7 @@ def test_with_several_workers_readyz_waits_for_every_one_of_them(store: Path, tm
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     monkeypatch.setattr(prometheus_client.values, "ValueClass", prometheus_client.values.MultiProcessValue())  # as in a worker started with the variable set
     app = create_app(Settings(models=["tcws"], device="cpu", workers=2), Store(root=store, shipped=tmp_path / "none"))
+    (tmp_path / "gauge_livesum_notapid.db").write_bytes(b"")  # not prometheus-client's: left alone
     not_yet = {"status": "loading", "detail": "1 of 2 workers are ready; retry shortly"}
     other_worker = "import sys, time; from service.metrics import Metrics; Metrics().warm.set(1); print(flush=True); time.sleep(120)"
     with TestClient(app) as client:
