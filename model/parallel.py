@@ -38,10 +38,11 @@ def map_chunks(
 ) -> Iterator[Out]:
     """`work` of each run of at most `chunk_lines` items and about `chunk_chars` characters
     (by `size`), on `workers` threads, in input order."""
-    return map_in_order(work, _chunks(iter(items), chunk_lines, chunk_chars, size), workers)
+    return map_in_order(work, chunks(iter(items), chunk_lines, chunk_chars, size), workers)
 
 
-def _chunks(items: Iterator[In], max_items: int, max_chars: int, size: Callable[[In], int]) -> Iterator[list[In]]:
+def chunks(items: Iterator[In], max_items: int = CHUNK_LINES, max_chars: int = CHUNK_CHARS, size: Callable[[In], int] = len) -> Iterator[list[In]]:
+    """Runs of at most `max_items` items and about `max_chars` characters (by `size`)."""
     chunk: list[In] = []
     chars = 0
     for item in items:

@@ -290,3 +290,15 @@ def test_a_pool_forked_after_tagging_in_the_parent_tags_in_its_workers() -> None
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(zhtag.lcut("迈向充满希望的新世纪"))
+
+
+def test_a_long_list_is_tagged_a_part_at_a_time_with_the_answers_of_one_text_at_a_time(tagger: zhtag.Tagger, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory follows the part, not the list: a million short texts in one call held every
+    piece's features at once."""
+    texts = [f"{i}号文件已送达{'北京上海广州'[i % 3 * 2:][:2]}" for i in range(2500)]
+    parts: list[int] = []
+    tag = Model.tag
+    monkeypatch.setattr(Model, "tag", lambda self, batch, *args, **kwargs: parts.append(len(batch)) or tag(self, batch, *args, **kwargs))
+    words = tagger.segment(texts)
+    assert parts == [1000, 1000, 500]
+    assert words[::97] == [tagger.segment(text) for text in texts[::97]]
