@@ -92,9 +92,10 @@ def promotion(
                                    f"may be among those it trained on), so it could not be compared fairly with {active.ref}: "
                                    "activate it yourself (zhtag models activate NAME@VERSION)")
     elif not same_split:
-        promoted, reason = False, (f"the active {active.ref} was tuned on another dev split (it may have trained on this run's "
-                                   "dev sentences), so they could not be compared fairly: activate it yourself "
-                                   "(zhtag models activate NAME@VERSION)")
+        tuned = "records no dev split (it, or a model it was fine-tuned from, such as a shipped one, was tuned on one of its own)" \
+            if active_split is None else "was tuned on another dev split"
+        promoted, reason = False, (f"the active {active.ref} {tuned}: it may have trained on this run's dev sentences, so they "
+                                   "could not be compared fairly: activate it yourself (zhtag models activate NAME@VERSION)")
     else:
         promoted = record["gain"] > options.min_gain
         reason = f"gain {record['gain']:+.2f} F1 over {active.ref} {'>' if promoted else '<='} min_gain {options.min_gain}"

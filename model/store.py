@@ -394,8 +394,7 @@ class Store:
         read = lambda v, f: _read_json(lambda: versions[v].read(name, v, f))  # noqa: E731
         active, problem = None, None
         try:
-            active = self._active(name, self.user.aliases(name))
-            problem = None if active is not None else _inactive(name, versions)
+            active = self._active(name, self.user.aliases(name))  # None, and no problem, where every version was stored inactive
         except CheckpointError as err:
             problem = str(err)
         if active is not None and active not in versions:  # the name resolves to nothing: say why

@@ -390,6 +390,8 @@ def _models(args: argparse.Namespace, out: IO[str]) -> None:
     for info in Store().list(args.name):
         if info.problem:
             print(f"! {info.name}: {info.problem}", file=out)
+        elif info.active is None:
+            print(f"  {info.name}: no version is active (zhtag models activate {info.name}@N serves one)", file=out)
         for version in info.versions:
             active = "*" if version == info.active else " "
             metrics = info.metrics.get(version, {})

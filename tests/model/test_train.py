@@ -555,8 +555,9 @@ def test_a_version_whose_active_one_was_tuned_on_another_dev_split_is_stored_ina
     active.ref = "ner@1"
     gate = promotion(tiny_options("ner", CORPORA / "tiny.bio"), {"ratio": 0.05}, active, active_split, [], 22.2, active.config.tags)
     assert not gate["promoted"] and "gain" not in gate
+    tuned = "was tuned on another dev split" if active_split else "records no dev split (it, or a model it was fine-tuned from, such as a shipped one, was tuned on one of its own)"
     assert gate["reason"] == (
-        "the active ner@1 was tuned on another dev split (it may have trained on this run's dev sentences), "
+        f"the active ner@1 {tuned}: it may have trained on this run's dev sentences, "
         "so they could not be compared fairly: activate it yourself (zhtag models activate NAME@VERSION)"
     )
 

@@ -573,3 +573,16 @@ def test_serve_with_two_workers_answers_and_merges_their_metrics(store: Path) ->
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_models_lists_a_name_whose_versions_were_all_stored_inactive_with_how_to_serve_one(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Held back by its trainer (--no-auto-promote): nothing is wrong, so no `!`."""
+    shutil.copytree(store / "tcws", tmp_path / "tcws")
+    (tmp_path / "tcws" / "ACTIVE").unlink()
+    monkeypatch.setenv("ZHTAG_STORE", str(tmp_path))
+    code, out = run("models", "list", "tcws")
+    note, version = out.splitlines()
+    assert code == 0 and version.startswith("  tcws@1  dev f1 ")
+    assert note == "  tcws: no version is active (zhtag models activate tcws@N serves one)"
