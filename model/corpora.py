@@ -105,6 +105,17 @@ def dev_split(dev: Path | None, ratio: float) -> dict[str, Any]:
     return {"file": sha256_file(dev)} if dev else {"ratio": ratio}
 
 
+def check_dev_sentences_apart(train: list[Sentence], dev: list[Sentence], dev_path: Path) -> None:
+    """Refuse a dev corpus half or more of whose sentences are training sentences: a copy of the
+    training file with a line added passes `check_dev_apart`, and its scores would be of text
+    the model trained on. A few shared sentences are normal (a short heading, a date line)."""
+    seen = {sentence.text for sentence in train}
+    shared = sum(sentence.text in seen for sentence in dev)
+    if dev and 2 * shared >= len(dev):
+        raise InputError(f"{shared} of the {len(dev)} sentences of --dev {dev_path} are training sentences: "
+                         "dev must be sentences the model does not train on")
+
+
 def check_dev_apart(train: Path, dev: Path | None, names: tuple[str, str] | None = None) -> None:
     """Refuse a dev corpus that is the training corpus (the same file, or a copy of it): every
     dev score, and the promotion gate's, would be of sentences the model trained on. `names`

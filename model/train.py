@@ -32,7 +32,7 @@ from data.jiebadict import jieba_tags
 from data.schemes import spans_to_tags
 from model.build import EXACT, build_tagger, load_embeddings
 from model.config import DEV_RATIO, ModelConfig, TrainConfig
-from model.corpora import check_dev_apart, check_dev_ratio, check_raw_teacher, load_sentences, split_dev
+from model.corpora import check_dev_apart, check_dev_ratio, check_dev_sentences_apart, check_raw_teacher, load_sentences, split_dev
 from model.distributed import World, join, leave
 from model.embeddings import VECTORS
 from model.evaluate import dev_scores, labels_of, unlearned_labels
@@ -304,9 +304,11 @@ def _max_len(options: TrainOptions, parent: Tagger | None) -> int:
 
 def _datasets(options: TrainOptions, parent: Tagger | None, log: Callable[[str], None]) -> tuple[list[Sentence], list[Sentence]]:
     load = lambda path: load_sentences(path, options.task, options.format, options.skip_bad, _max_len(options, parent), log)  # noqa: E731
-    if options.dev:
-        return load(options.train), load(options.dev)
-    return split_dev(load(options.train), options.dev_ratio)
+    if options.dev is None:
+        return split_dev(load(options.train), options.dev_ratio)
+    train, dev = load(options.train), load(options.dev)
+    check_dev_sentences_apart(train, dev, options.dev)
+    return train, dev
 
 
 def _taught(

@@ -722,6 +722,17 @@ def test_a_dev_corpus_that_is_the_training_corpus_is_refused(dev: str, tmp_path,
     assert store.list() == []
 
 
+def test_a_dev_corpus_mostly_of_training_sentences_is_refused(tmp_path, tiny_options, make_store) -> None:
+    """A copy of the training file with a line added is another file, but its scores would be
+    of sentences the model trained on."""
+    dev = tmp_path / "dev.seg.txt"
+    dev.write_text(SEG.read_text(encoding="utf-8") + "新  的  一  句  话\n", encoding="utf-8")
+    store = make_store()
+    with pytest.raises(InputError, match=r"^\d+ of the \d+ sentences of --dev .*dev.seg.txt are training sentences: dev must be"):
+        train(tiny_options("cws", SEG, dev=dev), store, **QUIET)
+    assert store.list() == []
+
+
 @pytest.mark.parametrize("ratio", [0.0, 1.0, -0.1, 1.5])
 def test_an_out_of_range_dev_ratio_is_refused_before_the_corpus_is_read(ratio: float, tmp_path, tiny_options, make_store) -> None:
     with pytest.raises(InputError, match=f"--dev-ratio must be between 0 and 1, got {ratio}"):
