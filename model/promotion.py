@@ -140,8 +140,9 @@ def check_parent(task: str, parent_task: str, parent_ref: str | None) -> None:
         raise InputError(f"cannot fine-tune {parent_ref} (task {parent_task}) for task {task}")
 
 
-def check_target(store: Store, name: str, task: str) -> None:
-    """Refuse a name that cannot be stored or that answers for another task, before any work."""
+def check_target(store: Store, name: str, task: str, option: str = "--name") -> None:
+    """Refuse a name that cannot be stored or that answers for another task, before any work;
+    `option` is how the caller names the name (the CLI's option by default)."""
     check_name(name)
     try:
         answering = store.resolve(name)
@@ -149,7 +150,7 @@ def check_target(store: Store, name: str, task: str) -> None:
         answering = store.newest(name)
     held = answering.read_json(CONFIG)["task"] if answering is not None else task
     if held != task:
-        raise InputError(f"{name!r} names {held} models; give this {task} model another --name")
+        raise InputError(f"{name!r} names {held} models; give this {task} model another {option}")
 
 
 def run_name(options: TrainOptions) -> str:

@@ -163,7 +163,7 @@ async def submit(
     jobs = _jobs(request)
     parent = await run_in_threadpool(_pinned_checked, registry.store, base, task, check_parent) if base else None
     name = name_for(name, parent, task)  # as `zhtag train` names a run without --name
-    await run_in_threadpool(check_target, registry.store, name, task)
+    await run_in_threadpool(check_target, registry.store, name, task, "name")
     taught_by = await run_in_threadpool(_pinned_checked, registry.store, teacher, task, check_teacher) if teacher else None
     job_id = new_job_id()
     folder = job_folder(registry.store.root, job_id)
