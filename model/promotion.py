@@ -92,7 +92,7 @@ def promotion(
                                    f"may be among those it trained on), so it could not be compared fairly with {active.ref}: "
                                    "activate it yourself (zhtag models activate NAME@VERSION)")
     elif not same_split:
-        tuned = "records no dev split (it, or a model it was fine-tuned from, such as a shipped one, was tuned on one of its own)" \
+        tuned = "records no dev split (it was tuned, or fine-tuned from a model tuned, on a split of its own, as the shipped models were)" \
             if active_split is None else "was tuned on another dev split"
         promoted, reason = False, (f"the active {active.ref} {tuned}: it may have trained on this run's dev sentences, so they "
                                    "could not be compared fairly: activate it yourself (zhtag models activate NAME@VERSION)")

@@ -307,7 +307,7 @@ def _datasets(options: TrainOptions, parent: Tagger | None, log: Callable[[str],
     if options.dev is None:
         return split_dev(load(options.train), options.dev_ratio)
     train, dev = load(options.train), load(options.dev)
-    check_dev_sentences_apart(train, dev, options.dev)
+    check_dev_sentences_apart(train, dev, f"--dev {options.dev}")
     return train, dev
 
 

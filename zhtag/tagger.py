@@ -146,14 +146,15 @@ class Tagger:
         return f"zhtag.Tagger({models}, device={self.device!r})"
 
     def _run(self, task: str, texts: str | Sequence[str], result: Callable[[str, Span], R], scores: bool = False) -> list[R] | list[list[R]]:
-        """Tagged in the parts `zhtag segment` reads (1,000 texts, about 150,000 characters):
-        one call over a million short texts held every piece's features at once, 6 GB."""
-        from model.parallel import chunks  # torch is loaded by now (`_model`)
-
+        """Tagged in parts of about 150,000 characters, or of the network's batch on a GPU if
+        that is more: one call over a million short texts held every piece's features at once
+        (6 GB)."""
         batch = _as_batch(texts)
         model, words = self._model(task), self._words.lexicon()
+        from model.parallel import CHUNK_CHARS, chunks  # torch: loaded by `_model`
+
         results: list[list[R]] = []
-        for part in chunks(iter(batch)):
+        for part in chunks(iter(batch), max_items=max(len(batch), 1), max_chars=max(CHUNK_CHARS, model.batch_chars)):
             found = model.tag(for_model(part, self.script), words, scores=scores or None)
             results += [[result(text, span) for span in spans] for text, spans in zip(part, found)]
         return results[0] if isinstance(texts, str) else results

@@ -15,10 +15,11 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response, 
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from data.corpus import Sentence
 from data.errors import CorpusError, InputError
 from data.formats import FORMATS, read_raw
 from model.config import ModelConfig, Task, TrainConfig
-from model.corpora import check_dev_apart, check_raw_teacher, check_splittable, load_sentences
+from model.corpora import check_dev_apart, check_dev_sentences_apart, check_raw_teacher, check_splittable, load_sentences
 from model.curve import plot_curve
 from model.promotion import check_parent, check_target, name_for
 from model.store import NAME_PATTERN, Store
@@ -74,17 +75,18 @@ async def _corpus(field: str, upload: UploadFile | None, path: str | None, folde
     return corpus_path(settings, path) if path else None
 
 
-def _check(field: str, path: Path, shown: str, task: str, fmt: str | None, skip_bad: bool, alone: bool) -> None:
+def _check(field: str, path: Path, shown: str, task: str, fmt: str | None, skip_bad: bool, alone: bool) -> list[Sentence]:
     """Read the file as training will (the raw text as lines, a corpus as sentences of `task`,
     large enough to split a dev set off if it comes `alone`); errors name it as the client
-    knows it."""
+    knows it. The sentences of a corpus, none of raw text."""
     try:
         if field == "raw":
             read_raw(path, skip_bad=skip_bad)
-            return
+            return []
         sentences = load_sentences(path, task, fmt, skip_bad=skip_bad, max_len=ModelConfig.max_len, log=lambda line: None)
         if alone:
             check_splittable(sentences)
+        return sentences
     except CorpusError as err:
         raise CorpusError(shown, err.line, err.problem) from None
     except InputError as err:
@@ -101,15 +103,16 @@ async def _files(
     files = {field: await _corpus(field, uploads[field], paths[field], folder, settings) for field in uploads}
     if files["train"] is None:
         raise InputError("a training corpus is required: upload the file train or give train_path")
-    shown = {}
+    shown, sentences = {}, {}
     for field, path in files.items():
         if path is not None:
             upload = uploads[field]
             shown[field] = f"{field} ({upload.filename})" if upload is not None else f"{field}_path {path.name}"
             alone = field == "train" and files["dev"] is None
-            await run_in_threadpool(_check, field, path, shown[field], task, fmt, skip_bad, alone)
+            sentences[field] = await run_in_threadpool(_check, field, path, shown[field], task, fmt, skip_bad, alone)
     if files["dev"] is not None:
         await run_in_threadpool(check_dev_apart, files["train"], files["dev"], (shown["train"], shown["dev"]))
+        await run_in_threadpool(check_dev_sentences_apart, sentences["train"], sentences["dev"], shown["dev"])
     return files, shown
 
 

@@ -26,7 +26,7 @@ from model.config import TrainConfig
 from model import corpora
 from model import train as train_module
 from model import trainstate
-from model.corpora import split_dev
+from model.corpora import check_dev_sentences_apart, split_dev
 from model.promotion import promotion
 from model.store import Store
 from model.tagger import WEIGHTS, Tagger
@@ -555,7 +555,7 @@ def test_a_version_whose_active_one_was_tuned_on_another_dev_split_is_stored_ina
     active.ref = "ner@1"
     gate = promotion(tiny_options("ner", CORPORA / "tiny.bio"), {"ratio": 0.05}, active, active_split, [], 22.2, active.config.tags)
     assert not gate["promoted"] and "gain" not in gate
-    tuned = "was tuned on another dev split" if active_split else "records no dev split (it, or a model it was fine-tuned from, such as a shipped one, was tuned on one of its own)"
+    tuned = "was tuned on another dev split" if active_split else "records no dev split (it was tuned, or fine-tuned from a model tuned, on a split of its own, as the shipped models were)"
     assert gate["reason"] == (
         f"the active ner@1 {tuned}: it may have trained on this run's dev sentences, "
         "so they could not be compared fairly: activate it yourself (zhtag models activate NAME@VERSION)"
@@ -728,9 +728,18 @@ def test_a_dev_corpus_mostly_of_training_sentences_is_refused(tmp_path, tiny_opt
     dev = tmp_path / "dev.seg.txt"
     dev.write_text(SEG.read_text(encoding="utf-8") + "新  的  一  句  话\n", encoding="utf-8")
     store = make_store()
-    with pytest.raises(InputError, match=r"^\d+ of the \d+ sentences of --dev .*dev.seg.txt are training sentences: dev must be"):
+    with pytest.raises(InputError, match=r"^\d+% of the text of --dev .*dev.seg.txt is training sentences \(\d+ of its \d+ distinct sentences\)"):
         train(tiny_options("cws", SEG, dev=dev), store, **QUIET)
     assert store.list() == []
+
+
+def test_a_dev_corpus_sharing_only_headings_and_sign_offs_with_training_is_taken() -> None:
+    """Real corpora repeat short lines (（完）, a date line): by length, once each, they weigh little."""
+    train = [sentence_from_words(["（", "完", "）"]), sentence_from_words(["今天", "天气", "很", "好"])]
+    dev = [sentence_from_words(["明天", "我们", "去", "公园", "散步", "吧"]), sentence_from_words(["（", "完", "）"])] * 6
+    check_dev_sentences_apart(train, dev, "--dev d.txt")
+    with pytest.raises(InputError, match=r"^50% of the text of --dev d.txt is training sentences \(1 of its 2 distinct sentences\)"):
+        check_dev_sentences_apart(train, [sentence_from_words(["今天", "天气", "很", "好"]), sentence_from_words(["后天", "天气", "也", "好"])], "--dev d.txt")
 
 
 @pytest.mark.parametrize("ratio", [0.0, 1.0, -0.1, 1.5])

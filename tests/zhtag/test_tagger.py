@@ -294,11 +294,12 @@ def test_a_pool_forked_after_tagging_in_the_parent_tags_in_its_workers() -> None
 
 def test_a_long_list_is_tagged_a_part_at_a_time_with_the_answers_of_one_text_at_a_time(tagger: zhtag.Tagger, monkeypatch: pytest.MonkeyPatch) -> None:
     """Memory follows the part, not the list: a million short texts in one call held every
-    piece's features at once."""
-    texts = [f"{i}号文件已送达{'北京上海广州'[i % 3 * 2:][:2]}" for i in range(2500)]
+    piece's features at once. A part is at least the network's batch (32,000 characters)."""
+    texts = [f"第{i:05}号文件已经送达{'北京上海广州'[i % 3 * 2:][:2]}市政府" for i in range(2500)]
     parts: list[int] = []
     tag = Model.tag
-    monkeypatch.setattr(Model, "tag", lambda self, batch, *args, **kwargs: parts.append(len(batch)) or tag(self, batch, *args, **kwargs))
+    monkeypatch.setattr("model.parallel.CHUNK_CHARS", 20)
+    monkeypatch.setattr(Model, "tag", lambda self, batch, *args, **kwargs: parts.append(sum(map(len, batch))) or tag(self, batch, *args, **kwargs))
     words = tagger.segment(texts)
-    assert parts == [1000, 1000, 500]
+    assert len(parts) == 2 and sum(parts) == sum(map(len, texts)) and parts[0] <= 32_000 + len(texts[0])
     assert words[::97] == [tagger.segment(text) for text in texts[::97]]

@@ -140,6 +140,8 @@ def test_a_dev_corpus_holding_the_training_text_is_refused_before_it_is_queued(c
     corpus = (FIXTURES / "train.pos.txt").read_bytes()
     response = submit(client, files={"train": ("a.txt", corpus), "dev": ("b.txt", corpus)})
     assert response.status_code == 422 and "dev (b.txt) holds the same text as train (a.txt)" in response.json()["detail"]
+    grown = submit(client, files={"train": ("a.txt", corpus), "dev": ("c.txt", corpus + "新的/a  一句/n  话/n\n".encode())})
+    assert grown.status_code == 422 and " of the text of dev (c.txt) is training sentences " in grown.json()["detail"]
     assert client.get("/v1/jobs").json() == []
 
 
