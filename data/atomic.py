@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+import shutil
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -51,6 +52,21 @@ def fresh_dir(parent: Path) -> Path:
     directory = fresh_name(parent / "version")
     directory.mkdir()
     return directory
+
+
+@contextmanager
+def staged_dir(parent: Path, files: Mapping[str, bytes]) -> Iterator[Path]:
+    """A new hidden directory in `parent` holding `files`, each synced, for the block to rename
+    into place (a stored version, a training state's epoch); the rename is synced after it, and
+    the directory is removed if the block leaves it there."""
+    directory = fresh_dir(parent)
+    try:
+        for name, content in files.items():
+            write_synced(directory / name, content)
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    fsync_dir(parent)
 
 
 def write_synced(path: Path, content: bytes) -> None:

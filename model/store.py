@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from data.atomic import fresh_dir, fsync_dir, write_atomic, write_synced
+from data.atomic import fsync_dir, staged_dir, write_atomic, write_synced
 from data.errors import CheckpointError, InputError, ModelNotFound
 from model.config import code_version
 
@@ -107,10 +106,7 @@ class LocalRoot:
         writer's win means the next number."""
         name_dir = self.path / name
         name_dir.mkdir(parents=True, exist_ok=True)
-        tmp = fresh_dir(name_dir)
-        try:
-            for filename, content in files.items():
-                write_synced(tmp / filename, content)
+        with staged_dir(name_dir, files) as tmp:
             version = first_free()
             while True:
                 write_synced(tmp / MANIFEST, manifest(version))
@@ -122,9 +118,6 @@ class LocalRoot:
                     if err.errno not in (errno.EEXIST, errno.ENOTEMPTY):
                         raise
                 version = max(version + 1, first_free())
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        fsync_dir(name_dir)
         return version
 
     def aliases(self, name: str) -> Aliases:

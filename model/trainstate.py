@@ -23,7 +23,7 @@ import torch
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from data.atomic import fresh_dir, fsync_dir, write_synced
+from data.atomic import fsync_dir, staged_dir
 from data.errors import CheckpointError, InputError
 from model.tagger import WEIGHTS, Tagger
 
@@ -155,15 +155,9 @@ class TrainState:
         version. A fresh temp name keeps two runs of one name from clearing each other's."""
         self.dir.mkdir(parents=True, exist_ok=True)
         fsync_dir(self.dir.parent)  # the run's folder itself, made by the first epoch's save
-        tmp = fresh_dir(self.dir)
-        try:
-            for name, content in files.items():
-                write_synced(tmp / name, content)
+        with staged_dir(self.dir, files) as tmp:
             fsync_dir(tmp)
             os.replace(tmp, target)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        fsync_dir(self.dir)
 
     def best_tagger(self, tagger: Tagger) -> Tagger:
         """`tagger` with the best epoch's weights loaded."""

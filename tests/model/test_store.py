@@ -605,7 +605,7 @@ def test_a_full_disk_fails_the_save_cleanly_and_the_previous_version_still_loads
             raise OSError(errno.ENOSPC, "No space left on device")
         write(path, content)
 
-    monkeypatch.setattr(store_module, "write_synced", full)
+    monkeypatch.setattr("data.atomic.write_synced", full)  # what a version's files are written with
     with pytest.raises(CheckpointError, match="No space left on device"):
         store.save("cws", FILES)
     assert snapshot(store.root) == before

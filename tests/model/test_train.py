@@ -25,7 +25,6 @@ from data.lexicon import Lexicon
 from model.config import TrainConfig
 from model import corpora
 from model import train as train_module
-from model import trainstate
 from model.corpora import check_dev_sentences_apart, split_dev
 from model.promotion import promotion
 from model.store import Store
@@ -290,7 +289,7 @@ def test_a_full_disk_while_saving_the_training_state_is_named_and_leaves_no_half
         path.write_bytes(content)
         written.append(path)
 
-    monkeypatch.setattr(trainstate, "write_synced", full)
+    monkeypatch.setattr("data.atomic.write_synced", full)  # what each epoch's files are written with
     with pytest.raises(CheckpointError, match=r"cannot save epoch 1's training state in .*: No space left on device"):
         train(tiny_options("cws", SEG, name="full"), store, **QUIET)
     assert written and list((store.root / ".training" / "full").iterdir()) == [] and store.list() == []
