@@ -26,10 +26,9 @@ def options_from_spec(spec: dict[str, Any], root: Path) -> TrainOptions:
     """The `zhtag train` options a job's spec stands for."""
     name = spec["name"]
     resume = bool(spec.get("resume")) and TrainState.in_store(root, name).saved_epoch() is not None
-    ratio = {"dev_ratio": spec["dev_ratio"]} if "dev_ratio" in spec else {}  # else TrainOptions' default
     return TrainOptions(
         task=spec["task"], train=Path(spec["train_file"]), dev=Path(spec["dev_file"]) if spec.get("dev_file") else None,
-        **ratio, parent=spec.get("base"), labels=spec.get("labels", "keep"), name=name,
+        parent=spec.get("base"), labels=spec.get("labels", "keep"), name=name,
         format=spec.get("format"), skip_bad=spec.get("skip_bad", False), resume=resume,
         auto_promote=spec.get("auto_promote", True), min_gain=spec.get("min_gain", 0.0),
         raw=Path(spec["raw_file"]) if spec.get("raw_file") else None, teacher=spec.get("teacher"),

@@ -49,9 +49,9 @@ class Metrics:
         would still answer 503. A worker that died without shutting down (killed, out of
         memory) is dropped first: uvicorn starts another in its place, and the dead one's
         value would otherwise count for the new one while it loads. Only the live gauges'
-        files are read: a probe must stay cheap however many histograms the workers keep."""
-        if not self.shared:
-            return int(self.registry.get_sample_value("zhtag_workers_ready") or 0)
+        files are read: a probe must stay cheap however many histograms the workers keep.
+        Asked only where the workers share their values (`shared`): unshared, the worker
+        answering has just said it is ready itself."""
         files = _live_gauges(os.environ[MULTIPROCESS_DIR])
         merged = multiprocess.MultiProcessCollector.merge([str(path) for path in files], accumulate=False)
         return int(sum(s.value for metric in merged if metric.name == "zhtag_workers_ready" for s in metric.samples))
@@ -65,14 +65,14 @@ class Metrics:
         """This app's registry, or with several workers every live worker's values merged."""
         if not self.shared:
             return self.registry
+        _live_gauges(os.environ[MULTIPROCESS_DIR])  # a worker gone without shutting down leaves its live gauges: dropped first
         merged = CollectorRegistry()
         multiprocess.MultiProcessCollector(merged)
         return merged
 
-    @staticmethod
-    def worker_exited() -> None:
+    def worker_exited(self) -> None:
         """Drop this worker's live gauges from the merged view."""
-        if os.environ.get(MULTIPROCESS_DIR):
+        if self.shared:
             multiprocess.mark_process_dead(os.getpid())
 
 

@@ -37,8 +37,7 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         upload = next((value for prefix, value in self.limits.items() if scope["path"].startswith(prefix)), None)
         limit = upload or self.limit
-        too_large = StarletteHTTPException(413, f"body over {'max_upload_bytes' if upload else 'max_body_bytes'} ({limit})")
-        too_slow = StarletteHTTPException(408, f"body not received whole within {self.timeout_s:g} s (body_timeout_s)", {"Connection": "close"})
+        too_large = lambda: StarletteHTTPException(413, f"body over {'max_upload_bytes' if upload else 'max_body_bytes'} ({limit})")  # noqa: E731  made when refused
         deadline = asyncio.get_running_loop().time() + self.timeout_s
         announced, received, whole = _content_length(scope), 0, False
 
@@ -49,15 +48,15 @@ class BodyLimit:
             if whole:
                 return await receive()
             if announced > limit:
-                raise too_large
+                raise too_large()
             try:
                 async with asyncio.timeout_at(deadline):
                     message = await receive()
             except TimeoutError:
-                raise too_slow from None
+                raise StarletteHTTPException(408, f"body not received whole within {self.timeout_s:g} s (body_timeout_s)", {"Connection": "close"}) from None
             received += len(message.get("body", b""))
             if received > limit:
-                raise too_large
+                raise too_large()
             whole = not message.get("more_body", False)
             return message
 

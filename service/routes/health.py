@@ -27,9 +27,8 @@ def readyz(registry: RegistryDep, metrics: MetricsDep, settings: SettingsDep) ->
         registry.check_ready()
     except NotReady as err:
         return JSONResponse({"status": "failed" if registry.failure else "loading", "detail": str(err)}, status_code=503)
-    ready, workers = metrics.workers_ready(), settings.workers if metrics.shared else 1  # unshared, a worker speaks for itself
-    if ready < workers:
-        return JSONResponse({"status": "loading", "detail": f"{ready} of {workers} workers are ready; retry shortly"}, status_code=503)
+    if metrics.shared and (ready := metrics.workers_ready()) < settings.workers:  # unshared, a worker speaks for itself
+        return JSONResponse({"status": "loading", "detail": f"{ready} of {settings.workers} workers are ready; retry shortly"}, status_code=503)
     return JSONResponse({"status": "ready"})
 
 

@@ -109,7 +109,9 @@ async def _files(
             upload = uploads[field]
             shown[field] = f"{field} ({upload.filename})" if upload is not None else f"{field}_path {path.name}"
             alone = field == "train" and files["dev"] is None
-            sentences[field] = await run_in_threadpool(_check, field, path, shown[field], task, fmt, skip_bad, alone)
+            read = await run_in_threadpool(_check, field, path, shown[field], task, fmt, skip_bad, alone)
+            if files["dev"] is not None:  # kept for the dev check alone: a training upload may be 256 MB
+                sentences[field] = read
     if files["dev"] is not None:
         await run_in_threadpool(check_dev_apart, files["train"], files["dev"], (shown["train"], shown["dev"]))
         await run_in_threadpool(check_dev_sentences_apart, sentences["train"], sentences["dev"], shown["dev"])
